@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MujunCore stays free of Vapor and Fluent so the scoring, the readers and the
+// demo generator build and test in seconds; MujunStore adds Fluent, MujunServer
+// adds Vapor, and `mujun` is the command-line tool over all of them.
+let package = Package(
+    name: "mujun",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mujun", targets: ["mujun"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+    ],
+    targets: [
+        .target(
+            name: "MujunCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .target(
+            name: "MujunStore",
+            dependencies: [
+                "MujunCore",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]
+        ),
+        .target(
+            name: "MujunServer",
+            dependencies: [
+                "MujunCore",
+                "MujunStore",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+            ]
+        ),
+        .executableTarget(
+            name: "mujun",
+            dependencies: [
+                "MujunCore",
+                "MujunStore",
+                "MujunServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "MujunCoreTests",
+            dependencies: ["MujunCore"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "MujunServerTests",
+            dependencies: [
+                "MujunCore",
+                "MujunStore",
+                "MujunServer",
+                .product(name: "VaporTesting", package: "vapor"),
+            ]
+        ),
+    ]
+)

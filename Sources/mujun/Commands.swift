@@ -1,0 +1,175 @@
+import Foundation
+import ArgumentParser
+import Vapor
+import MujunCore
+import MujunStore
+import MujunServer
+
+/// Reads an enterprise spreadsheet with a progress bar; on bad rows prints every one and exits 1.
+func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules) throws -> [EnterpriseRecord] {
+    let url = URL(fileURLWithPath: path)
+    var choice: TextEncodingChoice?
+    if let encoding {
+        guard let c = TextEncodingChoice(name: encoding) else {
+            warn("不支持的编码 \(encoding)（可用 utf-8、gb18030/gbk）/ unsupported encoding \(encoding)")
+            throw ExitCode(2)
+        }
+        choice = c
+    }
+    do {
+        let table = try TableReader.open(url: url, encoding: choice)
+        let bar = ProgressBar("读取 \(url.lastPathComponent)", total: ProgressBar.estimateRows(url))
+        let records = try EnterpriseImport.read(table, year: year, rules: rules) { bar.update($0) }
+        bar.finish(records.count)
+        return records
+    } catch {
+        warn(error.description)
+        throw ExitCode(1)
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "导入数据（全部成功或全部不写入）/ import data, all or nothing",
+        subcommands: [Enterprises.self])
+
+    struct Enterprises: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "导入企业亩均数据 / import enterprise annual data (CSV or XLSX)")
+        @Argument(help: "CSV（UTF-8/GB18030）或 XLSX 文件") var file: String
+        @Option(help: "年度（文件无年度列时必填）") var year: Int?
+        @Option(help: "CSV 编码：utf-8 或 gb18030（默认自动识别）") var encoding: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let (rules, _) = try loadRules(db.rules)
+            let records = try readEnterprises(path: file, year: year, encoding: encoding, rules: rules)
+            let start = Date()
+            let summary = try await withStore(db) { _, store in
+                try await store.importEnterprises(records, fileName: URL(fileURLWithPath: file).lastPathComponent, actor: "cli")
+            }
+            print(String(format: "已导入 %d 行（批次 #%lld，%.2f 秒）/ imported %d rows", summary.rows, summary.importID,
+                         Date().timeIntervalSince(start), summary.rows))
+        }
+    }
+}
+
+struct Evaluate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "亩均效益综合评价 / run the per-mu evaluation",
+        discussion: """
+        给出 FILE：独立评价该表格（不使用数据库），结果写入 --out（.csv/.xlsx/.json）。
+        不给 FILE：评价数据库中该年度的数据并保存结果与说明。
+        """)
+    @Argument(help: "企业亩均数据表（可选）") var file: String?
+    @Option(help: "年度") var year: Int
+    @Option(help: "输出文件 .csv/.xlsx/.json（独立评价时必填）") var out: String?
+    @Option(help: "CSV 表头：en（英文键）或 zh（中文）") var headers: ResultsWriter.HeaderStyle = .en
+    @Option(help: "CSV 编码：utf-8 或 gb18030（默认自动识别）") var encoding: String?
+    @OptionGroup var db: DatabaseOptions
+
+    func validate() throws {
+        if file != nil {
+            guard let out else { throw ValidationError("独立评价需要 --out 输出文件 / --out is required with FILE") }
+            guard ResultsWriter.Format(path: out) != nil else {
+                throw ValidationError("--out 须为 .csv、.xlsx 或 .json / --out must end in .csv, .xlsx or .json")
+            }
+        }
+    }
+
+    func run() async throws {
+        let (rules, yaml) = try loadRules(db.rules)
+        if let file {
+            let records = try readEnterprises(path: file, year: year, encoding: encoding, rules: rules)
+            let outcome = Evaluator(rules: rules).evaluate(year: year, records: records)
+            let url = URL(fileURLWithPath: out!)
+            do { try ResultsWriter.write(outcome, to: url, headers: headers) } catch {
+                warn("无法写出结果 / cannot write results: \(error)")
+                throw ExitCode(1)
+            }
+            printSummary(outcome)
+            return
+        }
+        let outcome: EvaluationOutcome
+        do {
+            outcome = try await withStore(db) { _, store in
+                let (run, outcome) = try await store.evaluate(year: year, rules: rules, rulesYAML: yaml, actor: "cli")
+                print("评价运行 #\(run.id) 已保存 / run saved")
+                return outcome
+            }
+        } catch let e as StoreError {
+            warn(e.description)
+            throw ExitCode(1)
+        }
+        if let out { try ResultsWriter.write(outcome, to: URL(fileURLWithPath: out), headers: headers) }
+        printSummary(outcome)
+    }
+
+    func printSummary(_ o: EvaluationOutcome) {
+        print("\(o.year) 年度：\(o.results.count) 家企业，参评 \(o.results.filter(\.evaluated).count) 家")
+        for g in EnterpriseGroup.allCases {
+            let c = o.classCounts(g)
+            print("  \(g.chinese)：A \(c[.A] ?? 0)  B \(c[.B] ?? 0)  C \(c[.C] ?? 0)  D \(c[.D] ?? 0)")
+        }
+    }
+}
+
+extension ResultsWriter.HeaderStyle: ExpressibleByArgument {}
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rules", abstract: "评价规则 / evaluation rules",
+                                                    subcommands: [Show.self, Check.self])
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "打印当前生效的规则 / print the rules in force")
+        @Option(help: "规则文件（默认：MUJUN_RULES 或内置默认规则）") var rules: String?
+        func run() throws {
+            let (_, yaml) = try loadRules(rules)
+            print(yaml)
+        }
+    }
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "检查规则文件 / validate a rules file")
+        @Argument var file: String
+        func run() throws {
+            let (r, _) = try loadRules(file)
+            print("规则有效 / rules valid: \(r.name)")
+        }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "生成演示城市数据 / build the demo city",
+        discussion: "默认写入数据库并评价各年度；给出 --out 时只写出一个年度的导入表格。")
+    @Option(help: "企业数") var enterprises = 8000
+    @Option(help: "随机种子") var seed: UInt64 = 1
+    @Option(help: "年度，逗号分隔") var years = "2023,2024,2025"
+    @Option(help: "写出单个年度的导入表格（CSV/XLSX）而不写数据库") var out: String?
+    @Option(help: "与 --out 同用：年度") var year: Int?
+    @Option(help: "与 --out 同用：CSV 编码 utf-8 或 gb18030") var encoding = "utf-8"
+    @OptionGroup var db: DatabaseOptions
+
+    func run() async throws {
+        let yearList = years.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.sorted()
+        guard let latest = yearList.last else { throw ValidationError("--years 无效") }
+        let city = DemoCity(enterprises: enterprises, seed: seed)
+        if let out {
+            let y = year ?? latest
+            let records = city.records(year: y, latestYear: max(latest, y))
+            guard let enc = TextEncodingChoice(name: encoding) else { throw ValidationError("--encoding 应为 utf-8 或 gb18030") }
+            try DemoFiles.write(records, to: URL(fileURLWithPath: out), encoding: enc)
+            print("已写出 \(records.count) 家企业的 \(y) 年度数据 / wrote \(out)")
+            return
+        }
+        let (rules, yaml) = try loadRules(db.rules)
+        try await withStore(db) { _, store in
+            for y in yearList {
+                let records = city.records(year: y, latestYear: latest)
+                _ = try await store.importEnterprises(records, fileName: "demo-\(y)", actor: "demo")
+                let (run, outcome) = try await store.evaluate(year: y, rules: rules, rulesYAML: yaml, actor: "demo")
+                let a = outcome.classCounts(.above), b = outcome.classCounts(.below)
+                print("\(y) 年度：\(records.count) 家企业，评价运行 #\(run.id)；规上 A\(a[.A] ?? 0)/B\(a[.B] ?? 0)/C\(a[.C] ?? 0)/D\(a[.D] ?? 0)，规下 A\(b[.A] ?? 0)/B\(b[.B] ?? 0)/C\(b[.C] ?? 0)/D\(b[.D] ?? 0)")
+            }
+        }
+        print("演示数据已载入 / demo city loaded (\(enterprises) 家企业，\(yearList.count) 个年度)")
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import VaporTesting
+@testable import MujunServer
+
+@Suite("OpenAPI document", .serialized)
+struct OpenAPITests {
+    func document() throws -> [String: Any] {
+        let json = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8))
+        return try #require(json as? [String: Any])
+    }
+
+    @Test("the document parses and is OpenAPI 3.0.3")
+    func parses() throws {
+        let doc = try document()
+        #expect(doc["openapi"] as? String == "3.0.3")
+        let paths = try #require(doc["paths"] as? [String: Any])
+        for p in ["/healthz", "/api/v1/results", "/api/v1/enterprises/{code}", "/api/v1/imports/enterprises", "/export/ranking.xlsx"] {
+            #expect(paths[p] != nil, "\(p)")
+        }
+        // every $ref points at a component that exists
+        let components = try #require(doc["components"] as? [String: Any])
+        for ref in OpenAPIDocument.json.captures(##""\$ref": "#/components/([a-z]+/[A-Za-z]+)""##) {
+            let parts = ref.split(separator: "/").map(String.init)
+            let section = components[parts[0]] as? [String: Any]
+            #expect(section?[parts[1]] != nil, "missing component \(ref)")
+        }
+    }
+
+    @Test("every route under /api/v1 is described, with its method")
+    func coversRoutes() async throws {
+        let doc = try document()
+        let paths = try #require(doc["paths"] as? [String: [String: Any]])
+        try await TestApp.with { app in
+            var checked = 0
+            for route in app.routes.all {
+                let parts = route.path.map { c -> String in
+                    switch c {
+                    case .parameter(let name): "{\(name)}"
+                    default: c.description
+                    }
+                }
+                let path = "/" + parts.joined(separator: "/")
+                guard path.hasPrefix("/api/v1/") || path == "/healthz" || path == "/export/ranking.xlsx" else { continue }
+                let item = paths[path]
+                #expect(item != nil, "route \(route.method) \(path) is not in openapi.json")
+                #expect(item?[route.method.rawValue.lowercased()] != nil, "method \(route.method) \(path) is not in openapi.json")
+                checked += 1
+            }
+            #expect(checked >= 10)
+            let res = try await app.testing().sendRequest(.GET, "/openapi.json")
+            #expect(res.status == .ok)
+            #expect(try JSONSerialization.jsonObject(with: Data(buffer: res.body)) is [String: Any])
+        }
+    }
+
+    @Test("the document passes openapi-spec-validator when it is installed")
+    func validates() throws {
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let python else { return }
+        func run(_ args: [String]) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: python)
+            p.arguments = args
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let out = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: out, as: UTF8.self))
+        }
+        guard try run(["-c", "import openapi_spec_validator"]).0 == 0 else {
+            // not installed (pip install openapi-spec-validator): nothing more to check here
+            return
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mujun-openapi-\(UUID().uuidString).json")
+        try Data(OpenAPIDocument.json.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (status, output) = try run(["-m", "openapi_spec_validator", file.path])
+        #expect(status == 0, "\(output)")
+    }
+}
