@@ -4,7 +4,6 @@ import Testing
 
 /// Hand-computed cases for every rule of EVALUATION.md.
 @Suite struct EvaluatorTests {
-    static var serial = 0
     /// A valid credit code from a short tag, so records are easy to tell apart.
     static func code(_ n: Int) -> String {
         CreditCode.complete("91330784" + String(format: "%09d", n))

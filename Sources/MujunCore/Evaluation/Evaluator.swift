@@ -22,7 +22,9 @@ public struct Evaluator: Sendable {
         }
         var benchmarks: [BenchmarkValue] = []
         for group in EnterpriseGroup.allCases {
+            // credit-code order makes every sum independent of the input's row order
             let members = records.indices.filter { records[$0].group == group && results[$0].exemptReason == nil }
+                .sorted { records[$0].creditCode < records[$1].creditCode }
             benchmarks += scoreGroup(group, members: members, records: records, results: &results)
         }
         for i in results.indices {

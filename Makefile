@@ -1,0 +1,152 @@
+# Mujun (亩均) — the two commands that matter:
+#   make run    install what is missing, build, load the demo city (first time), serve on :8080
+#   make test   every test: Swift on SQLite, Swift on PostgreSQL, browser (Chromium), CLI
+# Everything else: `make help`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT   ?= swift
+PYTHON  ?= python3
+HOST    ?= 127.0.0.1
+PORT    ?= 8080
+BIN     := .build/debug/mujun
+DEMO_DB := data/mujun.sqlite
+DEMO_URL := sqlite://$(DEMO_DB)
+# the Swift tests run a second time against PostgreSQL, for these targets
+PG_TEST_FILTER ?= MujunServerTests
+# the demo city the browser tests look at
+BROWSER_ENTERPRISES ?= 600
+BROWSER_SEED ?= 7
+# set by `make test` so that its legs do not re-run the build it just did
+SKIP_BUILD ?=
+
+.PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli \
+        bench clean distclean
+
+help:
+	@echo "make run            install deps, build, load the demo city into $(DEMO_DB) (once), serve http://$(HOST):$(PORT)"
+	@echo "make test           all tests: Swift/SQLite, Swift/PostgreSQL, browser, CLI (what .ci/run calls)"
+	@echo "make deps           install missing Debian packages and Python test modules (as root)"
+	@echo "make build          swift build (debug)"
+	@echo "make demo           re-create the demo database"
+	@echo "make test-swift | test-postgres | test-browser | test-cli   one leg of make test"
+	@echo "make bench          release build, then bench/run.sh (Swift vs pandas on 1,000,000 enterprises, …)"
+	@echo "make clean          remove build products; make distclean also removes data/ and bench-data/"
+
+deps:
+	@bash scripts/install-deps.sh
+
+build:
+	$(SWIFT) build
+
+build-tests:
+	$(SWIFT) build --build-tests
+
+# ------------------------------------------------------------------ run
+run: deps build
+	@mkdir -p data
+	@if [ -n "$${DATABASE_URL:-}" ] && [ "$$DATABASE_URL" != "$(DEMO_URL)" ]; then \
+	    echo "make run: using DATABASE_URL=$$DATABASE_URL (\`make demo\` loads the demo city into it)"; \
+	elif [ ! -f $(DEMO_DB) ]; then \
+	    echo "make run: loading the demo city into $(DEMO_DB) (about 8,000 enterprises, two years)…"; \
+	    if ! DATABASE_URL=$(DEMO_URL) $(BIN) demo; then \
+	        rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm; echo "make run: mujun demo failed"; exit 1; \
+	    fi; \
+	fi
+	@echo ""
+	@echo "  Mujun 亩均论英雄:  http://$(HOST):$(PORT)"
+	@if [ -f data/demo-logins.txt ]; then \
+	    echo "  演示账号 / demo logins (data/demo-logins.txt):"; sed 's/^/    /' data/demo-logins.txt; \
+	else \
+	    echo "  演示账号 / demo logins: data/demo-logins.txt lists them once accounts exist"; \
+	fi
+	@echo ""
+	@export DATABASE_URL="$${DATABASE_URL:-$(DEMO_URL)}"; exec $(BIN) serve --hostname $(HOST) --port $(PORT)
+
+demo: build
+	@mkdir -p data
+	@if [ -z "$${DATABASE_URL:-}" ] || [ "$$DATABASE_URL" = "$(DEMO_URL)" ]; then \
+	    rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm; \
+	fi
+	@export DATABASE_URL="$${DATABASE_URL:-$(DEMO_URL)}"; echo "make demo: loading the demo city into $$DATABASE_URL"; \
+	$(BIN) demo
+
+# ------------------------------------------------------------------ test
+# Every leg runs even when an earlier one failed; make test fails when any did.
+test: deps
+	$(SWIFT) build --build-tests
+	@failed=""; \
+	for leg in test-swift test-postgres test-browser test-cli; do \
+	    echo ""; echo "==== make $$leg"; \
+	    $(MAKE) --no-print-directory $$leg SKIP_BUILD=1 || failed="$$failed $$leg"; \
+	done; \
+	echo ""; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, browser, CLI)"
+
+# The Swift suite on SQLite (MUJUN_TEST_DATABASE_URL unset).
+test-swift:
+	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests)
+	env -u MUJUN_TEST_DATABASE_URL $(SWIFT) test --skip-build
+
+# The database tests again, on a throw-away PostgreSQL 15 cluster (stopped even on failure).
+test-postgres:
+	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests)
+	@set -euo pipefail; \
+	trap 'bash scripts/pg-test-cluster.sh stop' EXIT; \
+	url="$$(bash scripts/pg-test-cluster.sh start)"; \
+	echo "test-postgres: MUJUN_TEST_DATABASE_URL=$$url"; \
+	MUJUN_TEST_DATABASE_URL="$$url" $(SWIFT) test --skip-build --filter '$(PG_TEST_FILTER)'
+
+# Headless Chromium against `mujun serve` on a fresh demo database (server killed even on failure).
+test-browser:
+	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	@set -uo pipefail; \
+	tmp="$$(mktemp -d /tmp/mujun-browser.XXXXXX)"; pid=""; \
+	cleanup() { \
+	    if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null; then \
+	        kill "$$pid" 2>/dev/null; \
+	        for _ in $$(seq 1 50); do kill -0 "$$pid" 2>/dev/null || break; sleep 0.1; done; \
+	        kill -9 "$$pid" 2>/dev/null; wait "$$pid" 2>/dev/null; \
+	    fi; \
+	    rm -rf "$$tmp"; \
+	}; \
+	trap cleanup EXIT; \
+	export DATABASE_URL="sqlite://$$tmp/mujun.sqlite"; \
+	echo "test-browser: demo city of $(BROWSER_ENTERPRISES) enterprises (seed $(BROWSER_SEED)) in $$DATABASE_URL"; \
+	if ! $(BIN) demo --enterprises $(BROWSER_ENTERPRISES) --seed $(BROWSER_SEED) >"$$tmp/demo.log" 2>&1; then \
+	    tail -n 40 "$$tmp/demo.log"; echo "test-browser: mujun demo failed"; exit 1; \
+	fi; \
+	port="$$($(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"; \
+	url="http://127.0.0.1:$$port"; \
+	$(BIN) serve --hostname 127.0.0.1 --port "$$port" >"$$tmp/serve.log" 2>&1 & pid=$$!; \
+	up=""; \
+	for _ in $$(seq 1 240); do \
+	    if ! kill -0 "$$pid" 2>/dev/null; then break; fi; \
+	    if $(PYTHON) -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$$url/healthz" 2>/dev/null; then up=1; break; fi; \
+	    sleep 0.25; \
+	done; \
+	if [ -z "$$up" ]; then tail -n 40 "$$tmp/serve.log"; echo "test-browser: mujun serve did not answer $$url/healthz"; exit 1; fi; \
+	echo "test-browser: mujun serve at $$url"; \
+	MUJUN_BASE_URL="$$url" $(PYTHON) -m pytest -q tests/browser; rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "---- last lines of the server log"; tail -n 40 "$$tmp/serve.log"; fi; \
+	exit $$rc
+
+# The command line on small files (and the pandas reference against a hand-computed case).
+test-cli:
+	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	MUJUN_BIN="$(CURDIR)/$(BIN)" $(PYTHON) -m pytest -q tests/cli
+
+# ------------------------------------------------------------------ bench
+bench: deps
+	$(SWIFT) build -c release
+	bash bench/run.sh
+
+# ------------------------------------------------------------------ clean
+clean:
+	-@bash scripts/pg-test-cluster.sh stop
+	$(SWIFT) package clean
+
+distclean: clean
+	rm -rf data bench-data
