@@ -136,7 +136,7 @@ test-browser:
 # The command line on small files (and the pandas reference against a hand-computed case).
 test-cli:
 	$(if $(SKIP_BUILD),,$(SWIFT) build)
-	MUJUN_BIN="$(CURDIR)/$(BIN)" $(PYTHON) -m pytest -q tests/cli
+	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q tests/cli
 
 # ------------------------------------------------------------------ bench
 bench: deps

@@ -56,28 +56,29 @@ struct OpenAPITests {
 
     @Test("the document passes openapi-spec-validator when it is installed")
     func validates() throws {
-        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let python else { return }
-        func run(_ args: [String]) throws -> (Int32, String) {
+        /// Runs `python3 args…` (the first python3 on PATH); nil when there is none.
+        func python(_ args: [String]) -> (Int32, String)? {
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: python)
-            p.arguments = args
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3"] + args
             let pipe = Pipe()
             p.standardOutput = pipe
             p.standardError = pipe
-            try p.run()
+            do { try p.run() } catch { return nil }
             let out = pipe.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
             return (p.terminationStatus, String(decoding: out, as: UTF8.self))
         }
-        guard try run(["-c", "import openapi_spec_validator"]).0 == 0 else {
-            // not installed (pip install openapi-spec-validator): nothing more to check here
+        guard let probe = python(["-c", "import openapi_spec_validator"]), probe.0 == 0 else {
+            // not installed (pip install openapi-spec-validator): the structural tests above still ran
+            print("openapi-spec-validator not installed; skipping its check")
             return
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mujun-openapi-\(UUID().uuidString).json")
         try Data(OpenAPIDocument.json.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let (status, output) = try run(["-m", "openapi_spec_validator", file.path])
-        #expect(status == 0, "\(output)")
+        let result = python(["-m", "openapi_spec_validator", file.path])
+        #expect(result?.0 == 0, "\(result?.1 ?? "")")
+        #expect(result?.1.contains("OK") == true, "\(result?.1 ?? "")")
     }
 }

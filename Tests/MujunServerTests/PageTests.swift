@@ -71,10 +71,10 @@ struct PageTests {
     @Test("sorting by total score flips between descending and ascending")
     func rankingSort() async throws {
         try await TestApp.withDemo { app in
-            let first = try await get(app, "/ranking?year=2025&group=above")
+            let first = try await get(app, "/ranking?year=2025&group=below")
             let link = first.body.string.captures(#"<th id="sort-total"[^>]*><a href="([^"]+)""#).first ?? ""
             #expect(link.contains("sort=total") && link.contains("order=desc"))
-            let desc = try await get(app, "/ranking?year=2025&group=above&sort=total&order=desc")
+            let desc = try await get(app, "/ranking?year=2025&group=below&sort=total&order=desc")
             let scores = desc.body.string.captures(#"<td class="num total">([0-9.\-]+)</td>"#).compactMap(Double.init)
             #expect(scores.count == 100)
             #expect(scores == scores.sorted(by: >))
@@ -183,7 +183,7 @@ struct PageTests {
     @Test("an unknown enterprise answers 404 in Chinese")
     func unknownEnterprise() async throws {
         try await TestApp.withDemo(enterprises: 40) { app in
-            let code = CreditCode.complete("91330784" + "ZZZZZZZZ1")
+            let code = CreditCode.complete("91330784" + "YYYYYYYY1")
             let res = try await get(app, "/enterprises/\(code)?year=2025")
             #expect(res.status == .notFound)
             #expect(res.body.string.contains("未找到该企业"))
