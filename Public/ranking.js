@@ -42,7 +42,20 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: {
-          legend: { position: "top", labels: { boxWidth: 14 } },
+          legend: {
+            position: "top",
+            labels: {
+              boxWidth: 14,
+              generateLabels: function (c) {
+                var items = Chart.defaults.plugins.legend.labels.generateLabels(c);
+                items.forEach(function (it) {
+                  var col = COLOURS[data.classes[it.datasetIndex]] || "#999";
+                  it.fillStyle = col; it.strokeStyle = col;
+                });
+                return items;
+              }
+            }
+          },
           tooltip: { mode: "index", intersect: false }
         },
         scales: {

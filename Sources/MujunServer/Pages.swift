@@ -344,7 +344,7 @@ struct PageController: RouteCollection {
             h += "<td class=\"num\">\(HTML.num(r.landMu))</td>"
             h += "<td class=\"num\">\(HTML.num(r.taxPerMu))</td>"
             h += "<td class=\"num total\">\(HTML.num(r.totalScore))</td>"
-            h += "<td class=\"class cls-\(HTML.escape(cls))\">\(r.finalClass.map { HTML.escape($0) } ?? "不参评")</td>"
+            h += "<td class=\"class cls-\(HTML.escape(cls))\">\(r.finalClass.map { "<span class=\"badge cls-\(HTML.escape($0))\">\(HTML.escape($0))</span>" } ?? "不参评")</td>"
             let vetoes = (r.veto ?? "").split(separator: ";").map { HTML.escape(String($0)) }.joined(separator: "、")
             h += "<td class=\"veto\">\(vetoes)</td>"
             h += "<td class=\"exempt\">\(HTML.escape(r.exemptReason))</td></tr>"
@@ -431,7 +431,7 @@ struct PageController: RouteCollection {
         h += "</section>"
 
         // indicators
-        h += "<div class=\"overview\"><section class=\"card\" id=\"indicator-card\"><h2>指标得分</h2>"
+        h += "<div class=\"overview wide-left\"><section class=\"card\" id=\"indicator-card\"><h2>指标得分</h2>"
         if r.items.isEmpty {
             h += "<p class=\"muted\">不参评企业不计算指标得分。</p>"
         } else {
@@ -458,6 +458,10 @@ struct PageController: RouteCollection {
             h += "<p class=\"gap-line\">不参评：\(HTML.escape(r.exemptReason))</p>"
         } else if r.classBeforeVeto == .A && r.finalClass == .A {
             h += "<p class=\"gap-line\">已是 A 类。</p>"
+        } else if r.classBeforeVeto == .A, let fc = r.finalClass {
+            let kinds = r.vetoes.map { HTML.escape($0) }.joined(separator: "、")
+            h += "<p class=\"gap-line\">按总分已属 A 类，但因一票否决（\(kinds)）最终为 \(fc.rawValue) 类。</p>"
+            h += "<p id=\"gap-barred\" class=\"warning\">否决情形消除前，提高得分不能改变分类。</p>"
         } else if let g = r.gap {
             h += "<p class=\"gap-line\">距 <b>\(g.target.rawValue) 类</b>还差 <b id=\"points-needed\">\(HTML.num(g.pointsNeeded))</b> 分"
             h += "<span class=\"muted\">（\(g.target.rawValue) 类最低总分 \(HTML.num(g.boundary))，当前 \(HTML.num(r.totalScore))）</span></p>"

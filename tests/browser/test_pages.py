@@ -137,7 +137,7 @@ def test_known_enterprise_shows_the_api_class(driver, base_url, api, year, first
     code = item["credit_code"]
     detail = api(f"/api/v1/enterprises/{code}", year=year)
     assert set(detail) >= {"result", "history"}
-    assert detail["result"]["class"] == item["class"]
+    assert detail["result"]["final_class"] == item["class"]
 
     open_page(driver, f"{base_url}/enterprises/{code}?year={year}")
     assert item["name"] in driver.find_element(By.CSS_SELECTOR, "#enterprise-name").text
