@@ -90,10 +90,12 @@ test-swift:
 	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests)
 	env -u MUJUN_TEST_DATABASE_URL $(SWIFT) test --skip-build
 
-# The database tests again, on a throw-away PostgreSQL 15 cluster (stopped even on failure).
+# The database tests again, on a throw-away PostgreSQL 15 cluster (stopped even on failure);
+# its own directory per run, so that two runs on one machine do not stop each other's.
 test-postgres:
 	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests)
 	@set -euo pipefail; \
+	export MUJUN_PG_DIR="$${MUJUN_PG_DIR:-/tmp/mujun-pgtest-$$$$}"; \
 	trap 'bash scripts/pg-test-cluster.sh stop' EXIT; \
 	url="$$(bash scripts/pg-test-cluster.sh start)"; \
 	echo "test-postgres: MUJUN_TEST_DATABASE_URL=$$url"; \
@@ -129,14 +131,14 @@ test-browser:
 	done; \
 	if [ -z "$$up" ]; then tail -n 40 "$$tmp/serve.log"; echo "test-browser: mujun serve did not answer $$url/healthz"; exit 1; fi; \
 	echo "test-browser: mujun serve at $$url"; \
-	MUJUN_BASE_URL="$$url" $(PYTHON) -m pytest -q tests/browser; rc=$$?; \
+	MUJUN_BASE_URL="$$url" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/browser; rc=$$?; \
 	if [ $$rc -ne 0 ]; then echo "---- last lines of the server log"; tail -n 40 "$$tmp/serve.log"; fi; \
 	exit $$rc
 
 # The command line on small files (and the pandas reference against a hand-computed case).
 test-cli:
 	$(if $(SKIP_BUILD),,$(SWIFT) build)
-	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q tests/cli
+	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/cli
 
 # ------------------------------------------------------------------ bench
 bench: deps

@@ -15,14 +15,27 @@ public struct ServerConfig: Sendable {
     public var rulesPath: String?
     /// Largest accepted upload, bytes.
     public var maxUpload: Int
+    /// The key for session and token hashes; nil = MUJUN_SECRET, else `secretFile`
+    /// (generated on first start).
+    public var secret: String?
+    public var secretFile: String
+    /// bcrypt cost for new password hashes
+    public var bcryptCost: Int
+    /// Mark the session cookie Secure (behind TLS).
+    public var secureCookies: Bool
 
     public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
 
-    public init(databaseURL: String? = nil, rulesPath: String? = nil, maxUpload: Int = 200 << 20) {
+    public init(databaseURL: String? = nil, rulesPath: String? = nil, maxUpload: Int? = nil, secret: String? = nil,
+                bcryptCost: Int = 12) {
         let env = ProcessInfo.processInfo.environment
         self.databaseURL = databaseURL ?? env["DATABASE_URL"] ?? Self.defaultDatabaseURL
         self.rulesPath = rulesPath ?? env["MUJUN_RULES"]
-        self.maxUpload = maxUpload
+        self.maxUpload = maxUpload ?? env["MUJUN_MAX_UPLOAD_MB"].flatMap(Int.init).map { $0 << 20 } ?? (100 << 20)
+        self.secret = secret
+        self.secretFile = env["MUJUN_SECRET_FILE"] ?? "data/secret.key"
+        self.bcryptCost = bcryptCost
+        self.secureCookies = env["MUJUN_SECURE_COOKIES"] == "1"
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres") }
@@ -52,7 +65,20 @@ extension Application {
 }
 
 extension Request {
-    public var store: Store { Store(db) }
+    /// The store as the signed-in user may read it: filtered to the user's jurisdiction or
+    /// enterprise, and to published years for roles that do not see drafts.
+    public var store: Store { Store(db, scope: scope, publishedOnly: !seesDrafts) }
+    /// The store without the reader's filter, for writes and checks made on the user's behalf.
+    public var fullStore: Store { Store(db) }
+}
+
+struct ServerConfigKey: StorageKey { typealias Value = ServerConfig }
+
+extension Application {
+    public var serverConfig: ServerConfig {
+        get { storage[ServerConfigKey.self] ?? ServerConfig() }
+        set { storage[ServerConfigKey.self] = newValue }
+    }
 }
 
 /// Registers the database named by `config.databaseURL` and the migrations.
@@ -98,8 +124,13 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     json.dateEncodingStrategy = .iso8601
     ContentConfiguration.global.use(encoder: json, for: .json)
 
+    app.secretKey = try SecretKey.load(config)
+    app.passwords.use(.bcrypt(cost: config.bcryptCost))
+    app.serverConfig = config
+
     app.middleware = Middlewares()
     app.middleware.use(ErrorPageMiddleware())
+    app.middleware.use(AuthMiddleware())
     try routes(app)
 }
 
@@ -111,19 +142,22 @@ struct ErrorPageMiddleware: AsyncMiddleware {
         } catch {
             let status: HTTPResponseStatus
             let reason: String
+            var extra = HTTPHeaders()
             if let abort = error as? any AbortError {
-                status = abort.status; reason = abort.reason
+                status = abort.status; reason = abort.reason; extra = abort.headers
             } else {
                 request.logger.report(error: error)
                 status = .internalServerError; reason = "服务器内部错误 / internal server error"
             }
             if request.url.path.hasPrefix("/api") || request.url.path.hasPrefix("/openapi") || request.url.path == "/healthz" {
                 let body = try JSONEncoder().encode(["error": reason, "status": "\(status.code)"])
-                return Response(status: status, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(data: body))
+                var headers = extra
+                headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")
+                return Response(status: status, headers: headers, body: .init(data: body))
             }
             return HTML.page(title: "出错了", status: status, body: """
                 <section class="card"><h2>\(status.code) \(HTML.escape(status.reasonPhrase))</h2>
-                <p>\(HTML.escape(reason))</p><p><a href="/ranking">返回排名</a></p></section>
+                <p>\(HTML.escape(reason))</p><p><a href="/">返回首页</a></p></section>
                 """)
         }
     }

@@ -57,7 +57,7 @@ struct ExportController: RouteCollection {
         var formats: [String?] = ["0", nil, nil, nil, nil, "0.00"]
         var widths: [Double] = [7, 22, 36, 14, 7, 12]
         for ind in inds {
-            headers += ["\(ind.chinese)(\(ind.unit))", "\(ind.chinese)得分"]
+            headers += ["\(ind.chinese)(\(ind == .rndRatio ? "%" : ind.unit))", "\(ind.chinese)得分"]
             formats += [ind == .rndRatio ? "0.00%" : "0.00", "0.00"]
             widths += [Double(max(12, ind.chinese.count * 2 + ind.unit.count + 2)), Double(max(10, ind.chinese.count * 2 + 4))]
         }

@@ -6,10 +6,18 @@ enum OpenAPIDocument {
     static let json: String = #"""
 {
  "openapi": "3.0.3",
+ "security": [
+  {
+   "bearerAuth": []
+  },
+  {
+   "cookieAuth": []
+  }
+ ],
  "info": {
   "title": "Mujun 亩均论英雄 API",
   "version": "1.0.0",
-  "description": "永康市工业企业亩均效益综合评价（亩均论英雄）的数据接口。JSON 字段为 snake_case；缺失的值不输出。错误以 {error, status} 返回。"
+  "description": "永康市工业企业亩均效益综合评价（亩均论英雄）的数据接口。JSON 字段为 snake_case；缺失的值不输出。错误以 {error, status} 返回。除 /healthz 外均需登录：接口令牌（Authorization: Bearer …，在“账号”页生成）或浏览器会话 cookie（POST 时另需 X-CSRF-Token 头）；权限按角色，镇街账号只能看到本镇街数据。"
  },
  "servers": [
   {
@@ -31,6 +39,12 @@ enum OpenAPIDocument {
   },
   {
    "name": "imports"
+  },
+  {
+   "name": "appeals"
+  },
+  {
+   "name": "credit"
   },
   {
    "name": "export"
@@ -65,7 +79,8 @@ enum OpenAPIDocument {
        }
       }
      }
-    }
+    },
+    "security": []
    }
   },
   "/api/v1/years": {
@@ -85,6 +100,12 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -228,6 +249,12 @@ enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -290,6 +317,12 @@ enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -334,6 +367,12 @@ enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -355,6 +394,12 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -393,6 +438,12 @@ enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    },
@@ -435,6 +486,12 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -536,6 +593,12 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -632,6 +695,469 @@ enum OpenAPIDocument {
      },
      "404": {
       "description": "尚无评价结果（HTML 页面）"
+     },
+     "303": {
+      "description": "未登录时转到登录页 / redirect to /login when not signed in"
+     },
+     "403": {
+      "description": "无此权限（HTML 页面） / not allowed"
+     }
+    }
+   }
+  },
+  "/api/v1/appeals": {
+   "get": {
+    "operationId": "listAppeals",
+    "summary": "申诉列表（按权限范围） / appeals the caller may see",
+    "tags": [
+     "appeals"
+    ],
+    "parameters": [
+     {
+      "name": "year",
+      "in": "query",
+      "required": false,
+      "description": "年度 / year",
+      "schema": {
+       "type": "integer"
+      }
+     },
+     {
+      "name": "state",
+      "in": "query",
+      "required": false,
+      "description": "状态 / state",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "assigned",
+        "accepted",
+        "handling",
+        "replied",
+        "evaluated",
+        "closed",
+        "returned"
+       ]
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "申诉",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "array",
+         "items": {
+          "$ref": "#/components/schemas/Appeal"
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   },
+   "post": {
+    "operationId": "fileAppeal",
+    "summary": "提交申诉（企业账号，公示期内） / file an appeal",
+    "tags": [
+     "appeals"
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/AppealInput"
+       }
+      },
+      "multipart/form-data": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "year": {
+          "type": "integer"
+         },
+         "field": {
+          "type": "string",
+          "enum": [
+           "land_mu",
+           "tax",
+           "value_added",
+           "revenue",
+           "rnd",
+           "energy_tce",
+           "emissions",
+           "electricity",
+           "employees"
+          ]
+         },
+         "claimed_value": {
+          "type": "string"
+         },
+         "reason": {
+          "type": "string"
+         },
+         "attachment": {
+          "type": "string",
+          "format": "binary"
+         }
+        },
+        "required": [
+         "field",
+         "claimed_value",
+         "reason"
+        ]
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "已受理登记",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Appeal"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "409": {
+      "description": "不在公示期或已有未办结申诉 / outside the publicity period, or one is open",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "附件超过 10 MB / attachment too large",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "415": {
+      "description": "附件类型不支持 / attachment type not accepted",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "该年度没有该企业的数据 / no data for the enterprise",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
+  },
+  "/api/v1/appeals/{id}": {
+   "get": {
+    "operationId": "getAppeal",
+    "summary": "申诉详情与办理记录 / an appeal and its events",
+    "tags": [
+     "appeals"
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "description": "申诉编号 / appeal id",
+      "schema": {
+       "type": "integer",
+       "format": "int64"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "申诉",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AppealDetail"
+        }
+       }
+      }
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
+  },
+  "/api/v1/appeals/{id}/accept": {
+   "post": {
+    "operationId": "acceptAppeal",
+    "summary": "签收申诉 / accept an appeal",
+    "tags": [
+     "appeals"
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "description": "申诉编号 / appeal id",
+      "schema": {
+       "type": "integer",
+       "format": "int64"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "办理后的申诉",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Appeal"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "description": "当前状态不允许此操作 / not allowed in the current state",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    },
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/NoteInput"
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/appeals/{id}/decide": {
+   "post": {
+    "operationId": "decideAppeal",
+    "summary": "答复申诉（支持则更正数据并重新评价） / decide an appeal",
+    "tags": [
+     "appeals"
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "description": "申诉编号 / appeal id",
+      "schema": {
+       "type": "integer",
+       "format": "int64"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "办理后的申诉",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Appeal"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "description": "当前状态不允许此操作 / not allowed in the current state",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/DecideInput"
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/appeals/{id}/rate": {
+   "post": {
+    "operationId": "rateAppeal",
+    "summary": "评价答复满意度并销号 / rate the reply and close",
+    "tags": [
+     "appeals"
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "description": "申诉编号 / appeal id",
+      "schema": {
+       "type": "integer",
+       "format": "int64"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "办理后的申诉",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Appeal"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "description": "当前状态不允许此操作 / not allowed in the current state",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/RateInput"
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/credit-list": {
+   "get": {
+    "operationId": "creditList",
+    "summary": "亩均英雄贷名单（银行） / the bank's credit list",
+    "tags": [
+     "credit"
+    ],
+    "parameters": [
+     {
+      "name": "year",
+      "in": "query",
+      "required": false,
+      "description": "正式发布的年度；缺省为最近一个 / a final year, default the latest",
+      "schema": {
+       "type": "integer"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "名单",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/CreditList"
+        }
+       }
+      }
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
      }
     }
    }
@@ -1312,9 +1838,431 @@ enum OpenAPIDocument {
      "errors",
      "omitted"
     ]
+   },
+   "ResultSummary": {
+    "type": "object",
+    "properties": {
+     "class": {
+      "$ref": "#/components/schemas/EnterpriseClass"
+     },
+     "total_score": {
+      "type": "number",
+      "format": "double"
+     },
+     "rank": {
+      "type": "integer"
+     },
+     "land_mu": {
+      "type": "number",
+      "format": "double"
+     }
+    }
+   },
+   "Appeal": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "integer",
+      "format": "int64"
+     },
+     "year": {
+      "type": "integer"
+     },
+     "credit_code": {
+      "type": "string"
+     },
+     "enterprise_name": {
+      "type": "string"
+     },
+     "town": {
+      "type": "string"
+     },
+     "field": {
+      "type": "string",
+      "enum": [
+       "land_mu",
+       "tax",
+       "value_added",
+       "revenue",
+       "rnd",
+       "energy_tce",
+       "emissions",
+       "electricity",
+       "employees"
+      ]
+     },
+     "field_name": {
+      "type": "string"
+     },
+     "current_value": {
+      "type": "string"
+     },
+     "claimed_value": {
+      "type": "string"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "attachment_name": {
+      "type": "string"
+     },
+     "attachment_url": {
+      "type": "string"
+     },
+     "state": {
+      "type": "string",
+      "enum": [
+       "assigned",
+       "accepted",
+       "handling",
+       "replied",
+       "evaluated",
+       "closed",
+       "returned"
+      ]
+     },
+     "state_name": {
+      "type": "string"
+     },
+     "outcome": {
+      "type": "string",
+      "enum": [
+       "upheld",
+       "rejected"
+      ]
+     },
+     "answer": {
+      "type": "string"
+     },
+     "filed_by": {
+      "type": "string"
+     },
+     "decided_by": {
+      "type": "string"
+     },
+     "created_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "decided_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "rating": {
+      "type": "integer"
+     },
+     "before": {
+      "$ref": "#/components/schemas/ResultSummary"
+     },
+     "after": {
+      "$ref": "#/components/schemas/ResultSummary"
+     }
+    },
+    "required": [
+     "id",
+     "year",
+     "credit_code",
+     "town",
+     "field",
+     "field_name",
+     "claimed_value",
+     "reason",
+     "state",
+     "state_name",
+     "filed_by",
+     "created_at"
+    ],
+    "description": "申诉（公示期内企业对本企业数据提出） / an appeal against one data item during the publicity period"
+   },
+   "CaseEvent": {
+    "type": "object",
+    "properties": {
+     "from_state": {
+      "type": "string"
+     },
+     "to_state": {
+      "type": "string"
+     },
+     "actor": {
+      "type": "string"
+     },
+     "note": {
+      "type": "string"
+     },
+     "at": {
+      "type": "string",
+      "format": "date-time"
+     }
+    },
+    "required": [
+     "to_state",
+     "actor",
+     "at"
+    ]
+   },
+   "AppealDetail": {
+    "type": "object",
+    "properties": {
+     "appeal": {
+      "$ref": "#/components/schemas/Appeal"
+     },
+     "events": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/CaseEvent"
+      }
+     }
+    },
+    "required": [
+     "appeal",
+     "events"
+    ]
+   },
+   "AppealInput": {
+    "type": "object",
+    "properties": {
+     "year": {
+      "type": "integer"
+     },
+     "field": {
+      "type": "string",
+      "enum": [
+       "land_mu",
+       "tax",
+       "value_added",
+       "revenue",
+       "rnd",
+       "energy_tce",
+       "emissions",
+       "electricity",
+       "employees"
+      ]
+     },
+     "claimed_value": {
+      "oneOf": [
+       {
+        "type": "number"
+       },
+       {
+        "type": "string"
+       }
+      ],
+      "description": "数字或数字文本 / a number, or a number as text"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "attachment": {
+      "type": "object",
+      "properties": {
+       "filename": {
+        "type": "string"
+       },
+       "data": {
+        "type": "string",
+        "format": "byte"
+       }
+      },
+      "required": [
+       "filename",
+       "data"
+      ]
+     }
+    },
+    "required": [
+     "field",
+     "claimed_value",
+     "reason"
+    ]
+   },
+   "DecideInput": {
+    "type": "object",
+    "properties": {
+     "outcome": {
+      "type": "string",
+      "enum": [
+       "upheld",
+       "rejected"
+      ]
+     },
+     "answer": {
+      "type": "string"
+     },
+     "corrected_value": {
+      "oneOf": [
+       {
+        "type": "number"
+       },
+       {
+        "type": "string"
+       }
+      ],
+      "description": "数字或数字文本 / a number, or a number as text"
+     }
+    },
+    "required": [
+     "outcome",
+     "answer"
+    ]
+   },
+   "NoteInput": {
+    "type": "object",
+    "properties": {
+     "note": {
+      "type": "string"
+     }
+    }
+   },
+   "RateInput": {
+    "type": "object",
+    "properties": {
+     "rating": {
+      "oneOf": [
+       {
+        "type": "number"
+       },
+       {
+        "type": "string"
+       }
+      ],
+      "description": "满意度 1–5 / satisfaction 1–5"
+     }
+    },
+    "required": [
+     "rating"
+    ]
+   },
+   "CreditItem": {
+    "type": "object",
+    "properties": {
+     "credit_code": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     },
+     "town": {
+      "type": "string"
+     },
+     "group": {
+      "$ref": "#/components/schemas/EnterpriseGroup"
+     },
+     "group_name": {
+      "type": "string"
+     },
+     "class": {
+      "$ref": "#/components/schemas/EnterpriseClass"
+     },
+     "total_score": {
+      "type": "number",
+      "format": "double"
+     },
+     "credit_rate_discount": {
+      "type": "number",
+      "format": "double"
+     },
+     "credit_line_multiple": {
+      "type": "number",
+      "format": "double"
+     }
+    },
+    "required": [
+     "credit_code",
+     "name",
+     "town",
+     "group",
+     "group_name",
+     "class",
+     "total_score"
+    ]
+   },
+   "CreditTerm": {
+    "type": "object",
+    "properties": {
+     "class": {
+      "$ref": "#/components/schemas/EnterpriseClass"
+     },
+     "credit_rate_discount": {
+      "type": "number",
+      "format": "double"
+     },
+     "credit_line_multiple": {
+      "type": "number",
+      "format": "double"
+     }
+    },
+    "required": [
+     "class"
+    ]
+   },
+   "CreditList": {
+    "type": "object",
+    "properties": {
+     "year": {
+      "type": "integer"
+     },
+     "final_years": {
+      "type": "array",
+      "items": {
+       "type": "integer"
+      }
+     },
+     "terms": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/CreditTerm"
+      }
+     },
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/CreditItem"
+      }
+     }
+    },
+    "required": [
+     "year",
+     "final_years",
+     "terms",
+     "items"
+    ],
+    "description": "亩均英雄贷名单：正式发布年度中同意授权的 A/B 类企业 / consenting A/B enterprises of a final year"
+   }
+  },
+  "securitySchemes": {
+   "bearerAuth": {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "接口令牌 / API token"
+   },
+   "cookieAuth": {
+    "type": "apiKey",
+    "in": "cookie",
+    "name": "mujun_session",
+    "description": "浏览器会话 / browser session"
    }
   },
   "responses": {
+   "Unauthorized": {
+    "description": "未登录或令牌无效 / sign in first, or invalid token",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Forbidden": {
+    "description": "无此权限 / not allowed for this role",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
    "BadRequest": {
     "description": "参数错误 / bad request",
     "content": {

@@ -185,7 +185,7 @@ struct EnterpriseView: Sendable {
 
 struct PageController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get { req in req.redirect(to: "/ranking") }
+        routes.get { req in req.redirect(to: SessionController.home(try req.principal().role)) }
         routes.get("ranking", use: ranking)
         routes.get("enterprises", ":code", use: enterprise)
         routes.get("rules", use: rules)
@@ -223,7 +223,7 @@ struct PageController: RouteCollection {
     }
 
     static func emptyState(dataYears: [Int], year: Int?, evaluated: [Int]) -> Response {
-        let y = year ?? dataYears.first ?? Calendar.current.component(.year, from: Date()) - 1
+        let y = year ?? dataYears.first(where: { !evaluated.contains($0) }) ?? dataYears.first ?? Calendar.current.component(.year, from: Date()) - 1
         var notes = ""
         if let year, !evaluated.isEmpty {
             notes += "<p>\(year) 年度尚无评价结果。已有评价结果的年度："
@@ -231,8 +231,9 @@ struct PageController: RouteCollection {
         } else {
             notes += "<p>数据库中还没有任何年度的评价结果。</p>"
         }
-        if !dataYears.isEmpty {
-            notes += "<p>已导入数据的年度：\(dataYears.map(String.init).joined(separator: "、"))，运行评价即可生成排名：<code>mujun evaluate --year \(dataYears.first!)</code></p>"
+        let pending = dataYears.filter { !evaluated.contains($0) }
+        if let first = pending.first {
+            notes += "<p>已导入数据但尚未评价的年度：\(pending.map(String.init).joined(separator: "、"))，运行评价即可生成排名：<code>mujun evaluate --year \(first)</code></p>"
         }
         let body = """
         <section class="card empty" id="empty-state">
@@ -240,7 +241,7 @@ struct PageController: RouteCollection {
         \(notes)
         <p>可以按以下任一方式生成评价结果：</p>
         <ol>
-        <li>载入演示数据（永康市 17 个镇街、两个年度的模拟企业，并完成评价）：<code>mujun demo</code></li>
+        <li>载入演示数据（永康市 17 个镇街的模拟企业、多个年度，并完成评价）：<code>mujun demo</code></li>
         <li>导入本市企业亩均数据后运行评价：<br><code>mujun import enterprises 企业亩均数据.xlsx --year \(y)</code><br><code>mujun evaluate --year \(y)</code></li>
         <li>通过接口：<code>POST /api/v1/imports/enterprises?year=\(y)</code> 上传 CSV 或 XLSX 文件，再 <code>POST /api/v1/evaluations</code>（请求体 <code>{"year": \(y)}</code>）。</li>
         </ol>
@@ -476,7 +477,7 @@ struct PageController: RouteCollection {
             h += "<th class=\"num\">需提高</th><th>折合</th></tr></thead><tbody>"
             for ig in g.indicators {
                 let ind = ig.indicator
-                h += "<tr data-indicator=\"\(ind.rawValue)\"><td>\(ind.chinese)（\(HTML.escape(HTML.unit(ind))))</td>"
+                h += "<tr data-indicator=\"\(ind.rawValue)\"><td>\(ind.chinese)（\(HTML.escape(HTML.unit(ind)))）</td>"
                 h += "<td class=\"num\">\(HTML.value(ig.current, ind))</td>"
                 if ig.target == nil {
                     h += "<td class=\"num\">—</td><td class=\"num\">—</td><td>单靠该指标无法达到（受得分上限限制）</td></tr>"
@@ -611,13 +612,14 @@ struct PageController: RouteCollection {
         switch rules.classes.mode {
         case .quota:
             h += "<p>按比例（quota）：组内按总分从高到低排序，累计比例</p><ul id=\"class-rules\">"
+            func pct(_ x: Double) -> String { formatNumber((x * 10_000).rounded() / 100) + "%" }
             var prev = 0.0
             for c in letters {
                 let share = rules.quotaShare(c) ?? prev
-                h += "<li>\(HTML.classBadge(c.rawValue)) 前 \(formatNumber(prev * 100))%–\(formatNumber(share * 100))%</li>"
+                h += "<li>\(HTML.classBadge(c.rawValue)) " + (prev == 0 ? "前 \(pct(share))" : "\(pct(prev))–\(pct(share))") + "</li>"
                 prev = share
             }
-            h += "<li>\(HTML.classBadge("D")) 其余（后 \(formatNumber((1 - prev) * 100))%）</li></ul>"
+            h += "<li>\(HTML.classBadge("D")) 其余（后 \(pct(1 - prev))）</li></ul>"
             h += "<p class=\"muted\">位次 p 的企业：p ≤ round(比例 × n) 即入该类（四舍五入）；总分相同的企业不拆分到不同分类。</p>"
         case .score:
             h += "<p>按分数线（score）：</p><ul id=\"class-rules\">"

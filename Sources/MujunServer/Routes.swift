@@ -15,9 +15,12 @@ func routes(_ app: Application) throws {
         }
     }
     try registerStatic(app)
+    try SessionController().boot(routes: app)
     try APIController().boot(routes: app.grouped("api", "v1"))
     try PageController().boot(routes: app)
     try ExportController().boot(routes: app)
+    try AppealController().boot(routes: app)
+    try AdminController().boot(routes: app)
     app.get("openapi.json") { _ -> Response in
         Response(status: .ok, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(string: OpenAPIDocument.json))
     }

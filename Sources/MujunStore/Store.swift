@@ -8,8 +8,21 @@ import MujunCore
 public struct Store: Sendable {
     public let db: any Database
     public var sql: any SQLDatabase { db as! any SQLDatabase }
+    /// The enterprise-level data the reader may see: every read of results, counts, history
+    /// and exports is filtered by it, so no caller can forget the jurisdiction.
+    public var scope: DataScope
+    /// When set, years whose results are still a draft read as if they had no evaluation.
+    public var publishedOnly: Bool
 
-    public init(_ db: any Database) { self.db = db }
+    public init(_ db: any Database, scope: DataScope = .all, publishedOnly: Bool = false) {
+        self.db = db; self.scope = scope; self.publishedOnly = publishedOnly
+    }
+
+    /// Whether the reader may see a year's results.
+    func yearVisible(_ year: Int) async throws -> Bool {
+        guard publishedOnly else { return true }
+        return try await publication(year: year).status != .draft
+    }
 
     static let jsonEncoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -181,7 +194,8 @@ public struct Store: Sendable {
 
     /// The year's current run, if the year was evaluated.
     public func currentRun(year: Int) async throws -> RunInfo? {
-        try await sql.select().columns("id", "year", "rules_yaml", "enterprises", "evaluated", "actor", "created_at")
+        guard try await yearVisible(year) else { return nil }
+        return try await sql.select().columns("id", "year", "rules_yaml", "enterprises", "evaluated", "actor", "created_at")
             .from("evaluation_runs").where("year", .equal, year).where("is_current", .equal, true)
             .first(decoding: RunInfo.self)
     }
@@ -195,8 +209,11 @@ public struct Store: Sendable {
 
     /// Years with a current run, newest first.
     public func evaluatedYears() async throws -> [Int] {
-        try await sql.select().column("year").from("evaluation_runs").where("is_current", .equal, true)
+        let years = try await sql.select().column("year").from("evaluation_runs").where("is_current", .equal, true)
             .orderBy("year", .descending).all(decodingColumn: "year", as: Int.self)
+        guard publishedOnly else { return years }
+        let published = Set(try await publishedYears())
+        return years.filter { published.contains($0) }
     }
 
     public func benchmarks(runID: Int64) async throws -> [BenchmarkValue] {
@@ -260,6 +277,8 @@ public struct Store: Sendable {
 
     private func applyFilter<B: SQLPredicateBuilder>(_ b: B, runID: Int64, _ f: ResultFilter) -> B {
         var b = b.where("run_id", .equal, runID)
+        if let towns = scope.towns { b = b.where("town", .in, towns) }
+        if let codes = scope.creditCodes { b = b.where("credit_code", .in, codes) }
         if let g = f.group { b = b.where("grp", .equal, g.rawValue) }
         if let t = f.town, !t.isEmpty { b = b.where("town", .equal, t) }
         if let towns = f.towns { b = b.where("town", .in, towns) }
@@ -336,7 +355,8 @@ public struct Store: Sendable {
         guard let json = try await sql.select().column("explanation").from("evaluation_results")
             .where("run_id", .equal, run.id).where("credit_code", .equal, creditCode)
             .first(decodingColumn: "explanation", as: String.self) else { return nil }
-        return try Self.jsonDecoder.decode(EnterpriseResult.self, from: Data(json.utf8))
+        let r = try Self.jsonDecoder.decode(EnterpriseResult.self, from: Data(json.utf8))
+        return scope.contains(town: r.town, creditCode: r.creditCode) ? r : nil
     }
 
     /// One line of an enterprise's history.
@@ -361,8 +381,10 @@ public struct Store: Sendable {
             .where(SQLColumn("credit_code", table: "r"), .equal, SQLBind(creditCode))
             .orderBy(SQLColumn("year", table: "r"))
             .all(decodingColumn: "explanation", as: String.self)
-        return try rows.map {
+        let published = publishedOnly ? Set(try await publishedYears()) : nil
+        return try rows.compactMap {
             let r = try Self.jsonDecoder.decode(EnterpriseResult.self, from: Data($0.utf8))
+            guard scope.contains(town: r.town, creditCode: r.creditCode), published?.contains(r.year) ?? true else { return nil }
             return HistoryEntry(year: r.year, group: r.group.rawValue, totalScore: r.totalScore, rank: r.rank,
                                 groupSize: r.evaluated ? r.groupSize : nil, finalClass: r.finalClass?.rawValue,
                                 exemptReason: r.exemptReason, taxPerMu: r.items.first { $0.indicator == .taxPerMu }?.value)

@@ -161,7 +161,7 @@ struct Demo: AsyncParsableCommand {
             return
         }
         let (rules, yaml) = try loadRules(db.rules)
-        try await withStore(db) { _, store in
+        let logins = try await withStore(db) { _, store in
             for y in yearList {
                 let records = city.records(year: y, latestYear: latest)
                 _ = try await store.importEnterprises(records, fileName: "demo-\(y)", actor: "demo")
@@ -169,7 +169,17 @@ struct Demo: AsyncParsableCommand {
                 let a = outcome.classCounts(.above), b = outcome.classCounts(.below)
                 print("\(y) 年度：\(records.count) 家企业，评价运行 #\(run.id)；规上 A\(a[.A] ?? 0)/B\(a[.B] ?? 0)/C\(a[.C] ?? 0)/D\(a[.D] ?? 0)，规下 A\(b[.A] ?? 0)/B\(b[.B] ?? 0)/C\(b[.C] ?? 0)/D\(b[.D] ?? 0)")
             }
+            return try await DemoSetup.load(store: store, city: city, years: yearList, rules: rules)
         }
+        let text = DemoSetup.describe(logins)
+        let config = db.config
+        var dir = "data"
+        if config.databaseURL.hasPrefix("sqlite://"), !config.databaseURL.contains(":memory:") {
+            dir = URL(fileURLWithPath: String(config.databaseURL.dropFirst("sqlite://".count))).deletingLastPathComponent().path
+        }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? (text + "\n").write(toFile: dir + "/demo-logins.txt", atomically: true, encoding: .utf8)
+        print(text)
         print("演示数据已载入 / demo city loaded (\(enterprises) 家企业，\(yearList.count) 个年度)")
     }
 }

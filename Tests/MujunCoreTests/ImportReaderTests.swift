@@ -114,8 +114,10 @@ struct CSVReaderTests {
             try t.forEachRow { _, _ in }
             Issue.record("expected an error")
         } catch let f as ImportFailure {
-            #expect(message(f).contains("第 3 行"))
-            #expect(message(f).contains("row 3"))
+            #expect(f.errors.first?.row == 3)
+            #expect(f.description.contains("第 3 行"))
+            #expect(f.description.contains("row 3"))
+            #expect(message(f).contains("unclosed quote"))
         }
     }
 
@@ -127,6 +129,17 @@ struct CSVReaderTests {
                 #expect(message(error).contains("表头"))
             }
         }
+    }
+
+    @Test func tabSeparatedText() throws {
+        let t = try csv("企业名称\t用地面积(亩)\r\n甲公司\t1,234.5\r\n\"乙\t公司\"\t2\r\n")
+        #expect(t.separator == "\t")
+        #expect(t.headers == ["企业名称", "用地面积(亩)"])
+        #expect(try allRows(t).map(\.1) == [["甲公司", "1,234.5"], ["乙\t公司", "2"]])
+        // A comma in the header keeps the comma separator even when cells hold tabs.
+        let c = try csv("a,b\n1\t2,3\n")
+        #expect(c.separator == ",")
+        #expect(try allRows(c).map(\.1) == [["1\t2", "3"]])
     }
 
     @Test func errorsFromTheBodyPropagate() throws {
@@ -230,6 +243,26 @@ struct CSVEncodingTests {
         }
     }
 
+    @Test func damagedUTF8IsNotMistakenForGBK() throws {
+        // A UTF-8 file cut in the middle of its last character.
+        let cut = Array("企业名称,备注\n永康市示范五金有限公司,好".utf8).dropLast()
+        do {
+            _ = try CSVTable(data: Data(cut))
+            Issue.record("expected an error")
+        } catch {
+            #expect(message(error).contains("looks like UTF-8"))
+            #expect(message(error).contains("--encoding gb18030"))
+        }
+        // Mostly UTF-8 with one stray GBK word.
+        let mixed = Array(String(repeating: "企业名称,用地面积\n", count: 10).utf8) + gb18030Bytes("永康,1\n")
+        #expect(throws: ImportFailure.self) { try CSVTable(data: Data(mixed)) }
+        // Forcing GB18030 is still possible.
+        #expect(try CSVTable(data: Data(mixed), encoding: .gb18030).encoding == .gb18030)
+        // Real GBK text is far from that threshold.
+        let gbk = gb18030Bytes(String(repeating: "统一社会信用代码,企业名称,所属镇街,用地面积（亩）\n", count: 50))
+        #expect(try CSVTable(data: Data(gbk)).encoding == .gb18030)
+    }
+
     @Test func truncatedGB18030Character() throws {
         let bytes = gb18030Bytes("a,b\n1,企").dropLast()
         #expect(throws: ImportFailure.self) { try CSVTable(data: Data(bytes)) }
@@ -274,8 +307,12 @@ struct CSVEncodingTests {
 
 @Suite("TableReader")
 struct TableReaderTests {
+    func removeTemp(_ url: URL) {
+        try? FileManager.default.removeItem(at: url.deletingLastPathComponent())
+    }
+
     func temp(_ name: String, _ data: Data) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mujun-tests-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mujun-import-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent(name)
         try data.write(to: url)
@@ -284,6 +321,7 @@ struct TableReaderTests {
 
     @Test func opensCSVAndXLSXByContent() throws {
         let csvURL = try temp("数据.csv", Data(gb18030Bytes("企业名称,用地面积(亩)\n甲,1\n")))
+        defer { removeTemp(csvURL) }
         let c = try TableReader.open(url: csvURL)
         #expect(c is CSVTable)
         #expect(c.headers == ["企业名称", "用地面积(亩)"])
@@ -292,6 +330,7 @@ struct TableReaderTests {
         w.addSheet(name: "S", headers: ["企业名称"], rows: [[.text("乙")]])
         // An .xlsx saved under another name is still recognised by its ZIP signature.
         let xURL = try temp("export.dat", try w.data())
+        defer { removeTemp(xURL) }
         let x = try TableReader.open(url: xURL)
         #expect(x is XLSXTable)
         #expect(try allRows(x).map(\.1) == [["乙"]])
@@ -299,6 +338,7 @@ struct TableReaderTests {
 
     @Test func forcedEncodingIsPassedToCSV() throws {
         let url = try temp("a.csv", Data(gb18030Bytes("企业名称\n甲\n")))
+        defer { removeTemp(url) }
         #expect(throws: ImportFailure.self) { try TableReader.open(url: url, encoding: .utf8) }
     }
 
@@ -316,6 +356,7 @@ struct TableReaderTests {
 
     @Test func xlsxExtensionWithTextContent() throws {
         let url = try temp("fake.xlsx", Data("a,b\n".utf8))
+        defer { removeTemp(url) }
         do {
             _ = try TableReader.open(url: url)
             Issue.record("expected an error")
@@ -324,8 +365,20 @@ struct TableReaderTests {
         }
     }
 
+    @Test func htmlSavedAsXLSIsRefused() throws {
+        let url = try temp("导出.xls", Data("\u{FEFF}<html><body><table><tr><td>企业名称</td></tr></table></body></html>".utf8))
+        defer { removeTemp(url) }
+        do {
+            _ = try TableReader.open(url: url)
+            Issue.record("expected an error")
+        } catch {
+            #expect(message(error).contains("HTML"))
+        }
+    }
+
     @Test func legacyXLSIsRefused() throws {
         let url = try temp("old.xls", Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0]))
+        defer { removeTemp(url) }
         do {
             _ = try TableReader.open(url: url)
             Issue.record("expected an error")

@@ -4,36 +4,70 @@ import Testing
 
 // MARK: - Helpers
 
-/// A minimal ZIP writer (stored entries) for hand-made and deliberately broken workbooks.
-func makeZip(_ files: [(String, String)]) -> Data {
-    func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            crc ^= UInt32(b)
-            for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
-        }
-        return ~crc
+/// CRC-32 as ZIP uses it.
+func zipCRC32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in bytes {
+        crc ^= UInt32(b)
+        for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
     }
+    return ~crc
+}
+
+/// One entry for ``makeRawZip(_:)``: `method` 0 = stored, 8 = deflate (payload already encoded).
+struct RawZipEntry {
+    var name: String
+    var method: Int
+    var payload: [UInt8]
+    var crc: UInt32
+    var uncompressedSize: Int
+}
+
+/// A minimal ZIP writer for hand-made and deliberately broken workbooks.
+func makeRawZip(_ entries: [RawZipEntry]) -> Data {
     var out: [UInt8] = []
     var central: [UInt8] = []
     func u16(_ v: Int, _ a: inout [UInt8]) { a += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
     func u32(_ v: UInt32, _ a: inout [UInt8]) { for s in stride(from: 0, to: 32, by: 8) { a.append(UInt8(v >> UInt32(s) & 0xFF)) } }
-    for (name, text) in files {
-        let nameBytes = Array(name.utf8), data = Array(text.utf8)
-        let crc = crc32(data), offset = UInt32(out.count)
-        u32(0x0403_4B50, &out); u16(20, &out); u16(0x0800, &out); u16(0, &out); u16(0, &out); u16(0x21, &out)
-        u32(crc, &out); u32(UInt32(data.count), &out); u32(UInt32(data.count), &out)
-        u16(nameBytes.count, &out); u16(0, &out); out += nameBytes; out += data
-        u32(0x0201_4B50, &central); u16(20, &central); u16(20, &central); u16(0x0800, &central); u16(0, &central)
-        u16(0, &central); u16(0x21, &central); u32(crc, &central); u32(UInt32(data.count), &central)
-        u32(UInt32(data.count), &central); u16(nameBytes.count, &central); u16(0, &central); u16(0, &central)
+    for e in entries {
+        let nameBytes = Array(e.name.utf8)
+        let offset = UInt32(out.count)
+        u32(0x0403_4B50, &out); u16(20, &out); u16(0x0800, &out); u16(e.method, &out); u16(0, &out); u16(0x21, &out)
+        u32(e.crc, &out); u32(UInt32(e.payload.count), &out); u32(UInt32(e.uncompressedSize), &out)
+        u16(nameBytes.count, &out); u16(0, &out); out += nameBytes; out += e.payload
+        u32(0x0201_4B50, &central); u16(20, &central); u16(20, &central); u16(0x0800, &central); u16(e.method, &central)
+        u16(0, &central); u16(0x21, &central); u32(e.crc, &central); u32(UInt32(e.payload.count), &central)
+        u32(UInt32(e.uncompressedSize), &central); u16(nameBytes.count, &central); u16(0, &central); u16(0, &central)
         u16(0, &central); u16(0, &central); u32(0, &central); u32(offset, &central); central += nameBytes
     }
     let cdOffset = UInt32(out.count)
     out += central
-    u32(0x0605_4B50, &out); u16(0, &out); u16(0, &out); u16(files.count, &out); u16(files.count, &out)
+    u32(0x0605_4B50, &out); u16(0, &out); u16(0, &out); u16(entries.count, &out); u16(entries.count, &out)
     u32(UInt32(central.count), &out); u32(cdOffset, &out); u16(0, &out)
     return Data(out)
+}
+
+/// A raw deflate stream made of stored blocks (valid input for any inflater).
+func deflateStored(_ bytes: [UInt8], final: Bool = true) -> [UInt8] {
+    var out: [UInt8] = []
+    var chunks = stride(from: 0, to: bytes.count, by: 65_535).map { Array(bytes[$0..<min($0 + 65_535, bytes.count)]) }
+    if chunks.isEmpty { chunks = [[]] }
+    for (i, c) in chunks.enumerated() {
+        out.append(final && i == chunks.count - 1 ? 1 : 0)
+        let len = c.count
+        out += [UInt8(len & 0xFF), UInt8(len >> 8), UInt8(~len & 0xFF), UInt8((~len >> 8) & 0xFF)]
+        out += c
+    }
+    return out
+}
+
+/// A ZIP of text files; `deflate` stores them as deflate streams instead of plain.
+func makeZip(_ files: [(String, String)], deflate: Bool = false) -> Data {
+    makeRawZip(files.map { name, text in
+        let bytes = Array(text.utf8)
+        return RawZipEntry(name: name, method: deflate ? 8 : 0, payload: deflate ? deflateStored(bytes) : bytes,
+                           crc: zipCRC32(bytes), uncompressedSize: bytes.count)
+    })
 }
 
 let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
@@ -173,7 +207,8 @@ struct XLSXTests {
         #expect(m.missingRequired.isEmpty)
     }
 
-    @Test func handMadeWorkbookFeatures() throws {
+    @Test(arguments: [false, true])
+    func handMadeWorkbookFeatures(deflate: Bool) throws {
         let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
         let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
         let pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -194,7 +229,7 @@ struct XLSXTests {
                 """#),
             ("xl/worksheets/sheet1.xml", #"<worksheet xmlns="\#(main)"><sheetData><row r="1"><c t="inlineStr"><is><t>WRONG</t></is></c></row></sheetData></worksheet>"#),
             ("xl/worksheets/hidden.xml", #"<worksheet xmlns="\#(main)"><sheetData><row r="1"><c t="inlineStr"><is><t>HIDDEN</t></is></c></row></sheetData></worksheet>"#),
-        ])
+        ], deflate: deflate)
         let t = try XLSXTable(data: zip)
         #expect(t.sheetName == "数据")
         #expect(t.headers == ["名称", "金额", "公式", "富文本 ", "A\rB"])
@@ -267,6 +302,30 @@ struct XLSXTests {
         #expect(failures > 0)
     }
 
+    @Test func cutDeflateStreamAndBadChecksums() {
+        let xml = Array(#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>"#.utf8)
+        // A deflate stream that stops after a non-final block: the inflater wants more input
+        // than the entry has (ZIPFoundation's own extraction would spin forever on Linux).
+        let cut = deflateStored(Array(xml.prefix(10)), final: false)
+        XLSXTests.expectInvalidWorkbook(makeRawZip([
+            RawZipEntry(name: "xl/workbook.xml", method: 8, payload: cut, crc: zipCRC32(xml), uncompressedSize: xml.count),
+        ]))
+        // Wrong CRC, wrong size, unknown compression method.
+        XLSXTests.expectInvalidWorkbook(makeRawZip([
+            RawZipEntry(name: "xl/workbook.xml", method: 8, payload: deflateStored(xml), crc: 1234, uncompressedSize: xml.count),
+        ]))
+        XLSXTests.expectInvalidWorkbook(makeRawZip([
+            RawZipEntry(name: "xl/workbook.xml", method: 0, payload: xml, crc: zipCRC32(xml), uncompressedSize: xml.count + 1),
+        ]))
+        XLSXTests.expectInvalidWorkbook(makeRawZip([
+            RawZipEntry(name: "xl/workbook.xml", method: 14, payload: xml, crc: zipCRC32(xml), uncompressedSize: xml.count),
+        ]))
+        // A deflated part that inflates to more than its declared size.
+        XLSXTests.expectInvalidWorkbook(makeRawZip([
+            RawZipEntry(name: "xl/workbook.xml", method: 8, payload: deflateStored(xml + xml), crc: zipCRC32(xml), uncompressedSize: xml.count),
+        ]))
+    }
+
     @Test func zipWithoutWorkbook() {
         XLSXTests.expectInvalidWorkbook(makeZip([("hello.txt", "你好")]))
         XLSXTests.expectInvalidWorkbook(makeZip([]))
@@ -282,10 +341,10 @@ struct XLSXTests {
         ])
         XLSXTests.expectInvalidWorkbook(zip)
         // A missing worksheet part, and a dangling relationship id.
-        XLSXTests.expectInvalidWorkbook(makeZip(Array([
+        XLSXTests.expectInvalidWorkbook(makeZip([
             ("xl/workbook.xml", #"<workbook xmlns="\#(main)" xmlns:r="\#(rel)"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#),
             ("xl/_rels/workbook.xml.rels", #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="\#(rel)/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#),
-        ])))
+        ]))
         XLSXTests.expectInvalidWorkbook(makeZip([
             ("xl/workbook.xml", #"<workbook xmlns="\#(main)" xmlns:r="\#(rel)"><sheets><sheet name="S" sheetId="1" r:id="rId7"/></sheets></workbook>"#),
         ]))

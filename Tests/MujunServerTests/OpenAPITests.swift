@@ -48,7 +48,7 @@ struct OpenAPITests {
                 checked += 1
             }
             #expect(checked >= 10)
-            let res = try await app.testing().sendRequest(.GET, "/openapi.json")
+            let res = try await app.testing().sendRequest(.GET, "/openapi.json", headers: try await TestAuth.hq(app).headers)
             #expect(res.status == .ok)
             #expect(try JSONSerialization.jsonObject(with: Data(buffer: res.body)) is [String: Any])
         }

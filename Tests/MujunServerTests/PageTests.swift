@@ -10,7 +10,7 @@ struct PageTests {
     // MARK: helpers
 
     func get(_ app: Application, _ path: String) async throws -> TestingHTTPResponse {
-        try await app.testing().sendRequest(.GET, path)
+        try await app.testing().sendRequest(.GET, path, headers: try await TestAuth.hq(app).headers)
     }
 
     /// The `data-…` attributes of the `#class-counts` element.
@@ -177,6 +177,31 @@ struct PageTests {
                 #expect(html.contains("不参评：\(HTML.escape(ex.exemptReason ?? ""))"))
                 #expect(html.contains(#"data-class="exempt""#))
             }
+        }
+    }
+
+    @Test("the gap section says when a veto bars the better class")
+    func vetoedGap() async throws {
+        try await TestApp.withDemo(enterprises: 60) { app in
+            let row = try #require(try await app.store.results(.init(year: 2025, group: .below, cls: "C"), per: 1).items.first)
+            var r = try #require(try await app.store.result(creditCode: row.creditCode, year: 2025))
+            let history = try await app.store.history(creditCode: row.creditCode)
+            // scored B, forced to D by a veto: the gap to A is shown, with the veto that bars it
+            r.classBeforeVeto = .B; r.finalClass = .D; r.vetoes = ["重大环境违法"]
+            r.gap?.barredByVeto = "重大环境违法"
+            r.gap?.target = .A
+            var html = PageController.renderEnterprise(EnterpriseView(result: r, history: history, years: [2025]))
+            #expect(html.contains("距 <b>A 类</b>还差"))
+            #expect(html.contains(#"id="gap-barred""#) && html.contains("因一票否决（重大环境违法）"))
+            #expect(html.contains("否决前为 B 类"))
+            // scored A, forced to D: no better class by score, the veto is what keeps it down
+            r.classBeforeVeto = .A; r.gap = nil
+            html = PageController.renderEnterprise(EnterpriseView(result: r, history: history, years: [2025]))
+            #expect(html.contains("按总分已属 A 类") && html.contains(#"id="gap-barred""#))
+            // a name with markup stays text in the JSON for the charts too
+            r.name = "</script><script>alert(1)</script>"
+            html = PageController.renderEnterprise(EnterpriseView(result: r, history: history, years: [2025]))
+            #expect(!html.contains("<script>alert"))
         }
     }
 

@@ -11,6 +11,15 @@ import MujunStore
 struct StoreTests {
     static func code(_ n: Int) -> String { CreditCode.complete("91330784" + String(format: "%09d", n)) }
 
+    /// A request as a headquarters user (cookie, and the CSRF token on writes).
+    func send(_ app: Application, _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:],
+              body: ByteBuffer? = nil) async throws -> TestingHTTPResponse {
+        let s = try await TestAuth.hq(app)
+        var h = method == .GET ? s.headers : s.postHeaders
+        for (k, v) in headers { h.replaceOrAdd(name: k, value: v) }
+        return try await app.testing().sendRequest(method, path, headers: h, body: body)
+    }
+
     func count(_ store: Store, _ table: String) async throws -> Int {
         try await store.sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()!.decode(column: "n", as: Int.self)
     }
@@ -115,7 +124,7 @@ struct StoreTests {
     @Test("health answers 200 when the database is reachable")
     func health() async throws {
         try await TestApp.with { app in
-            let res = try await app.testing().sendRequest(.GET, "/healthz")
+            let res = try await send(app, .GET, "/healthz")
             #expect(res.status == .ok)
             #expect(res.body.string.contains("\"status\":\"ok\""))
         }
@@ -124,7 +133,7 @@ struct StoreTests {
     @Test("results, one enterprise and its history through the API")
     func apiResults() async throws {
         try await TestApp.withDemo(enterprises: 150) { app in
-            let res = try await app.testing().sendRequest(.GET, "/api/v1/results?year=2025&group=above&per=5")
+            let res = try await send(app, .GET, "/api/v1/results?year=2025&group=above&per=5")
             #expect(res.status == .ok)
             let page = try JSONSerialization.jsonObject(with: Data(res.body.readableBytesView)) as! [String: Any]
             let items = page["items"] as! [[String: Any]]
@@ -132,16 +141,16 @@ struct StoreTests {
             #expect(items[0]["rank"] as? Int == 1)
             #expect(items[0]["credit_code"] is String && items[0]["class"] is String && items[0]["total_score"] is Double)
             let code = items[0]["credit_code"] as! String
-            let one = try await app.testing().sendRequest(.GET, "/api/v1/enterprises/\(code)?year=2025")
+            let one = try await send(app, .GET, "/api/v1/enterprises/\(code)?year=2025")
             #expect(one.status == .ok)
             let obj = try JSONSerialization.jsonObject(with: Data(one.body.readableBytesView)) as! [String: Any]
             let result = obj["result"] as! [String: Any]
             #expect(result["credit_code"] as? String == code)
             #expect((result["items"] as! [Any]).count == 6)
             #expect((obj["history"] as! [Any]).count == 2)
-            let missing = try await app.testing().sendRequest(.GET, "/api/v1/enterprises/\(Self.code(999_999))?year=2025")
+            let missing = try await send(app, .GET, "/api/v1/enterprises/\(Self.code(999_999))?year=2025")
             #expect(missing.status == .notFound)
-            let bad = try await app.testing().sendRequest(.GET, "/api/v1/results?year=2025&group=middle")
+            let bad = try await send(app, .GET, "/api/v1/results?year=2025&group=middle")
             #expect(bad.status == .badRequest)
         }
     }
@@ -151,13 +160,13 @@ struct StoreTests {
         try await TestApp.with { app in
             let header = "统一社会信用代码,企业名称,所属镇街,规模,用地面积(亩),评价税收(万元),用电量(万千瓦时)"
             let good = "\(header)\n\(Self.code(1)),甲公司,古山镇,规下,10,100,50\n\(Self.code(2)),乙公司,方岩镇,规下,20,50,40\n"
-            var res = try await app.testing().sendRequest(.POST, "/api/v1/imports/enterprises?year=2025&filename=a.csv",
+            var res = try await send(app, .POST, "/api/v1/imports/enterprises?year=2025&filename=a.csv",
                                                           headers: ["Content-Type": "text/csv"], body: ByteBuffer(string: good))
             #expect(res.status == .created)
             #expect(try await count(app.store, "enterprise_years") == 2)
             // GB18030 bytes are detected
             let gbk = try DemoFiles.toGB18030(Array(good.replacingOccurrences(of: Self.code(2), with: Self.code(3)).utf8))
-            res = try await app.testing().sendRequest(.POST, "/api/v1/imports/enterprises?year=2025",
+            res = try await send(app, .POST, "/api/v1/imports/enterprises?year=2025",
                                                       headers: ["Content-Type": "text/csv"], body: ByteBuffer(bytes: gbk))
             #expect(res.status == .created)
             #expect(try await count(app.store, "enterprise_years") == 3)
@@ -165,7 +174,7 @@ struct StoreTests {
             #expect(names.contains("乙公司"))
             // a bad file: nothing written, every bad row named
             let bad = "\(header)\n\(Self.code(10)),丙公司,古山镇,规下,abc,100,50\n\(Self.code(11)),丁公司,火星镇,规下,10,100,50\n"
-            res = try await app.testing().sendRequest(.POST, "/api/v1/imports/enterprises?year=2025",
+            res = try await send(app, .POST, "/api/v1/imports/enterprises?year=2025",
                                                       headers: ["Content-Type": "text/csv"], body: ByteBuffer(string: bad))
             #expect(res.status == .unprocessableEntity)
             let obj = try JSONSerialization.jsonObject(with: Data(res.body.readableBytesView)) as! [String: Any]
@@ -174,7 +183,7 @@ struct StoreTests {
             #expect(try await count(app.store, "enterprise_years") == 3)
             // a broken workbook: one clear message, nothing written
             var broken = Data([0x50, 0x4B, 0x03, 0x04]); broken.append(Data(repeating: 7, count: 300))
-            res = try await app.testing().sendRequest(.POST, "/api/v1/imports/enterprises?year=2025",
+            res = try await send(app, .POST, "/api/v1/imports/enterprises?year=2025",
                                                       body: ByteBuffer(bytes: Array(broken)))
             #expect(res.status == .unprocessableEntity)
             #expect(res.body.string.contains("XLSX") || res.body.string.contains("Excel"))
@@ -187,12 +196,12 @@ struct StoreTests {
         try await TestApp.with { app in
             let records = DemoCity(enterprises: 80, seed: 8).records(year: 2025, latestYear: 2025)
             _ = try await app.store.importEnterprises(records, fileName: "x", actor: "t")
-            var res = try await app.testing().sendRequest(.POST, "/api/v1/evaluations", headers: ["Content-Type": "application/json"],
+            var res = try await send(app, .POST, "/api/v1/evaluations", headers: ["Content-Type": "application/json"],
                                                           body: ByteBuffer(string: #"{"year":2025}"#))
             #expect(res.status == .ok)
             #expect(res.body.string.contains("\"class_counts\""))
             #expect(try await app.store.currentRun(year: 2025)?.enterprises == 80)
-            res = try await app.testing().sendRequest(.POST, "/api/v1/evaluations", headers: ["Content-Type": "application/json"],
+            res = try await send(app, .POST, "/api/v1/evaluations", headers: ["Content-Type": "application/json"],
                                                       body: ByteBuffer(string: #"{"year":1999}"#))
             #expect(res.status == .unprocessableEntity)
         }

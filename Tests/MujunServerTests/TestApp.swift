@@ -23,11 +23,12 @@ enum TestApp {
     static var isPostgres: Bool { sharedDatabaseURL?.hasPrefix("postgres") ?? false }
 
     /// Runs `body` with a configured application on an empty database, then shuts it down.
-    static func with<T>(_ body: (Application) async throws -> T) async throws -> T {
+    /// `maxUpload` (bytes) overrides the configured upload limit.
+    static func with<T>(maxUpload: Int? = nil, _ body: (Application) async throws -> T) async throws -> T {
         let shared = sharedDatabaseURL
         if shared != nil { await SharedDatabaseLock.shared.acquire() }
         do {
-            let result = try await run(databaseURL: shared ?? "sqlite://:memory:", body)
+            let result = try await run(databaseURL: shared ?? "sqlite://:memory:", maxUpload: maxUpload, body)
             if shared != nil { await SharedDatabaseLock.shared.release() }
             return result
         } catch {
@@ -54,8 +55,8 @@ enum TestApp {
         }
     }
 
-    private static func run<T>(databaseURL: String, _ body: (Application) async throws -> T) async throws -> T {
-        let config = ServerConfig(databaseURL: databaseURL, rulesPath: nil)
+    private static func run<T>(databaseURL: String, maxUpload: Int? = nil, _ body: (Application) async throws -> T) async throws -> T {
+        let config = ServerConfig(databaseURL: databaseURL, rulesPath: nil, maxUpload: maxUpload, secret: "test-secret", bcryptCost: 4)
         if config.isPostgres { try await resetSchema(config) }
         let app = try await Application.make(.testing)
         do {

@@ -62,11 +62,15 @@ policies:
     electricity_surcharge: 0       # 差别化电价加价 元/千瓦时
     energy_quota_factor: 1.1       # 用能指标系数
     credit_eligible: true          # 亩均英雄贷
+    credit_rate_discount: 0.5      # 亩均英雄贷 利率优惠（百分点）
+    credit_line_multiple: 1.5      # 亩均英雄贷 授信额度倍数
     other: {用地保障: 优先保障新增用地}
   B:
     electricity_surcharge: 0
     energy_quota_factor: 1.0
     credit_eligible: true
+    credit_rate_discount: 0.3
+    credit_line_multiple: 1.2
     other: {用地保障: 正常保障}
   C:
     electricity_surcharge: 0.1

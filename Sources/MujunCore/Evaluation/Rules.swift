@@ -58,11 +58,16 @@ public struct ClassPolicy: Codable, Sendable, Hashable {
     public var consecutiveElectricitySurcharge: Double?
     /// Any other named policy, shown as text.
     public var other: [String: String]
+    /// 亩均英雄贷 利率优惠, percentage points below the bank's usual rate
+    public var creditRateDiscount: Double?
+    /// 亩均英雄贷 授信额度倍数 (multiple of the usual credit line)
+    public var creditLineMultiple: Double?
 
     enum CodingKeys: String, CodingKey {
         case electricitySurcharge = "electricity_surcharge", energyQuotaFactor = "energy_quota_factor"
         case creditEligible = "credit_eligible", consecutiveYears = "consecutive_years"
         case consecutiveElectricitySurcharge = "consecutive_electricity_surcharge", other
+        case creditRateDiscount = "credit_rate_discount", creditLineMultiple = "credit_line_multiple"
     }
 
     public init(from decoder: Decoder) throws {
@@ -73,6 +78,8 @@ public struct ClassPolicy: Codable, Sendable, Hashable {
         consecutiveYears = try c.decodeIfPresent(Int.self, forKey: .consecutiveYears)
         consecutiveElectricitySurcharge = try c.decodeIfPresent(Double.self, forKey: .consecutiveElectricitySurcharge)
         other = try c.decodeIfPresent([String: String].self, forKey: .other) ?? [:]
+        creditRateDiscount = try c.decodeIfPresent(Double.self, forKey: .creditRateDiscount)
+        creditLineMultiple = try c.decodeIfPresent(Double.self, forKey: .creditLineMultiple)
     }
 }
 

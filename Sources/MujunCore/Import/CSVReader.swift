@@ -28,6 +28,11 @@ public final class CSVTable: TableSource {
     /// The spreadsheet row number of the header row (1 unless the file starts with empty lines).
     public let headerRow: Int
 
+    /// The cell separator: `,`, or a tab for tab-separated text (detected from the first
+    /// line, which then has tabs and no comma, as web systems' "Excel" exports often do).
+    public var separator: Character { delimiter == 0x09 ? "\t" : "," }
+
+    private let delimiter: UInt8
     /// The file as UTF-8 bytes (BOM removed).
     private let utf8: [UInt8]
     /// Offset of the first byte after the header record.
@@ -57,8 +62,10 @@ public final class CSVTable: TableSource {
         let (bytes, chosen) = try CSVTable.decode(data, encoding: encoding)
         self.utf8 = bytes
         self.encoding = chosen
+        let delimiter = CSVTable.detectDelimiter(bytes)
+        self.delimiter = delimiter
         let first = try bytes.withUnsafeBufferPointer { (buf) throws(ImportFailure) -> (Int, [String], Int)? in
-            var parser = CSVByteParser(buf)
+            var parser = CSVByteParser(buf, delimiter: delimiter)
             while let (row, cells) = try parser.next() {
                 if cells.contains(where: { !$0.isEmpty }) { return (row, cells, parser.position) }
             }
@@ -80,7 +87,7 @@ public final class CSVTable: TableSource {
     /// Throws `ImportFailure` for an unclosed quote, or whatever `body` throws.
     public func forEachRow(_ body: (_ row: Int, _ cells: [String]) throws -> Void) throws {
         try utf8.withUnsafeBufferPointer { buf in
-            var parser = CSVByteParser(buf, start: bodyStart, row: headerRow + 1)
+            var parser = CSVByteParser(buf, start: bodyStart, row: headerRow + 1, delimiter: delimiter)
             while let (row, cells) = try parser.next() {
                 var empty = true
                 for c in cells where !c.isEmpty { empty = false; break }
@@ -88,6 +95,17 @@ public final class CSVTable: TableSource {
                 try body(row, cells)
             }
         }
+    }
+
+    /// Tab when the first non-empty line has tabs and no comma, else comma.
+    static func detectDelimiter(_ bytes: [UInt8]) -> UInt8 {
+        var commas = 0, tabs = 0, seen = false
+        for b in bytes {
+            if b == 0x0A || b == 0x0D { if seen { break } else { continue } }
+            seen = true
+            if b == 0x2C { commas += 1 } else if b == 0x09 { tabs += 1 }
+        }
+        return commas == 0 && tabs > 0 ? 0x09 : 0x2C
     }
 
     // MARK: - Encoding
@@ -100,7 +118,7 @@ public final class CSVTable: TableSource {
         }
     }
 
-    /// Detects the encoding of CSV bytes; see ``detectEncoding(_:)-(Data)``.
+    /// Detects the encoding of CSV bytes: UTF-8 when valid UTF-8, else GB18030.
     public static func detectEncoding(_ bytes: [UInt8]) -> TextEncodingChoice {
         bytes.withUnsafeBufferPointer { detectEncoding($0) }
     }
@@ -161,8 +179,20 @@ public final class CSVTable: TableSource {
                     zh: "文件以 UTF-8 BOM 标记开头，却指定了 GB18030 (GBK) 编码；请改用 UTF-8 或不指定编码",
                     en: "the file starts with a UTF-8 byte-order mark but GB18030 (GBK) was requested; use UTF-8 or let the encoding be detected")
             }
+        } else if hasBOM {
+            chosen = .utf8
+        } else if let bad = firstInvalidUTF8(body) {
+            // Not valid UTF-8. Usually GBK; but a UTF-8 file that is damaged or cut short would
+            // be silently garbled by reading it as GB18030, so say so instead.
+            if looksLikeDamagedUTF8(body, firstInvalid: bad) {
+                let row = physicalRow(body, atOffset: bad)
+                throw ImportFailure.file(
+                    zh: "文件看起来是 UTF-8 编码，但第 \(row) 行附近有无效字节（字节偏移 \(bad)）；文件可能已损坏、被截断或混用了两种编码。如确为 GBK 编码，请用 --encoding gb18030",
+                    en: "the file looks like UTF-8 but has invalid bytes around row \(row) (byte offset \(bad)); it may be damaged, cut short or mix two encodings. If it really is GBK, use --encoding gb18030")
+            }
+            chosen = .gb18030
         } else {
-            chosen = hasBOM ? .utf8 : detectEncoding(body)
+            chosen = .utf8
         }
 
         switch chosen {
@@ -272,6 +302,33 @@ public final class CSVTable: TableSource {
         return row
     }
 
+    /// Whether bytes that are not valid UTF-8 are nevertheless UTF-8 text with a few bad bytes
+    /// (a damaged file, or one cut in the middle of a character) rather than GBK text. Chinese
+    /// GBK text breaks the UTF-8 rules every few characters; damaged UTF-8 almost never does.
+    /// Looks at the first 4 MB.
+    static func looksLikeDamagedUTF8(_ buf: UnsafeBufferPointer<UInt8>, firstInvalid: Int) -> Bool {
+        let n = min(buf.count, 4 << 20)
+        var valid = 0, invalid = 0
+        var i = 0
+        while i < n {
+            let b0 = buf[i]
+            if b0 < 0x80 { i += 1; continue }
+            let len = b0 >= 0xC2 && b0 < 0xE0 ? 2 : b0 >= 0xE0 && b0 < 0xF0 ? 3 : b0 >= 0xF0 && b0 < 0xF5 ? 4 : 0
+            if len > 0, i + len <= buf.count,
+               firstInvalidUTF8(UnsafeBufferPointer(rebasing: buf[i..<(i + len)])) == nil {
+                valid += 1; i += len
+            } else {
+                // One bad sequence: the byte and the continuation bytes that follow it.
+                invalid += 1; i += 1
+                while i < n && buf[i] & 0xC0 == 0x80 { i += 1 }
+            }
+        }
+        // Cut short inside the last character, after real UTF-8 text.
+        if invalid == 1 && valid >= 1 && firstInvalid >= buf.count - 3 { return true }
+        // GBK text measures about one valid sequence per three bad ones; damaged UTF-8 the reverse.
+        return valid >= 16 && invalid * 10 < valid
+    }
+
     /// Offset of the first byte that is not part of a valid UTF-8 sequence, or nil.
     /// Rejects overlong forms, surrogates, code points above U+10FFFF and truncated sequences.
     static func firstInvalidUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -325,13 +382,16 @@ struct CSVByteParser {
     private var scratch: [UInt8] = []
     private var capacityHint = 8
 
-    init(_ buf: UnsafeBufferPointer<UInt8>, start: Int = 0, row: Int = 1) {
+    init(_ buf: UnsafeBufferPointer<UInt8>, start: Int = 0, row: Int = 1, delimiter: UInt8 = 0x2C) {
         self.buf = buf
+        self.comma = delimiter
         self.position = start
         self.row = row
     }
 
-    private static let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+    private static let quote: UInt8 = 0x22, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+    /// The cell separator: `,` (or a tab for tab-separated text).
+    let comma: UInt8
 
     @inline(__always)
     private func makeString(_ from: Int, _ to: Int) -> String {
@@ -367,9 +427,10 @@ struct CSVByteParser {
                     i += 1
                 }
                 if !closed {
-                    throw ImportFailure.file(
-                        zh: "第 \(openRow) 行的引号没有闭合（一个以 \" 开头的单元格一直到文件末尾都没有结束）",
-                        en: "an unclosed quote on row \(openRow): a cell starting with \" does not end before the end of the file")
+                    throw ImportFailure(errors: [RowError(
+                        row: openRow, column: "",
+                        zh: "引号没有闭合：以 \" 开头的单元格直到文件末尾都没有结束",
+                        en: "unclosed quote: a cell starting with \" does not end before the end of the file")])
                 }
                 let end = i
                 i += 1  // closing quote
@@ -377,7 +438,7 @@ struct CSVByteParser {
                 let tailStart = i
                 while i < n {
                     let b = buf[i]
-                    if b == CSVByteParser.comma || b == CSVByteParser.lf || b == CSVByteParser.cr { break }
+                    if b == comma || b == CSVByteParser.lf || b == CSVByteParser.cr { break }
                     i += 1
                 }
                 if !hasDoubled && tailStart == i {
@@ -397,7 +458,7 @@ struct CSVByteParser {
                 let start = i
                 while i < n {
                     let b = buf[i]
-                    if b == CSVByteParser.comma || b == CSVByteParser.lf || b == CSVByteParser.cr { break }
+                    if b == comma || b == CSVByteParser.lf || b == CSVByteParser.cr { break }
                     i += 1
                 }
                 cells.append(makeString(start, i))
@@ -405,7 +466,7 @@ struct CSVByteParser {
             // After a cell: a comma, a line end, or the end of the data.
             if i >= n { break }
             let b = buf[i]
-            if b == CSVByteParser.comma { i += 1; continue }
+            if b == comma { i += 1; continue }
             // Line end.
             i += 1
             if b == CSVByteParser.cr && i < n && buf[i] == CSVByteParser.lf { i += 1 }

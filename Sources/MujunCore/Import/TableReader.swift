@@ -29,10 +29,31 @@ public enum TableReader {
                 zh: "这是旧版 Excel 97-2003 (.xls) 文件或加密的工作簿，不受支持；请在 Excel 中另存为 .xlsx 或 CSV",
                 en: "this is a legacy Excel 97-2003 (.xls) file or an encrypted workbook, which is not supported; save it from Excel as .xlsx or CSV")
         }
+        if let kind = markupKind(data) {
+            throw ImportFailure.file(
+                zh: "这是一个\(kind.zh)文件（常见于网页系统导出的“Excel”），不是真正的 Excel 工作簿或 CSV；请用 Excel 打开后另存为 .xlsx 或 CSV",
+                en: "this is \(kind.en) (as web systems often export as \"Excel\"), not a real workbook or CSV; open it in Excel and save it as .xlsx or CSV")
+        }
         if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || ext == "xlsx" || ext == "xlsm" {
             return try XLSXTable(data: data)
         }
         return try CSVTable(data: data, encoding: encoding)
+    }
+
+    /// HTML or XML Spreadsheet 2003 content, judged from the start of the file.
+    static func markupKind(_ data: Data) -> (zh: String, en: String)? {
+        var head = [UInt8](data.prefix(2048))
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) { head.removeFirst(3) }
+        guard let first = head.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }),
+              head[first] == 0x3C else { return nil }  // "<"
+        let text = String(decoding: head[first...], as: UTF8.self).lowercased()
+        if text.contains("<html") || text.contains("<table") || text.hasPrefix("<!doctype") {
+            return ("网页 (HTML) ", "an HTML page")
+        }
+        if text.contains("urn:schemas-microsoft-com:office:spreadsheet") || text.contains("<workbook") {
+            return (" XML 电子表格 2003 ", "an XML Spreadsheet 2003 file")
+        }
+        return nil
     }
 
     /// Parses a number cell; see ``HeaderMatcher/parseNumber(_:)``.

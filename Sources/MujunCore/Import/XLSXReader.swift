@@ -32,57 +32,21 @@ public final class XLSXTable: TableSource {
 
     /// Reads the first worksheet of the workbook file at `url`.
     public convenience init(url: URL) throws(ImportFailure) {
-        let head: Data
+        let data: Data
         do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            head = try handle.read(upToCount: 8) ?? Data()
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
             throw ImportFailure.file(
                 zh: "无法读取文件 \(url.lastPathComponent)：\(error.localizedDescription)",
                 en: "cannot read the file \(url.lastPathComponent): \(error.localizedDescription)")
         }
-        try XLSXTable.checkSignature(head)
-        let archive: Archive
-        do {
-            archive = try Archive(url: url, accessMode: .read)
-        } catch {
-            throw XLSXTable.invalid("ZIP 结构损坏或文件不完整", "the ZIP structure is damaged or the file is truncated")
-        }
-        try self.init(archive: archive)
+        try self.init(data: data)
     }
 
     /// Reads the first worksheet of a workbook held in memory.
-    ///
-    /// The bytes go through a temporary file: ZIPFoundation's in-memory archives are not safe
-    /// against damaged offsets, its file-backed archives are.
-    public convenience init(data: Data) throws(ImportFailure) {
+    public init(data: Data) throws(ImportFailure) {
         try XLSXTable.checkSignature(data.prefix(8))
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mujun-import-\(UUID().uuidString).xlsx")
-        do {
-            try data.write(to: url)
-        } catch {
-            throw ImportFailure.file(
-                zh: "无法写入临时文件：\(error.localizedDescription)",
-                en: "cannot write a temporary file: \(error.localizedDescription)")
-        }
-        defer { try? FileManager.default.removeItem(at: url) }
-        try self.init(url: url)
-    }
-
-    private static func checkSignature(_ head: Data) throws(ImportFailure) {
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return }
-        if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
-            throw XLSXTable.invalid(
-                "这是旧版 Excel 97-2003 (.xls) 文件或加密的工作簿，请另存为 .xlsx",
-                "this is a legacy Excel 97-2003 (.xls) file or an encrypted workbook; save it as .xlsx")
-        }
-        throw XLSXTable.invalid("文件不是 ZIP 格式", "the file is not a ZIP archive")
-    }
-
-    private init(archive: Archive) throws(ImportFailure) {
-        let parts = PartReader(archive: archive)
+        let parts = try PartReader(data: data)
 
         // 1. The workbook part, from the package relationships.
         var workbookPath = "xl/workbook.xml"
@@ -159,6 +123,16 @@ public final class XLSXTable: TableSource {
         self.rows = all.filter { $0.1.contains(where: { !$0.isEmpty }) }
     }
 
+    private static func checkSignature(_ head: Data) throws(ImportFailure) {
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return }
+        if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
+            throw XLSXTable.invalid(
+                "这是旧版 Excel 97-2003 (.xls) 文件或加密的工作簿，请另存为 .xlsx",
+                "this is a legacy Excel 97-2003 (.xls) file or an encrypted workbook; save it as .xlsx")
+        }
+        throw XLSXTable.invalid("文件不是 ZIP 格式", "the file is not a ZIP archive")
+    }
+
     /// Calls `body` for each non-empty data row with its worksheet row number and cells.
     public func forEachRow(_ body: (_ row: Int, _ cells: [String]) throws -> Void) throws {
         for (row, cells) in rows { try body(row, cells) }
@@ -173,42 +147,149 @@ public final class XLSXTable: TableSource {
     // MARK: - Package parts
 
     /// Reads parts of the ZIP package by path (case-insensitively, as Excel does).
+    ///
+    /// The ZIP directory is read here with every offset and size checked against the file;
+    /// the parts are inflated with ZIPFoundation's `Data.decompress`, fed from a bounded
+    /// buffer that throws when the compressed data runs out. (ZIPFoundation's own `Archive`
+    /// reading traps on out-of-range offsets in memory archives and, on Linux, spins forever
+    /// on a deflate stream cut short, so it is not used for untrusted input.)
     struct PartReader {
-        let archive: Archive
-        let entries: [String: Entry]
+        struct Item { var method: UInt16; var flags: UInt16; var crc: UInt32
+                      var compressedSize: Int; var uncompressedSize: UInt64; var dataOffset: Int }
+        let data: Data
+        let items: [String: Item]
 
-        init(archive: Archive) {
-            self.archive = archive
-            var map: [String: Entry] = [:]
-            for entry in archive where entry.type == .file {
-                let key = entry.path.replacingOccurrences(of: "\\", with: "/").lowercased()
-                if map[key] == nil { map[key] = entry }
-            }
-            self.entries = map
+        private static let damaged = XLSXTable.invalid(
+            "ZIP 结构损坏或文件不完整", "the ZIP structure is damaged or the file is truncated")
+
+        init(data: Data) throws(ImportFailure) {
+            self.data = data
+            let parsed: [String: Item]? = data.withUnsafeBytes { raw in PartReader.directory(raw) }
+            guard let parsed else { throw PartReader.damaged }
+            self.items = parsed
         }
 
+        /// Parses the central directory; nil when anything points outside the file.
+        private static func directory(_ b: UnsafeRawBufferPointer) -> [String: Item]? {
+            let n = b.count
+            func u16(_ o: Int) -> Int? { o >= 0 && o + 2 <= n ? Int(b[o]) | Int(b[o + 1]) << 8 : nil }
+            func u32(_ o: Int) -> Int? {
+                guard o >= 0 && o + 4 <= n else { return nil }
+                return Int(b[o]) | Int(b[o + 1]) << 8 | Int(b[o + 2]) << 16 | Int(b[o + 3]) << 24
+            }
+            func u64(_ o: Int) -> UInt64? {
+                guard let lo = u32(o), let hi = u32(o + 4) else { return nil }
+                return UInt64(lo) | UInt64(hi) << 32
+            }
+            // End of central directory record, searched backwards over a possible comment.
+            guard n >= 22 else { return nil }
+            var eocd = -1
+            var o = n - 22
+            let lowest = max(0, n - 22 - 65_535)
+            while o >= lowest {
+                if b[o] == 0x50 && b[o + 1] == 0x4B && b[o + 2] == 0x05 && b[o + 3] == 0x06 { eocd = o; break }
+                o -= 1
+            }
+            guard eocd >= 0, var count = u16(eocd + 10), var cdSize = u32(eocd + 12), var cdOffset = u32(eocd + 16)
+            else { return nil }
+            if count == 0xFFFF || cdSize == 0xFFFF_FFFF || cdOffset == 0xFFFF_FFFF {
+                // ZIP64: locator just before the record points to the ZIP64 end record.
+                guard let sig = u32(eocd - 20), sig == 0x0706_4B50, let z = u64(eocd - 12), z < UInt64(n),
+                      let zsig = u32(Int(z)), zsig == 0x0606_4B50,
+                      let c = u64(Int(z) + 32), let s = u64(Int(z) + 40), let off = u64(Int(z) + 48),
+                      c < UInt64(n), s < UInt64(n), off < UInt64(n) else { return nil }
+                count = Int(c); cdSize = Int(s); cdOffset = Int(off)
+            }
+            guard cdOffset + cdSize <= n else { return nil }
+            var items: [String: Item] = [:]
+            var p = cdOffset
+            for _ in 0..<count {
+                guard let sig = u32(p), sig == 0x0201_4B50, let flags = u16(p + 8), let method = u16(p + 10),
+                      let crc = u32(p + 16), let csize32 = u32(p + 20), let usize32 = u32(p + 24),
+                      let nameLen = u16(p + 28), let extraLen = u16(p + 30), let commentLen = u16(p + 32),
+                      let local32 = u32(p + 42), p + 46 + nameLen + extraLen + commentLen <= n else { return nil }
+                var csize = UInt64(csize32), usize = UInt64(usize32), local = UInt64(local32)
+                // ZIP64 extra field: the 0xFFFFFFFF sizes and offset, in this order.
+                var e = p + 46 + nameLen
+                let extraEnd = e + extraLen
+                while e + 4 <= extraEnd, let id = u16(e), let len = u16(e + 2), e + 4 + len <= extraEnd {
+                    if id == 0x0001 {
+                        var f = e + 4
+                        if usize32 == 0xFFFF_FFFF, f + 8 <= e + 4 + len, let v = u64(f) { usize = v; f += 8 }
+                        if csize32 == 0xFFFF_FFFF, f + 8 <= e + 4 + len, let v = u64(f) { csize = v; f += 8 }
+                        if local32 == 0xFFFF_FFFF, f + 8 <= e + 4 + len, let v = u64(f) { local = v; f += 8 }
+                    }
+                    e += 4 + len
+                }
+                let name = String(decoding: UnsafeRawBufferPointer(rebasing: b[(p + 46)..<(p + 46 + nameLen)]), as: UTF8.self)
+                p += 46 + nameLen + extraLen + commentLen
+                guard local < UInt64(n), csize < UInt64(n) else { return nil }
+                let lh = Int(local)
+                guard let lsig = u32(lh), lsig == 0x0403_4B50, let ln = u16(lh + 26), let le = u16(lh + 28) else { return nil }
+                let dataOffset = lh + 30 + ln + le
+                guard dataOffset + Int(csize) <= n else { return nil }
+                if name.hasSuffix("/") { continue }  // a folder
+                let key = name.replacingOccurrences(of: "\\", with: "/").lowercased()
+                if items[key] == nil {
+                    items[key] = Item(method: UInt16(method), flags: UInt16(flags), crc: UInt32(crc),
+                                      compressedSize: Int(csize), uncompressedSize: usize, dataOffset: dataOffset)
+                }
+            }
+            return items
+        }
+
+        private struct OutOfInput: Error {}
+        private struct TooLarge: Error {}
+
+        /// The bytes of the part at `path`, or nil when the package has no such part.
         func read(_ path: String) throws(ImportFailure) -> Data? {
             var key = path.lowercased()
             while key.hasPrefix("/") { key.removeFirst() }
-            guard let entry = entries[key] else { return nil }
-            if entry.uncompressedSize > XLSXTable.maxPartSize {
+            guard let item = items[key] else { return nil }
+            if item.flags & 1 != 0 {
+                throw XLSXTable.invalid("工作簿已加密，请先取消密码", "the workbook is encrypted; remove its password first")
+            }
+            if item.uncompressedSize > XLSXTable.maxPartSize {
                 throw XLSXTable.invalid("部件 \(path) 过大", "the part \(path) is too large")
             }
-            var data = Data()
-            data.reserveCapacity(Int(min(entry.uncompressedSize, 64 << 20)))
-            do {
-                let crc = try archive.extract(entry, skipCRC32: false) { chunk in
-                    data.append(chunk)
-                    if UInt64(data.count) > XLSXTable.maxPartSize { throw CocoaError(.fileReadTooLarge) }
+            let damaged = XLSXTable.invalid(
+                "部件 \(path) 已损坏，无法解压", "the part \(path) is damaged and cannot be decompressed")
+            let start = data.startIndex + item.dataOffset
+            let compressed = data.subdata(in: start..<(start + item.compressedSize))
+            let limit = Int(item.uncompressedSize)
+            var out = Data()
+            switch item.method {
+            case 0:
+                out = compressed
+                guard out.count == limit, out.crc32(checksum: 0) == item.crc else { throw damaged }
+            case 8:
+                out.reserveCapacity(min(limit, 256 << 20))
+                var position = 0
+                do {
+                    let crc = try Data.decompress(
+                        size: Int64(item.compressedSize), bufferSize: 1 << 16, skipCRC32: false,
+                        provider: { _, size in
+                            // Throwing when the input is used up stops ZIPFoundation's inflate loop,
+                            // which would otherwise wait for more input forever.
+                            guard position < compressed.count else { throw OutOfInput() }
+                            let end = min(position + size, compressed.count)
+                            defer { position = end }
+                            return compressed.subdata(in: position..<end)
+                        },
+                        consumer: { chunk in
+                            out.append(chunk)
+                            if out.count > limit { throw TooLarge() }
+                        })
+                    guard crc == item.crc, out.count == limit else { throw damaged }
+                } catch {
+                    throw damaged
                 }
-                if crc != entry.checksum {
-                    throw CocoaError(.fileReadCorruptFile)
-                }
-            } catch {
+            default:
                 throw XLSXTable.invalid(
-                    "部件 \(path) 已损坏，无法解压", "the part \(path) is damaged and cannot be decompressed")
+                    "部件 \(path) 使用了不支持的压缩方式 \(item.method)",
+                    "the part \(path) uses an unsupported compression method (\(item.method))")
             }
-            return data
+            return out
         }
     }
 
@@ -244,7 +325,9 @@ public final class XLSXTable: TableSource {
     struct Workbook { var sheets: [SheetRef]; var date1904: Bool }
 
     static func run(_ xml: Data, delegate: XMLPartDelegate, part: String) throws(ImportFailure) {
-        let parser = XMLParser(data: xml)
+        // A stream, not XMLParser(data:): FoundationXML hands `data` to libxml2 in one piece,
+        // which fails with an internal error on parts of more than about 10 MB.
+        let parser = XMLParser(stream: InputStream(data: xml))
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
         parser.delegate = delegate
@@ -602,7 +685,7 @@ private final class SheetDelegate: XMLPartDelegate {
     private func cellText() -> String {
         switch cellType {
         case "s":
-            guard let i = Int(value.trimmingCharacters(in: .whitespaces)), i >= 0, i < sharedStrings.count else {
+            guard let i = Int(SheetDelegate.trim(value)), i >= 0, i < sharedStrings.count else {
                 if hasValue && badSharedString == nil { badSharedString = rowNumber }
                 return ""
             }
@@ -612,17 +695,24 @@ private final class SheetDelegate: XMLPartDelegate {
         case "str", "e", "d":
             return XLSXText.unescape(value)
         case "b":
-            let v = value.trimmingCharacters(in: .whitespaces)
+            let v = SheetDelegate.trim(value)
             if v.isEmpty { return "" }
             return (v == "1" || v.lowercased() == "true") ? "TRUE" : "FALSE"
         default:
-            let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            let v = SheetDelegate.trim(value)
             if !v.isEmpty, cellStyle >= 0, cellStyle < dateStyles.count, let kind = dateStyles[cellStyle],
                let serial = Double(v), let text = kind.format(serial: serial, date1904: date1904) {
                 return text
             }
             return v
         }
+    }
+
+    /// `s` without surrounding ASCII whitespace (cheap when there is none, the usual case).
+    static func trim(_ s: String) -> String {
+        func ws(_ u: UInt8) -> Bool { u == 0x20 || u == 0x09 || u == 0x0A || u == 0x0D }
+        guard let f = s.utf8.first, let l = s.utf8.last, ws(f) || ws(l) else { return s }
+        return s.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// "C5" → 2, "AA10" → 26; nil when the reference has no column letters.

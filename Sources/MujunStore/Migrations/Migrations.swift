@@ -8,5 +8,7 @@ public enum MujunMigrations {
         CreateEvaluationRun(),
         CreateEvaluationResult(),
         CreateAuditEntry(),
+        CreateAccounts(),
+        CreatePublicationAndAppeals(),
     ]
 }

@@ -1,0 +1,149 @@
+import Foundation
+
+/// A user's role. What each may see and do is `AccessPolicy` (docs/SECURITY.md).
+public enum Role: String, Codable, Sendable, CaseIterable, Hashable {
+    /// 管理员: users, rules, configuration
+    case admin
+    /// 指挥部: import, evaluate, publish, assign and supervise, bulletins
+    case headquarters
+    /// 部门: cases of its unit, the data it supplies
+    case department
+    /// 镇街: its own jurisdiction only
+    case town
+    /// 企业: its own evaluation, history, parcels and cases
+    case enterprise
+    /// 银行: the credit list (consenting A/B enterprises)
+    case bank
+    /// 代表/群众: the cases it filed
+    case requester
+
+    public var chinese: String {
+        switch self {
+        case .admin: "管理员"
+        case .headquarters: "指挥部"
+        case .department: "部门"
+        case .town: "镇街"
+        case .enterprise: "企业"
+        case .bank: "银行"
+        case .requester: "代表/群众"
+        }
+    }
+
+    public init?(text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let r = Role(rawValue: t) { self = r; return }
+        guard let r = Role.allCases.first(where: { $0.chinese == t }) else { return nil }
+        self = r
+    }
+}
+
+/// Who is asking: enough to decide every permission without a database.
+public struct Principal: Sendable, Hashable, Codable {
+    public var userID: Int64
+    public var login: String
+    public var displayName: String
+    public var role: Role
+    /// 单位 (department name, bank name…)
+    public var unit: String
+    /// the jurisdiction of a town user
+    public var town: String?
+    /// the enterprise of an enterprise user
+    public var creditCode: String?
+
+    public init(userID: Int64, login: String, displayName: String, role: Role, unit: String = "",
+                town: String? = nil, creditCode: String? = nil) {
+        self.userID = userID; self.login = login; self.displayName = displayName; self.role = role
+        self.unit = unit; self.town = town; self.creditCode = creditCode
+    }
+}
+
+/// What a principal may read of enterprise-level data.
+public enum DataScope: Sendable, Hashable {
+    /// everything
+    case all
+    /// one jurisdiction (镇街)
+    case town(String)
+    /// one enterprise
+    case enterprise(String)
+    /// nothing
+    case none
+
+    public var towns: [String]? {
+        switch self {
+        case .town(let t): [t]
+        case .none: []
+        default: nil
+        }
+    }
+    public var creditCodes: [String]? {
+        switch self {
+        case .enterprise(let c): [c]
+        case .none: []
+        default: nil
+        }
+    }
+
+    /// Whether a row of `town` / `creditCode` is inside the scope.
+    public func contains(town: String, creditCode: String) -> Bool {
+        switch self {
+        case .all: true
+        case .town(let t): t == town
+        case .enterprise(let c): c == creditCode
+        case .none: false
+        }
+    }
+}
+
+/// Things a user can do. Each route names the one it needs.
+public enum Permission: String, Sendable, CaseIterable, Hashable {
+    /// read rankings, counts and exports (filtered by scope)
+    case viewResults
+    /// read one enterprise's result (filtered by scope)
+    case viewEnterprise
+    case viewRules
+    case importData
+    case runEvaluation
+    /// set the publicity period, finalise results
+    case publishResults
+    /// file an appeal for one's own enterprise
+    case fileAppeal
+    /// decide appeals
+    case decideAppeal
+    /// read appeals (own enterprise, own town, or all)
+    case viewAppeals
+    /// the bank's credit list
+    case viewCreditList
+    /// set the enterprise's consent to share its class with banks
+    case setConsent
+    case manageUsers
+    case viewAudit
+    case manageSettings
+}
+
+/// The role × permission matrix and the data scope of each role. One place, tested as a table.
+public enum AccessPolicy {
+    public static func allows(_ role: Role, _ p: Permission) -> Bool {
+        switch p {
+        case .viewResults: [.admin, .headquarters, .town].contains(role)
+        case .viewEnterprise: [.admin, .headquarters, .town, .enterprise].contains(role)
+        case .viewRules: true
+        case .importData: [.admin, .headquarters, .department].contains(role)
+        case .runEvaluation, .publishResults: [.admin, .headquarters].contains(role)
+        case .fileAppeal, .setConsent: role == .enterprise
+        case .decideAppeal: [.admin, .headquarters].contains(role)
+        case .viewAppeals: [.admin, .headquarters, .town, .enterprise].contains(role)
+        case .viewCreditList: [.admin, .headquarters, .bank].contains(role)
+        case .manageUsers, .viewAudit, .manageSettings: role == .admin
+        }
+    }
+
+    /// The enterprise-level data a principal may read.
+    public static func scope(_ p: Principal) -> DataScope {
+        switch p.role {
+        case .admin, .headquarters: .all
+        case .town: p.town.map { .town($0) } ?? .none
+        case .enterprise: p.creditCode.map { .enterprise($0) } ?? .none
+        case .department, .bank, .requester: .none
+        }
+    }
+}
