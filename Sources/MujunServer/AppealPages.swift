@@ -634,16 +634,8 @@ struct AppealController: RouteCollection {
         }
         let id = try await req.fullStore.fileAppeal(year: year, creditCode: code, town: result.town, field: field,
                                                     currentValue: current, claimedValue: claimed, reason: reason,
-                                                    attachmentName: attachment?.0, attachment: nil, actor: req.actor)
-        if let bytes = attachment?.1 { try await storeAttachment(req.fullStore, id: id, data: bytes) }
+                                                    attachmentName: attachment?.0, attachment: attachment?.1, actor: req.actor)
         return id
-    }
-
-    /// Writes an appeal's attachment as binary. (`Store.fileAppeal` binds the bytes as
-    /// `[UInt8]`, which SQLite stores as JSON text and PostgreSQL refuses for a bytea column;
-    /// binding `Data` stores a BLOB / bytea on both.)
-    static func storeAttachment(_ store: Store, id: Int64, data: Data) async throws {
-        try await store.sql.update("appeals").set("attachment", to: SQLBind(data)).where("id", .equal, id).run()
     }
 
     func fileFromForm(req: Request) async throws -> Response {

@@ -93,8 +93,7 @@ public enum DemoSetup {
         let upheld = try await store.fileAppeal(
             year: year, creditCode: own.creditCode, town: town, field: .landMu, currentValue: own.landMu, claimedValue: claimedLand,
             reason: "本企业东侧约 \(formatNumber(round1(land - claimedLand))) 亩厂房已于上年度退还园区，不动产权证书已变更，请按变更后的登记面积计算用地面积。",
-            attachmentName: "不动产权证书（变更后）.pdf", attachment: nil, actor: "qiye")
-        try await AppealController.storeAttachment(store, id: upheld, data: pdf)
+            attachmentName: "不动产权证书（变更后）.pdf", attachment: pdf, actor: "qiye")
         try await store.moveAppeal(id: upheld, to: .accepted, actor: "hq", note: "已签收，转自然资源和规划局核对不动产登记信息")
         try await store.decideAppeal(id: upheld, outcome: .upheld,
                                      answer: "经自然资源和规划局核对，企业东侧厂房已退还园区并完成不动产登记变更，支持申诉，用地面积按变更后的登记面积计算。\n（已将\(AppealField.landMu.chinese)更正为 \(formatNumber(claimedLand))，并重新评价。）",

@@ -160,7 +160,7 @@ extension Store {
                          "attachment_name", "attachment", "state", "filed_by", "created_at")
                 .values(SQLBind(year), SQLBind(creditCode), SQLBind(town), SQLBind(field.rawValue),
                         SQLBind(currentValue.map(formatNumber)), SQLBind(formatNumber(claimedValue)), SQLBind(reason),
-                        SQLBind(attachmentName), SQLBind(attachment.map { [UInt8]($0) }), SQLBind(CaseState.assigned.rawValue),
+                        SQLBind(attachmentName), SQLBind(attachment), SQLBind(CaseState.assigned.rawValue),
                         SQLBind(actor), SQLBind(Date()))
                 .returning("id").first(decodingColumn: "id", as: Int64.self) ?? 0
             try await Store(db).recordEvent(sql, type: "appeal", id: id, from: nil, to: .assigned, actor: actor, note: reason)

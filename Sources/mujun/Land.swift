@@ -52,22 +52,27 @@ struct Land: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             let clustered = Date()
-            var csv = "parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate\n"
-            csv.reserveCapacity(parcels.count * 80)
+            let number = parcels.map { result.clusterOf[$0.parcelID]! }
             let order = parcels.indices.sorted {
-                let a = result.clusterOf[parcels[$0].parcelID]!, b = result.clusterOf[parcels[$1].parcelID]!
-                return a != b ? a < b : parcels[$0].parcelID < parcels[$1].parcelID
+                number[$0] != number[$1] ? number[$0] < number[$1] : parcels[$0].parcelID < parcels[$1].parcelID
             }
+            var csv = [UInt8]()
+            csv.reserveCapacity(parcels.count * 90)
+            csv += Array("parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate\n".utf8)
             for i in order {
                 let p = parcels[i]
-                let c = result.clusters[result.clusterOf[p.parcelID]! - 1]
-                csv += [csvField(p.parcelID), String(c.number), String(format: "%.4f", p.areaMu), csvField(p.town),
-                        csvField(p.block ?? ""), String(format: "%.4f", c.areaMu), String(c.count),
-                        c.candidate ? "true" : "false"].joined(separator: ",")
-                csv += "\n"
+                let c = result.clusters[number[i] - 1]
+                csv += Array(csvField(p.parcelID).utf8); csv.append(0x2C)
+                csv += Array(String(c.number).utf8); csv.append(0x2C)
+                ParcelGeoJSON.appendFixed(p.areaMu, digits: 4, to: &csv); csv.append(0x2C)
+                csv += Array(csvField(p.town).utf8); csv.append(0x2C)
+                csv += Array(csvField(p.block ?? "").utf8); csv.append(0x2C)
+                ParcelGeoJSON.appendFixed(c.areaMu, digits: 4, to: &csv); csv.append(0x2C)
+                csv += Array(String(c.count).utf8); csv.append(0x2C)
+                csv += Array((c.candidate ? "true\n" : "false\n").utf8)
             }
             do {
-                try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                try Data(csv).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
                 warn("无法写出 \(out) / cannot write \(out): \(error.localizedDescription)")
                 throw ExitCode(1)

@@ -333,7 +333,6 @@ struct AppealTests {
                                                claimedValue: 20, reason: "人数有误", attachmentName: "a.pdf", attachment: pdf, actor: "test")
             }
             let a1 = try await file(gushan), a2 = try await file(gushan2), b1 = try await file(dongcheng)
-            for id in [a1, a2, b1] { try await AppealController.storeAttachment(app.store, id: id, data: pdf) }
 
             let town = try await TestAuth.session(app, .town, town: "古山镇")
             var res = try await get(app, "/appeals", town)
@@ -616,6 +615,8 @@ struct AppealTests {
             #expect(res.body.string.captures(#"<tr data-appeal-id="(\d+)""#).count == 2)
             res = try await get(app, "/appeals/\(upheld.id)", ent)
             #expect(res.body.string.contains(#"id="before-after""#) && res.body.string.contains(#"id="rate-form""#))
+            res = try await get(app, "/appeals/\(upheld.id)/attachment", ent)
+            #expect(res.status == .ok && Data(res.body.readableBytesView).starts(with: Data("%PDF".utf8)))
             // the bank sees the final 2024 list built from the demo consents
             let bank = try await TestAuth.session(app, .bank)
             res = try await get(app, "/bank", bank)

@@ -6,11 +6,26 @@
     MUJUN_TEST_YEAR  the year to look at (default 2025, the demo's latest year).
     MUJUN_SCREENSHOTS=1  also save screenshots under docs/screenshots/.
     CHROMIUM_BIN / CHROMEDRIVER_BIN  override /usr/bin/chromium and /usr/bin/chromedriver.
+
+Every page is behind sign-in. The helpers other test modules use (keep their names):
+
+    login(driver, base_url, user, password)   signs the shared browser in through /login
+                                              (does nothing when it already is that user)
+    logout(driver, base_url)                  clicks 退出 (or drops the cookies)
+    session_cookie(driver)                    the browser's mujun_session value, or None
+    http_get(base_url, path, cookie=None)     (status, headers, body); redirects are not followed
+    http_login(base_url, user, password)      a session cookie value, through the /login form
+    fixtures: base_url, year, driver, screenshot, signed_in_hq, signed_in_admin,
+              signed_in_town (gushan, 古山镇), signed_in_enterprise (qiye), signed_in_bank,
+              hq_cookie, fetch and api (JSON) — these read as the headquarters user.
+The demo accounts are DEMO_ACCOUNTS (what `mujun demo` creates; demo data only).
 """
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +36,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
+
+SESSION_COOKIE = "mujun_session"
+PRE_SESSION_COOKIE = "mujun_csrf"
+# login -> password of the demo accounts `mujun demo` creates (docs/SECURITY.md)
+DEMO_ACCOUNTS = {
+    "admin": "Admin#2025demo",
+    "hq": "Hq#2025demo",
+    "tax": "Tax#2025demo",
+    "gushan": "Town#2025demo",
+    "qiye": "Ent#2025demo",
+    "bank": "Bank#2025demo",
+    "daibiao": "Rep#2025demo",
+}
+# the jurisdiction of the demo town user `gushan` (its enterprise user `qiye` is there too)
+HOME_TOWN = "古山镇"
 
 
 @pytest.fixture(scope="session")
@@ -40,31 +70,193 @@ def year() -> int:
     return int(os.environ.get("MUJUN_TEST_YEAR", "2025"))
 
 
-def http_get(url: str, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
-    req = urllib.request.Request(url, headers={"Accept-Language": "zh-CN"})
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Keeps a 3xx answer as it is (the caller sees the status and Location)."""
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _opener(*handlers) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_NoRedirect, *handlers)
+
+
+def _open(opener, req, timeout: float) -> tuple[int, dict[str, str], bytes]:
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with opener.open(req, timeout=timeout) as r:
             return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
+def http_get(base_url: str, path: str = "", cookie: str | None = None,
+             timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+    """GET base_url + path (or path itself when it is a whole URL) with the session cookie
+    value `cookie`; returns (status, headers with lower-case names, body). Redirects are not
+    followed: a page that needs sign-in answers 303 with Location /login?next=…"""
+    url = path if path.startswith(("http://", "https://")) else base_url + path
+    headers = {"Accept-Language": "zh-CN"}
+    if cookie:
+        headers["Cookie"] = f"{SESSION_COOKIE}={cookie}"
+    return _open(_opener(), urllib.request.Request(url, headers=headers), timeout)
+
+
+def http_login(base_url: str, user: str, password: str, timeout: float = 60) -> str:
+    """Signs in through the /login form (pre-session cookie + hidden _csrf field) without a
+    browser; returns the value of the session cookie."""
+    jar = http.cookiejar.CookieJar()
+    opener = _opener(urllib.request.HTTPCookieProcessor(jar))
+    status, _, body = _open(opener, urllib.request.Request(base_url + "/login"), timeout)
+    assert status == 200, f"GET /login -> {status}"
+    m = re.search(rb'name="_csrf" value="([^"]*)"', body)
+    assert m, "the sign-in form has no _csrf field"
+    form = urllib.parse.urlencode({"login": user, "password": password, "_csrf": m.group(1).decode()}).encode()
+    req = urllib.request.Request(base_url + "/login", data=form, method="POST",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    status, headers, body = _open(opener, req, timeout)
+    cookie = next((c.value for c in jar if c.name == SESSION_COOKIE and c.value), None)
+    assert status in (302, 303) and cookie, \
+        f"sign-in as {user} failed: {status} {re.sub(rb'<[^>]+>', b' ', body)[:300].decode(errors='replace')}"
+    assert "/account/password" not in headers.get("location", ""), f"{user} must change its password first"
+    return cookie
+
+
+def session_cookie(driver) -> str | None:
+    """The browser's session cookie value (the browser must be on the server's site)."""
+    c = driver.get_cookie(SESSION_COOKIE)
+    return c["value"] if c and c.get("value") else None
+
+
+def _wait_loaded(driver, timeout: float = 30) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _signed_in_as(driver, base_url: str, user: str) -> bool:
+    cookie = session_cookie(driver)
+    if not cookie:
+        return False
+    status, _, body = http_get(base_url, "/account", cookie)
+    return status == 200 and f'id="account-login">{user}<'.encode() in body
+
+
+def login(driver, base_url: str, user: str, password: str) -> None:
+    """Signs the browser in as `user` through the sign-in form, as a person would; any other
+    session of the browser is dropped first. Nothing happens when it already is `user`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    if urllib.parse.urlparse(driver.current_url).netloc != urllib.parse.urlparse(base_url).netloc:
+        driver.get(base_url + "/healthz")
+    if _signed_in_as(driver, base_url, user):
+        return
+    driver.delete_all_cookies()
+    driver.get(base_url + "/login")
+    _wait_loaded(driver)
+    field = driver.find_element(By.ID, "login")
+    field.clear()
+    field.send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 30).until(
+        lambda d: urllib.parse.urlparse(d.current_url).path != "/login" or d.find_elements(By.ID, "login-error"))
+    errors = driver.find_elements(By.ID, "login-error")
+    assert not errors, f"sign-in as {user} failed: {errors[0].text}"
+    assert "/account/password" not in driver.current_url, f"{user} must change its password first"
+    _wait_loaded(driver)
+
+
+# the name other modules may look for
+sign_in = login
+
+
+def logout(driver, base_url: str) -> None:
+    """Signs out with the 退出 button when a page shows it, else drops the cookies."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    if session_cookie(driver):
+        driver.get(base_url + "/account")
+        _wait_loaded(driver)
+        buttons = driver.find_elements(By.ID, "logout")
+        if buttons:
+            buttons[0].click()
+            WebDriverWait(driver, 30).until(lambda d: urllib.parse.urlparse(d.current_url).path == "/login")
+    driver.delete_all_cookies()
+
+
+def _signed_in(driver, base_url: str, user: str):
+    login(driver, base_url, user, DEMO_ACCOUNTS[user])
+    return driver
+
+
+@pytest.fixture()
+def signed_in_hq(driver, base_url: str):
+    """The shared browser, signed in as the headquarters (指挥部) demo user `hq`."""
+    return _signed_in(driver, base_url, "hq")
+
+
+@pytest.fixture()
+def signed_in_admin(driver, base_url: str):
+    return _signed_in(driver, base_url, "admin")
+
+
+@pytest.fixture()
+def signed_in_town(driver, base_url: str):
+    """Signed in as `gushan`, the town user of 古山镇 (HOME_TOWN)."""
+    return _signed_in(driver, base_url, "gushan")
+
+
+@pytest.fixture()
+def signed_in_enterprise(driver, base_url: str):
+    """Signed in as `qiye`, an enterprise of 古山镇."""
+    return _signed_in(driver, base_url, "qiye")
+
+
+@pytest.fixture()
+def signed_in_bank(driver, base_url: str):
+    return _signed_in(driver, base_url, "bank")
+
+
+class _Session:
+    """A urllib session of one demo user, signed in again if the server ended it."""
+    def __init__(self, base_url: str, user: str):
+        self.base_url, self.user = base_url, user
+        self.cookie = http_login(base_url, user, DEMO_ACCOUNTS[user])
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        status, headers, body = http_get(self.base_url, path, self.cookie)
+        if status == 401 or (status in (302, 303) and headers.get("location", "").startswith("/login")):
+            self.cookie = http_login(self.base_url, self.user, DEMO_ACCOUNTS[self.user])
+            status, headers, body = http_get(self.base_url, path, self.cookie)
+        return status, headers, body
+
+
 @pytest.fixture(scope="session")
-def fetch(base_url: str) -> Callable[..., bytes]:
-    """fetch(path_or_url, **query) -> body bytes; fails the test unless 200."""
+def hq_session(base_url: str) -> _Session:
+    return _Session(base_url, "hq")
+
+
+@pytest.fixture(scope="session")
+def hq_cookie(hq_session: _Session) -> str:
+    """A session cookie value of the headquarters user, signed in without the browser."""
+    return hq_session.cookie
+
+
+@pytest.fixture(scope="session")
+def fetch(hq_session: _Session) -> Callable[..., bytes]:
+    """fetch(path_or_url, **query) -> body bytes, as the headquarters user; fails unless 200."""
     def _fetch(path: str, **query: Any) -> bytes:
-        url = path if path.startswith("http") else base_url + path
         if query:
-            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query)
-        status, _, body = http_get(url)
-        assert status == 200, f"GET {url} -> {status}: {body[:300]!r}"
+            path += ("&" if "?" in path else "?") + urllib.parse.urlencode(query)
+        status, _, body = hq_session.get(path)
+        assert status == 200, f"GET {path} -> {status}: {body[:300]!r}"
         return body
     return _fetch
 
 
 @pytest.fixture(scope="session")
 def api(fetch: Callable[..., bytes]) -> Callable[..., Any]:
-    """api('/api/v1/results', year=2025, group='above') -> parsed JSON."""
+    """api('/api/v1/results', year=2025, group='above') -> parsed JSON (as the headquarters user)."""
     def _api(path: str, **query: Any) -> Any:
         return json.loads(fetch(path, **query).decode("utf-8"))
     return _api

@@ -16,6 +16,9 @@ Page contract (selectors the server's HTML must keep):
       tr[data-indicator="tax_per_mu"] etc., #history, #gap
   /rules                   pre#rules-yaml or a table, showing 亩均税收 and its weight 30
   <html lang="zh-…">
+
+Every page is behind sign-in: these tests look at them as the headquarters user `hq` (the
+browser signs in through /login; `fetch`/`api` carry hq's session cookie).
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+pytestmark = pytest.mark.usefixtures("signed_in_hq")
 
 CLASSES = ("A", "B", "C", "D")
 ROW = "#ranking-table tr[data-credit-code]"

@@ -21,6 +21,12 @@ public enum ParcelStatus: String, Codable, Sendable, CaseIterable, Hashable {
     /// Parses 在用 / 闲置 / 在建 or the English keys (in_use, in use, idle, under_construction);
     /// case and spaces ignored.
     public init?(text: String) {
+        switch text {  // the usual spellings first, without normalising
+        case "在用": self = .inUse; return
+        case "闲置": self = .idle; return
+        case "在建": self = .underConstruction; return
+        default: break
+        }
         let t = HeaderMatcher.normalize(text)
         switch t {
         case "在用", "使用", "使用中", "inuse", "used": self = .inUse
@@ -108,6 +114,11 @@ public enum LandRelation: String, Codable, Sendable, CaseIterable, Hashable {
 
     /// Parses 自有 / 租赁 (also 出租, 承租) or owned / leased / own / lease.
     public init?(text: String) {
+        switch text {
+        case "自有": self = .owned; return
+        case "租赁": self = .leased; return
+        default: break
+        }
         switch HeaderMatcher.normalize(text) {
         case "自有", "自用", "owned", "own", "owner": self = .owned
         case "租赁", "承租", "租用", "leased", "lease", "tenant", "rent", "rented": self = .leased

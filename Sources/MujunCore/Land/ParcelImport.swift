@@ -580,19 +580,33 @@ public enum ParcelImport {
         var outOfArea: [RowError] = []
         var withCoordinates = 0
         let knownTowns = towns.map(Set.init)
-        var columnOf: [String: String?] = [:]  // property name → field key
-        var firstFeature: [String: Int] = [:]  // parcel id → feature number
+        var columnOf: [String: Int?] = [:]  // property name → field index
+        var lastNames: [String] = [], lastSlots: [Int?] = []  // files repeat one property order
         var parcels: [Parcel] = []
+        var firstFeature: [String: Int] = [:]  // parcel id → feature number
         parcels.reserveCapacity(fc.features.count)
+        firstFeature.reserveCapacity(fc.features.count)
+        let fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.key, $0) })
 
         for f in fc.features {
-            var props: [String: (name: String, value: JSONValue)] = [:]
-            for (name, value) in f.properties {
-                let key: String?
-                if let k = columnOf[name] { key = k } else { key = fieldKey(name); columnOf[name] = key }
-                if let key, props[key] == nil { props[key] = (name, value) }
+            // the properties by field: slot = index in `fields`
+            var slots = [(name: String, value: JSONValue)?](repeating: nil, count: fields.count)
+            let sameOrder = f.properties.count == lastNames.count
+                && zip(f.properties, lastNames).allSatisfy { $0.0 == $1 }
+            if !sameOrder {
+                lastNames = f.properties.map(\.0)
+                lastSlots = lastNames.map { name in
+                    if let k = columnOf[name] { return k }
+                    let k = fieldKey(name).flatMap { fieldIndex[$0] }
+                    columnOf[name] = k
+                    return k
+                }
             }
-            func header(_ key: String) -> String { props[key]?.name ?? fields.first { $0.key == key }!.chinese }
+            for (i, (name, value)) in f.properties.enumerated() {
+                if let slot = lastSlots[i], slots[slot] == nil { slots[slot] = (name, value) }
+            }
+            func prop(_ key: String) -> (name: String, value: JSONValue)? { slots[fieldIndex[key]!] }
+            func header(_ key: String) -> String { prop(key)?.name ?? fields[fieldIndex[key]!].chinese }
             var ok = true
             var parcelID = ""
             var label: (zh: String, en: String) { parcelID.isEmpty
@@ -603,9 +617,9 @@ public enum ParcelImport {
                 errors.add(RowError(row: f.number, column: column, zh: "\(label.zh)：\(zh)", en: "\(label.en): \(en)"))
             }
             func text(_ key: String) -> String {
-                guard let (name, v) = props[key] else { return "" }
+                guard let (name, v) = prop(key) else { return "" }
                 switch v {
-                case .string(let s): return s.trimmingCharacters(in: .whitespacesAndNewlines)
+                case .string(let s): return trimmed(s)
                 case .number(_, let t): return t
                 case .null: return ""
                 case .bool(let x): return x ? "true" : "false"
@@ -615,7 +629,7 @@ public enum ParcelImport {
                 }
             }
             func number(_ key: String, positive: Bool) -> Double? {
-                guard let (name, v) = props[key] else { return nil }
+                guard let (name, v) = prop(key) else { return nil }
                 var value: Double?
                 switch v {
                 case .null: return nil
@@ -944,6 +958,18 @@ public enum ParcelImport {
 
 private extension String {
     var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}
+
+/// `s` without surrounding white space; returns `s` itself (no copy) when there is none,
+/// which is the usual case and far cheaper than Foundation's `trimmingCharacters`.
+func trimmed(_ s: String) -> String {
+    let u = s.unicodeScalars
+    guard let first = u.first, let last = u.last else { return s }
+    if !first.properties.isWhitespace && !last.properties.isWhitespace { return s }
+    var lo = u.startIndex, hi = u.endIndex
+    while lo < hi && u[lo].properties.isWhitespace { lo = u.index(after: lo) }
+    while hi > lo && u[u.index(before: hi)].properties.isWhitespace { hi = u.index(before: hi) }
+    return String(u[lo..<hi])
 }
 
 // MARK: - Land use
