@@ -71,3 +71,15 @@ public enum AccountTools {
         SessionController.passwordProblem(pw, login: login)
     }
 }
+
+extension AccountTools {
+    /// Opens a session for an existing user without a password (for the benchmarks and
+    /// tooling that drive the app in process); returns the `Cookie` header value.
+    public static func openSession(app: Application, login: String) async throws -> String {
+        guard let user = try await app.store.user(login: login) else { throw AccountError.invalid("没有用户 \(login)") }
+        let token = randomToken()
+        try await app.store.createSession(idHash: app.secretKey.hash(token), userID: user.id, csrfToken: randomToken(24),
+                                          expiresAt: Date().addingTimeInterval(SessionPolicy.lifetime), address: "127.0.0.1")
+        return "\(SessionPolicy.cookie)=\(token)"
+    }
+}

@@ -166,6 +166,11 @@ actor SignInLimiter {
     func recordFailure(_ address: String, now: Date = Date()) {
         prune(address, now)
         failures[address, default: []].append(now)
+        // many addresses (a spread-out guessing run): forget every address whose window passed
+        if failures.count > 10_000 {
+            for a in Array(failures.keys) { prune(a, now) }
+            failures = failures.filter { !$0.value.isEmpty }
+        }
     }
 
     private func prune(_ address: String, _ now: Date) {

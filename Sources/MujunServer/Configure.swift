@@ -129,6 +129,7 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     app.serverConfig = config
 
     app.middleware = Middlewares()
+    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ErrorPageMiddleware())
     app.middleware.use(AuthMiddleware())
     try routes(app)
@@ -160,5 +161,16 @@ struct ErrorPageMiddleware: AsyncMiddleware {
                 <p>\(HTML.escape(reason))</p><p><a href="/">返回首页</a></p></section>
                 """)
         }
+    }
+}
+
+/// Security headers on every answer (pages set their own CSP too).
+struct SecurityHeadersMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let res = try await next.respond(to: request)
+        res.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        if res.headers.first(name: "X-Frame-Options") == nil { res.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY") }
+        if res.headers.first(name: "Referrer-Policy") == nil { res.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin") }
+        return res
     }
 }

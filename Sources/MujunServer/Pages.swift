@@ -203,7 +203,7 @@ struct PageController: RouteCollection {
                                            page: params.page, per: params.per)
         let byTown = try await store.classCountsByTown(params.filter)
         let benchmarks = try await store.benchmarks(runID: run.id).filter { $0.group == params.group }
-        return RankingView(params: params, years: years, towns: rules.towns, page: page, byTown: byTown,
+        return RankingView(params: params, years: years, towns: store.scope.towns ?? rules.towns, page: page, byTown: byTown,
                            benchmarks: benchmarks, run: run)
     }
 

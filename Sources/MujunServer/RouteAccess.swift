@@ -23,7 +23,7 @@ public enum Requirement: Sendable, Hashable, CustomStringConvertible {
 
 public enum RouteAccess {
     /// (method, path pattern, requirement). `:x` matches one component, `**` the rest.
-    public static var table: [(HTTPMethod, String, Requirement)] { coreRoutes + adminRoutes + appealRoutes }
+    public static var table: [(HTTPMethod, String, Requirement)] { coreRoutes + adminRoutes + appealRoutes + landRoutes + ogcRoutes }
 
     static let coreRoutes: [(HTTPMethod, String, Requirement)] = [
         (.GET, "/healthz", .open),

@@ -53,10 +53,14 @@ struct Bench: AsyncParsableCommand {
         let app = try await Application.make(Environment(name: "production", arguments: ["mujun"]))
         app.logger.logLevel = .error
         do {
-            try await configure(app, ServerConfig(databaseURL: "sqlite://" + rankPath))
+            try await configure(app, ServerConfig(databaseURL: "sqlite://" + rankPath, secret: "bench"))
             let rcity = DemoCity(enterprises: rankingEnterprises, seed: 5)
             _ = try await app.store.importEnterprises(rcity.records(year: 2025, latestYear: 2025), fileName: "bench", actor: "bench")
             _ = try await app.store.evaluate(year: 2025, rules: .default, rulesYAML: defaultRulesYAML, actor: "bench")
+            _ = try await AccountTools.createUser(store: app.store, login: "bench", displayName: "基准测试", unit: "bench",
+                                                  role: .headquarters, town: nil, creditCode: nil, password: "Bench#2025x",
+                                                  mustChange: false, towns: [], bcryptCost: 4, actor: "bench")
+            let cookie = try await AccountTools.openSession(app: app, login: "bench")
             try await app.asyncBoot()
             let code = rcity.enterprises[0].creditCode
             let n = rankingEnterprises / 1000
@@ -69,7 +73,7 @@ struct Bench: AsyncParsableCommand {
                 ("enterprise_page_\(n)k", "/enterprises/\(code)?year=2025"),
                 ("export_xlsx_\(n)k_above", "/export/ranking.xlsx?year=2025&group=above"),
             ] {
-                let ms = try await timeRequest(app, path)
+                let ms = try await timeRequest(app, path, cookie: cookie)
                 report(name, ms, "ms", target: name.hasPrefix("export") ? nil : 100)
             }
         } catch {
@@ -104,10 +108,11 @@ struct Bench: AsyncParsableCommand {
     }
 
     /// Median server time of a GET over `repeats` runs after two warm-ups.
-    func timeRequest(_ app: Application, _ path: String) async throws -> Double {
+    func timeRequest(_ app: Application, _ path: String, cookie: String) async throws -> Double {
         var times: [Double] = []
         for i in 0..<(repeats + 2) {
-            let req = Request(application: app, method: .GET, url: URI(string: path), on: app.eventLoopGroup.next())
+            let req = Request(application: app, method: .GET, url: URI(string: path), headers: ["Cookie": cookie],
+                              on: app.eventLoopGroup.next())
             let start = DispatchTime.now().uptimeNanoseconds
             let res = try await app.responder.current.respond(to: req).get()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

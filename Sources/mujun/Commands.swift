@@ -6,7 +6,7 @@ import MujunStore
 import MujunServer
 
 /// Reads an enterprise spreadsheet with a progress bar; on bad rows prints every one and exits 1.
-func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules) throws -> [EnterpriseRecord] {
+func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules, timing: Timing? = nil) throws -> [EnterpriseRecord] {
     let url = URL(fileURLWithPath: path)
     var choice: TextEncodingChoice?
     if let encoding {
@@ -18,6 +18,7 @@ func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules) 
     }
     do {
         let table = try TableReader.open(url: url, encoding: choice)
+        timing?.mark("open")
         let bar = ProgressBar("读取 \(url.lastPathComponent)", total: ProgressBar.estimateRows(url))
         let records = try EnterpriseImport.read(table, year: year, rules: rules) { bar.update($0) }
         bar.finish(records.count)
@@ -31,7 +32,54 @@ func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules) 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "导入数据（全部成功或全部不写入）/ import data, all or nothing",
-        subcommands: [Enterprises.self])
+        subcommands: [Enterprises.self, Parcels.self, LandUseFile.self])
+
+    struct Parcels: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "导入地块 GeoJSON / import parcels (GeoJSON FeatureCollection)",
+            discussion: "Shapefile 或 GeoPackage 先用 GDAL 转换：ogr2ogr -f GeoJSON parcels.geojson input.shp")
+        @Argument(help: "GeoJSON 文件") var file: String
+        @Option(help: "坐标系（覆盖文件的 crs），如 EPSG:4549、EPSG:4490、CRS84") var crs: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let (rules, yaml) = try loadRules(db.rules)
+            let land = (try? LandRules.from(yaml: yaml)) ?? .default
+            let parcels: [Parcel]
+            do {
+                parcels = try ParcelImport.read(url: URL(fileURLWithPath: file), crs: crs, towns: rules.towns, tolerance: land.areaTolerance)
+            } catch {
+                warn(ParcelImport.describe(error)); throw ExitCode(1)
+            }
+            let n = try await withStore(db) { _, store in
+                try await store.importParcels(parcels, fileName: URL(fileURLWithPath: file).lastPathComponent, actor: "cli")
+            }
+            let mismatched = parcels.filter(\.areaMismatch).count
+            print("已导入 \(n) 个地块 / imported \(n) parcels；面积与登记面积差异超过 \(formatNumber(land.areaTolerance * 100))% 的 \(mismatched) 个")
+        }
+    }
+
+    struct LandUseFile: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "land-use", abstract: "导入用地关系 / import land use (who occupies which parcel)")
+        @Argument(help: "CSV 或 XLSX") var file: String
+        @Option(help: "CSV 编码：utf-8 或 gb18030（默认自动识别）") var encoding: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let choice = encoding.flatMap(TextEncodingChoice.init(name:))
+            let rows = try await withStore(db) { _, store -> [LandUse] in
+                let known = try await store.parcelIDs()
+                do {
+                    let table = try TableReader.open(url: URL(fileURLWithPath: file), encoding: choice)
+                    let rows = try LandUseImport.read(table: table, knownParcels: known)
+                    _ = try await store.importLandUse(rows, fileName: URL(fileURLWithPath: file).lastPathComponent, actor: "cli")
+                    return rows
+                } catch let f as ImportFailure {
+                    warn(f.description); throw ExitCode(1)
+                }
+            }
+            print("已导入 \(rows.count) 条用地关系 / imported \(rows.count) land-use rows")
+        }
+    }
 
     struct Enterprises: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "导入企业亩均数据 / import enterprise annual data (CSV or XLSX)")
@@ -79,13 +127,17 @@ struct Evaluate: AsyncParsableCommand {
     func run() async throws {
         let (rules, yaml) = try loadRules(db.rules)
         if let file {
-            let records = try readEnterprises(path: file, year: year, encoding: encoding, rules: rules)
+            let timing = Timing()
+            let records = try readEnterprises(path: file, year: year, encoding: encoding, rules: rules, timing: timing)
+            timing.mark("read")
             let outcome = Evaluator(rules: rules).evaluate(year: year, records: records)
+            timing.mark("evaluate")
             let url = URL(fileURLWithPath: out!)
             do { try ResultsWriter.write(outcome, to: url, headers: headers) } catch {
                 warn("无法写出结果 / cannot write results: \(error)")
                 throw ExitCode(1)
             }
+            timing.mark("write")
             printSummary(outcome)
             return
         }
@@ -169,6 +221,14 @@ struct Demo: AsyncParsableCommand {
                 let a = outcome.classCounts(.above), b = outcome.classCounts(.below)
                 print("\(y) 年度：\(records.count) 家企业，评价运行 #\(run.id)；规上 A\(a[.A] ?? 0)/B\(a[.B] ?? 0)/C\(a[.C] ?? 0)/D\(a[.D] ?? 0)，规下 A\(b[.A] ?? 0)/B\(b[.B] ?? 0)/C\(b[.C] ?? 0)/D\(b[.D] ?? 0)")
             }
+            let land = DemoLand(city: city)
+            try await store.importParcels(land.parcels, fileName: "demo-parcels", actor: "demo")
+            try await store.importLandUse(land.landUse, fileName: "demo-land-use", actor: "demo")
+            let landRules = (try? LandRules.from(yaml: yaml)) ?? .default
+            for y in yearList {
+                let s = try await store.assessLand(year: y, rules: landRules, actor: "demo")
+                print("\(y) 年度地块：\(s.parcels) 个，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片（整治候选 \(s.candidates) 片）")
+            }
             return try await DemoSetup.load(store: store, city: city, years: yearList, rules: rules)
         }
         let text = DemoSetup.describe(logins)
@@ -181,5 +241,17 @@ struct Demo: AsyncParsableCommand {
         try? (text + "\n").write(toFile: dir + "/demo-logins.txt", atomically: true, encoding: .utf8)
         print(text)
         print("演示数据已载入 / demo city loaded (\(enterprises) 家企业，\(yearList.count) 个年度)")
+    }
+}
+
+/// Phase times on standard error when MUJUN_TIMING=1 (for profiling the benchmarks).
+final class Timing {
+    let enabled = ProcessInfo.processInfo.environment["MUJUN_TIMING"] == "1"
+    var last = DispatchTime.now().uptimeNanoseconds
+    func mark(_ phase: String) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        warn(String(format: "timing %@ %.3f s", phase, Double(now - last) / 1e9))
+        last = now
     }
 }

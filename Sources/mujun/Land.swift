@@ -7,7 +7,7 @@ struct Land: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "land",
         abstract: "地块工具（不用数据库）/ parcel tools without the database",
-        subcommands: [Clusters.self, DemoGeoJSON.self])
+        subcommands: [Clusters.self, DemoGeoJSON.self, Assess.self])
 
     /// `mujun land clusters FILE.geojson --gap 20 [--min-mu 50] [--crs EPSG:4549] --out clusters.csv`
     struct Clusters: AsyncParsableCommand {
@@ -124,4 +124,19 @@ struct Land: AsyncParsableCommand {
 private func csvField(_ s: String) -> String {
     guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
     return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+extension Land {
+    struct Assess: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "识别低效用地并计算集中连片（数据库）/ assess parcels and clusters for a year")
+        @Option(help: "年度") var year: Int
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            let (_, yaml) = try loadRules(db.rules)
+            let rules: LandRules
+            do { rules = try LandRules.from(yaml: yaml) } catch { warn(error.description); throw ExitCode(2) }
+            let s = try await withStore(db) { _, store in try await store.assessLand(year: year, rules: rules, actor: "cli") }
+            print("\(s.year) 年度：\(s.parcels) 个地块，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片，整治候选 \(s.candidates) 片")
+        }
+    }
 }

@@ -223,6 +223,13 @@ import Testing
             }
         }
         try cycles(50)
+        // the pool hands out the same few reprojectors again
+        for _ in 0..<100 {
+            let p = try Reprojector.withPooled(from: .working, to: .epsg(4490), targetAxes: .authority) { r in
+                try r.transform(x: 503_000, y: 3_197_000)
+            }
+            #expect(abs(p.x - 28.889) < 0.01 && abs(p.y - 120.03) < 0.01)   // lat, lon
+        }
         let before = Self.residentBytes()
         try cycles(300)
         let growth = Self.residentBytes() - before
@@ -249,6 +256,7 @@ import Testing
             (Self.props("NULL-1"), "null"),
             ("\"所属镇街\":\"古山镇\"", Self.polygonJSON([Self.rect(504_400, 3_197_000, 50, 50)])),
             (Self.props("OWN-1", extra: "\"权利人信用代码\":\"91330784000000001X\""), Self.polygonJSON([Self.rect(504_600, 3_197_000, 50, 50)])),
+            (Self.props("EMPTY-1"), "{\"type\":\"Polygon\",\"coordinates\":[]}"),
         ]
         guard let failure = importFailure(Self.collection(features)) else { return }
         let text = failure.errors.map { "\($0.row) \($0.column) \($0.messageZh) | \($0.messageEn)" }
@@ -270,6 +278,7 @@ import Testing
         #expect(find("NULL-1").first?.messageEn.contains("missing") == true)
         #expect(failure.errors.contains { $0.row == 11 && $0.messageZh.contains("第 11 个要素（无地块编号）") && $0.messageEn.contains("feature 11 (no parcel id)") })
         #expect(find("OWN-1").first?.column == "权利人信用代码")
+        #expect(find("EMPTY-1").first?.messageEn.contains("empty") == true)
         #expect(!failure.errors.contains { $0.messageZh.contains("地块 G-1：") && $0.row == 1 })  // the good one is fine
         let described = ParcelImport.describe(failure)
         #expect(described.contains("要素 2 [geometry]：地块 BOW-1") && described.contains("feature 2 [geometry]: parcel BOW-1"))

@@ -417,6 +417,59 @@ struct SecurityTests {
         }
     }
 
+    @Test("guessing another town's or another enterprise's case (appeal) id gives nothing")
+    func appealIDsAreScoped() async throws {
+        try await TestApp.with { app in
+            let w = try await Self.world(app)
+            func file(_ code: String, _ town: String) async throws -> Int64 {
+                try await app.store.fileAppeal(year: Self.year, creditCode: code, town: town, field: .tax, currentValue: 100, claimedValue: 120,
+                                               reason: "测试", attachmentName: "证明.pdf", attachment: Data("%PDF-1.4\n%%EOF\n".utf8), actor: "test")
+            }
+            let inTown = try await file(w.townCode, Self.homeTown)
+            let elsewhere = try await file(w.otherCode, w.otherTown)
+            // both replied, so that rating them is a legal move for their own enterprise
+            for id in [inTown, elsewhere] {
+                try await app.store.moveAppeal(id: id, to: .accepted, actor: "hq")
+                try await app.store.decideAppeal(id: id, outcome: .rejected, answer: "驳回", correctedValue: nil, rules: .default,
+                                                 rulesYAML: defaultRulesYAML, actor: "hq")
+            }
+            let town = try await Self.session(app, w.account(.town).id)
+            let ent = try await Self.session(app, w.account(.enterprise).id)
+
+            // lists
+            var r = try await Self.get(app, "/api/v1/appeals", as: town)
+            #expect(r.status == .ok)
+            var list = try #require(try JSONSerialization.jsonObject(with: r.data) as? [[String: Any]])
+            #expect(Set(list.compactMap { $0["town"] as? String }) == [Self.homeTown])
+            #expect(Set(list.compactMap { $0["id"] as? Int }).isSuperset(of: [Int(inTown)]))
+            #expect(!list.contains { ($0["id"] as? Int) == Int(elsewhere) })
+            r = try await Self.get(app, "/api/v1/appeals", as: ent)
+            list = try #require(try JSONSerialization.jsonObject(with: r.data) as? [[String: Any]])
+            #expect(Set(list.compactMap { $0["credit_code"] as? String }).isSubset(of: [w.ownCode]))
+            r = try await Self.get(app, "/appeals", as: town)
+            #expect(r.status == .ok && !r.text.contains(w.otherCode))
+
+            // one appeal by its id
+            for path in ["/appeals/\(elsewhere)", "/api/v1/appeals/\(elsewhere)", "/appeals/\(elsewhere)/attachment"] {
+                let st = try await Self.get(app, path, as: town).status
+                #expect(st == .notFound || st == .forbidden, "town user, \(path): \(st)")
+            }
+            #expect(try await Self.get(app, "/api/v1/appeals/\(inTown)", as: town).status == .ok)
+            for id in [inTown, elsewhere] {
+                for path in ["/appeals/\(id)", "/api/v1/appeals/\(id)", "/appeals/\(id)/attachment"] {
+                    let st = try await Self.get(app, path, as: ent).status
+                    #expect(st == .notFound || st == .forbidden, "enterprise user, \(path): \(st)")
+                }
+                // nor can it act on it
+                let before = try await app.store.appeal(id: id)?.state
+                r = try await Self.send(app, .POST, "/api/v1/appeals/\(id)/rate", headers: ent.postHeaders.adding("Content-Type", "application/json"),
+                                        body: ByteBuffer(string: #"{"rating":5}"#))
+                #expect(r.status == .notFound || r.status == .forbidden, "rate \(id): \(r.status)")
+                #expect(try await app.store.appeal(id: id)?.state == before)
+            }
+        }
+    }
+
     @Test("roles other than admin and headquarters do not see a draft year")
     func draftsAreHidden() async throws {
         try await TestApp.with { app in
@@ -805,6 +858,24 @@ struct SecurityTests {
                 r = try await Self.get(app, p, as: admin)
                 guard r.headers.contentType?.subType == "html" else { continue }
                 for text in Self.scripts { #expect(!r.text.contains(text), "\(p) shows raw \(text)") }
+            }
+        }
+    }
+
+    @Test("pages the administrator marks public open without sign-in; nothing with enterprise data can be")
+    func publicPages() async throws {
+        try await TestApp.with { app in
+            _ = try await Self.world(app)
+            #expect(try await Self.send(app, .GET, "/rules").status == .seeOther)
+            try await app.store.setSetting("public_pages", "rules,openapi,ranking,enterprises,export,api", actor: "test")
+            #expect(try await Self.send(app, .GET, "/rules").status == .ok)
+            #expect(try await Self.send(app, .GET, "/api/v1/rules").status == .ok)
+            #expect(try await Self.send(app, .GET, "/openapi.json").status == .ok)
+            for path in ["/ranking", "/export/ranking.xlsx", "/enterprises/x", "/appeals", "/bank", "/admin/users"] {
+                #expect(try await Self.send(app, .GET, path).status == .seeOther, "\(path)")
+            }
+            for path in ["/api/v1/results", "/api/v1/results/counts", "/api/v1/years", "/api/v1/credit-list"] {
+                #expect(try await Self.send(app, .GET, path).status == .unauthorized, "\(path)")
             }
         }
     }

@@ -118,6 +118,14 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case manageUsers
     case viewAudit
     case manageSettings
+    /// see parcels, clusters and the battle map (filtered by scope)
+    case viewLand
+    /// import parcels and land use, run the land assessment
+    case manageLand
+    /// record a field survey of a parcel of one's own jurisdiction
+    case surveyParcel
+    /// confirm or return a survey
+    case reviewSurvey
 }
 
 /// The role × permission matrix and the data scope of each role. One place, tested as a table.
@@ -134,6 +142,9 @@ public enum AccessPolicy {
         case .viewAppeals: [.admin, .headquarters, .town, .enterprise].contains(role)
         case .viewCreditList: [.admin, .headquarters, .bank].contains(role)
         case .manageUsers, .viewAudit, .manageSettings: role == .admin
+        case .viewLand: [.admin, .headquarters, .town, .enterprise].contains(role)
+        case .manageLand, .reviewSurvey: [.admin, .headquarters].contains(role)
+        case .surveyParcel: role == .town
         }
     }
 

@@ -5,9 +5,56 @@ public enum CreditCode {
     static let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
     static let valueOf: [Character: Int] = Dictionary(uniqueKeysWithValues: charset.enumerated().map { ($1, $0) })
 
+    /// Character value by ASCII byte (-1 when not in the set), for the fast paths.
+    static let valueOfByte: [Int8] = {
+        var t = [Int8](repeating: -1, count: 128)
+        for (v, c) in charset.enumerated() { t[Int(c.asciiValue!)] = Int8(v) }
+        return t
+    }()
+    static let checkByte: [UInt8] = charset.map { $0.asciiValue! }
+
     /// Upper-cases and trims a code as typed.
     public static func normalize(_ s: String) -> String {
-        s.trimmingCharacters(in: .whitespaces).uppercased()
+        // Fast path: ASCII without surrounding spaces or tabs (the only ASCII characters
+        // `.whitespaces` holds); upper-casing ASCII only maps a–z.
+        let fast: String?? = s.utf8.withContiguousStorageIfAvailable { buf -> String? in
+            guard let first = buf.first, let last = buf.last else { return "" }
+            if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { return nil }
+            var lower = false
+            for b in buf {
+                if b >= 0x80 { return nil }
+                if b >= 0x61 && b <= 0x7A { lower = true }
+            }
+            if !lower { return s }
+            return String(unsafeUninitializedCapacity: buf.count) { out in
+                for (i, b) in buf.enumerated() { out[i] = (b >= 0x61 && b <= 0x7A) ? b - 0x20 : b }
+                return buf.count
+            }
+        }
+        if let fast, let fast { return fast }
+        return s.trimmingCharacters(in: .whitespaces).uppercased()
+    }
+
+    /// A valid code packed into 90 bits (5 per character, in order, so equal codes and only
+    /// equal codes give equal keys), or nil when the code is not a valid 18-character code.
+    static func packed(_ code: String) -> (hi: UInt64, lo: UInt64)? {
+        let r: (UInt64, UInt64)?? = code.utf8.withContiguousStorageIfAvailable { buf -> (UInt64, UInt64)? in
+            guard buf.count == 18 else { return nil }
+            var hi: UInt64 = 0, lo: UInt64 = 0, sum = 0
+            for i in 0..<18 {
+                let b = buf[i]
+                guard b < 0x80 else { return nil }
+                let v = valueOfByte[Int(b)]
+                guard v >= 0 else { return nil }
+                if i < 17 { sum += Int(v) * weights[i] }
+                if i < 12 { hi = hi << 5 | UInt64(v) } else { lo = lo << 5 | UInt64(v) }
+            }
+            guard checkByte[(31 - sum % 31) % 31] == buf[17] else { return nil }
+            return (hi, lo)
+        }
+        if let r, let r { return r }
+        guard problem(code) == nil else { return nil }
+        return packed(String(decoding: Array(code.utf8), as: UTF8.self))
     }
 
     /// The check character for the first 17 characters, or nil if one is not in the set.
@@ -23,6 +70,20 @@ public enum CreditCode {
 
     /// Why a code is invalid (Chinese, English), or nil when valid.
     public static func problem(_ code: String) -> (zh: String, en: String)? {
+        // Fast path: 18 bytes of the set (so 18 characters) with the right check character.
+        if code.utf8.count == 18, let ok = code.utf8.withContiguousStorageIfAvailable({ buf -> Bool in
+            var sum = 0
+            for i in 0..<17 {
+                let b = buf[i]
+                guard b < 0x80 else { return false }
+                let v = valueOfByte[Int(b)]
+                guard v >= 0 else { return false }
+                sum += Int(v) * weights[i]
+            }
+            return checkByte[(31 - sum % 31) % 31] == buf[17]
+        }), ok {
+            return nil
+        }
         let chars = Array(code)
         guard chars.count == 18 else {
             return ("应为 18 位，实为 \(chars.count) 位", "must have 18 characters, has \(chars.count)")

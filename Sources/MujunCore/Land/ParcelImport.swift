@@ -587,6 +587,7 @@ public enum ParcelImport {
         parcels.reserveCapacity(fc.features.count)
         firstFeature.reserveCapacity(fc.features.count)
         let fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.key, $0) })
+        var validCodes: [String: Bool] = [:]  // owner codes already checked
 
         for f in fc.features {
             // the properties by field: slot = index in `fields`
@@ -676,10 +677,13 @@ public enum ParcelImport {
                 }
             }
             let block = text("block")
-            var owner = CreditCode.normalize(text("owner_credit_code"))
-            if !owner.isEmpty, let p = CreditCode.problem(owner) {
+            var owner = text("owner_credit_code")
+            if owner.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) { owner = owner.uppercased() }
+            if !owner.isEmpty, validCodes[owner] == nil, let p = CreditCode.problem(owner) {
                 fail(header("owner_credit_code"), "权利人信用代码 \(owner) 无效：\(p.zh)", "invalid owner credit code \(owner): \(p.en)")
                 owner = ""
+            } else if !owner.isEmpty {
+                validCodes[owner] = true
             }
             let registered = number("registered_mu", positive: true)
             let far = number("far", positive: false)
@@ -965,11 +969,19 @@ private extension String {
 func trimmed(_ s: String) -> String {
     let u = s.unicodeScalars
     guard let first = u.first, let last = u.last else { return s }
-    if !first.properties.isWhitespace && !last.properties.isWhitespace { return s }
+    if !isSpace(first) && !isSpace(last) { return s }
     var lo = u.startIndex, hi = u.endIndex
-    while lo < hi && u[lo].properties.isWhitespace { lo = u.index(after: lo) }
-    while hi > lo && u[u.index(before: hi)].properties.isWhitespace { hi = u.index(before: hi) }
+    while lo < hi && isSpace(u[lo]) { lo = u.index(after: lo) }
+    while hi > lo && isSpace(u[u.index(before: hi)]) { hi = u.index(before: hi) }
     return String(u[lo..<hi])
+}
+
+/// Unicode white space (and the byte-order mark), without a property-table lookup.
+@inline(__always) private func isSpace(_ c: Unicode.Scalar) -> Bool {
+    let v = c.value
+    if v < 0x80 { return v == 0x20 || (v >= 0x09 && v <= 0x0D) }
+    return v == 0x85 || v == 0xA0 || v == 0x1680 || (v >= 0x2000 && v <= 0x200B) || v == 0x2028 || v == 0x2029
+        || v == 0x202F || v == 0x205F || v == 0x3000 || v == 0xFEFF
 }
 
 // MARK: - Land use

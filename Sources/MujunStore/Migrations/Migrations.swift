@@ -10,5 +10,6 @@ public enum MujunMigrations {
         CreateAuditEntry(),
         CreateAccounts(),
         CreatePublicationAndAppeals(),
+        CreateLand(),
     ]
 }
