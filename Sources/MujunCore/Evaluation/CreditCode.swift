@@ -38,23 +38,23 @@ public enum CreditCode {
     /// A valid code packed into 90 bits (5 per character, in order, so equal codes and only
     /// equal codes give equal keys), or nil when the code is not a valid 18-character code.
     static func packed(_ code: String) -> (hi: UInt64, lo: UInt64)? {
-        let r: (UInt64, UInt64)?? = code.utf8.withContiguousStorageIfAvailable { buf -> (UInt64, UInt64)? in
-            guard buf.count == 18 else { return nil }
-            var hi: UInt64 = 0, lo: UInt64 = 0, sum = 0
-            for i in 0..<18 {
-                let b = buf[i]
-                guard b < 0x80 else { return nil }
-                let v = valueOfByte[Int(b)]
-                guard v >= 0 else { return nil }
-                if i < 17 { sum += Int(v) * weights[i] }
-                if i < 12 { hi = hi << 5 | UInt64(v) } else { lo = lo << 5 | UInt64(v) }
-            }
-            guard checkByte[(31 - sum % 31) % 31] == buf[17] else { return nil }
-            return (hi, lo)
+        if let r = code.utf8.withContiguousStorageIfAvailable({ pack($0) }) { return r }
+        return Array(code.utf8).withUnsafeBufferPointer { pack($0) }
+    }
+
+    private static func pack(_ buf: UnsafeBufferPointer<UInt8>) -> (hi: UInt64, lo: UInt64)? {
+        guard buf.count == 18 else { return nil }
+        var hi: UInt64 = 0, lo: UInt64 = 0, sum = 0
+        for i in 0..<18 {
+            let b = buf[i]
+            guard b < 0x80 else { return nil }
+            let v = valueOfByte[Int(b)]
+            guard v >= 0 else { return nil }
+            if i < 17 { sum += Int(v) * weights[i] }
+            if i < 12 { hi = hi << 5 | UInt64(v) } else { lo = lo << 5 | UInt64(v) }
         }
-        if let r, let r { return r }
-        guard problem(code) == nil else { return nil }
-        return packed(String(decoding: Array(code.utf8), as: UTF8.self))
+        guard checkByte[(31 - sum % 31) % 31] == buf[17] else { return nil }
+        return (hi, lo)
     }
 
     /// The check character for the first 17 characters, or nil if one is not in the set.

@@ -14,24 +14,37 @@ public struct Evaluator: Sendable {
     /// Evaluates `records` (one year's data; one record per enterprise).
     /// - Parameter history: earlier years' final classes, for consecutive-year policies.
     public func evaluate(year: Int, records: [EnterpriseRecord], history: History = [:]) -> EvaluationOutcome {
-        var results = records.map { r in
-            EnterpriseResult(year: year, creditCode: r.creditCode, name: r.name, town: r.town, group: r.group,
-                             industry: r.industry, landMu: r.landMu, evaluated: false, exemptReason: exemption(r),
-                             items: [], bonus: 0, bonusReasons: [], totalScore: nil, rank: nil, groupSize: 0,
-                             classBeforeVeto: nil, finalClass: nil, vetoes: r.vetoes, reasons: [], policy: nil, gap: nil)
+        var results = [EnterpriseResult](unsafeUninitializedCapacity: records.count) { buf, initialized in
+            for (i, r) in records.enumerated() {
+                (buf.baseAddress! + i).initialize(to: EnterpriseResult(
+                    year: year, creditCode: r.creditCode, name: r.name, town: r.town, group: r.group,
+                    industry: r.industry, landMu: r.landMu, evaluated: false, exemptReason: exemption(r),
+                    items: [], bonus: 0, bonusReasons: [], totalScore: nil, rank: nil, groupSize: 0,
+                    classBeforeVeto: nil, finalClass: nil, vetoes: r.vetoes, reasons: [], policy: nil, gap: nil))
+                initialized = i + 1
+            }
         }
+        let order = CodeOrder(records)
         var benchmarks: [BenchmarkValue] = []
         for group in EnterpriseGroup.allCases {
             // credit-code order makes every sum independent of the input's row order
-            let members = records.indices.filter { records[$0].group == group && results[$0].exemptReason == nil }
-                .sorted { records[$0].creditCode < records[$1].creditCode }
-            benchmarks += scoreGroup(group, members: members, records: records, results: &results)
+            var members: [Int] = []
+            members.reserveCapacity(records.count)
+            for i in records.indices where records[i].group == group && results[i].exemptReason == nil { members.append(i) }
+            order.sort(&members, records)
+            benchmarks += scoreGroup(group, members: members, records: records, order: order, results: &results)
         }
-        for i in results.indices {
-            if let reason = results[i].exemptReason {
-                results[i].reasons.append("不参评：\(reason)")
-            } else {
-                applyPolicy(&results[i], history: history[records[i].creditCode] ?? [:], year: year)
+        let policies = EnterpriseClass.allCases.map { rules.policy(for: $0) }
+        results.withUnsafeMutableBufferPointer { rp in
+            Parallel.chunks(rp.count) { range in
+                for i in range {
+                    if let reason = rp[i].exemptReason {
+                        rp[i].reasons.append("不参评：\(reason)")
+                    } else {
+                        let h = history.isEmpty ? [:] : history[records[i].creditCode] ?? [:]
+                        applyPolicy(&rp[i], history: h, year: year, policies: policies)
+                    }
+                }
             }
         }
         return EvaluationOutcome(year: year, benchmarks: benchmarks, results: results)
@@ -47,69 +60,103 @@ public struct Evaluator: Sendable {
 
     // MARK: - One group
 
-    private func scoreGroup(_ group: EnterpriseGroup, members: [Int], records: [EnterpriseRecord],
+    private func scoreGroup(_ group: EnterpriseGroup, members: [Int], records: [EnterpriseRecord], order codeOrder: CodeOrder,
                             results: inout [EnterpriseResult]) -> [BenchmarkValue] {
         let indicators = rules.indicators(for: group)
         let n = members.count
+        let m = indicators.count
+        let average = rules.scoring.missing == .average
         var benchmarks: [BenchmarkValue] = []
-        // item scores per member, indexed like `members`
-        var items = [[IndicatorScore]](repeating: [], count: n)
+        // per indicator: the members' values and scores (nil = missing), the benchmark and the
+        // score a missing value gets
+        var values = [[Double?]]()
+        var scores = [[Double?]]()
+        var benchValues = [Double?]()
+        var fills = [Double]()
+        var missingReasons = [String]()
         for (indicator, weight) in indicators {
-            let values = members.map { indicator.value(records[$0]) }
-            var bench = benchmark(group, indicator, values: values, members: members, records: records)
-            let b = bench.value
-            var sum = 0.0, count = 0
-            var scores = [Double?](repeating: nil, count: n)
-            for k in 0..<n {
-                guard let v = values[k], let b else { continue }
-                let s = clamp(weight * v / b, weight: weight)
-                scores[k] = s; sum += s; count += 1
-            }
-            let fill: Double = (rules.scoring.missing == .average && count > 0) ? sum / Double(count) : 0
-            bench.meanScore = count > 0 ? sum / Double(count) : 0
-            benchmarks.append(bench)
-            for k in 0..<n {
-                items[k].append(IndicatorScore(indicator: indicator, weight: weight, value: values[k], benchmark: b,
-                                               score: scores[k] ?? fill, missing: scores[k] == nil))
-            }
-        }
-        // totals
-        var totals = [Double](repeating: 0, count: n)
-        for k in 0..<n {
-            let i = members[k]
-            var total = 0.0
-            for item in items[k] { total += item.score }
-            var bonus = 0.0
-            for rule in rules.bonus {
-                if let v = rule.indicator.value(records[i]), v >= rule.atLeast {
-                    bonus += rule.points
-                    results[i].bonusReasons.append("\(rule.name) +\(formatNumber(rule.points))")
+            var vals = [Double?](repeating: nil, count: n)
+            vals.withUnsafeMutableBufferPointer { vp in
+                Parallel.chunks(n) { range in
+                    for k in range { vp[k] = indicator.value(records[members[k]]) }
                 }
             }
-            total += bonus
-            totals[k] = total
-            results[i].evaluated = true
-            results[i].items = items[k]
-            results[i].bonus = bonus
-            results[i].totalScore = total
-            results[i].groupSize = n
-            for item in items[k] where item.missing {
-                let how = rules.scoring.missing == .average ? "按组内平均得分 \(formatScore(item.score)) 计" : "记 0 分"
-                results[i].reasons.append("\(item.indicator.chinese)缺失，\(how)")
+            var bench = benchmark(group, indicator, values: vals, members: members, records: records)
+            let b = bench.value
+            var sum = 0.0, count = 0
+            var sc = [Double?](repeating: nil, count: n)
+            if let b {
+                for k in 0..<n {
+                    guard let v = vals[k] else { continue }
+                    let s = clamp(weight * v / b, weight: weight)
+                    sc[k] = s; sum += s; count += 1
+                }
+            }
+            let fill: Double = (average && count > 0) ? sum / Double(count) : 0
+            bench.meanScore = count > 0 ? sum / Double(count) : 0
+            benchmarks.append(bench)
+            values.append(vals); scores.append(sc); benchValues.append(b); fills.append(fill)
+            let how = average ? "按组内平均得分 \(formatScore(fill)) 计" : "记 0 分"
+            missingReasons.append("\(indicator.chinese)缺失，\(how)")
+        }
+        let bonusTexts = rules.bonus.map { "\($0.name) +\(formatNumber($0.points))" }
+        // items and totals
+        var totals = [Double](repeating: 0, count: n)
+        var itemsOf = [[IndicatorScore]](repeating: [], count: n)
+        results.withUnsafeMutableBufferPointer { rp in
+            totals.withUnsafeMutableBufferPointer { tp in
+                itemsOf.withUnsafeMutableBufferPointer { ip in
+                    Parallel.chunks(n) { range in
+                        for k in range {
+                            let i = members[k]
+                            let items = [IndicatorScore](unsafeUninitializedCapacity: m) { buf, initialized in
+                                for j in 0..<m {
+                                    let s = scores[j][k]
+                                    (buf.baseAddress! + j).initialize(to: IndicatorScore(
+                                        indicator: indicators[j].0, weight: indicators[j].1, value: values[j][k],
+                                        benchmark: benchValues[j], score: s ?? fills[j], missing: s == nil))
+                                }
+                                initialized = m
+                            }
+                            var total = 0.0
+                            for item in items { total += item.score }
+                            var bonus = 0.0
+                            for (r, rule) in rules.bonus.enumerated() {
+                                if let v = rule.indicator.value(records[i]), v >= rule.atLeast {
+                                    bonus += rule.points
+                                    rp[i].bonusReasons.append(bonusTexts[r])
+                                }
+                            }
+                            total += bonus
+                            tp[k] = total
+                            ip[k] = items
+                            rp[i].evaluated = true
+                            rp[i].items = items
+                            rp[i].bonus = bonus
+                            rp[i].totalScore = total
+                            rp[i].groupSize = n
+                            for j in 0..<m where items[j].missing {
+                                rp[i].reasons.append(missingReasons[j])
+                            }
+                        }
+                    }
+                }
             }
         }
+        values = []; scores = []
         // rank: descending total, ties share a rank; listing order ties broken by credit code
         let order = (0..<n).sorted { a, b in
-            totals[a] != totals[b] ? totals[a] > totals[b] : records[members[a]].creditCode < records[members[b]].creditCode
+            totals[a] != totals[b] ? totals[a] > totals[b] : codeOrder.less(members[a], members[b], records)
         }
         var classes = [EnterpriseClass](repeating: .D, count: n)
+        var ranks = [Int](repeating: 0, count: n)
         let limits = quotaLimits(n)
         var rank = 0
         for (position, k) in order.enumerated() {
             let p = position + 1
             let tiedWithPrevious = position > 0 && totals[order[position - 1]] == totals[k]
             if !tiedWithPrevious { rank = p }
-            results[members[k]].rank = rank
+            ranks[k] = rank
             switch rules.classes.mode {
             case .quota:
                 // ties never split across classes: an equal total takes the better class
@@ -119,25 +166,60 @@ public struct Evaluator: Sendable {
             }
         }
         // boundaries: the lowest total in each class (what reaches it)
-        var lowest: [EnterpriseClass: Double] = [:]
-        for k in 0..<n { lowest[classes[k]] = min(lowest[classes[k]] ?? .infinity, totals[k]) }
+        var lowestByOrder = [Double?](repeating: nil, count: 4)
         for k in 0..<n {
-            let i = members[k]
-            let cls = classes[k]
-            results[i].classBeforeVeto = cls
-            switch rules.classes.mode {
-            case .quota:
-                results[i].reasons.append("总分 \(formatScore(totals[k]))，组内第 \(results[i].rank!)/\(n) 名，按比例评为 \(cls.rawValue) 类")
-            case .score:
-                results[i].reasons.append("总分 \(formatScore(totals[k]))，按分数线评为 \(cls.rawValue) 类")
+            let o = classes[k].order
+            lowestByOrder[o] = min(lowestByOrder[o] ?? .infinity, totals[k])
+        }
+        let lowest = lowestByOrder
+        let mode = rules.classes.mode
+        results.withUnsafeMutableBufferPointer { rp in
+            Parallel.chunks(n) { range in
+                var text: [UInt8] = []
+                text.reserveCapacity(128)
+                for k in range {
+                    let i = members[k]
+                    let cls = classes[k]
+                    rp[i].rank = ranks[k]
+                    rp[i].classBeforeVeto = cls
+                    text.removeAll(keepingCapacity: true)
+                    text += Self.totalPrefix
+                    FastFormat.appendFixed2(totals[k], to: &text)
+                    switch mode {
+                    case .quota:
+                        // "总分 \(score)，组内第 \(rank)/\(n) 名，按比例评为 \(cls) 类"
+                        text += Self.rankPrefix
+                        FastFormat.appendInt(ranks[k], to: &text)
+                        text.append(0x2F)
+                        FastFormat.appendInt(n, to: &text)
+                        text += Self.quotaInfix
+                    case .score:
+                        // "总分 \(score)，按分数线评为 \(cls) 类"
+                        text += Self.scoreInfix
+                    }
+                    text += cls.rawValue.utf8
+                    text += Self.classSuffix
+                    rp[i].reasons.append(String(decoding: text, as: UTF8.self))
+                    let kinds = records[i].vetoes
+                    if kinds.isEmpty {
+                        rp[i].finalClass = cls
+                    } else {
+                        let (final, vetoReasons) = applyVetoes(cls, kinds: kinds)
+                        rp[i].finalClass = final
+                        rp[i].reasons += vetoReasons
+                    }
+                    rp[i].gap = gap(from: cls, total: totals[k], items: itemsOf[k], record: records[i], lowest: lowest)
+                }
             }
-            let (final, vetoReasons) = applyVetoes(cls, kinds: records[i].vetoes)
-            results[i].finalClass = final
-            results[i].reasons += vetoReasons
-            results[i].gap = gap(from: cls, total: totals[k], items: items[k], record: records[i], lowest: lowest)
         }
         return benchmarks
     }
+
+    private static let totalPrefix = Array("总分 ".utf8)
+    private static let rankPrefix = Array("，组内第 ".utf8)
+    private static let quotaInfix = Array(" 名，按比例评为 ".utf8)
+    private static let scoreInfix = Array("，按分数线评为 ".utf8)
+    private static let classSuffix = Array(" 类".utf8)
 
     private func clamp(_ s: Double, weight: Double) -> Double {
         var s = max(s, rules.scoring.floor)
@@ -222,12 +304,12 @@ public struct Evaluator: Sendable {
     }
 
     private func gap(from cls: EnterpriseClass, total: Double, items: [IndicatorScore], record: EnterpriseRecord,
-                     lowest: [EnterpriseClass: Double]) -> ClassGap? {
+                     lowest: [Double?]) -> ClassGap? {
         var target = cls.better
         var boundary: Double?
         while let t = target {
             switch rules.classes.mode {
-            case .quota: boundary = lowest[t]
+            case .quota: boundary = lowest[t.order]
             case .score: boundary = rules.scoreThreshold(t)
             }
             if boundary != nil { break }
@@ -258,11 +340,14 @@ public struct Evaluator: Sendable {
         return ClassGap(target: target, boundary: boundary, pointsNeeded: needed, indicators: perIndicator, barredByVeto: barred)
     }
 
-    private func applyPolicy(_ r: inout EnterpriseResult, history: [Int: EnterpriseClass], year: Int) {
+    private func applyPolicy(_ r: inout EnterpriseResult, history: [Int: EnterpriseClass], year: Int,
+                             policies: [ClassPolicy?]) {
         guard let cls = r.finalClass else { return }
         var consecutive = 1
-        while history[year - consecutive] == cls { consecutive += 1 }
-        guard let p = rules.policy(for: cls) else {
+        if !history.isEmpty {
+            while history[year - consecutive] == cls { consecutive += 1 }
+        }
+        guard let p = policies[cls.order] else {
             r.policy = PolicyOutcome(electricitySurcharge: 0, energyQuotaFactor: nil, creditEligible: false,
                                      consecutiveYears: consecutive, other: [:])
             return
@@ -284,4 +369,72 @@ public func formatNumber(_ x: Double) -> String {
 }
 
 /// A score as shown: 2 decimals.
-public func formatScore(_ x: Double) -> String { String(format: "%.2f", x) }
+public func formatScore(_ x: Double) -> String { FastFormat.fixed2(x) }
+
+/// The canonical order of records: by credit code (String order). When every code is ASCII,
+/// String order is byte order, so codes are compared by their first 16 bytes packed into
+/// two big-endian integers, and as Strings only when those are equal.
+struct CodeOrder: Sendable {
+    private let keys: [CodeSortKey]?
+
+    init(_ records: [EnterpriseRecord]) {
+        var keys = [CodeSortKey]()
+        keys.reserveCapacity(records.count)
+        for r in records {
+            var code = r.creditCode
+            let key: CodeSortKey? = code.withUTF8 { buf in
+                var a: UInt64 = 0, b: UInt64 = 0
+                for j in 0..<16 {
+                    let byte: UInt64
+                    if j < buf.count {
+                        guard buf[j] < 0x80 else { return nil }
+                        byte = UInt64(buf[j])
+                    } else {
+                        byte = 0
+                    }
+                    if j < 8 { a = a << 8 | byte } else { b = b << 8 | byte }
+                }
+                for j in 16..<max(buf.count, 16) where buf[j] >= 0x80 { return nil }
+                return CodeSortKey(a: a, b: b)
+            }
+            guard let key else { self.keys = nil; return }
+            keys.append(key)
+        }
+        self.keys = keys
+    }
+
+    /// Whether record `x`'s code comes before record `y`'s (`<` on the codes).
+    @inline(__always)
+    func less(_ x: Int, _ y: Int, _ records: [EnterpriseRecord]) -> Bool {
+        if let keys {
+            let p = keys[x], q = keys[y]
+            if p.a != q.a { return p.a < q.a }
+            if p.b != q.b { return p.b < q.b }
+        }
+        return records[x].creditCode < records[y].creditCode
+    }
+
+    func sort(_ indices: inout [Int], _ records: [EnterpriseRecord]) {
+        indices.sort { less($0, $1, records) }
+    }
+}
+
+struct CodeSortKey: Sendable {
+    var a: UInt64
+    var b: UInt64
+}
+
+/// Splits index ranges over the cores for loops whose iterations are independent.
+enum Parallel {
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Calls `body` with consecutive ranges that together cover `0..<n`, concurrently when
+    /// `n` is large enough to be worth it.
+    static func chunks(_ n: Int, minimum: Int = 16_384, _ body: (Range<Int>) -> Void) {
+        let parts = min(cores, n / minimum)
+        if parts <= 1 { body(0..<n); return }
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            body((t * n / parts)..<((t + 1) * n / parts))
+        }
+    }
+}

@@ -29,6 +29,10 @@ public enum EnterpriseImport {
     /// - Parameters:
     ///   - year: the year given on the command line; when nil, every row needs 年度.
     ///   - progress: called now and then with the number of rows read so far.
+    ///
+    /// Rows are handed out by the table in batches and checked on every core (each batch on
+    /// its own, so the outcome never depends on scheduling); duplicates are then found and
+    /// the error report assembled in row order, exactly as a row-by-row check would.
     public static func read(_ table: any TableSource, year: Int?, rules: Rules,
                             progress: ((Int) -> Void)? = nil) throws(ImportFailure) -> [EnterpriseRecord] {
         let m = HeaderMatcher(headers: table.headers, fields: fields)
@@ -43,121 +47,76 @@ public enum EnterpriseImport {
         }
         if let f = errors.failure() { throw f }
 
-        let towns = Set(rules.towns)
-        let vetoKinds = Set(rules.vetoes.keys)
-        let col = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, m.index(of: $0.key)) })
-        let header = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, m.header(of: $0.key)) })
-        var seen: [Int: [String: Int]] = [:]  // year → code → first row
-        var records: [EnterpriseRecord] = []
+        let checker = RowChecker(matcher: m, year: year, rules: rules)
+        let pipeline = CheckPipeline(checker: checker)
+        let workers = max(0, min(ProcessInfo.processInfo.activeProcessorCount - 1, 7))
         var count = 0
-
+        var batchRows: [Int] = []
+        var batchCells: [[String]] = []
+        var started = 0
         do {
             try table.forEachRow { row, cells in
                 count += 1
                 if count % 10_000 == 0 { progress?(count) }
-                func cell(_ key: String) -> String {
-                    guard let i = col[key] ?? nil, i < cells.count else { return "" }
-                    return cells[i].trimmingCharacters(in: .whitespaces)
-                }
-                var ok = true
-                func fail(_ key: String, _ zh: String, _ en: String) {
-                    ok = false
-                    errors.add(RowError(row: row, column: header[key]!, zh: zh, en: en))
-                }
-                func number(_ key: String, nonNegative: Bool, integer: Bool = false) -> Double? {
-                    let text = cell(key)
-                    switch HeaderMatcher.parseNumber(text) {
-                    case .empty: return nil
-                    case .invalid:
-                        fail(key, "不是数字：\"\(text)\"", "not a number: \"\(text)\"")
-                        return nil
-                    case .value(let v):
-                        if nonNegative && v < 0 {
-                            fail(key, "不能为负数：\(text)", "must not be negative: \(text)")
-                            return nil
-                        }
-                        if integer && v != v.rounded() {
-                            fail(key, "应为整数：\(text)", "must be a whole number: \(text)")
-                            return nil
-                        }
-                        return v
+                batchRows.append(row)
+                batchCells.append(cells)
+                if batchRows.count == CheckPipeline.batchSize {
+                    pipeline.submit(rows: batchRows, cells: batchCells)
+                    batchRows = []; batchCells = []
+                    batchRows.reserveCapacity(CheckPipeline.batchSize)
+                    batchCells.reserveCapacity(CheckPipeline.batchSize)
+                    // Helpers start once there is more than one batch of work.
+                    if started < workers {
+                        started += 1
+                        DispatchQueue.global(qos: .userInitiated).async { pipeline.work() }
                     }
                 }
-
-                // year
-                var rowYear = year ?? 0
-                let yearText = cell("year")
-                if !yearText.isEmpty {
-                    if case .value(let y) = HeaderMatcher.parseNumber(yearText), y == y.rounded(), y >= 1900, y <= 2999 {
-                        if let year, Int(y) != year {
-                            fail("year", "年度 \(Int(y)) 与指定的年度 \(year) 不一致", "year \(Int(y)) differs from the requested year \(year)")
-                        }
-                        rowYear = Int(y)
-                    } else {
-                        fail("year", "年度无效：\"\(yearText)\"", "invalid year: \"\(yearText)\"")
-                    }
-                } else if year == nil {
-                    fail("year", "缺少年度", "year is missing")
-                }
-
-                // credit code
-                let code = CreditCode.normalize(cell("credit_code"))
-                if code.isEmpty {
-                    fail("credit_code", "缺少统一社会信用代码", "credit code is missing")
-                } else if let p = CreditCode.problem(code) {
-                    fail("credit_code", "统一社会信用代码 \(code) 无效：\(p.zh)", "invalid credit code \(code): \(p.en)")
-                } else if let first = seen[rowYear]?[code] {
-                    fail("credit_code", "统一社会信用代码 \(code) 与第 \(first) 行重复", "duplicate credit code \(code) (also on row \(first))")
-                } else {
-                    seen[rowYear, default: [:]][code] = row
-                }
-
-                let name = cell("name")
-                if name.isEmpty { fail("name", "缺少企业名称", "name is missing") }
-                let town = cell("town")
-                if town.isEmpty {
-                    fail("town", "缺少所属镇街", "town is missing")
-                } else if !towns.contains(town) {
-                    fail("town", "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
-                }
-                let scaleText = cell("scale")
-                let group = EnterpriseGroup(text: scaleText)
-                if group == nil {
-                    fail("scale", "规模应为 规上 或 规下，实为 \"\(scaleText)\"", "scale must be 规上 (above) or 规下 (below), got \"\(scaleText)\"")
-                }
-                let landMu = number("land_mu", nonNegative: true)
-                let tax = number("tax", nonNegative: false)
-                let valueAdded = number("value_added", nonNegative: false)
-                let revenue = number("revenue", nonNegative: true)
-                let rnd = number("rnd", nonNegative: true)
-                let energy = number("energy_tce", nonNegative: true)
-                let emissions = number("emissions", nonNegative: true)
-                let electricity = number("electricity", nonNegative: true)
-                let employees = number("employees", nonNegative: true, integer: true)
-                var vetoes: [String] = []
-                for kind in cell("veto").split(whereSeparator: { $0 == ";" || $0 == "；" }) {
-                    let k = kind.trimmingCharacters(in: .whitespaces)
-                    guard !k.isEmpty else { continue }
-                    if vetoKinds.contains(k) {
-                        if !vetoes.contains(k) { vetoes.append(k) }
-                    } else {
-                        fail("veto", "未知的一票否决类型：\"\(k)\"（可用：\(vetoKinds.sorted().joined(separator: "、"))）",
-                             "unknown veto kind: \"\(k)\"")
-                    }
-                }
-                let industry = cell("industry")
-                let exempt = cell("exempt")
-                guard ok, let group else { return }
-                records.append(EnterpriseRecord(
-                    row: row, year: rowYear, creditCode: code, name: name, town: town, group: group,
-                    industry: industry.isEmpty ? nil : industry, landMu: landMu, tax: tax, valueAdded: valueAdded,
-                    revenue: revenue, rnd: rnd, energyTce: energy, emissions: emissions, electricity: electricity,
-                    employees: employees, vetoes: vetoes, exempt: exempt.isEmpty ? nil : exempt))
             }
         } catch let f as ImportFailure {
+            pipeline.cancel()
             throw f
         } catch {
+            pipeline.cancel()
             throw ImportFailure.file(zh: "读取失败：\(error)", en: "read failed: \(error)")
+        }
+        if !batchRows.isEmpty { pipeline.submit(rows: batchRows, cells: batchCells) }
+        batchRows = []; batchCells = []
+        pipeline.finish()
+        pipeline.work()
+        let batches = pipeline.results()
+
+        // Duplicates and the report, in row order.
+        var seen = SeenCodes(capacity: count)
+        var records: [EnterpriseRecord] = []
+        records.reserveCapacity(count)
+        for var batch in batches {
+            var b = 0  // next bad row of the batch
+            var k = 0  // next good record of the batch
+            var kept = 0  // records[0..<kept] of the batch stay, compacted in place
+            while k < batch.records.count || b < batch.bad.count {
+                if b < batch.bad.count && (k == batch.records.count || batch.bad[b].row < batch.records[k].row) {
+                    let bad = batch.bad[b]
+                    b += 1
+                    var rowErrors = bad.errors
+                    if let key = bad.key, let first = seen.insert(key, row: bad.row) {
+                        rowErrors.insert(checker.duplicate(row: bad.row, code: bad.code, first: first), at: bad.duplicateAt)
+                    }
+                    for e in rowErrors { errors.add(e) }
+                } else {
+                    let row = batch.records[k].row
+                    if let first = seen.insert(batch.keys[k], row: row) {
+                        errors.add(checker.duplicate(row: row, code: batch.records[k].creditCode, first: first))
+                    } else {
+                        if kept != k { batch.records.swapAt(kept, k) }
+                        kept += 1
+                    }
+                    k += 1
+                }
+            }
+            if errors.isEmpty {
+                if kept < batch.records.count { batch.records.removeSubrange(kept...) }
+                records.append(contentsOf: batch.records)
+            }
         }
         if let f = errors.failure() { throw f }
         if records.isEmpty {
@@ -165,5 +124,385 @@ public enum EnterpriseImport {
         }
         progress?(count)
         return records
+    }
+}
+
+/// What checking a batch of rows gave: the good records (with their code keys), and the bad
+/// rows with their errors (duplicates not yet known).
+struct CheckedBatch: Sendable {
+    var records: [EnterpriseRecord] = []
+    var keys: [CodeKey] = []
+    var bad: [BadRow] = []
+}
+
+/// A valid credit code with the year it is unique in.
+struct CodeKey: Sendable {
+    var hi: UInt64
+    var lo: UInt64
+    var year: Int
+}
+
+struct BadRow: Sendable {
+    var row: Int
+    var errors: [RowError]
+    /// Where a duplicate-code error goes among `errors` (after the year's).
+    var duplicateAt: Int
+    /// The code's key when the code itself is valid (so it counts for duplicates).
+    var key: CodeKey?
+    var code: String
+}
+
+/// Credit code (and year) → first row, open addressing over packed codes.
+struct SeenCodes {
+    private var hi: [UInt64]
+    private var lo: [UInt64]
+    private var years: [Int]
+    private var rows: [Int]  // 0 = empty slot
+    private var mask: Int
+    private var count = 0
+
+    init(capacity: Int) {
+        var n = 16
+        while n < capacity * 2 { n <<= 1 }
+        hi = [UInt64](repeating: 0, count: n)
+        lo = [UInt64](repeating: 0, count: n)
+        years = [Int](repeating: 0, count: n)
+        rows = [Int](repeating: 0, count: n)
+        mask = n - 1
+    }
+
+    /// Records `key` at `row` and returns nil, or returns the row that already has it.
+    mutating func insert(_ key: CodeKey, row: Int) -> Int? {
+        if (count + 1) * 2 > rows.count { grow() }
+        var h = (key.hi &* 0x9E37_79B9_7F4A_7C15) ^ (key.lo &* 0xC2B2_AE3D_27D4_EB4F)
+            ^ (UInt64(bitPattern: Int64(key.year)) &* 0x1656_67B1_9E37_79F9)
+        h ^= h >> 29
+        var i = Int(truncatingIfNeeded: h) & mask
+        while rows[i] != 0 {
+            if hi[i] == key.hi && lo[i] == key.lo && years[i] == key.year { return rows[i] }
+            i = (i + 1) & mask
+        }
+        hi[i] = key.hi; lo[i] = key.lo; years[i] = key.year; rows[i] = row
+        count += 1
+        return nil
+    }
+
+    private mutating func grow() {
+        let old = (hi, lo, years, rows)
+        self = SeenCodes(capacity: rows.count)
+        for i in old.3.indices where old.3[i] != 0 {
+            _ = insert(CodeKey(hi: old.0[i], lo: old.1[i], year: old.2[i]), row: old.3[i])
+        }
+    }
+}
+
+/// Hands batches of rows to the threads that check them, keeping their results in order.
+final class CheckPipeline: @unchecked Sendable {
+    static let batchSize = 4096
+    let checker: RowChecker
+    private let cond = NSCondition()
+    private var pending: [(index: Int, rows: [Int], cells: [[String]])] = []
+    private var head = 0
+    private var done: [CheckedBatch?] = []
+    private var outstanding = 0
+    private var finished = false
+
+    init(checker: RowChecker) { self.checker = checker }
+
+    func submit(rows: [Int], cells: [[String]]) {
+        cond.lock()
+        pending.append((done.count, rows, cells))
+        done.append(nil)
+        outstanding += 1
+        cond.signal()
+        cond.unlock()
+    }
+
+    /// No more batches will come.
+    func finish() {
+        cond.lock(); finished = true; cond.broadcast(); cond.unlock()
+    }
+
+    /// Drops the batches not yet started (the read failed).
+    func cancel() {
+        cond.lock()
+        outstanding -= pending.count - head
+        pending.removeAll(); head = 0
+        finished = true
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// Checks batches until there are none left.
+    func work() {
+        while true {
+            cond.lock()
+            while head == pending.count && !finished { cond.wait() }
+            if head == pending.count { cond.unlock(); return }
+            let job = pending[head]
+            pending[head] = (job.index, [], [])
+            head += 1
+            cond.unlock()
+            let result = checker.check(rows: job.rows, cells: job.cells)
+            cond.lock()
+            done[job.index] = result
+            outstanding -= 1
+            if outstanding == 0 { cond.broadcast() }
+            cond.unlock()
+        }
+    }
+
+    /// Every batch's result, in order, once all are checked.
+    func results() -> [CheckedBatch] {
+        cond.lock()
+        while outstanding > 0 { cond.wait() }
+        let r = done.map { $0! }
+        done = []
+        cond.unlock()
+        return r
+    }
+}
+
+/// The checks of one row of the template, with everything they need resolved up front.
+struct RowChecker: Sendable {
+    let year: Int?
+    // column indices, -1 when the file has no such column
+    let iYear, iCode, iName, iTown, iScale, iIndustry, iLand, iTax, iValueAdded, iRevenue, iRnd: Int
+    let iEnergy, iEmissions, iElectricity, iEmployees, iVeto, iExempt: Int
+    /// the header of each field as written in the file, for error messages
+    let header: [String: String]
+    let towns: Set<String>
+    let townBytes: [[UInt8]]
+    let vetoKinds: Set<String>
+    let vetoList: String
+
+    init(matcher m: HeaderMatcher, year: Int?, rules: Rules) {
+        self.year = year
+        func idx(_ key: String) -> Int { m.index(of: key) ?? -1 }
+        iYear = idx("year"); iCode = idx("credit_code"); iName = idx("name"); iTown = idx("town")
+        iScale = idx("scale"); iIndustry = idx("industry"); iLand = idx("land_mu"); iTax = idx("tax")
+        iValueAdded = idx("value_added"); iRevenue = idx("revenue"); iRnd = idx("rnd")
+        iEnergy = idx("energy_tce"); iEmissions = idx("emissions"); iElectricity = idx("electricity")
+        iEmployees = idx("employees"); iVeto = idx("veto"); iExempt = idx("exempt")
+        header = Dictionary(uniqueKeysWithValues: EnterpriseImport.fields.map { ($0.key, m.header(of: $0.key)) })
+        towns = Set(rules.towns)
+        townBytes = rules.towns.map { Array($0.utf8) }
+        vetoKinds = Set(rules.vetoes.keys)
+        vetoList = vetoKinds.sorted().joined(separator: "、")
+    }
+
+    func duplicate(row: Int, code: String, first: Int) -> RowError {
+        RowError(row: row, column: header["credit_code"]!, zh: "统一社会信用代码 \(code) 与第 \(first) 行重复",
+                 en: "duplicate credit code \(code) (also on row \(first))")
+    }
+
+    /// The trimmed cell at column `i` ("" when absent).
+    @inline(__always)
+    private func cell(_ cells: [String], _ i: Int) -> String {
+        guard i >= 0, i < cells.count else { return "" }
+        return FastText.trimmed(cells[i])
+    }
+
+    func check(rows: [Int], cells rowCells: [[String]]) -> CheckedBatch {
+        var out = CheckedBatch()
+        out.records.reserveCapacity(rows.count)
+        out.keys.reserveCapacity(rows.count)
+        var errs: [RowError] = []
+        for (row, cells) in zip(rows, rowCells) {
+            errs.removeAll(keepingCapacity: true)
+            func fail(_ key: String, _ zh: String, _ en: String) {
+                errs.append(RowError(row: row, column: header[key]!, zh: zh, en: en))
+            }
+            // year
+            var rowYear = year ?? 0
+            let yearText = cell(cells, iYear)
+            if !yearText.isEmpty {
+                if case .value(let y) = FastText.parseNumber(yearText), y == y.rounded(), y >= 1900, y <= 2999 {
+                    if let year, Int(y) != year {
+                        fail("year", "年度 \(Int(y)) 与指定的年度 \(year) 不一致", "year \(Int(y)) differs from the requested year \(year)")
+                    }
+                    rowYear = Int(y)
+                } else {
+                    fail("year", "年度无效：\"\(yearText)\"", "invalid year: \"\(yearText)\"")
+                }
+            } else if year == nil {
+                fail("year", "缺少年度", "year is missing")
+            }
+            let duplicateAt = errs.count
+
+            // credit code (duplicates are found when the batches are put together)
+            let code = CreditCode.normalize(cell(cells, iCode))
+            var key: CodeKey?
+            if code.isEmpty {
+                fail("credit_code", "缺少统一社会信用代码", "credit code is missing")
+            } else if let (hi, lo) = CreditCode.packed(code) {
+                key = CodeKey(hi: hi, lo: lo, year: rowYear)
+            } else if let p = CreditCode.problem(code) {
+                fail("credit_code", "统一社会信用代码 \(code) 无效：\(p.zh)", "invalid credit code \(code): \(p.en)")
+            }
+
+            let name = cell(cells, iName)
+            if name.isEmpty { fail("name", "缺少企业名称", "name is missing") }
+            let town = cell(cells, iTown)
+            if town.isEmpty {
+                fail("town", "缺少所属镇街", "town is missing")
+            } else if !isTown(town) {
+                fail("town", "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
+            }
+            let scaleText = cell(cells, iScale)
+            let group = FastText.group(scaleText)
+            if group == nil {
+                fail("scale", "规模应为 规上 或 规下，实为 \"\(scaleText)\"", "scale must be 规上 (above) or 规下 (below), got \"\(scaleText)\"")
+            }
+            let landMu = number(cells, iLand, "land_mu", nonNegative: true, &errs, row)
+            let tax = number(cells, iTax, "tax", nonNegative: false, &errs, row)
+            let valueAdded = number(cells, iValueAdded, "value_added", nonNegative: false, &errs, row)
+            let revenue = number(cells, iRevenue, "revenue", nonNegative: true, &errs, row)
+            let rnd = number(cells, iRnd, "rnd", nonNegative: true, &errs, row)
+            let energy = number(cells, iEnergy, "energy_tce", nonNegative: true, &errs, row)
+            let emissions = number(cells, iEmissions, "emissions", nonNegative: true, &errs, row)
+            let electricity = number(cells, iElectricity, "electricity", nonNegative: true, &errs, row)
+            let employees = number(cells, iEmployees, "employees", nonNegative: true, integer: true, &errs, row)
+            var vetoes: [String] = []
+            let vetoText = cell(cells, iVeto)
+            if !vetoText.isEmpty {
+                for kind in vetoText.split(whereSeparator: { $0 == ";" || $0 == "；" }) {
+                    let k = kind.trimmingCharacters(in: .whitespaces)
+                    guard !k.isEmpty else { continue }
+                    if vetoKinds.contains(k) {
+                        if !vetoes.contains(k) { vetoes.append(k) }
+                    } else {
+                        fail("veto", "未知的一票否决类型：\"\(k)\"（可用：\(vetoList)）", "unknown veto kind: \"\(k)\"")
+                    }
+                }
+            }
+            let industry = cell(cells, iIndustry)
+            let exempt = cell(cells, iExempt)
+            guard errs.isEmpty, let group, let key else {
+                out.bad.append(BadRow(row: row, errors: errs, duplicateAt: duplicateAt, key: key, code: code))
+                continue
+            }
+            out.records.append(EnterpriseRecord(
+                row: row, year: rowYear, creditCode: code, name: name, town: town, group: group,
+                industry: industry.isEmpty ? nil : industry, landMu: landMu, tax: tax, valueAdded: valueAdded,
+                revenue: revenue, rnd: rnd, energyTce: energy, emissions: emissions, electricity: electricity,
+                employees: employees, vetoes: vetoes, exempt: exempt.isEmpty ? nil : exempt))
+            out.keys.append(key)
+        }
+        return out
+    }
+
+    /// Whether `town` is one of the rules' towns: byte-equal first, then String equality
+    /// (which also accepts canonically equivalent spellings, as a Set lookup does).
+    @inline(__always)
+    private func isTown(_ town: String) -> Bool {
+        let found: Bool? = town.utf8.withContiguousStorageIfAvailable { buf in
+            for t in townBytes where t.count == buf.count {
+                if t.withUnsafeBufferPointer({ memcmp($0.baseAddress!, buf.baseAddress!, buf.count) == 0 }) { return true }
+            }
+            return false
+        }
+        if found == true { return true }
+        return towns.contains(town)
+    }
+
+    @inline(__always)
+    private func number(_ cells: [String], _ i: Int, _ key: String, nonNegative: Bool, integer: Bool = false,
+                        _ errs: inout [RowError], _ row: Int) -> Double? {
+        let text = cell(cells, i)
+        switch FastText.parseNumber(text) {
+        case .empty: return nil
+        case .invalid:
+            errs.append(RowError(row: row, column: header[key]!, zh: "不是数字：\"\(text)\"", en: "not a number: \"\(text)\""))
+            return nil
+        case .value(let v):
+            if nonNegative && v < 0 {
+                errs.append(RowError(row: row, column: header[key]!, zh: "不能为负数：\(text)", en: "must not be negative: \(text)"))
+                return nil
+            }
+            if integer && v != v.rounded() {
+                errs.append(RowError(row: row, column: header[key]!, zh: "应为整数：\(text)", en: "must be a whole number: \(text)"))
+                return nil
+            }
+            return v
+        }
+    }
+}
+
+/// Fast paths for the text of cells, each giving exactly what its general counterpart gives.
+enum FastText {
+    /// `s.trimmingCharacters(in: .whitespaces)`. The whitespace set (tab and the Zs
+    /// characters) only has characters whose UTF-8 starts with 09, 20, C2, E1, E2 or E3, so a
+    /// string whose first and last characters start otherwise is returned as it is.
+    @inline(__always)
+    static func trimmed(_ s: String) -> String {
+        let clean: Bool? = s.utf8.withContiguousStorageIfAvailable { buf in
+            guard let first = buf.first else { return true }
+            if mayStartSpace(first) { return false }
+            var j = buf.count - 1
+            let last = buf[j]
+            if last < 0x80 { return last != 0x20 && last != 0x09 }
+            while j > 0 && buf[j] & 0xC0 == 0x80 { j -= 1 }
+            return !mayStartSpace(buf[j])
+        }
+        if clean == true { return s }
+        return s.trimmingCharacters(in: .whitespaces)
+    }
+
+    @inline(__always)
+    private static func mayStartSpace(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x09 || b == 0xC2 || b == 0xE1 || b == 0xE2 || b == 0xE3
+    }
+
+    private static let above = Array("规上".utf8), below = Array("规下".utf8)
+
+    /// `EnterpriseGroup(text:)`, with 规上 / 规下 compared as bytes.
+    @inline(__always)
+    static func group(_ s: String) -> EnterpriseGroup? {
+        if s.utf8.count == 6 {
+            if s.utf8.elementsEqual(above) { return .above }
+            if s.utf8.elementsEqual(below) { return .below }
+        }
+        return EnterpriseGroup(text: s)
+    }
+
+    private static let powersOf10: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+
+    /// `HeaderMatcher.parseNumber(s)`. Plain decimals (`-12.34`: at most 15 digits) are
+    /// converted directly: the digits as an integer divided by a power of ten, both exact, is
+    /// the correctly rounded value, as `Double(String)` gives. Anything else goes the general way.
+    @inline(__always)
+    static func parseNumber(_ s: String) -> NumberParse {
+        let fast: Double?? = s.utf8.withContiguousStorageIfAvailable { buf -> Double? in
+            let n = buf.count
+            guard n > 0, n <= 17 else { return nil }
+            var i = 0
+            let negative = buf[0] == 0x2D
+            if negative { i = 1 }
+            var m: UInt64 = 0
+            var digits = 0
+            while i < n {
+                let d = buf[i] &- 0x30
+                if d > 9 { break }
+                m = m &* 10 &+ UInt64(d); digits += 1; i += 1
+            }
+            guard digits > 0 else { return nil }
+            var frac = 0
+            if i < n && buf[i] == 0x2E {
+                i += 1
+                while i < n {
+                    let d = buf[i] &- 0x30
+                    if d > 9 { break }
+                    m = m &* 10 &+ UInt64(d); frac += 1; i += 1
+                }
+                guard frac > 0 else { return nil }
+            }
+            guard i == n, digits + frac <= 15 else { return nil }
+            let v = frac == 0 ? Double(m) : Double(m) / powersOf10[frac]
+            return negative ? -v : v
+        }
+        if let fast, let v = fast { return .value(v) }
+        if s.isEmpty { return .empty }
+        return HeaderMatcher.parseNumber(s)
     }
 }

@@ -230,7 +230,7 @@ public struct DemoLand: Sendable {
                 case .idle: far = rng.chance(0.5) ? nil : (rng.unit().scaled(0.3, 0.9) * 100).rounded() / 100
                 case .inUse:
                     far = rng.chance(0.1) ? nil
-                        : (rng.logNormal(median: p.lot.above ? 1.6 : 1.15, sigma: 0.35) * 100).rounded() / 100
+                        : (rng.logNormal(median: p.lot.above ? 1.8 : 1.45, sigma: 0.35) * 100).rounded() / 100
                 }
                 allParcels.append(Parcel(
                     parcelID: id, town: l.town, block: block, ownerCreditCode: p.lot.owner,
