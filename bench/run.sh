@@ -111,4 +111,15 @@ if [ "${BENCH_SKIP_SWIFT_BENCH:-0}" != "1" ]; then
     say "mujun bench:"
     "$BIN" bench || { say "mujun bench failed"; status=1; }
 fi
+
+# ================================================================== land (issue 4)
+# bench/land/run.sh: `mujun land clusters` on ~200,000 parcels vs shapely 2 (and PostGIS
+# ST_ClusterDBSCAN when PostgreSQL + PostGIS is there), `mujun bench-land` (import of 50,000
+# parcels, area + low-efficiency pass), OGC API requests/s vs pygeoapi with wrk, and the map's
+# first paint in headless Chromium. Each part says why when it is skipped.
+# BENCH_SKIP_LAND=1 leaves it out; BENCH_LAND_PARTS picks parts (see bench/land/run.sh).
+if [ "${BENCH_SKIP_LAND:-0}" != "1" ]; then
+    say "land benchmarks (bench/land/run.sh):"
+    MUJUN_BIN="$BIN" BENCH_RUNS="$RUNS" PYTHON="$PYTHON" bash bench/land/run.sh || { say "land benchmarks: a target was missed or a check failed"; status=1; }
+fi
 exit "$status"

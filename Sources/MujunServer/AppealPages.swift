@@ -504,8 +504,7 @@ struct AppealController: RouteCollection {
         h += Self.consentSection(consent: consent, result: result, rules: req.application.rulesInForce.rules)
 
         // parcels
-        h += "<section class=\"card\" id=\"my-parcels\"><h2>本企业地块</h2>"
-        h += "<p class=\"muted\" id=\"parcels-pending\">地块数据将在地块模块上线后显示。</p></section>"
+        h += try await LandController.myParcelsSection(req, year: year)
 
         // appeals
         h += "<section class=\"card\" id=\"appeals-card\">"

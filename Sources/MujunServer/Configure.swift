@@ -116,6 +116,8 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     let (rules, yaml) = try config.loadRules()
     app.rulesInForce = RulesInForce(rules: rules, yaml: yaml)
     app.routes.defaultMaxBodySize = ByteCount(value: config.maxUpload)
+    // the map's GeoJSON and the exports compress well
+    app.http.server.configuration.responseCompression = .enabled
 
     let json = JSONEncoder()
     json.keyEncodingStrategy = .convertToSnakeCase

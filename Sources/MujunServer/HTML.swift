@@ -33,6 +33,7 @@ enum HTML {
         guard let role else { return [] }
         let items: [(String, String, String, Bool)] = [
             ("ranking", "/ranking", "亩均排名", AccessPolicy.allows(role, .viewResults)),
+            ("map", "/map", "挂图作战", AccessPolicy.allows(role, .viewLand)),
             ("my", "/my", "本企业评价", role == .enterprise),
             ("appeals", "/appeals", "申诉", AccessPolicy.allows(role, .viewAppeals)),
             ("bank", "/bank", "亩均英雄贷", AccessPolicy.allows(role, .viewCreditList)),

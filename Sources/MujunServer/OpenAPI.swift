@@ -1161,6 +1161,427 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/api/v1/map/parcels": {
+   "get": {
+    "operationId": "mapParcels",
+    "summary": "挂图地块（GeoJSON，CRS84）/ the map's parcels",
+    "tags": [
+     "land"
+    ],
+    "description": "The parcels of the filter as a GeoJSON FeatureCollection in CRS84 with compact properties (id, town, block, cls, low, cluster, cand, survey, area) and a summary of the filter. Without bbox every parcel is returned when there are at most `limit` (20,000); beyond that the answer has no features and bbox_required is true. Filtered to the reader's scope.",
+    "parameters": [
+     {
+      "name": "year",
+      "in": "query",
+      "required": false,
+      "description": "认定年度（默认最新认定年度）/ assessment year, default the latest",
+      "schema": {
+       "type": "integer"
+      }
+     },
+     {
+      "name": "town",
+      "in": "query",
+      "required": false,
+      "description": "镇街 / town (a town user only ever sees its own)",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "block",
+      "in": "query",
+      "required": false,
+      "description": "区块 / block",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "bbox",
+      "in": "query",
+      "required": false,
+      "description": "最小经度,最小纬度,最大经度,最大纬度（CRS84）/ minLon,minLat,maxLon,maxLat",
+      "schema": {
+       "type": "string",
+       "example": "120.0,28.85,120.1,28.95"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "最多返回的地块数（1–20000）/ at most this many parcels",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 20000
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "地块 / parcels",
+      "content": {
+       "application/geo+json": {
+        "schema": {
+         "$ref": "#/components/schemas/MapParcels"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
+  },
+  "/api/v1/map/clusters": {
+   "get": {
+    "operationId": "mapClusters",
+    "summary": "集中连片片区轮廓（GeoJSON，CRS84）/ cluster outlines",
+    "tags": [
+     "land"
+    ],
+    "parameters": [
+     {
+      "name": "year",
+      "in": "query",
+      "required": false,
+      "description": "认定年度（默认最新认定年度）/ assessment year, default the latest",
+      "schema": {
+       "type": "integer"
+      }
+     },
+     {
+      "name": "candidates",
+      "in": "query",
+      "required": false,
+      "description": "1 = 仅整治候选 / candidates only",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "1",
+        "0"
+       ]
+      }
+     },
+     {
+      "name": "town",
+      "in": "query",
+      "required": false,
+      "description": "镇街 / town (a town user only ever sees its own)",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "block",
+      "in": "query",
+      "required": false,
+      "description": "区块 / block",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "bbox",
+      "in": "query",
+      "required": false,
+      "description": "最小经度,最小纬度,最大经度,最大纬度（CRS84）/ minLon,minLat,maxLon,maxLat",
+      "schema": {
+       "type": "string",
+       "example": "120.0,28.85,120.1,28.95"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "片区轮廓 / outlines",
+      "content": {
+       "application/geo+json": {
+        "schema": {
+         "$ref": "#/components/schemas/MapClusters"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
+  },
+  "/api/v1/map/search": {
+   "get": {
+    "operationId": "mapSearch",
+    "summary": "按地块编号、企业名称或信用代码搜索地块 / search parcels",
+    "tags": [
+     "land"
+    ],
+    "parameters": [
+     {
+      "name": "q",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "maxLength": 100
+      }
+     },
+     {
+      "name": "year",
+      "in": "query",
+      "required": false,
+      "description": "认定年度（默认最新认定年度）/ assessment year, default the latest",
+      "schema": {
+       "type": "integer"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "匹配的地块（至多 50 个）/ matches",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MapSearch"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
+  },
+  "/api/v1/parcels/{id}": {
+   "get": {
+    "operationId": "parcelCard",
+    "summary": "地块卡片 / the parcel card",
+    "tags": [
+     "land"
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "description": "地块编号 / parcel id",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "year",
+      "in": "query",
+      "required": false,
+      "description": "认定年度（默认最新认定年度）/ assessment year, default the latest",
+      "schema": {
+       "type": "integer"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "地块 / the parcel",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ParcelCard"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   }
+  },
+  "/api/v1/parcels/{id}/surveys": {
+   "post": {
+    "operationId": "submitSurvey",
+    "summary": "登记现场调查（镇街，本辖区地块）/ record a field survey",
+    "tags": [
+     "land"
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "description": "地块编号 / parcel id",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/SurveyInput"
+       }
+      },
+      "multipart/form-data": {
+       "schema": {
+        "allOf": [
+         {
+          "$ref": "#/components/schemas/SurveyInput"
+         },
+         {
+          "type": "object",
+          "properties": {
+           "photo": {
+            "type": "string",
+            "format": "binary",
+            "description": "JPG/PNG ≤ 10 MB"
+           }
+          }
+         }
+        ]
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "已提交的调查 / the survey",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Survey"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "413": {
+      "description": "照片超过 10 MB / photo too large",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "415": {
+      "description": "照片不是 JPG/PNG / not a JPG or PNG",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/surveys/{id}/review": {
+   "post": {
+    "operationId": "reviewSurvey",
+    "summary": "复核调查：确认或退回（指挥部）/ confirm or return a survey",
+    "tags": [
+     "land"
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "description": "调查编号 / survey id",
+      "schema": {
+       "type": "integer",
+       "format": "int64"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/ReviewInput"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "复核后的调查 / the survey",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Survey"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "description": "已复核 / already reviewed",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
   }
  },
  "components": {
@@ -2227,6 +2648,628 @@ enum OpenAPIDocument {
      "items"
     ],
     "description": "亩均英雄贷名单：正式发布年度中同意授权的 A/B 类企业 / consenting A/B enterprises of a final year"
+   },
+   "MapParcels": {
+    "type": "object",
+    "required": [
+     "type",
+     "features",
+     "numberMatched",
+     "numberReturned",
+     "bbox_required",
+     "summary"
+    ],
+    "properties": {
+     "type": {
+      "type": "string",
+      "enum": [
+       "FeatureCollection"
+      ]
+     },
+     "year": {
+      "type": "integer",
+      "nullable": true
+     },
+     "numberMatched": {
+      "type": "integer"
+     },
+     "numberReturned": {
+      "type": "integer"
+     },
+     "limit": {
+      "type": "integer"
+     },
+     "bbox_required": {
+      "type": "boolean"
+     },
+     "truncated": {
+      "type": "boolean"
+     },
+     "classes_visible": {
+      "type": "boolean"
+     },
+     "summary": {
+      "type": "object",
+      "properties": {
+       "parcels": {
+        "type": "integer"
+       },
+       "area_mu": {
+        "type": "number"
+       },
+       "low_count": {
+        "type": "integer"
+       },
+       "low_area_mu": {
+        "type": "number"
+       },
+       "clusters": {
+        "type": "integer"
+       },
+       "candidate_clusters": {
+        "type": "integer"
+       },
+       "candidate_area_mu": {
+        "type": "number"
+       },
+       "surveys": {
+        "type": "object",
+        "additionalProperties": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "features": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "type": {
+         "type": "string"
+        },
+        "id": {
+         "type": "string"
+        },
+        "geometry": {
+         "type": "object",
+         "nullable": true
+        },
+        "properties": {
+         "type": "object",
+         "properties": {
+          "id": {
+           "type": "string"
+          },
+          "town": {
+           "type": "string"
+          },
+          "block": {
+           "type": "string",
+           "nullable": true
+          },
+          "cls": {
+           "type": "string",
+           "nullable": true,
+           "enum": [
+            "A",
+            "B",
+            "C",
+            "D",
+            null
+           ]
+          },
+          "low": {
+           "type": "boolean",
+           "nullable": true
+          },
+          "cluster": {
+           "type": "integer",
+           "nullable": true
+          },
+          "cand": {
+           "type": "boolean"
+          },
+          "survey": {
+           "type": "string",
+           "enum": [
+            "none",
+            "submitted",
+            "confirmed",
+            "returned"
+           ]
+          },
+          "area": {
+           "type": "number"
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   },
+   "MapClusters": {
+    "type": "object",
+    "properties": {
+     "type": {
+      "type": "string"
+     },
+     "year": {
+      "type": "integer",
+      "nullable": true
+     },
+     "numberReturned": {
+      "type": "integer"
+     },
+     "features": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "type": {
+         "type": "string"
+        },
+        "id": {
+         "type": "integer"
+        },
+        "geometry": {
+         "type": "object",
+         "nullable": true
+        },
+        "properties": {
+         "type": "object",
+         "properties": {
+          "number": {
+           "type": "integer"
+          },
+          "area": {
+           "type": "number"
+          },
+          "count": {
+           "type": "integer"
+          },
+          "cand": {
+           "type": "boolean"
+          },
+          "low_share": {
+           "type": "number"
+          },
+          "low_count": {
+           "type": "integer"
+          },
+          "towns": {
+           "type": "array",
+           "items": {
+            "type": "string"
+           }
+          },
+          "blocks": {
+           "type": "array",
+           "items": {
+            "type": "string"
+           }
+          },
+          "occupants": {
+           "type": "integer"
+          },
+          "bbox": {
+           "type": "array",
+           "items": {
+            "type": "number"
+           },
+           "nullable": true
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   },
+   "MapSearch": {
+    "type": "object",
+    "properties": {
+     "query": {
+      "type": "string"
+     },
+     "year": {
+      "type": "integer",
+      "nullable": true
+     },
+     "total": {
+      "type": "integer"
+     },
+     "bbox": {
+      "type": "array",
+      "items": {
+       "type": "number"
+      },
+      "nullable": true
+     },
+     "matches": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "id": {
+         "type": "string"
+        },
+        "town": {
+         "type": "string"
+        },
+        "block": {
+         "type": "string",
+         "nullable": true
+        },
+        "names": {
+         "type": "array",
+         "items": {
+          "type": "string"
+         }
+        },
+        "low": {
+         "type": "boolean",
+         "nullable": true
+        },
+        "bbox": {
+         "type": "array",
+         "items": {
+          "type": "number"
+         },
+         "nullable": true
+        }
+       }
+      }
+     }
+    }
+   },
+   "Occupant": {
+    "type": "object",
+    "properties": {
+     "credit_code": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string",
+      "nullable": true
+     },
+     "relation": {
+      "type": "string",
+      "enum": [
+       "owned",
+       "leased"
+      ]
+     },
+     "relation_name": {
+      "type": "string"
+     },
+     "area_mu": {
+      "type": "number"
+     },
+     "total_area_mu": {
+      "type": "number",
+      "nullable": true
+     },
+     "tax": {
+      "type": "number",
+      "nullable": true
+     },
+     "attributed_tax": {
+      "type": "number",
+      "nullable": true
+     },
+     "cls": {
+      "type": "string",
+      "nullable": true
+     },
+     "total_score": {
+      "type": "number",
+      "nullable": true
+     },
+     "rank": {
+      "type": "integer",
+      "nullable": true
+     },
+     "link": {
+      "type": "string",
+      "nullable": true
+     },
+     "implicit": {
+      "type": "boolean"
+     }
+    }
+   },
+   "Survey": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "integer",
+      "format": "int64"
+     },
+     "parcel_id": {
+      "type": "string"
+     },
+     "town": {
+      "type": "string"
+     },
+     "state": {
+      "type": "string",
+      "enum": [
+       "submitted",
+       "confirmed",
+       "returned"
+      ]
+     },
+     "state_name": {
+      "type": "string"
+     },
+     "actual_use": {
+      "type": "string"
+     },
+     "occupants_seen": {
+      "type": "string",
+      "nullable": true
+     },
+     "idle": {
+      "type": "boolean"
+     },
+     "remarks": {
+      "type": "string",
+      "nullable": true
+     },
+     "photo": {
+      "type": "string",
+      "nullable": true
+     },
+     "surveyed_by": {
+      "type": "string"
+     },
+     "surveyed_by_name": {
+      "type": "string",
+      "nullable": true
+     },
+     "surveyed_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "surveyed_at_text": {
+      "type": "string"
+     },
+     "reviewed_by": {
+      "type": "string",
+      "nullable": true
+     },
+     "reviewed_by_name": {
+      "type": "string",
+      "nullable": true
+     },
+     "reviewed_at": {
+      "type": "string",
+      "format": "date-time",
+      "nullable": true
+     },
+     "reviewed_at_text": {
+      "type": "string",
+      "nullable": true
+     },
+     "review_note": {
+      "type": "string",
+      "nullable": true
+     }
+    }
+   },
+   "ParcelCard": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "year": {
+      "type": "integer",
+      "nullable": true
+     },
+     "years": {
+      "type": "array",
+      "items": {
+       "type": "integer"
+      }
+     },
+     "town": {
+      "type": "string"
+     },
+     "block": {
+      "type": "string",
+      "nullable": true
+     },
+     "owner_credit_code": {
+      "type": "string",
+      "nullable": true
+     },
+     "owner_name": {
+      "type": "string",
+      "nullable": true
+     },
+     "land_use": {
+      "type": "string",
+      "nullable": true
+     },
+     "far": {
+      "type": "number",
+      "nullable": true
+     },
+     "status": {
+      "type": "string",
+      "nullable": true
+     },
+     "status_name": {
+      "type": "string",
+      "nullable": true
+     },
+     "area_mu": {
+      "type": "number"
+     },
+     "registered_mu": {
+      "type": "number",
+      "nullable": true
+     },
+     "area_difference": {
+      "type": "number",
+      "nullable": true
+     },
+     "area_mismatch": {
+      "type": "boolean"
+     },
+     "assessed": {
+      "type": "boolean"
+     },
+     "low_efficiency": {
+      "type": "boolean",
+      "nullable": true
+     },
+     "reasons": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "kind": {
+         "type": "string"
+        },
+        "text": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "tax_per_mu": {
+      "type": "number",
+      "nullable": true
+     },
+     "attributed_tax": {
+      "type": "number",
+      "nullable": true
+     },
+     "occupant_class": {
+      "type": "string",
+      "nullable": true
+     },
+     "occupants": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Occupant"
+      }
+     },
+     "cluster": {
+      "type": "object",
+      "nullable": true,
+      "properties": {
+       "number": {
+        "type": "integer"
+       },
+       "area_mu": {
+        "type": "number"
+       },
+       "count": {
+        "type": "integer"
+       },
+       "candidate": {
+        "type": "boolean"
+       },
+       "low_share": {
+        "type": "number"
+       },
+       "towns": {
+        "type": "array",
+        "items": {
+         "type": "string"
+        }
+       },
+       "blocks": {
+        "type": "array",
+        "items": {
+         "type": "string"
+        }
+       },
+       "link": {
+        "type": "string"
+       }
+      }
+     },
+     "survey": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/Survey"
+       }
+      ],
+      "nullable": true
+     },
+     "survey_count": {
+      "type": "integer"
+     },
+     "survey_state": {
+      "type": "string"
+     },
+     "survey_state_name": {
+      "type": "string"
+     },
+     "bbox": {
+      "type": "array",
+      "items": {
+       "type": "number"
+      },
+      "nullable": true
+     },
+     "page": {
+      "type": "string"
+     },
+     "can_survey": {
+      "type": "boolean"
+     }
+    }
+   },
+   "SurveyInput": {
+    "type": "object",
+    "required": [
+     "actual_use",
+     "idle"
+    ],
+    "properties": {
+     "actual_use": {
+      "type": "string",
+      "maxLength": 200
+     },
+     "occupants_seen": {
+      "type": "string",
+      "maxLength": 2000
+     },
+     "idle": {
+      "type": "boolean"
+     },
+     "remarks": {
+      "type": "string",
+      "maxLength": 2000
+     }
+    }
+   },
+   "ReviewInput": {
+    "type": "object",
+    "required": [
+     "decision"
+    ],
+    "properties": {
+     "decision": {
+      "type": "string",
+      "enum": [
+       "confirm",
+       "return"
+      ]
+     },
+     "note": {
+      "type": "string",
+      "maxLength": 2000,
+      "description": "退回时必填 / required to return"
+     }
+    }
    }
   },
   "securitySchemes": {

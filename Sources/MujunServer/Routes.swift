@@ -21,6 +21,8 @@ func routes(_ app: Application) throws {
     try ExportController().boot(routes: app)
     try AppealController().boot(routes: app)
     try AdminController().boot(routes: app)
+    try LandController().boot(routes: app)
+    try OGCController().boot(routes: app)
     app.get("openapi.json") { _ -> Response in
         Response(status: .ok, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(string: OpenAPIDocument.json))
     }

@@ -112,7 +112,7 @@ struct AppealTests {
             #expect(html.contains(#"id="gap""#) && html.contains(#"id="indicators""#) && html.contains(#"id="policies""#))
             #expect(html.contains(#"id="history""#))
             #expect(html.contains(#"id="consent-form""#))
-            #expect(html.contains("地块数据将在地块模块上线后显示"))
+            #expect(html.contains(#"id="my-parcels""#))
             #expect(html.contains(#"id="appeal-form""#) && html.contains(#"enctype="multipart/form-data""#))
             #expect(!html.contains(#"<p class="crumbs">"#), "no link back to the ranking an enterprise may not open")
             #expect(html.contains(#"name="_csrf""#))

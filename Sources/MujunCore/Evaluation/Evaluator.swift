@@ -14,212 +14,184 @@ public struct Evaluator: Sendable {
     /// Evaluates `records` (one year's data; one record per enterprise).
     /// - Parameter history: earlier years' final classes, for consecutive-year policies.
     public func evaluate(year: Int, records: [EnterpriseRecord], history: History = [:]) -> EvaluationOutcome {
-        var results = [EnterpriseResult](unsafeUninitializedCapacity: records.count) { buf, initialized in
-            for (i, r) in records.enumerated() {
-                (buf.baseAddress! + i).initialize(to: EnterpriseResult(
-                    year: year, creditCode: r.creditCode, name: r.name, town: r.town, group: r.group,
-                    industry: r.industry, landMu: r.landMu, evaluated: false, exemptReason: exemption(r),
-                    items: [], bonus: 0, bonusReasons: [], totalScore: nil, rank: nil, groupSize: 0,
-                    classBeforeVeto: nil, finalClass: nil, vetoes: r.vetoes, reasons: [], policy: nil, gap: nil))
-                initialized = i + 1
-            }
-        }
-        let order = CodeOrder(records)
-        var benchmarks: [BenchmarkValue] = []
-        for group in EnterpriseGroup.allCases {
-            // credit-code order makes every sum independent of the input's row order
-            var members: [Int] = []
-            members.reserveCapacity(records.count)
-            for i in records.indices where records[i].group == group && results[i].exemptReason == nil { members.append(i) }
-            order.sort(&members, records)
-            benchmarks += scoreGroup(group, members: members, records: records, order: order, results: &results)
-        }
-        let policies = EnterpriseClass.allCases.map { rules.policy(for: $0) }
-        results.withUnsafeMutableBufferPointer { rp in
-            Parallel.chunks(rp.count) { range in
+        records.withUnsafeBufferPointer { evaluate(year: year, records: $0, history: history) }
+    }
+
+    /// The evaluation proper. Scores, benchmarks, ranks and classes are computed per group
+    /// (in credit-code order wherever order matters, so every sum is as in a plain loop over
+    /// the group in that order); then each result is built whole, in row order, on all cores.
+    private func evaluate(year: Int, records: UnsafeBufferPointer<EnterpriseRecord>, history: History) -> EvaluationOutcome {
+        let count = records.count
+        let recordBase = records.baseAddress
+        let smallLand = "用地面积不足\(formatNumber(rules.minLandMu))亩"
+        var exempt = [String?](repeating: nil, count: count)
+        exempt.withUnsafeMutableBufferPointer { ep in
+            Parallel.chunks(count) { range in
+                let smallLand = String(decoding: Array(smallLand.utf8), as: UTF8.self)  // this thread's own copy
                 for i in range {
-                    if let reason = rp[i].exemptReason {
-                        rp[i].reasons.append("不参评：\(reason)")
-                    } else {
-                        let h = history.isEmpty ? [:] : history[records[i].creditCode] ?? [:]
-                        applyPolicy(&rp[i], history: h, year: year, policies: policies)
-                    }
+                    let r = recordBase! + i
+                    ep[i] = exemption(exempt: r.pointee.exempt, landMu: r.pointee.landMu, group: r.pointee.group,
+                                      smallLand: smallLand)
                 }
             }
         }
+        let codeOrder = CodeOrder(records)
+        var benchmarks: [BenchmarkValue] = []
+        var groups: [GroupScores] = []
+        // position of each evaluated record in its group's rows
+        let position = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(count, 1))
+        defer { position.deallocate() }
+        for group in EnterpriseGroup.allCases {
+            var rows: [Int] = []
+            rows.reserveCapacity(count)
+            for i in 0..<count where records[i].group == group && exempt[i] == nil {
+                position[i] = rows.count
+                rows.append(i)
+            }
+            let scores = scoreGroup(group, rows: rows, records: records, order: codeOrder)
+            benchmarks += scores.benchmarks
+            groups.append(scores)
+        }
+        let policies = EnterpriseClass.allCases.map { rules.policy(for: $0) }
+        let firstGroup = groups[0].group
+        let noHistory = history.isEmpty
+        let results = [EnterpriseResult](unsafeUninitializedCapacity: count) { buf, initialized in
+            exempt.withUnsafeBufferPointer { exempt in
+                Parallel.chunks(count) { range in
+                    var builder = ResultBuilder(evaluator: self, year: year, policies: policies, groups: groups)
+                    for i in range {
+                        let r = recordBase! + i
+                        if let reason = exempt[i] {
+                            (buf.baseAddress! + i).initialize(to: builder.exempt(r, reason: reason))
+                        } else {
+                            let h = noHistory ? [:] : history[r.pointee.creditCode] ?? [:]
+                            let g = r.pointee.group == firstGroup ? 0 : 1
+                            (buf.baseAddress! + i).initialize(to: builder.evaluated(r, group: g, t: position[i], history: h))
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+        withExtendedLifetime(groups) {}
         return EvaluationOutcome(year: year, benchmarks: benchmarks, results: results)
     }
 
     /// Why a record is not evaluated (不参评原因), or nil when it is.
     public func exemption(_ r: EnterpriseRecord) -> String? {
-        if let e = r.exempt?.trimmingCharacters(in: .whitespaces), !e.isEmpty { return e }
-        guard let land = r.landMu, land > 0 else { return "无用地面积" }
-        if r.group == .below && land < rules.minLandMu { return "用地面积不足\(formatNumber(rules.minLandMu))亩" }
+        exemption(exempt: r.exempt, landMu: r.landMu, group: r.group,
+                  smallLand: "用地面积不足\(formatNumber(rules.minLandMu))亩")
+    }
+
+    /// ``exemption(_:)`` with the text for a too small area made once.
+    @inline(__always)
+    private func exemption(exempt: String?, landMu: Double?, group: EnterpriseGroup, smallLand: String) -> String? {
+        if let exempt, case let e = FastText.trimmed(exempt), !e.isEmpty { return e }
+        guard let land = landMu, land > 0 else { return "无用地面积" }
+        if group == .below && land < rules.minLandMu { return smallLand }
         return nil
     }
 
     // MARK: - One group
 
-    private func scoreGroup(_ group: EnterpriseGroup, members: [Int], records: [EnterpriseRecord], order codeOrder: CodeOrder,
-                            results: inout [EnterpriseResult]) -> [BenchmarkValue] {
+    /// Scores one group: `rows` are its evaluated records in row order; every per-member
+    /// array of the result is indexed like `rows`.
+    private func scoreGroup(_ group: EnterpriseGroup, rows: [Int], records: UnsafeBufferPointer<EnterpriseRecord>,
+                            order codeOrder: CodeOrder) -> GroupScores {
         let indicators = rules.indicators(for: group)
-        let n = members.count
-        let m = indicators.count
+        let n = rows.count
         let average = rules.scoring.missing == .average
-        var benchmarks: [BenchmarkValue] = []
-        // per indicator: the members' values and scores (nil = missing), the benchmark and the
-        // score a missing value gets
-        var values = [[Double?]]()
-        var scores = [[Double?]]()
-        var benchValues = [Double?]()
-        var fills = [Double]()
-        var missingReasons = [String]()
-        for (indicator, weight) in indicators {
-            var vals = [Double?](repeating: nil, count: n)
-            vals.withUnsafeMutableBufferPointer { vp in
+        let recordBase = records.baseAddress
+        // byCode[k] = the position in `rows` of the k-th member in credit-code order
+        var byCode = Array(0..<n)
+        byCode.sort { codeOrder.less(rows[$0], rows[$1], records) }
+        let members = byCode.map { rows[$0] }  // record indices in credit-code order
+        let scores = GroupScores(group: group, indicators: indicators, n: n)
+        for (j, (indicator, weight)) in indicators.enumerated() {
+            let vals = UnsafeMutableBufferPointer(rebasing: scores.values[(j * n)..<(j * n + n)])
+            let sc = UnsafeMutableBufferPointer(rebasing: scores.scores[(j * n)..<(j * n + n)])
+            rows.withUnsafeBufferPointer { rp in
                 Parallel.chunks(n) { range in
-                    for k in range { vp[k] = indicator.value(records[members[k]]) }
+                    for t in range { vals[t] = indicator.value(at: recordBase! + rp[t]) }
                 }
             }
-            var bench = benchmark(group, indicator, values: vals, members: members, records: records)
+            let codeVals = byCode.map { vals[$0] }
+            var bench = codeVals.withUnsafeBufferPointer { cv in
+                members.withUnsafeBufferPointer { mp in
+                    benchmark(group, indicator, values: cv, members: mp, records: records)
+                }
+            }
             let b = bench.value
-            var sum = 0.0, count = 0
-            var sc = [Double?](repeating: nil, count: n)
-            if let b {
-                for k in 0..<n {
-                    guard let v = vals[k] else { continue }
-                    let s = clamp(weight * v / b, weight: weight)
-                    sc[k] = s; sum += s; count += 1
-                }
+            var sum = 0.0, present = 0
+            for k in 0..<n {
+                guard let v = codeVals[k], let b else { continue }
+                let s = clamp(weight * v / b, weight: weight)
+                sc[byCode[k]] = s; sum += s; present += 1
             }
-            let fill: Double = (average && count > 0) ? sum / Double(count) : 0
-            bench.meanScore = count > 0 ? sum / Double(count) : 0
-            benchmarks.append(bench)
-            values.append(vals); scores.append(sc); benchValues.append(b); fills.append(fill)
+            let fill: Double = (average && present > 0) ? sum / Double(present) : 0
+            bench.meanScore = present > 0 ? sum / Double(present) : 0
+            scores.benchmarks.append(bench)
+            scores.benchmarkValues[j] = b
+            scores.fills[j] = fill
             let how = average ? "按组内平均得分 \(formatScore(fill)) 计" : "记 0 分"
-            missingReasons.append("\(indicator.chinese)缺失，\(how)")
+            scores.missingReasons.append("\(indicator.chinese)缺失，\(how)")
         }
-        let bonusTexts = rules.bonus.map { "\($0.name) +\(formatNumber($0.points))" }
-        // items and totals
-        var totals = [Double](repeating: 0, count: n)
-        var itemsOf = [[IndicatorScore]](repeating: [], count: n)
-        results.withUnsafeMutableBufferPointer { rp in
-            totals.withUnsafeMutableBufferPointer { tp in
-                itemsOf.withUnsafeMutableBufferPointer { ip in
-                    Parallel.chunks(n) { range in
-                        for k in range {
-                            let i = members[k]
-                            let items = [IndicatorScore](unsafeUninitializedCapacity: m) { buf, initialized in
-                                for j in 0..<m {
-                                    let s = scores[j][k]
-                                    (buf.baseAddress! + j).initialize(to: IndicatorScore(
-                                        indicator: indicators[j].0, weight: indicators[j].1, value: values[j][k],
-                                        benchmark: benchValues[j], score: s ?? fills[j], missing: s == nil))
-                                }
-                                initialized = m
-                            }
-                            var total = 0.0
-                            for item in items { total += item.score }
-                            var bonus = 0.0
-                            for (r, rule) in rules.bonus.enumerated() {
-                                if let v = rule.indicator.value(records[i]), v >= rule.atLeast {
-                                    bonus += rule.points
-                                    rp[i].bonusReasons.append(bonusTexts[r])
-                                }
-                            }
-                            total += bonus
-                            tp[k] = total
-                            ip[k] = items
-                            rp[i].evaluated = true
-                            rp[i].items = items
-                            rp[i].bonus = bonus
-                            rp[i].totalScore = total
-                            rp[i].groupSize = n
-                            for j in 0..<m where items[j].missing {
-                                rp[i].reasons.append(missingReasons[j])
-                            }
-                        }
+        // totals: the item scores in indicator order, then the bonus
+        let bonusRules = rules.bonus
+        let view = scores.view
+        let m = view.m
+        rows.withUnsafeBufferPointer { rp in
+            Parallel.chunks(n) { range in
+                let bonusRules = bonusRules.map { $0 }
+                for t in range {
+                    var total = 0.0
+                    for j in 0..<m { total += view.scores[j * n + t] ?? view.fills[j] }
+                    var bonus = 0.0
+                    for rule in bonusRules {
+                        if let v = rule.indicator.value(at: recordBase! + rp[t]), v >= rule.atLeast { bonus += rule.points }
                     }
+                    total += bonus
+                    scores.totals[t] = total
                 }
             }
         }
-        values = []; scores = []
+        let totals = UnsafeBufferPointer(scores.totals)
         // rank: descending total, ties share a rank; listing order ties broken by credit code
         let order = (0..<n).sorted { a, b in
-            totals[a] != totals[b] ? totals[a] > totals[b] : codeOrder.less(members[a], members[b], records)
+            let ta = totals[byCode[a]], tb = totals[byCode[b]]
+            return ta != tb ? ta > tb : codeOrder.less(members[a], members[b], records)
         }
-        var classes = [EnterpriseClass](repeating: .D, count: n)
-        var ranks = [Int](repeating: 0, count: n)
+        var classes = [EnterpriseClass](repeating: .D, count: n)  // by credit-code position
         let limits = quotaLimits(n)
         var rank = 0
         for (position, k) in order.enumerated() {
             let p = position + 1
-            let tiedWithPrevious = position > 0 && totals[order[position - 1]] == totals[k]
+            let tiedWithPrevious = position > 0 && totals[byCode[order[position - 1]]] == totals[byCode[k]]
             if !tiedWithPrevious { rank = p }
-            ranks[k] = rank
+            scores.ranks[byCode[k]] = rank
             switch rules.classes.mode {
             case .quota:
                 // ties never split across classes: an equal total takes the better class
                 classes[k] = tiedWithPrevious ? classes[order[position - 1]] : quotaClass(position: p, limits: limits)
             case .score:
-                classes[k] = scoreClass(totals[k])
+                classes[k] = scoreClass(totals[byCode[k]])
             }
         }
         // boundaries: the lowest total in each class (what reaches it)
-        var lowestByOrder = [Double?](repeating: nil, count: 4)
+        var lowest = ClassBoundaries()
         for k in 0..<n {
             let o = classes[k].order
-            lowestByOrder[o] = min(lowestByOrder[o] ?? .infinity, totals[k])
+            lowest[o] = min(lowest[o] ?? .infinity, totals[byCode[k]])
+            scores.classes[byCode[k]] = classes[k]
         }
-        let lowest = lowestByOrder
-        let mode = rules.classes.mode
-        results.withUnsafeMutableBufferPointer { rp in
-            Parallel.chunks(n) { range in
-                var text: [UInt8] = []
-                text.reserveCapacity(128)
-                for k in range {
-                    let i = members[k]
-                    let cls = classes[k]
-                    rp[i].rank = ranks[k]
-                    rp[i].classBeforeVeto = cls
-                    text.removeAll(keepingCapacity: true)
-                    text += Self.totalPrefix
-                    FastFormat.appendFixed2(totals[k], to: &text)
-                    switch mode {
-                    case .quota:
-                        // "总分 \(score)，组内第 \(rank)/\(n) 名，按比例评为 \(cls) 类"
-                        text += Self.rankPrefix
-                        FastFormat.appendInt(ranks[k], to: &text)
-                        text.append(0x2F)
-                        FastFormat.appendInt(n, to: &text)
-                        text += Self.quotaInfix
-                    case .score:
-                        // "总分 \(score)，按分数线评为 \(cls) 类"
-                        text += Self.scoreInfix
-                    }
-                    text += cls.rawValue.utf8
-                    text += Self.classSuffix
-                    rp[i].reasons.append(String(decoding: text, as: UTF8.self))
-                    let kinds = records[i].vetoes
-                    if kinds.isEmpty {
-                        rp[i].finalClass = cls
-                    } else {
-                        let (final, vetoReasons) = applyVetoes(cls, kinds: kinds)
-                        rp[i].finalClass = final
-                        rp[i].reasons += vetoReasons
-                    }
-                    rp[i].gap = gap(from: cls, total: totals[k], items: itemsOf[k], record: records[i], lowest: lowest)
-                }
-            }
-        }
-        return benchmarks
+        scores.lowest = lowest
+        return scores
     }
 
-    private static let totalPrefix = Array("总分 ".utf8)
-    private static let rankPrefix = Array("，组内第 ".utf8)
-    private static let quotaInfix = Array(" 名，按比例评为 ".utf8)
-    private static let scoreInfix = Array("，按分数线评为 ".utf8)
-    private static let classSuffix = Array(" 类".utf8)
+    @inline(__always)
+    private static func append(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
 
     private func clamp(_ s: Double, weight: Double) -> Double {
         var s = max(s, rules.scoring.floor)
@@ -227,8 +199,8 @@ public struct Evaluator: Sendable {
         return s
     }
 
-    private func benchmark(_ group: EnterpriseGroup, _ indicator: Indicator, values: [Double?], members: [Int],
-                           records: [EnterpriseRecord]) -> BenchmarkValue {
+    private func benchmark(_ group: EnterpriseGroup, _ indicator: Indicator, values: UnsafeBufferPointer<Double?>,
+                           members: UnsafeBufferPointer<Int>, records: UnsafeBufferPointer<EnterpriseRecord>) -> BenchmarkValue {
         let present = values.compactMap { $0 }
         var result = BenchmarkValue(group: group, indicator: indicator, mode: rules.benchmark.mode, value: nil,
                                     numeratorSum: nil, denominatorSum: nil, count: present.count, meanScore: 0)
@@ -237,8 +209,8 @@ public struct Evaluator: Sendable {
         case .aggregate:
             var num = 0.0, den = 0.0
             for (k, i) in members.enumerated() where values[k] != nil {
-                num += indicator.numerator(records[i])!
-                den += indicator.denominator(records[i])!
+                num += indicator.numerator(at: records.baseAddress! + i)!
+                den += indicator.denominator(at: records.baseAddress! + i)!
             }
             result.numeratorSum = num; result.denominatorSum = den
             v = present.isEmpty || den == 0 ? nil : num / den
@@ -303,8 +275,8 @@ public struct Evaluator: Sendable {
         return (final, reasons)
     }
 
-    private func gap(from cls: EnterpriseClass, total: Double, items: [IndicatorScore], record: EnterpriseRecord,
-                     lowest: [Double?]) -> ClassGap? {
+    private func gap(from cls: EnterpriseClass, total: Double, items: [IndicatorScore],
+                     record: UnsafePointer<EnterpriseRecord>, lowest: ClassBoundaries) -> ClassGap? {
         var target = cls.better
         var boundary: Double?
         while let t = target {
@@ -327,12 +299,12 @@ public struct Evaluator: Sendable {
             if let cur = item.value {
                 let inc = max(tv - cur, 0)
                 g.increase = inc
-                if let d = item.indicator.denominator(record), d > 0 { g.numeratorIncrease = inc * d }
+                if let d = item.indicator.denominator(at: record), d > 0 { g.numeratorIncrease = inc * d }
             }
             return g
         }
         var barred: String?
-        for kind in record.vetoes {
+        for kind in record.pointee.vetoes {
             guard let rule = rules.vetoes[kind] else { continue }
             if let f = rule.force, target < f { barred = kind; break }
             if let c = rule.atBest, target < c { barred = kind; break }
@@ -340,25 +312,220 @@ public struct Evaluator: Sendable {
         return ClassGap(target: target, boundary: boundary, pointsNeeded: needed, indicators: perIndicator, barredByVeto: barred)
     }
 
-    private func applyPolicy(_ r: inout EnterpriseResult, history: [Int: EnterpriseClass], year: Int,
-                             policies: [ClassPolicy?]) {
-        guard let cls = r.finalClass else { return }
+    /// The policy of a final class (and the reason added when consecutive years change it).
+    fileprivate func policy(_ cls: EnterpriseClass, history: [Int: EnterpriseClass], year: Int,
+                            policies: [ClassPolicy?], other: [[String: String]]) -> (PolicyOutcome, String?) {
         var consecutive = 1
         if !history.isEmpty {
             while history[year - consecutive] == cls { consecutive += 1 }
         }
         guard let p = policies[cls.order] else {
-            r.policy = PolicyOutcome(electricitySurcharge: 0, energyQuotaFactor: nil, creditEligible: false,
-                                     consecutiveYears: consecutive, other: [:])
-            return
+            return (PolicyOutcome(electricitySurcharge: 0, energyQuotaFactor: nil, creditEligible: false,
+                                  consecutiveYears: consecutive, other: [:]), nil)
         }
         var surcharge = p.electricitySurcharge
+        var reason: String?
         if let years = p.consecutiveYears, let s = p.consecutiveElectricitySurcharge, consecutive >= years {
             surcharge = s
-            r.reasons.append("连续 \(consecutive) 年 \(cls.rawValue) 类，差别化电价加价 \(formatNumber(s)) 元/千瓦时")
+            reason = "连续 \(consecutive) 年 \(cls.rawValue) 类，差别化电价加价 \(formatNumber(s)) 元/千瓦时"
         }
-        r.policy = PolicyOutcome(electricitySurcharge: surcharge, energyQuotaFactor: p.energyQuotaFactor,
-                                 creditEligible: p.creditEligible, consecutiveYears: consecutive, other: p.other)
+        return (PolicyOutcome(electricitySurcharge: surcharge, energyQuotaFactor: p.energyQuotaFactor,
+                              creditEligible: p.creditEligible, consecutiveYears: consecutive, other: other[cls.order]), reason)
+    }
+
+    fileprivate func gapOf(_ cls: EnterpriseClass, total: Double, items: [IndicatorScore],
+                           record: UnsafePointer<EnterpriseRecord>, lowest: ClassBoundaries) -> ClassGap? {
+        gap(from: cls, total: total, items: items, record: record, lowest: lowest)
+    }
+}
+
+/// What scoring a group gave, per member (indexed like the group's rows, in row order).
+/// The per-member tables live in plain memory so that threads can read them through
+/// ``GroupView`` without touching reference counts.
+final class GroupScores {
+    let group: EnterpriseGroup
+    let indicators: UnsafeMutableBufferPointer<(Indicator, Double)>
+    let n: Int
+    let m: Int
+    var benchmarks: [BenchmarkValue] = []
+    /// value and score of member t for indicator j at [j * n + t] (nil = missing)
+    let values: UnsafeMutableBufferPointer<Double?>
+    let scores: UnsafeMutableBufferPointer<Double?>
+    let benchmarkValues: UnsafeMutableBufferPointer<Double?>
+    /// per indicator: the score a missing value gets, and the reason given for it
+    let fills: UnsafeMutableBufferPointer<Double>
+    var missingReasons: [String] = []
+    let totals: UnsafeMutableBufferPointer<Double>
+    let ranks: UnsafeMutableBufferPointer<Int>
+    let classes: UnsafeMutableBufferPointer<EnterpriseClass>
+    var lowest = ClassBoundaries()
+
+    init(group: EnterpriseGroup, indicators: [(Indicator, Double)], n: Int) {
+        self.group = group
+        self.n = n
+        let m = indicators.count
+        self.m = m
+        self.indicators = .allocate(capacity: max(m, 1))
+        _ = self.indicators.initialize(from: indicators)
+        values = .allocate(capacity: max(m * n, 1))
+        values.initialize(repeating: nil)
+        scores = .allocate(capacity: max(m * n, 1))
+        scores.initialize(repeating: nil)
+        benchmarkValues = .allocate(capacity: max(m, 1))
+        benchmarkValues.initialize(repeating: nil)
+        fills = .allocate(capacity: max(m, 1))
+        fills.initialize(repeating: 0)
+        totals = .allocate(capacity: max(n, 1))
+        totals.initialize(repeating: 0)
+        ranks = .allocate(capacity: max(n, 1))
+        ranks.initialize(repeating: 0)
+        classes = .allocate(capacity: max(n, 1))
+        classes.initialize(repeating: .D)
+    }
+
+    deinit {
+        indicators.deallocate(); values.deallocate(); scores.deallocate(); benchmarkValues.deallocate()
+        fills.deallocate(); totals.deallocate(); ranks.deallocate(); classes.deallocate()
+    }
+
+    var view: GroupView {
+        GroupView(n: n, m: m, indicators: UnsafeBufferPointer(indicators),
+                  values: UnsafeBufferPointer(values), scores: UnsafeBufferPointer(scores),
+                  benchmarkValues: UnsafeBufferPointer(benchmarkValues), fills: UnsafeBufferPointer(fills),
+                  totals: UnsafeBufferPointer(totals), ranks: UnsafeBufferPointer(ranks),
+                  classes: UnsafeBufferPointer(classes), lowest: lowest)
+    }
+}
+
+/// Read-only access to a ``GroupScores`` (valid while it lives).
+struct GroupView {
+    let n: Int
+    let m: Int
+    let indicators: UnsafeBufferPointer<(Indicator, Double)>
+    let values: UnsafeBufferPointer<Double?>
+    let scores: UnsafeBufferPointer<Double?>
+    let benchmarkValues: UnsafeBufferPointer<Double?>
+    let fills: UnsafeBufferPointer<Double>
+    let totals: UnsafeBufferPointer<Double>
+    let ranks: UnsafeBufferPointer<Int>
+    let classes: UnsafeBufferPointer<EnterpriseClass>
+    let lowest: ClassBoundaries
+}
+
+/// Builds whole results on one thread. It keeps its own copies of the texts and policy
+/// tables that many results share, so threads never contend for their reference counts.
+private struct ResultBuilder {
+    let evaluator: Evaluator
+    let year: Int
+    let policies: [ClassPolicy?]
+    let other: [[String: String]]
+    let groups: [GroupView]
+    let missingReasons: [[String]]
+    let bonusTexts: [String]
+    let bonusRules: [BonusRule]
+    let mode: ClassMode
+    var text: [UInt8] = []
+    var lastExempt: (reason: String, reasons: [String])?
+
+    init(evaluator: Evaluator, year: Int, policies: [ClassPolicy?], groups: [GroupScores]) {
+        self.evaluator = evaluator
+        self.year = year
+        self.policies = policies
+        self.groups = groups.map(\.view)
+        func own(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
+        other = policies.map { p in
+            var d: [String: String] = [:]
+            for (k, v) in p?.other ?? [:] { d[own(k)] = own(v) }
+            return d
+        }
+        missingReasons = groups.map { $0.missingReasons.map(own) }
+        bonusRules = evaluator.rules.bonus
+        bonusTexts = bonusRules.map { own("\($0.name) +\(formatNumber($0.points))") }
+        mode = evaluator.rules.classes.mode
+        text.reserveCapacity(128)
+    }
+
+    mutating func exempt(_ r: UnsafePointer<EnterpriseRecord>, reason: String) -> EnterpriseResult {
+        let reasons: [String]
+        if let last = lastExempt, last.reason == reason {
+            reasons = last.reasons
+        } else {
+            reasons = ["不参评：\(reason)"]
+            lastExempt = (reason, reasons)
+        }
+        return EnterpriseResult(
+            year: year, creditCode: r.pointee.creditCode, name: r.pointee.name, town: r.pointee.town,
+            group: r.pointee.group, industry: r.pointee.industry, landMu: r.pointee.landMu, evaluated: false,
+            exemptReason: reason, items: [], bonus: 0, bonusReasons: [], totalScore: nil, rank: nil, groupSize: 0,
+            classBeforeVeto: nil, finalClass: nil, vetoes: r.pointee.vetoes, reasons: reasons, policy: nil, gap: nil)
+    }
+
+    mutating func evaluated(_ r: UnsafePointer<EnterpriseRecord>, group g: Int, t: Int,
+                            history: [Int: EnterpriseClass]) -> EnterpriseResult {
+        let gs = groups[g]
+        let m = gs.m, n = gs.n
+        var missing = 0
+        let items = [IndicatorScore](unsafeUninitializedCapacity: m) { buf, initialized in
+            for j in 0..<m {
+                let s = gs.scores[j * n + t]
+                if s == nil { missing += 1 }
+                (buf.baseAddress! + j).initialize(to: IndicatorScore(
+                    indicator: gs.indicators[j].0, weight: gs.indicators[j].1, value: gs.values[j * n + t],
+                    benchmark: gs.benchmarkValues[j], score: s ?? gs.fills[j], missing: s == nil))
+            }
+            initialized = m
+        }
+        var bonus = 0.0
+        var bonusReasons: [String] = []
+        for (k, rule) in bonusRules.enumerated() {
+            if let v = rule.indicator.value(at: r), v >= rule.atLeast {
+                bonus += rule.points
+                bonusReasons.append(bonusTexts[k])
+            }
+        }
+        let total = gs.totals[t]
+        let cls = gs.classes[t]
+        let rank = gs.ranks[t]
+        var reasons: [String] = []
+        reasons.reserveCapacity(missing + 1)
+        for j in 0..<m where items[j].missing { reasons.append(missingReasons[g][j]) }
+        // "总分 \(score)，组内第 \(rank)/\(n) 名，按比例评为 \(cls) 类" or "总分 \(score)，按分数线评为 \(cls) 类"
+        text.removeAll(keepingCapacity: true)
+        Self.append("总分 ", to: &text)
+        FastFormat.appendFixed2(total, to: &text)
+        switch mode {
+        case .quota:
+            Self.append("，组内第 ", to: &text)
+            FastFormat.appendInt(rank, to: &text)
+            text.append(0x2F)
+            FastFormat.appendInt(gs.n, to: &text)
+            Self.append(" 名，按比例评为 ", to: &text)
+        case .score:
+            Self.append("，按分数线评为 ", to: &text)
+        }
+        text.append(0x41 + UInt8(cls.order))  // "A"…"D"
+        Self.append(" 类", to: &text)
+        reasons.append(String(decoding: text, as: UTF8.self))
+        var final = cls
+        if !r.pointee.vetoes.isEmpty {
+            let (f, vetoReasons) = evaluator.applyVetoes(cls, kinds: r.pointee.vetoes)
+            final = f
+            reasons += vetoReasons
+        }
+        let gap = evaluator.gapOf(cls, total: total, items: items, record: r, lowest: gs.lowest)
+        let (policy, policyReason) = evaluator.policy(final, history: history, year: year, policies: policies, other: other)
+        if let policyReason { reasons.append(policyReason) }
+        return EnterpriseResult(
+            year: year, creditCode: r.pointee.creditCode, name: r.pointee.name, town: r.pointee.town,
+            group: r.pointee.group, industry: r.pointee.industry, landMu: r.pointee.landMu, evaluated: true,
+            exemptReason: nil, items: items, bonus: bonus, bonusReasons: bonusReasons, totalScore: total, rank: rank,
+            groupSize: gs.n, classBeforeVeto: cls, finalClass: final, vetoes: r.pointee.vetoes, reasons: reasons,
+            policy: policy, gap: gap)
+    }
+
+    @inline(__always)
+    private static func append(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 }
 
@@ -377,11 +544,11 @@ public func formatScore(_ x: Double) -> String { FastFormat.fixed2(x) }
 struct CodeOrder: Sendable {
     private let keys: [CodeSortKey]?
 
-    init(_ records: [EnterpriseRecord]) {
+    init(_ records: UnsafeBufferPointer<EnterpriseRecord>) {
         var keys = [CodeSortKey]()
         keys.reserveCapacity(records.count)
-        for r in records {
-            var code = r.creditCode
+        for i in records.indices {
+            var code = records[i].creditCode
             let key: CodeSortKey? = code.withUTF8 { buf in
                 var a: UInt64 = 0, b: UInt64 = 0
                 for j in 0..<16 {
@@ -405,7 +572,7 @@ struct CodeOrder: Sendable {
 
     /// Whether record `x`'s code comes before record `y`'s (`<` on the codes).
     @inline(__always)
-    func less(_ x: Int, _ y: Int, _ records: [EnterpriseRecord]) -> Bool {
+    func less(_ x: Int, _ y: Int, _ records: UnsafeBufferPointer<EnterpriseRecord>) -> Bool {
         if let keys {
             let p = keys[x], q = keys[y]
             if p.a != q.a { return p.a < q.a }
@@ -414,8 +581,56 @@ struct CodeOrder: Sendable {
         return records[x].creditCode < records[y].creditCode
     }
 
-    func sort(_ indices: inout [Int], _ records: [EnterpriseRecord]) {
+    func sort(_ indices: inout [Int], _ records: UnsafeBufferPointer<EnterpriseRecord>) {
         indices.sort { less($0, $1, records) }
+    }
+}
+
+extension Indicator {
+    /// ``numerator(_:)`` of the record at `r`, reading the one field only.
+    @inline(__always)
+    func numerator(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
+        switch self {
+        case .taxPerMu, .taxPerKwh: r.pointee.tax
+        case .vaPerMu, .vaPerEnergy, .vaPerEmission, .labourProductivity: r.pointee.valueAdded
+        case .rndRatio: r.pointee.rnd
+        }
+    }
+
+    /// ``denominator(_:)`` of the record at `r`.
+    @inline(__always)
+    func denominator(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
+        switch self {
+        case .taxPerMu, .vaPerMu: r.pointee.landMu
+        case .vaPerEnergy: r.pointee.energyTce
+        case .vaPerEmission: r.pointee.emissions
+        case .labourProductivity: r.pointee.employees
+        case .rndRatio: r.pointee.revenue
+        case .taxPerKwh: r.pointee.electricity
+        }
+    }
+
+    /// ``value(_:)`` of the record at `r`.
+    @inline(__always)
+    func value(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
+        guard let n = numerator(at: r), let d = denominator(at: r), d != 0 else { return nil }
+        return n / d
+    }
+}
+
+/// The lowest total of each class, by ``EnterpriseClass/order``.
+struct ClassBoundaries {
+    private var a: Double?, b: Double?, c: Double?, d: Double?
+    subscript(_ order: Int) -> Double? {
+        get { order == 0 ? a : order == 1 ? b : order == 2 ? c : d }
+        set {
+            switch order {
+            case 0: a = newValue
+            case 1: b = newValue
+            case 2: c = newValue
+            default: d = newValue
+            }
+        }
     }
 }
 
@@ -429,12 +644,24 @@ enum Parallel {
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Calls `body` with consecutive ranges that together cover `0..<n`, concurrently when
-    /// `n` is large enough to be worth it.
+    /// `n` is large enough to be worth it. `body` must only write what its range owns.
     static func chunks(_ n: Int, minimum: Int = 16_384, _ body: (Range<Int>) -> Void) {
         let parts = min(cores, n / minimum)
         if parts <= 1 { body(0..<n); return }
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
-            body((t * n / parts)..<((t + 1) * n / parts))
+        perform(parts) { t in body((t * n / parts)..<((t + 1) * n / parts)) }
+    }
+
+    /// `DispatchQueue.concurrentPerform` for a body that is not `@Sendable` (the caller
+    /// guarantees that the iterations touch disjoint data).
+    static func perform(_ iterations: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
         }
     }
+}
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

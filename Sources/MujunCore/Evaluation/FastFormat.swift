@@ -131,9 +131,57 @@ enum FastFormat {
             out.append(0x2E); out.append(0x30)
             return
         }
-        out += x.description.utf8
+        if a.isFinite && runtimeShortestWorks {
+            // the formatter `description` itself uses, writing into a stack buffer
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buf in
+                appendShortest(x, buf, to: &out)
+            }
+        } else {
+            out += x.description.utf8
+        }
     }
+
+    @inline(__always)
+    private static func appendShortest(_ x: Double, _ buf: UnsafeMutableBufferPointer<UInt8>, to out: inout [UInt8]) {
+        // This entry point expects the buffer pre-filled with "0" (Swift 6.2+ leaves some zero
+        // digits unwritten); older runtimes fill it themselves.
+        buf.initialize(repeating: 0x30)
+        let n = Int(truncatingIfNeeded: _swift_float64ToString(buf.baseAddress!, UInt(buf.count), x, false))
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<min(n, buf.count)]))
+    }
+
+    /// Whether the runtime's `swift_float64ToString` writes exactly `description`'s text,
+    /// checked once on values of every shape (else `description` is used).
+    static let runtimeShortestWorks: Bool = {
+        var samples: [Double] = [
+            0, -0.0, 1, -1, 0.1, -0.1, 1.5, 123.0, 1e15, 1e16, 1e22, 1e300, -1e300, 5e-324, 2.2250738585072014e-308,
+            1.7976931348623157e308, 1e-4, 1e-5, 0.000123, 9007199254740993, 18.848484848484848, 14.007895288410333,
+            67.27807590080809, -0.005504220702686753, 0.015625, 1.0 / 3.0, 2.0 / 3.0, 100.0 / 7.0, -5945121138497477.0,
+        ]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let x = Double(bitPattern: state)
+            if !x.isNaN { samples.append(x) }
+            samples.append(Double(state >> 11) / Double(1 << 53) * 1000)
+        }
+        var out: [UInt8] = []
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buf in
+            for x in samples {
+                out.removeAll(keepingCapacity: true)
+                appendShortest(x, buf, to: &out)
+                if !out.elementsEqual(x.description.utf8) { return false }
+            }
+            return true
+        }
+    }()
 }
+
+/// The Swift runtime's shortest round-trip formatter (a stable ABI entry point of the
+/// standard library, the one `Double.description` has always been built on).
+@_silgen_name("swift_float64ToString")
+private func _swift_float64ToString(_ buffer: UnsafeMutablePointer<UInt8>, _ bufferLength: UInt,
+                                    _ value: Double, _ debug: Bool) -> UInt64
 
 private extension UInt64 {
     /// The magnitude of a negative Int64 stored as a bit pattern (two's complement).

@@ -70,37 +70,91 @@ public enum ResultsWriter {
     }
 
     /// CSV bytes (UTF-8, no BOM unless asked, header row).
+    ///
+    /// The rows are the cells of ``columns(_:)``, written directly (and in parallel chunks for
+    /// large outcomes) rather than through the column closures; the text is the same.
     public static func csv(_ outcome: EvaluationOutcome, headers: HeaderStyle = .en, bom: Bool = false) -> Data {
+        let chunks = csvChunks(outcome, headers: headers, bom: bom)
+        var data = Data(capacity: chunks.reduce(0) { $0 + $1.count })
+        for c in chunks { data.append(contentsOf: c) }
+        return data
+    }
+
+    /// The CSV text in consecutive pieces: the header row, then the rows in chunks.
+    static func csvChunks(_ outcome: EvaluationOutcome, headers: HeaderStyle, bom: Bool) -> [[UInt8]] {
         let cols = columns(outcome)
-        var out = [UInt8]()
-        out.reserveCapacity(outcome.results.count * 256 + 1024)
-        if bom { out += [0xEF, 0xBB, 0xBF] }
-        func field(_ s: String) {
-            if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-                out.append(0x22)
-                for b in s.utf8 { if b == 0x22 { out.append(0x22) }; out.append(b) }
-                out.append(0x22)
-            } else {
-                out += s.utf8
-            }
-        }
+        var head = [UInt8]()
+        if bom { head += [0xEF, 0xBB, 0xBF] }
         for (i, c) in cols.enumerated() {
-            if i > 0 { out.append(0x2C) }
-            field(headers == .en ? c.en : c.zh)
+            if i > 0 { head.append(0x2C) }
+            CSVRows.field(headers == .en ? c.en : c.zh, to: &head)
         }
-        out.append(0x0A)
-        for r in outcome.results {
-            for (i, c) in cols.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                switch c.value(r) {
-                case .text(let s): if let s { field(s) }
-                case .number(let d): if let d { out += d.description.utf8 }
-                case .integer(let n): if let n { out += String(n).utf8 }
+        head.append(0x0A)
+        let used = Indicator.allCases.filter { ind in outcome.benchmarks.contains { $0.indicator == ind } }
+        let results = outcome.results
+        let n = results.count
+        let parts = n < 20_000 ? 1 : max(1, Parallel.cores) * 4
+        var chunks = [[UInt8]](repeating: [], count: parts + 1)
+        chunks[0] = head
+        chunks.withUnsafeMutableBufferPointer { cp in
+            results.withUnsafeBufferPointer { rp in
+                let writer = CSVRows(used: used)
+                if parts == 1 {
+                    cp[1] = writer.rows(rp, 0..<n)
+                } else {
+                    Parallel.perform(parts) { t in
+                        cp[t + 1] = writer.rows(rp, (t * n / parts)..<((t + 1) * n / parts))
+                    }
                 }
             }
-            out.append(0x0A)
         }
-        return Data(out)
+        return chunks
+    }
+
+    /// Writes `chunks` to a new file next to `url`, syncs it and renames it over `url`, as
+    /// `Data.write(to:options: .atomic)` does, with the chunks written at their offsets on all
+    /// cores. Returns false (leaving nothing behind) if any step fails: the caller then writes
+    /// the usual way, which reports the error as usual.
+    static func writeAtomically(_ chunks: [[UInt8]], to url: URL) -> Bool {
+        let path = url.path
+        var dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !dir.hasSuffix("/") { dir += "/" }
+        let prefix = dir + ".dat.nosync" + String(getpid(), radix: 16, uppercase: true) + "."
+        var fd: Int32 = -1
+        var temp = ""
+        for _ in 0..<7 {
+            let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+            temp = prefix + String((0..<6).map { _ in letters.randomElement()! })
+            fd = open(temp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o666)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { return false }
+        var offsets: [Int] = []
+        var total = 0
+        for c in chunks { offsets.append(total); total += c.count }
+        var written = [Bool](repeating: false, count: chunks.count)
+        written.withUnsafeMutableBufferPointer { wp in
+            chunks.withUnsafeBufferPointer { cp in
+                offsets.withUnsafeBufferPointer { op in
+                    Parallel.perform(cp.count) { t in
+                        cp[t].withUnsafeBytes { bytes in
+                            var done = 0
+                            while done < bytes.count {
+                                let r = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(op[t] + done))
+                                if r > 0 { done += r } else if r < 0 && errno == EINTR { continue } else { return }
+                            }
+                            wp[t] = true
+                        }
+                    }
+                }
+            }
+        }
+        var ok = !written.contains(false)
+        if ok && total > 0 && fsync(fd) < 0 && errno != EINVAL { ok = false }
+        if close(fd) != 0 { ok = false }
+        if ok && rename(temp, path) == 0 { return true }
+        unlink(temp)
+        return false
     }
 
     /// JSON: `{year, benchmarks, results}` with snake_case keys.
@@ -142,10 +196,137 @@ public enum ResultsWriter {
         }
         let data: Data
         switch format {
-        case .csv: data = csv(outcome, headers: headers)
+        case .csv:
+            let chunks = csvChunks(outcome, headers: headers, bom: false)
+            if writeAtomically(chunks, to: url) { return }
+            data = Data(chunks.joined())
         case .json: data = try json(outcome)
         case .xlsx: data = try xlsx(outcome)
         }
         try data.write(to: url, options: .atomic)
+    }
+}
+
+/// The data rows of the CSV output, cell for cell what ``ResultsWriter/columns(_:)`` gives.
+struct CSVRows {
+    let used: [Indicator]
+
+    /// Appends a text cell, quoted when it holds a comma, quote or line break.
+    @inline(__always)
+    static func field(_ s: String, to out: inout [UInt8]) {
+        if s.utf8.withContiguousStorageIfAvailable({ field(bytes: $0, to: &out) }) == nil {
+            let bytes = Array(s.utf8)
+            bytes.withUnsafeBufferPointer { field(bytes: $0, to: &out) }
+        }
+    }
+
+    @inline(__always)
+    private static func field(bytes buf: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var special = false
+        for b in buf where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { special = true; break }
+        if special {
+            out.append(0x22)
+            for b in buf { if b == 0x22 { out.append(0x22) }; out.append(b) }
+            out.append(0x22)
+        } else {
+            out.append(contentsOf: buf)
+        }
+    }
+
+    /// A number cell (`description`), with the last value's text kept for repeated values.
+    struct CachedNumber {
+        var bits: UInt64 = 0
+        var valid = false
+        var text: [UInt8] = []
+
+        @inline(__always)
+        mutating func append(_ x: Double, to out: inout [UInt8]) {
+            if valid && x.bitPattern == bits {
+                text.withUnsafeBufferPointer { out.append(contentsOf: $0) }
+                return
+            }
+            let start = out.count
+            FastFormat.appendDescription(x, to: &out)
+            text.removeAll(keepingCapacity: true)
+            out.withUnsafeBufferPointer { text.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start...])) }
+            bits = x.bitPattern
+            valid = true
+        }
+    }
+
+    @inline(__always)
+    static func append(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    func rows(_ results: UnsafeBufferPointer<EnterpriseResult>, _ range: Range<Int>) -> [UInt8] {
+        let used = self.used.map { $0 }  // this thread's own copy
+        var out = [UInt8]()
+        out.reserveCapacity(range.count * (80 + used.count * 30))
+        var benchmarkCache = [CachedNumber](repeating: CachedNumber(), count: used.count)
+        var scoreCache = [CachedNumber](repeating: CachedNumber(), count: used.count)
+        var bonusCache = CachedNumber(), surchargeCache = CachedNumber()
+        for idx in range {
+            let r = results.baseAddress! + idx
+            CSVRows.field(r.pointee.creditCode, to: &out)
+            out.append(0x2C)
+            CSVRows.field(r.pointee.name, to: &out)
+            out.append(0x2C)
+            CSVRows.field(r.pointee.town, to: &out)
+            out.append(0x2C)
+            CSVRows.append(r.pointee.group == .above ? "规上" : "规下", to: &out)  // EnterpriseGroup.chinese
+            out.append(0x2C)
+            if let d = r.pointee.landMu { FastFormat.appendDescription(d, to: &out) }
+            r.pointee.items.withUnsafeBufferPointer { items in
+                for (u, ind) in used.enumerated() {
+                    out.append(0x2C)
+                    // the first item of the indicator, as `items.first { $0.indicator == ind }`
+                    var j = 0
+                    while j < items.count && items[j].indicator != ind { j += 1 }
+                    if j < items.count {
+                        let item = items.baseAddress! + j
+                        if let v = item.pointee.value { FastFormat.appendDescription(v, to: &out) }
+                        out.append(0x2C)
+                        if let b = item.pointee.benchmark { benchmarkCache[u].append(b, to: &out) }
+                        out.append(0x2C)
+                        if item.pointee.missing {
+                            scoreCache[u].append(item.pointee.score, to: &out)
+                        } else {
+                            FastFormat.appendDescription(item.pointee.score, to: &out)
+                        }
+                        out.append(0x2C)
+                        out.append(item.pointee.missing ? 0x31 : 0x30)
+                    } else {
+                        out.append(0x2C); out.append(0x2C); out.append(0x2C)
+                    }
+                }
+            }
+            out.append(0x2C)
+            if r.pointee.evaluated { bonusCache.append(r.pointee.bonus, to: &out) }
+            out.append(0x2C)
+            if let t = r.pointee.totalScore { FastFormat.appendDescription(t, to: &out) }
+            out.append(0x2C)
+            if let k = r.pointee.rank { FastFormat.appendInt(k, to: &out) }
+            out.append(0x2C)
+            if r.pointee.evaluated { FastFormat.appendInt(r.pointee.groupSize, to: &out) }
+            out.append(0x2C)
+            if let c = r.pointee.classBeforeVeto { out.append(0x41 + UInt8(c.order)) }  // rawValue "A"…"D"
+            out.append(0x2C)
+            if let c = r.pointee.finalClass { out.append(0x41 + UInt8(c.order)) }
+            out.append(0x2C)
+            if r.pointee.vetoes.count == 1 {
+                CSVRows.field(r.pointee.vetoes[0], to: &out)
+            } else if !r.pointee.vetoes.isEmpty {
+                CSVRows.field(r.pointee.vetoes.joined(separator: ";"), to: &out)
+            }
+            out.append(0x2C)
+            if let e = r.pointee.exemptReason { CSVRows.field(e, to: &out) }
+            out.append(0x2C)
+            if let p = r.pointee.policy { surchargeCache.append(p.electricitySurcharge, to: &out) }
+            out.append(0x2C)
+            if let p = r.pointee.policy { CSVRows.append(p.creditEligible ? "是" : "否", to: &out) }
+            out.append(0x0A)
+        }
+        return out
     }
 }

@@ -87,50 +87,80 @@ public enum EnterpriseImport {
 
         // Duplicates and the report, in row order.
         var seen = SeenCodes(capacity: count)
-        var records: [EnterpriseRecord] = []
-        records.reserveCapacity(count)
-        for var batch in batches {
+        for batch in batches {
+            let recs = batch.records
             var b = 0  // next bad row of the batch
             var k = 0  // next good record of the batch
-            var kept = 0  // records[0..<kept] of the batch stay, compacted in place
-            while k < batch.records.count || b < batch.bad.count {
-                if b < batch.bad.count && (k == batch.records.count || batch.bad[b].row < batch.records[k].row) {
-                    let bad = batch.bad[b]
-                    b += 1
-                    var rowErrors = bad.errors
-                    if let key = bad.key, let first = seen.insert(key, row: bad.row) {
-                        rowErrors.insert(checker.duplicate(row: bad.row, code: bad.code, first: first), at: bad.duplicateAt)
+            while k < recs.count || b < batch.bad.count {
+                if b < batch.bad.count && (k == recs.count || batch.bad[b].row < recs.base[k].row) {
+                    var rowErrors = batch.bad[b].errors
+                    let row = batch.bad[b].row
+                    if let key = batch.bad[b].key, let first = seen.insert(key, row: row) {
+                        rowErrors.insert(checker.duplicate(row: row, code: batch.bad[b].code, first: first),
+                                         at: batch.bad[b].duplicateAt)
                     }
                     for e in rowErrors { errors.add(e) }
+                    b += 1
                 } else {
-                    let row = batch.records[k].row
+                    let row = recs.base[k].row
                     if let first = seen.insert(batch.keys[k], row: row) {
-                        errors.add(checker.duplicate(row: row, code: batch.records[k].creditCode, first: first))
-                    } else {
-                        if kept != k { batch.records.swapAt(kept, k) }
-                        kept += 1
+                        errors.add(checker.duplicate(row: row, code: recs.base[k].creditCode, first: first))
                     }
                     k += 1
                 }
             }
-            if errors.isEmpty {
-                if kept < batch.records.count { batch.records.removeSubrange(kept...) }
-                records.append(contentsOf: batch.records)
-            }
         }
         if let f = errors.failure() { throw f }
-        if records.isEmpty {
+        let total = batches.reduce(0) { $0 + $1.records.count }
+        if total == 0 {
             throw ImportFailure.file(zh: "文件中没有数据行", en: "the file has no data rows")
+        }
+        // Every row is good: the records of the batches, moved (not copied) into one array.
+        let records = [EnterpriseRecord](unsafeUninitializedCapacity: total) { buf, initialized in
+            for batch in batches {
+                let c = batch.records.count
+                batch.records.moveAll(to: buf.baseAddress! + initialized)
+                initialized += c
+            }
         }
         progress?(count)
         return records
     }
 }
 
+/// Records built by one thread and later moved out in one go.
+final class RecordBuffer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<EnterpriseRecord>
+    let capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: max(capacity, 1))
+    }
+
+    func append(_ r: consuming EnterpriseRecord) {
+        precondition(count < capacity)
+        (base + count).initialize(to: r)
+        count += 1
+    }
+
+    /// Moves every record to `dst` (uninitialised memory); the buffer is then empty.
+    func moveAll(to dst: UnsafeMutablePointer<EnterpriseRecord>) {
+        dst.moveInitialize(from: base, count: count)
+        count = 0
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}
+
 /// What checking a batch of rows gave: the good records (with their code keys), and the bad
 /// rows with their errors (duplicates not yet known).
 struct CheckedBatch: Sendable {
-    var records: [EnterpriseRecord] = []
+    var records: RecordBuffer
     var keys: [CodeKey] = []
     var bad: [BadRow] = []
 }
@@ -298,98 +328,104 @@ struct RowChecker: Sendable {
 
     /// The trimmed cell at column `i` ("" when absent).
     @inline(__always)
-    private func cell(_ cells: [String], _ i: Int) -> String {
+    private func cell(_ cells: UnsafeBufferPointer<String>, _ i: Int) -> String {
         guard i >= 0, i < cells.count else { return "" }
         return FastText.trimmed(cells[i])
     }
 
     func check(rows: [Int], cells rowCells: [[String]]) -> CheckedBatch {
-        var out = CheckedBatch()
-        out.records.reserveCapacity(rows.count)
+        var out = CheckedBatch(records: RecordBuffer(capacity: rows.count))
         out.keys.reserveCapacity(rows.count)
         var errs: [RowError] = []
-        for (row, cells) in zip(rows, rowCells) {
-            errs.removeAll(keepingCapacity: true)
-            func fail(_ key: String, _ zh: String, _ en: String) {
-                errs.append(RowError(row: row, column: header[key]!, zh: zh, en: en))
+        for (b, row) in rows.enumerated() {
+            rowCells[b].withUnsafeBufferPointer { cells in
+                checkRow(row, cells, &out, &errs)
             }
-            // year
-            var rowYear = year ?? 0
-            let yearText = cell(cells, iYear)
-            if !yearText.isEmpty {
-                if case .value(let y) = FastText.parseNumber(yearText), y == y.rounded(), y >= 1900, y <= 2999 {
-                    if let year, Int(y) != year {
-                        fail("year", "年度 \(Int(y)) 与指定的年度 \(year) 不一致", "year \(Int(y)) differs from the requested year \(year)")
-                    }
-                    rowYear = Int(y)
-                } else {
-                    fail("year", "年度无效：\"\(yearText)\"", "invalid year: \"\(yearText)\"")
-                }
-            } else if year == nil {
-                fail("year", "缺少年度", "year is missing")
-            }
-            let duplicateAt = errs.count
-
-            // credit code (duplicates are found when the batches are put together)
-            let code = CreditCode.normalize(cell(cells, iCode))
-            var key: CodeKey?
-            if code.isEmpty {
-                fail("credit_code", "缺少统一社会信用代码", "credit code is missing")
-            } else if let (hi, lo) = CreditCode.packed(code) {
-                key = CodeKey(hi: hi, lo: lo, year: rowYear)
-            } else if let p = CreditCode.problem(code) {
-                fail("credit_code", "统一社会信用代码 \(code) 无效：\(p.zh)", "invalid credit code \(code): \(p.en)")
-            }
-
-            let name = cell(cells, iName)
-            if name.isEmpty { fail("name", "缺少企业名称", "name is missing") }
-            let town = cell(cells, iTown)
-            if town.isEmpty {
-                fail("town", "缺少所属镇街", "town is missing")
-            } else if !isTown(town) {
-                fail("town", "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
-            }
-            let scaleText = cell(cells, iScale)
-            let group = FastText.group(scaleText)
-            if group == nil {
-                fail("scale", "规模应为 规上 或 规下，实为 \"\(scaleText)\"", "scale must be 规上 (above) or 规下 (below), got \"\(scaleText)\"")
-            }
-            let landMu = number(cells, iLand, "land_mu", nonNegative: true, &errs, row)
-            let tax = number(cells, iTax, "tax", nonNegative: false, &errs, row)
-            let valueAdded = number(cells, iValueAdded, "value_added", nonNegative: false, &errs, row)
-            let revenue = number(cells, iRevenue, "revenue", nonNegative: true, &errs, row)
-            let rnd = number(cells, iRnd, "rnd", nonNegative: true, &errs, row)
-            let energy = number(cells, iEnergy, "energy_tce", nonNegative: true, &errs, row)
-            let emissions = number(cells, iEmissions, "emissions", nonNegative: true, &errs, row)
-            let electricity = number(cells, iElectricity, "electricity", nonNegative: true, &errs, row)
-            let employees = number(cells, iEmployees, "employees", nonNegative: true, integer: true, &errs, row)
-            var vetoes: [String] = []
-            let vetoText = cell(cells, iVeto)
-            if !vetoText.isEmpty {
-                for kind in vetoText.split(whereSeparator: { $0 == ";" || $0 == "；" }) {
-                    let k = kind.trimmingCharacters(in: .whitespaces)
-                    guard !k.isEmpty else { continue }
-                    if vetoKinds.contains(k) {
-                        if !vetoes.contains(k) { vetoes.append(k) }
-                    } else {
-                        fail("veto", "未知的一票否决类型：\"\(k)\"（可用：\(vetoList)）", "unknown veto kind: \"\(k)\"")
-                    }
-                }
-            }
-            let industry = cell(cells, iIndustry)
-            let exempt = cell(cells, iExempt)
-            guard errs.isEmpty, let group, let key else {
-                out.bad.append(BadRow(row: row, errors: errs, duplicateAt: duplicateAt, key: key, code: code))
-                continue
-            }
-            out.records.append(EnterpriseRecord(
-                row: row, year: rowYear, creditCode: code, name: name, town: town, group: group,
-                industry: industry.isEmpty ? nil : industry, landMu: landMu, tax: tax, valueAdded: valueAdded,
-                revenue: revenue, rnd: rnd, energyTce: energy, emissions: emissions, electricity: electricity,
-                employees: employees, vetoes: vetoes, exempt: exempt.isEmpty ? nil : exempt))
-            out.keys.append(key)
         }
         return out
+    }
+
+    private func checkRow(_ row: Int, _ cells: UnsafeBufferPointer<String>, _ out: inout CheckedBatch,
+                          _ errs: inout [RowError]) {
+        errs.removeAll(keepingCapacity: true)
+        func fail(_ key: String, _ zh: String, _ en: String) {
+            errs.append(RowError(row: row, column: header[key]!, zh: zh, en: en))
+        }
+        // year
+        var rowYear = year ?? 0
+        let yearText = cell(cells, iYear)
+        if !yearText.isEmpty {
+            if case .value(let y) = FastText.parseNumber(yearText), y == y.rounded(), y >= 1900, y <= 2999 {
+                if let year, Int(y) != year {
+                    fail("year", "年度 \(Int(y)) 与指定的年度 \(year) 不一致", "year \(Int(y)) differs from the requested year \(year)")
+                }
+                rowYear = Int(y)
+            } else {
+                fail("year", "年度无效：\"\(yearText)\"", "invalid year: \"\(yearText)\"")
+            }
+        } else if year == nil {
+            fail("year", "缺少年度", "year is missing")
+        }
+        let duplicateAt = errs.count
+
+        // credit code (duplicates are found when the batches are put together)
+        let code = CreditCode.normalize(cell(cells, iCode))
+        var key: CodeKey?
+        if code.isEmpty {
+            fail("credit_code", "缺少统一社会信用代码", "credit code is missing")
+        } else if let (hi, lo) = CreditCode.packed(code) {
+            key = CodeKey(hi: hi, lo: lo, year: rowYear)
+        } else if let p = CreditCode.problem(code) {
+            fail("credit_code", "统一社会信用代码 \(code) 无效：\(p.zh)", "invalid credit code \(code): \(p.en)")
+        }
+
+        let name = cell(cells, iName)
+        if name.isEmpty { fail("name", "缺少企业名称", "name is missing") }
+        let town = cell(cells, iTown)
+        if town.isEmpty {
+            fail("town", "缺少所属镇街", "town is missing")
+        } else if !isTown(town) {
+            fail("town", "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
+        }
+        let scaleText = cell(cells, iScale)
+        let group = FastText.group(scaleText)
+        if group == nil {
+            fail("scale", "规模应为 规上 或 规下，实为 \"\(scaleText)\"", "scale must be 规上 (above) or 规下 (below), got \"\(scaleText)\"")
+        }
+        let landMu = number(cells, iLand, "land_mu", nonNegative: true, &errs, row)
+        let tax = number(cells, iTax, "tax", nonNegative: false, &errs, row)
+        let valueAdded = number(cells, iValueAdded, "value_added", nonNegative: false, &errs, row)
+        let revenue = number(cells, iRevenue, "revenue", nonNegative: true, &errs, row)
+        let rnd = number(cells, iRnd, "rnd", nonNegative: true, &errs, row)
+        let energy = number(cells, iEnergy, "energy_tce", nonNegative: true, &errs, row)
+        let emissions = number(cells, iEmissions, "emissions", nonNegative: true, &errs, row)
+        let electricity = number(cells, iElectricity, "electricity", nonNegative: true, &errs, row)
+        let employees = number(cells, iEmployees, "employees", nonNegative: true, integer: true, &errs, row)
+        var vetoes: [String] = []
+        let vetoText = cell(cells, iVeto)
+        if !vetoText.isEmpty {
+            for kind in vetoText.split(whereSeparator: { $0 == ";" || $0 == "；" }) {
+                let k = kind.trimmingCharacters(in: .whitespaces)
+                guard !k.isEmpty else { continue }
+                if vetoKinds.contains(k) {
+                    if !vetoes.contains(k) { vetoes.append(k) }
+                } else {
+                    fail("veto", "未知的一票否决类型：\"\(k)\"（可用：\(vetoList)）", "unknown veto kind: \"\(k)\"")
+                }
+            }
+        }
+        let industry = cell(cells, iIndustry)
+        let exempt = cell(cells, iExempt)
+        guard errs.isEmpty, let group, let key else {
+            out.bad.append(BadRow(row: row, errors: errs, duplicateAt: duplicateAt, key: key, code: code))
+            return
+        }
+        out.records.append(EnterpriseRecord(
+            row: row, year: rowYear, creditCode: code, name: name, town: town, group: group,
+            industry: industry.isEmpty ? nil : industry, landMu: landMu, tax: tax, valueAdded: valueAdded,
+            revenue: revenue, rnd: rnd, energyTce: energy, emissions: emissions, electricity: electricity,
+            employees: employees, vetoes: vetoes, exempt: exempt.isEmpty ? nil : exempt))
+        out.keys.append(key)
     }
 
     /// Whether `town` is one of the rules' towns: byte-equal first, then String equality
@@ -407,7 +443,7 @@ struct RowChecker: Sendable {
     }
 
     @inline(__always)
-    private func number(_ cells: [String], _ i: Int, _ key: String, nonNegative: Bool, integer: Bool = false,
+    private func number(_ cells: UnsafeBufferPointer<String>, _ i: Int, _ key: String, nonNegative: Bool, integer: Bool = false,
                         _ errs: inout [RowError], _ row: Int) -> Double? {
         let text = cell(cells, i)
         switch FastText.parseNumber(text) {
