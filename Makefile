@@ -21,7 +21,7 @@ BROWSER_SEED ?= 7
 # set by `make test` so that its legs do not re-run the build it just did
 SKIP_BUILD ?=
 
-.PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli \
+.PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli test-gis \
         bench clean distclean
 
 help:
@@ -77,13 +77,13 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	@failed=""; \
-	for leg in test-swift test-postgres test-browser test-cli; do \
+	for leg in test-swift test-postgres test-browser test-cli test-gis; do \
 	    echo ""; echo "==== make $$leg"; \
 	    $(MAKE) --no-print-directory $$leg SKIP_BUILD=1 || failed="$$failed $$leg"; \
 	done; \
 	echo ""; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
-	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, browser, CLI)"
+	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, browser, CLI, GDAL)"
 
 # The Swift suite on SQLite (MUJUN_TEST_DATABASE_URL unset).
 test-swift:
@@ -139,6 +139,11 @@ test-browser:
 test-cli:
 	$(if $(SKIP_BUILD),,$(SWIFT) build)
 	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/cli
+
+# GDAL's ogrinfo/ogr2ogr as real OGC API - Features clients against `mujun serve` (own temp DB and server).
+test-gis:
+	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/ogc
 
 # ------------------------------------------------------------------ bench
 bench: deps

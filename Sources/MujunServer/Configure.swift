@@ -152,7 +152,8 @@ struct ErrorPageMiddleware: AsyncMiddleware {
                 request.logger.report(error: error)
                 status = .internalServerError; reason = "服务器内部错误 / internal server error"
             }
-            if request.url.path.hasPrefix("/api") || request.url.path.hasPrefix("/openapi") || request.url.path == "/healthz" {
+            if request.url.path.hasPrefix("/api") || request.url.path.hasPrefix("/openapi") || request.url.path.hasPrefix("/ogc")
+                || request.url.path == "/healthz" {
                 let body = try JSONEncoder().encode(["error": reason, "status": "\(status.code)"])
                 var headers = extra
                 headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")

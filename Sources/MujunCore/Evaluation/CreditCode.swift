@@ -5,13 +5,22 @@ public enum CreditCode {
     static let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
     static let valueOf: [Character: Int] = Dictionary(uniqueKeysWithValues: charset.enumerated().map { ($1, $0) })
 
-    /// Character value by ASCII byte (-1 when not in the set), for the fast paths.
-    static let valueOfByte: [Int8] = {
-        var t = [Int8](repeating: -1, count: 128)
-        for (v, c) in charset.enumerated() { t[Int(c.asciiValue!)] = Int8(v) }
-        return t
+    /// Lookup tables for the fast paths, in plain memory made once and never freed (so that
+    /// threads reading them never touch a reference count): the value of each ASCII byte
+    /// (-1 when not in the set) at [0..<128], the weights at [128..<145], and the ASCII
+    /// character of each value at [145..<176].
+    nonisolated(unsafe) static let table: UnsafePointer<Int16> = {
+        let t = UnsafeMutablePointer<Int16>.allocate(capacity: 176)
+        t.initialize(repeating: -1, count: 128)
+        for (v, c) in charset.enumerated() { t[Int(c.asciiValue!)] = Int16(v) }
+        for (i, w) in weights.enumerated() { t[128 + i] = Int16(w) }
+        for (v, c) in charset.enumerated() { t[145 + v] = Int16(c.asciiValue!) }
+        return UnsafePointer(t)
     }()
-    static let checkByte: [UInt8] = charset.map { $0.asciiValue! }
+
+    @inline(__always) static func valueOfByte(_ b: UInt8) -> Int { b < 0x80 ? Int(table[Int(b)]) : -1 }
+    @inline(__always) static func weight(_ i: Int) -> Int { Int(table[128 + i]) }
+    @inline(__always) static func checkByte(_ v: Int) -> UInt8 { UInt8(table[145 + v]) }
 
     /// Upper-cases and trims a code as typed.
     public static func normalize(_ s: String) -> String {
@@ -46,14 +55,12 @@ public enum CreditCode {
         guard buf.count == 18 else { return nil }
         var hi: UInt64 = 0, lo: UInt64 = 0, sum = 0
         for i in 0..<18 {
-            let b = buf[i]
-            guard b < 0x80 else { return nil }
-            let v = valueOfByte[Int(b)]
+            let v = valueOfByte(buf[i])
             guard v >= 0 else { return nil }
-            if i < 17 { sum += Int(v) * weights[i] }
+            if i < 17 { sum += v * weight(i) }
             if i < 12 { hi = hi << 5 | UInt64(v) } else { lo = lo << 5 | UInt64(v) }
         }
-        guard checkByte[(31 - sum % 31) % 31] == buf[17] else { return nil }
+        guard checkByte((31 - sum % 31) % 31) == buf[17] else { return nil }
         return (hi, lo)
     }
 
@@ -74,13 +81,11 @@ public enum CreditCode {
         if code.utf8.count == 18, let ok = code.utf8.withContiguousStorageIfAvailable({ buf -> Bool in
             var sum = 0
             for i in 0..<17 {
-                let b = buf[i]
-                guard b < 0x80 else { return false }
-                let v = valueOfByte[Int(b)]
+                let v = valueOfByte(buf[i])
                 guard v >= 0 else { return false }
-                sum += Int(v) * weights[i]
+                sum += v * weight(i)
             }
-            return checkByte[(31 - sum % 31) % 31] == buf[17]
+            return checkByte((31 - sum % 31) % 31) == buf[17]
         }), ok {
             return nil
         }

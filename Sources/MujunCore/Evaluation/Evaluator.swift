@@ -35,7 +35,9 @@ public struct Evaluator: Sendable {
                 }
             }
         }
+        TempProfile.mark("exempt")
         let codeOrder = CodeOrder(records)
+        TempProfile.mark("codeorder")
         var benchmarks: [BenchmarkValue] = []
         var groups: [GroupScores] = []
         // position of each evaluated record in its group's rows
@@ -48,7 +50,9 @@ public struct Evaluator: Sendable {
                 position[i] = rows.count
                 rows.append(i)
             }
+            TempProfile.mark("rows")
             let scores = scoreGroup(group, rows: rows, records: records, order: codeOrder)
+            TempProfile.mark("scoreGroup")
             benchmarks += scores.benchmarks
             groups.append(scores)
         }
@@ -74,6 +78,7 @@ public struct Evaluator: Sendable {
             initialized = count
         }
         withExtendedLifetime(groups) {}
+        TempProfile.mark("build")
         return EvaluationOutcome(year: year, benchmarks: benchmarks, results: results)
     }
 
@@ -94,39 +99,62 @@ public struct Evaluator: Sendable {
 
     // MARK: - One group
 
-    /// Scores one group: `rows` are its evaluated records in row order; every per-member
-    /// array of the result is indexed like `rows`.
+    /// Scores one group: `rows` are its evaluated records in row order. The numbers are
+    /// worked out in credit-code order (k), then handed over in row order (t), the order in
+    /// which the results are built.
     private func scoreGroup(_ group: EnterpriseGroup, rows: [Int], records: UnsafeBufferPointer<EnterpriseRecord>,
                             order codeOrder: CodeOrder) -> GroupScores {
         let indicators = rules.indicators(for: group)
         let n = rows.count
+        let m = indicators.count
         let average = rules.scoring.missing == .average
         let recordBase = records.baseAddress
-        // byCode[k] = the position in `rows` of the k-th member in credit-code order
-        var byCode = Array(0..<n)
-        byCode.sort { codeOrder.less(rows[$0], rows[$1], records) }
-        let members = byCode.map { rows[$0] }  // record indices in credit-code order
         let scores = GroupScores(group: group, indicators: indicators, n: n)
-        for (j, (indicator, weight)) in indicators.enumerated() {
-            let vals = UnsafeMutableBufferPointer(rebasing: scores.values[(j * n)..<(j * n + n)])
-            let sc = UnsafeMutableBufferPointer(rebasing: scores.scores[(j * n)..<(j * n + n)])
-            rows.withUnsafeBufferPointer { rp in
-                Parallel.chunks(n) { range in
-                    for t in range { vals[t] = indicator.value(at: recordBase! + rp[t]) }
+        let ind = UnsafeBufferPointer(scores.indicators)
+        // byCode[k] = the position t in `rows` of the k-th member in credit-code order
+        let byCode = codeOrder.sortedPositions(rows, records)
+        let members = byCode.map { rows[$0] }  // record indices in credit-code order
+        TempProfile.mark(" sortcode")
+        // per indicator j and member k (credit-code order) at [j * n + k]
+        let values = UnsafeMutableBufferPointer<Double?>.allocate(capacity: max(m * n, 1))
+        let itemScores = UnsafeMutableBufferPointer<Double?>.allocate(capacity: max(m * n, 1))
+        let numerators = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(m * n, 1))
+        let denominators = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(m * n, 1))
+        let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(n, 1))
+        let ranks = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(n, 1))
+        let classes = UnsafeMutableBufferPointer<EnterpriseClass>.allocate(capacity: max(n, 1))
+        defer {
+            values.deallocate(); itemScores.deallocate(); numerators.deallocate(); denominators.deallocate()
+            totals.deallocate(); ranks.deallocate(); classes.deallocate()
+        }
+        // the inputs, read from each record once
+        members.withUnsafeBufferPointer { mp in
+            Parallel.chunks(n) { range in
+                for k in range {
+                    let r = recordBase! + mp[k]
+                    for j in 0..<m {
+                        let num = ind[j].0.numerator(at: r), den = ind[j].0.denominator(at: r)
+                        numerators[j * n + k] = num ?? 0
+                        denominators[j * n + k] = den ?? 0
+                        // as Indicator.value: missing when either is absent or the denominator is 0
+                        if let num, let den, den != 0 { values[j * n + k] = num / den } else { values[j * n + k] = nil }
+                    }
                 }
             }
-            let codeVals = byCode.map { vals[$0] }
-            var bench = codeVals.withUnsafeBufferPointer { cv in
-                members.withUnsafeBufferPointer { mp in
-                    benchmark(group, indicator, values: cv, members: mp, records: records)
-                }
-            }
+        }
+        TempProfile.mark(" gather")
+        for j in 0..<m {
+            let (indicator, weight) = ind[j]
+            let vals = UnsafeBufferPointer(rebasing: values[(j * n)..<(j * n + n)])
+            var bench = benchmark(group, indicator, values: vals,
+                                  numerators: UnsafeBufferPointer(rebasing: numerators[(j * n)..<(j * n + n)]),
+                                  denominators: UnsafeBufferPointer(rebasing: denominators[(j * n)..<(j * n + n)]))
             let b = bench.value
             var sum = 0.0, present = 0
             for k in 0..<n {
-                guard let v = codeVals[k], let b else { continue }
+                guard let v = vals[k], let b else { itemScores[j * n + k] = nil; continue }
                 let s = clamp(weight * v / b, weight: weight)
-                sc[byCode[k]] = s; sum += s; present += 1
+                itemScores[j * n + k] = s; sum += s; present += 1
             }
             let fill: Double = (average && present > 0) ? sum / Double(present) : 0
             bench.meanScore = present > 0 ? sum / Double(present) : 0
@@ -136,55 +164,73 @@ public struct Evaluator: Sendable {
             let how = average ? "按组内平均得分 \(formatScore(fill)) 计" : "记 0 分"
             scores.missingReasons.append("\(indicator.chinese)缺失，\(how)")
         }
+        TempProfile.mark(" indicators")
         // totals: the item scores in indicator order, then the bonus
         let bonusRules = rules.bonus
-        let view = scores.view
-        let m = view.m
-        rows.withUnsafeBufferPointer { rp in
+        let fills = UnsafeBufferPointer(scores.fills)
+        members.withUnsafeBufferPointer { mp in
             Parallel.chunks(n) { range in
                 let bonusRules = bonusRules.map { $0 }
-                for t in range {
+                for k in range {
                     var total = 0.0
-                    for j in 0..<m { total += view.scores[j * n + t] ?? view.fills[j] }
+                    for j in 0..<m { total += itemScores[j * n + k] ?? fills[j] }
                     var bonus = 0.0
                     for rule in bonusRules {
-                        if let v = rule.indicator.value(at: recordBase! + rp[t]), v >= rule.atLeast { bonus += rule.points }
+                        if let v = rule.indicator.value(at: recordBase! + mp[k]), v >= rule.atLeast { bonus += rule.points }
                     }
                     total += bonus
-                    scores.totals[t] = total
+                    totals[k] = total
                 }
             }
         }
-        let totals = UnsafeBufferPointer(scores.totals)
         // rank: descending total, ties share a rank; listing order ties broken by credit code
-        let order = (0..<n).sorted { a, b in
-            let ta = totals[byCode[a]], tb = totals[byCode[b]]
-            return ta != tb ? ta > tb : codeOrder.less(members[a], members[b], records)
+        TempProfile.mark(" totals")
+        var order = (0..<n).map { RankEntry(total: totals[$0], k: $0) }
+        order.sort { x, y in
+            x.total != y.total ? x.total > y.total : codeOrder.less(members[x.k], members[y.k], records)
         }
-        var classes = [EnterpriseClass](repeating: .D, count: n)  // by credit-code position
+        TempProfile.mark(" ranksort")
         let limits = quotaLimits(n)
         var rank = 0
-        for (position, k) in order.enumerated() {
+        for position in 0..<n {
+            let k = order[position].k
             let p = position + 1
-            let tiedWithPrevious = position > 0 && totals[byCode[order[position - 1]]] == totals[byCode[k]]
+            let tiedWithPrevious = position > 0 && order[position - 1].total == order[position].total
             if !tiedWithPrevious { rank = p }
-            scores.ranks[byCode[k]] = rank
+            ranks[k] = rank
             switch rules.classes.mode {
             case .quota:
                 // ties never split across classes: an equal total takes the better class
-                classes[k] = tiedWithPrevious ? classes[order[position - 1]] : quotaClass(position: p, limits: limits)
+                classes[k] = tiedWithPrevious ? classes[order[position - 1].k] : quotaClass(position: p, limits: limits)
             case .score:
-                classes[k] = scoreClass(totals[byCode[k]])
+                classes[k] = scoreClass(totals[k])
             }
         }
         // boundaries: the lowest total in each class (what reaches it)
         var lowest = ClassBoundaries()
         for k in 0..<n {
             let o = classes[k].order
-            lowest[o] = min(lowest[o] ?? .infinity, totals[byCode[k]])
-            scores.classes[byCode[k]] = classes[k]
+            lowest[o] = min(lowest[o] ?? .infinity, totals[k])
         }
         scores.lowest = lowest
+        TempProfile.mark(" ranks")
+        // hand over in row order
+        var kOf = [Int](repeating: 0, count: n)
+        for k in 0..<n { kOf[byCode[k]] = k }
+        kOf.withUnsafeBufferPointer { kp in
+            Parallel.chunks(n) { range in
+                for t in range {
+                    let k = kp[t]
+                    for j in 0..<m {
+                        scores.values[j * n + t] = values[j * n + k]
+                        scores.scores[j * n + t] = itemScores[j * n + k]
+                    }
+                    scores.totals[t] = totals[k]
+                    scores.ranks[t] = ranks[k]
+                    scores.classes[t] = classes[k]
+                }
+            }
+        }
         return scores
     }
 
@@ -199,8 +245,10 @@ public struct Evaluator: Sendable {
         return s
     }
 
+    /// The benchmark of an indicator; `values` (nil = missing), `numerators` and
+    /// `denominators` are the members' in credit-code order.
     private func benchmark(_ group: EnterpriseGroup, _ indicator: Indicator, values: UnsafeBufferPointer<Double?>,
-                           members: UnsafeBufferPointer<Int>, records: UnsafeBufferPointer<EnterpriseRecord>) -> BenchmarkValue {
+                           numerators: UnsafeBufferPointer<Double>, denominators: UnsafeBufferPointer<Double>) -> BenchmarkValue {
         let present = values.compactMap { $0 }
         var result = BenchmarkValue(group: group, indicator: indicator, mode: rules.benchmark.mode, value: nil,
                                     numeratorSum: nil, denominatorSum: nil, count: present.count, meanScore: 0)
@@ -208,9 +256,9 @@ public struct Evaluator: Sendable {
         switch rules.benchmark.mode {
         case .aggregate:
             var num = 0.0, den = 0.0
-            for (k, i) in members.enumerated() where values[k] != nil {
-                num += indicator.numerator(at: records.baseAddress! + i)!
-                den += indicator.denominator(at: records.baseAddress! + i)!
+            for k in values.indices where values[k] != nil {
+                num += numerators[k]
+                den += denominators[k]
             }
             result.numeratorSum = num; result.denominatorSum = den
             v = present.isEmpty || den == 0 ? nil : num / den
@@ -545,29 +593,35 @@ struct CodeOrder: Sendable {
     private let keys: [CodeSortKey]?
 
     init(_ records: UnsafeBufferPointer<EnterpriseRecord>) {
-        var keys = [CodeSortKey]()
-        keys.reserveCapacity(records.count)
-        for i in records.indices {
-            var code = records[i].creditCode
-            let key: CodeSortKey? = code.withUTF8 { buf in
-                var a: UInt64 = 0, b: UInt64 = 0
-                for j in 0..<16 {
-                    let byte: UInt64
-                    if j < buf.count {
-                        guard buf[j] < 0x80 else { return nil }
-                        byte = UInt64(buf[j])
-                    } else {
-                        byte = 0
+        let n = records.count
+        var ascii = [Bool](repeating: true, count: Parallel.cores)
+        var keys = [CodeSortKey](repeating: CodeSortKey(a: 0, b: 0), count: n)
+        keys.withUnsafeMutableBufferPointer { kp in
+            ascii.withUnsafeMutableBufferPointer { ap in
+                Parallel.chunks(n) { range in
+                    var allASCII = true
+                    for i in range {
+                        let key = records[i].creditCode.utf8.withContiguousStorageIfAvailable { CodeOrder.key($0) }
+                            ?? CodeOrder.key(Array(records[i].creditCode.utf8))
+                        if let key { kp[i] = key } else { allASCII = false; break }
                     }
-                    if j < 8 { a = a << 8 | byte } else { b = b << 8 | byte }
+                    if !allASCII { ap[range.lowerBound * ap.count / max(n, 1)] = false }
                 }
-                for j in 16..<max(buf.count, 16) where buf[j] >= 0x80 { return nil }
-                return CodeSortKey(a: a, b: b)
             }
-            guard let key else { self.keys = nil; return }
-            keys.append(key)
         }
-        self.keys = keys
+        self.keys = ascii.contains(false) ? nil : keys
+    }
+
+    /// The first 16 bytes big-endian (zero-padded), or nil when the code is not ASCII.
+    private static func key(_ buf: some Collection<UInt8>) -> CodeSortKey? {
+        var a: UInt64 = 0, b: UInt64 = 0
+        var j = 0
+        for byte in buf {
+            guard byte < 0x80 else { return nil }
+            if j < 8 { a |= UInt64(byte) << (56 - 8 * j) } else if j < 16 { b |= UInt64(byte) << (56 - 8 * (j - 8)) }
+            j += 1
+        }
+        return CodeSortKey(a: a, b: b)
     }
 
     /// Whether record `x`'s code comes before record `y`'s (`<` on the codes).
@@ -581,9 +635,31 @@ struct CodeOrder: Sendable {
         return records[x].creditCode < records[y].creditCode
     }
 
-    func sort(_ indices: inout [Int], _ records: UnsafeBufferPointer<EnterpriseRecord>) {
-        indices.sort { less($0, $1, records) }
+    /// The positions in `rows` (record indices) sorted by credit code: what
+    /// `Array(rows.indices).sorted { less(rows[$0], rows[$1]) }` gives.
+    func sortedPositions(_ rows: [Int], _ records: UnsafeBufferPointer<EnterpriseRecord>) -> [Int] {
+        guard let keys else {
+            return Array(rows.indices).sorted { records[rows[$0]].creditCode < records[rows[$1]].creditCode }
+        }
+        var entries = rows.enumerated().map { CodeEntry(a: keys[$1].a, b: keys[$1].b, t: $0) }
+        entries.sort { x, y in
+            if x.a != y.a { return x.a < y.a }
+            if x.b != y.b { return x.b < y.b }
+            return records[rows[x.t]].creditCode < records[rows[y.t]].creditCode
+        }
+        return entries.map(\.t)
     }
+}
+
+struct CodeEntry {
+    var a: UInt64
+    var b: UInt64
+    var t: Int
+}
+
+struct RankEntry {
+    var total: Double
+    var k: Int
 }
 
 extension Indicator {

@@ -187,3 +187,15 @@ private extension UInt64 {
     /// The magnitude of a negative Int64 stored as a bit pattern (two's complement).
     var magnitudeOfNegative: UInt64 { 0 &- self }
 }
+
+// TEMP-PROFILE
+enum TempProfile {
+    nonisolated(unsafe) static var last = DispatchTime.now().uptimeNanoseconds
+    static let on = ProcessInfo.processInfo.environment["MUJUN_PROFILE"] == "1"
+    static func mark(_ s: String) {
+        guard on else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        FileHandle.standardError.write("  prof \(s) \(Double(now - last) / 1e6) ms\n".data(using: .utf8)!)
+        last = now
+    }
+}

@@ -197,8 +197,10 @@ public enum ResultsWriter {
         let data: Data
         switch format {
         case .csv:
+            TempProfile.mark("before-write")
             let chunks = csvChunks(outcome, headers: headers, bom: false)
-            if writeAtomically(chunks, to: url) { return }
+            TempProfile.mark("rows")
+            if writeAtomically(chunks, to: url) { TempProfile.mark("syscalls"); return }
             data = Data(chunks.joined())
         case .json: data = try json(outcome)
         case .xlsx: data = try xlsx(outcome)

@@ -79,11 +79,13 @@ public enum EnterpriseImport {
             pipeline.cancel()
             throw ImportFailure.file(zh: "读取失败：\(error)", en: "read failed: \(error)")
         }
+        TempProfile.mark("parse")
         if !batchRows.isEmpty { pipeline.submit(rows: batchRows, cells: batchCells) }
         batchRows = []; batchCells = []
         pipeline.finish()
         pipeline.work()
         let batches = pipeline.results()
+        TempProfile.mark("checkrest")
 
         // Duplicates and the report, in row order.
         var seen = SeenCodes(capacity: count)
@@ -110,6 +112,7 @@ public enum EnterpriseImport {
                 }
             }
         }
+        TempProfile.mark("dups")
         if let f = errors.failure() { throw f }
         let total = batches.reduce(0) { $0 + $1.records.count }
         if total == 0 {
@@ -123,6 +126,7 @@ public enum EnterpriseImport {
                 initialized += c
             }
         }
+        TempProfile.mark("move")
         progress?(count)
         return records
     }
@@ -139,6 +143,7 @@ final class RecordBuffer: @unchecked Sendable {
         base = .allocate(capacity: max(capacity, 1))
     }
 
+    @inline(__always)
     func append(_ r: consuming EnterpriseRecord) {
         precondition(count < capacity)
         (base + count).initialize(to: r)
@@ -302,7 +307,12 @@ struct RowChecker: Sendable {
     /// the header of each field as written in the file, for error messages
     let header: [String: String]
     let towns: Set<String>
-    let townBytes: [[UInt8]]
+    /// The towns' UTF-8 bytes one after another, with (offset, length) of each; the pointers
+    /// are `townTable`'s, read without touching its reference count.
+    let townTable: TownTable
+    nonisolated(unsafe) let townBytes: UnsafePointer<UInt8>
+    nonisolated(unsafe) let townSpans: UnsafePointer<(Int, Int)>
+    let townCount: Int
     let vetoKinds: Set<String>
     let vetoList: String
 
@@ -316,7 +326,10 @@ struct RowChecker: Sendable {
         iEmployees = idx("employees"); iVeto = idx("veto"); iExempt = idx("exempt")
         header = Dictionary(uniqueKeysWithValues: EnterpriseImport.fields.map { ($0.key, m.header(of: $0.key)) })
         towns = Set(rules.towns)
-        townBytes = rules.towns.map { Array($0.utf8) }
+        townTable = TownTable(rules.towns)
+        townBytes = UnsafePointer(townTable.bytes)
+        townSpans = UnsafePointer(townTable.spans)
+        townCount = rules.towns.count
         vetoKinds = Set(rules.vetoes.keys)
         vetoList = vetoKinds.sorted().joined(separator: "、")
     }
@@ -433,8 +446,9 @@ struct RowChecker: Sendable {
     @inline(__always)
     private func isTown(_ town: String) -> Bool {
         let found: Bool? = town.utf8.withContiguousStorageIfAvailable { buf in
-            for t in townBytes where t.count == buf.count {
-                if t.withUnsafeBufferPointer({ memcmp($0.baseAddress!, buf.baseAddress!, buf.count) == 0 }) { return true }
+            for k in 0..<townCount {
+                let (offset, length) = townSpans[k]
+                if length == buf.count && memcmp(townBytes + offset, buf.baseAddress!, length) == 0 { return true }
             }
             return false
         }
@@ -465,6 +479,29 @@ struct RowChecker: Sendable {
     }
 }
 
+/// The towns' UTF-8 bytes in plain memory.
+final class TownTable: @unchecked Sendable {
+    let bytes: UnsafeMutablePointer<UInt8>
+    let spans: UnsafeMutablePointer<(Int, Int)>
+
+    init(_ towns: [String]) {
+        let all = towns.flatMap { Array($0.utf8) }
+        bytes = .allocate(capacity: max(all.count, 1))
+        bytes.initialize(from: all, count: all.count)
+        spans = .allocate(capacity: max(towns.count, 1))
+        var offset = 0
+        for (k, t) in towns.enumerated() {
+            spans[k] = (offset, t.utf8.count)
+            offset += t.utf8.count
+        }
+    }
+
+    deinit {
+        bytes.deallocate()
+        spans.deallocate()
+    }
+}
+
 /// Fast paths for the text of cells, each giving exactly what its general counterpart gives.
 enum FastText {
     /// `s.trimmingCharacters(in: .whitespaces)`. The whitespace set (tab and the Zs
@@ -490,19 +527,31 @@ enum FastText {
         b == 0x20 || b == 0x09 || b == 0xC2 || b == 0xE1 || b == 0xE2 || b == 0xE3
     }
 
-    private static let above = Array("规上".utf8), below = Array("规下".utf8)
-
     /// `EnterpriseGroup(text:)`, with 规上 / 规下 compared as bytes.
     @inline(__always)
     static func group(_ s: String) -> EnterpriseGroup? {
-        if s.utf8.count == 6 {
-            if s.utf8.elementsEqual(above) { return .above }
-            if s.utf8.elementsEqual(below) { return .below }
+        let fast: EnterpriseGroup?? = s.utf8.withContiguousStorageIfAvailable { buf in
+            guard buf.count == 6 else { return nil }
+            if equal(buf, "规上") { return .above }
+            if equal(buf, "规下") { return .below }
+            return nil
         }
+        if let fast, let fast { return fast }
         return EnterpriseGroup(text: s)
     }
 
-    private static let powersOf10: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+    @inline(__always)
+    static func equal(_ buf: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        buf.count == s.utf8CodeUnitCount && memcmp(buf.baseAddress!, s.utf8Start, buf.count) == 0
+    }
+
+    /// 10^0 … 10^15 (exact), in plain memory made once.
+    nonisolated(unsafe) private static let powersOf10: UnsafePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 16)
+        var x = 1.0
+        for i in 0..<16 { p[i] = x; x *= 10 }
+        return UnsafePointer(p)
+    }()
 
     /// `HeaderMatcher.parseNumber(s)`. Plain decimals (`-12.34`: at most 15 digits) are
     /// converted directly: the digits as an integer divided by a power of ten, both exact, is
