@@ -15,7 +15,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 SECS="${BENCH_LAND_WRK_SECONDS:-10}"
 VENV="$LAND_DIR/pygeoapi-venv"
-PYG_WORKERS="${BENCH_LAND_PYGEOAPI_WORKERS:-$(( $(nproc) * 2 + 1 ))}"   # gunicorn's advice: 2 × cores + 1
+# gunicorn sync workers: one per core by default (on the 2-core bench machine 5 workers, gunicorn's
+# "2 × cores + 1" starting point, gave pygeoapi no more requests/s, only more context switches)
+PYG_WORKERS="${BENCH_LAND_PYGEOAPI_WORKERS:-$(nproc)}"
 MUJUN_PID=""; PYG_PID=""
 cleanup() { stop_pid "$MUJUN_PID"; stop_pid "$PYG_PID"; }
 trap cleanup EXIT
@@ -163,7 +165,7 @@ for r in $(seq 1 "$RUNS"); do
     mujun_rps+=("$x"); line="mujun $x"
     for p in "${checked[@]}"; do
         y=$(wrk_rps "pygeoapi-$p" "${PYG_URL[$p]}") || exit 1
-        pyg_rps[$p]="${pyg_rps[$p]:-} $y"; line+=", pygeoapi/$p $y"
+        pyg_rps[$p]="${pyg_rps[$p]:-} $y"; line+=", pygeoapi/$p $y (mujun $(ratio "$x" "$y")x)"
     done
     say "round $r (requests/s): $line"
 done
