@@ -172,8 +172,10 @@ def quota_limits(n: int) -> list[int]:
     return [int(QUOTA[c] * n + Fraction(1, 2)) for c in ("A", "B", "C")]
 
 
-def evaluate(df: pd.DataFrame) -> pd.DataFrame:
+def evaluate(df: pd.DataFrame, full: bool = False) -> pd.DataFrame:
     n = len(df)
+    # with full=True, every indicator's value, benchmark, score and missing flag, as mujun writes
+    detail: dict[str, np.ndarray] = {}
     scale = df["scale"].fillna("").astype(str).str.strip().str.lower()
     group = scale.map(SCALE_ALIASES)
     if group.isna().any():
@@ -223,6 +225,16 @@ def evaluate(df: pd.DataFrame) -> pd.DataFrame:
                     if b > 0 and np.isfinite(b):
                         bench = b
             item = np.zeros(m)
+            if full:
+                for suffix in ("value", "benchmark", "score"):
+                    detail.setdefault(f"{ind}_{suffix}", np.full(n, np.nan))
+                detail.setdefault(f"{ind}_missing", np.full(n, "", dtype=object))
+                v = np.full(m, np.nan)
+                v[has] = num[has] / den[has]
+                detail[f"{ind}_value"][idx] = v
+                if bench is not None:
+                    detail[f"{ind}_benchmark"][idx] = bench
+                detail[f"{ind}_missing"][idx] = np.where(has, "0", "1")
             if bench is not None:
                 s = w * (num[has] / den[has]) / bench
                 s = np.maximum(s, FLOOR)
@@ -232,6 +244,8 @@ def evaluate(df: pd.DataFrame) -> pd.DataFrame:
                 item[:] = fill
                 item[has] = s
             tot = tot + item
+            if full:
+                detail[f"{ind}_score"][idx] = item
         total[idx] = tot
         # competition rank, descending; class of a tie group = class of its best position
         r = pd.Series(tot).rank(method="min", ascending=False).to_numpy().astype(np.int64)
@@ -275,6 +289,11 @@ def evaluate(df: pd.DataFrame) -> pd.DataFrame:
         "class": final,
         "exempt_reason": reason,
     })
+    if full:
+        out.insert(4, "land_mu", land)
+        for k in sorted(detail):
+            out[k] = detail[k]
+        out["vetoes"] = veto
     return out
 
 
@@ -285,10 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--year", type=int, default=None,
                     help="keep only rows of this year when the file has a year column")
     ap.add_argument("--encoding", default="auto", help="auto (default), gb18030, utf-8, …")
+    ap.add_argument("--full", action="store_true",
+                    help="also write each indicator's value, benchmark, score and missing flag (the columns mujun writes)")
     args = ap.parse_args(argv)
     try:
         df = read_input(args.input, args.encoding, args.year)
-        out = evaluate(df)
+        out = evaluate(df, full=args.full)
     except InputError as e:
         print(f"pandas_evaluate: error: {e}", file=sys.stderr)
         return 1
