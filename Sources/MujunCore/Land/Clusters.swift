@@ -63,26 +63,41 @@ public enum Clustering {
         let n = geometries.count
         guard n > 0 else { return [] }
         let boxes = boxes ?? geometries.map { $0.bbox ?? BBox(minX: .nan, minY: .nan, maxX: .nan, maxY: .nan) }
-        let context = geometries[0].context
-        let tree = STRtree(context: context)
-        for (i, b) in boxes.enumerated() where !b.minX.isNaN { tree.insert(b, item: i) }
+        return try labels(count: n, boxes: boxes, gap: gap) { (i: Int, j: Int) throws(GEOSError) -> Bool in
+            try geometries[i].isWithinDistance(geometries[j], gap)
+        }
+    }
+
+    /// The core: candidate pairs from a uniform grid over the boxes, settled by `within`
+    /// (the exact test) unless already in one component or their boxes are more than `gap`
+    /// apart.
+    static func labels(count n: Int, boxes: [BBox], gap: Double,
+                       within: (Int, Int) throws(GEOSError) -> Bool) throws(GEOSError) -> [Int] {
+        guard n > 0 else { return [] }
         var uf = UnionFind(n)
         var failure: GEOSError?
-        var candidates: [Int] = []
-        for i in 0..<n where !boxes[i].minX.isNaN {
-            let bi = boxes[i]
-            candidates.removeAll(keepingCapacity: true)
-            tree.query(bi.expanded(by: gap)) { j in if j > i { candidates.append(j) } }
-            for j in candidates {
-                if uf.find(i) == uf.find(j) { continue }
-                let bj = boxes[j]
-                let dx = max(0, max(bi.minX - bj.maxX, bj.minX - bi.maxX))
-                let dy = max(0, max(bi.minY - bj.maxY, bj.minY - bi.maxY))
-                if dx * dx + dy * dy > gap * gap { continue }
-                do {
-                    if try geometries[i].isWithinDistance(geometries[j], gap) { uf.union(i, j) }
-                } catch {
-                    failure = error
+        let grid = BoxGrid(boxes: boxes, gap: gap)
+        var seen = [Int32](repeating: -1, count: n)
+        let gap2 = gap * gap
+        boxes.withUnsafeBufferPointer { boxes in
+            for i in 0..<n where !boxes[i].minX.isNaN {
+                let bi = boxes[i]
+                grid.forEachCell(bi.expanded(by: gap)) { cell in
+                    for j32 in cell where Int(j32) > i {
+                        let j = Int(j32)
+                        if seen[j] == Int32(truncatingIfNeeded: i) { continue }
+                        seen[j] = Int32(truncatingIfNeeded: i)
+                        let bj = boxes[j]
+                        let dx = max(0, max(bi.minX - bj.maxX, bj.minX - bi.maxX))
+                        let dy = max(0, max(bi.minY - bj.maxY, bj.minY - bi.maxY))
+                        if dx * dx + dy * dy > gap2 { continue }
+                        if uf.find(i) == uf.find(j) { continue }
+                        do throws(GEOSError) {
+                            if try within(i, j) { uf.union(i, j) }
+                        } catch {
+                            failure = error
+                        }
+                    }
                 }
             }
         }
@@ -107,51 +122,142 @@ public enum Clustering {
     public static func cluster(_ parcels: [Parcel], gap: Double = LandRules.default.clusterGap,
                                minMu: Double = LandRules.default.minMu,
                                lowEfficiency: Set<String> = [], landUse: [LandUse] = []) throws(GEOSError) -> ClusterResult {
+        try clusterWithMembers(parcels, gap: gap, minMu: minMu, lowEfficiency: lowEfficiency, landUse: landUse).result
+    }
+
+    /// As ``cluster(_:gap:minMu:lowEfficiency:landUse:)``, with each cluster's members as
+    /// indexes into `parcels` (sorted by parcel id; index k = cluster number k + 1).
+    public static func clusterWithMembers(_ parcels: [Parcel], gap: Double = LandRules.default.clusterGap,
+                                          minMu: Double = LandRules.default.minMu,
+                                          lowEfficiency: Set<String> = [], landUse: [LandUse] = [])
+        throws(GEOSError) -> (result: ClusterResult, members: [[Int]]) {
         let context = GEOSContext()
-        var geometries: [Geometry] = []
-        geometries.reserveCapacity(parcels.count)
-        for p in parcels { geometries.append(try p.makeGeometry(context)) }
-        let labels = try labels(geometries, boxes: parcels.map(\.bbox), gap: gap)
-        return summarise(parcels, labels: labels, gap: gap, minMu: minMu, lowEfficiency: lowEfficiency, landUse: landUse)
+        let n = parcels.count
+        let boxes = parcels.map(\.bbox)
+        // Parcels that are axis-aligned rectangles equal to their box: the distance between two
+        // of them is the distance between the boxes. The others are GEOS geometries.
+        var rectangle = [Bool](repeating: false, count: n)
+        var geometries = [Geometry?](repeating: nil, count: n)
+        for i in 0..<n {
+            if isBoxRectangle(parcels[i].geometry, parcels[i].bbox) { rectangle[i] = true } else {
+                geometries[i] = try parcels[i].makeGeometry(context)
+            }
+        }
+        func geometry(_ i: Int) throws(GEOSError) -> Geometry {
+            if let g = geometries[i] { return g }
+            let g = try parcels[i].makeGeometry(context)
+            geometries[i] = g
+            return g
+        }
+        let labels = try labels(count: n, boxes: boxes, gap: gap) { (i: Int, j: Int) throws(GEOSError) -> Bool in
+            if rectangle[i] && rectangle[j] {
+                let bi = boxes[i], bj = boxes[j]
+                let dx = max(0, max(bi.minX - bj.maxX, bj.minX - bi.maxX))
+                let dy = max(0, max(bi.minY - bj.maxY, bj.minY - bi.maxY))
+                let d = (dx * dx + dy * dy).squareRoot()
+                // a near tie is left to GEOS, so rounding decides exactly as before
+                if abs(d - gap) > 1e-6 { return d <= gap }
+            }
+            return try geometry(i).isWithinDistance(try geometry(j), gap)
+        }
+        return summariseWithMembers(parcels, labels: labels, gap: gap, minMu: minMu, lowEfficiency: lowEfficiency, landUse: landUse)
+    }
+
+    /// Whether `wkb` is a little-endian 2D polygon of one ring of 5 positions running round
+    /// the four corners of `box` (so the polygon is exactly its box).
+    static func isBoxRectangle(_ wkb: Data, _ box: BBox) -> Bool {
+        guard wkb.count == 93, box.minX < box.maxX, box.minY < box.maxY else { return false }
+        return wkb.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Bool in
+            guard raw[0] == 1, raw.loadUnaligned(fromByteOffset: 1, as: UInt32.self) == 3,
+                  raw.loadUnaligned(fromByteOffset: 5, as: UInt32.self) == 1,
+                  raw.loadUnaligned(fromByteOffset: 9, as: UInt32.self) == 5 else { return false }
+            func x(_ k: Int) -> Double { raw.loadUnaligned(fromByteOffset: 13 + 16 * k, as: Double.self) }
+            func y(_ k: Int) -> Double { raw.loadUnaligned(fromByteOffset: 21 + 16 * k, as: Double.self) }
+            for k in 0..<5 {
+                guard x(k) == box.minX || x(k) == box.maxX, y(k) == box.minY || y(k) == box.maxY else { return false }
+            }
+            guard x(4) == x(0), y(4) == y(0) else { return false }
+            for k in 0..<4 where (x(k) == x(k + 1)) == (y(k) == y(k + 1)) { return false }
+            for a in 0..<4 { for b in (a + 1)..<4 where x(a) == x(b) && y(a) == y(b) { return false } }
+            return true
+        }
     }
 
     /// Numbers clusters given component labels (any value shared by exactly the members of a
     /// component) and summarises them.
     public static func summarise(_ parcels: [Parcel], labels: [Int], gap: Double, minMu: Double,
                                  lowEfficiency: Set<String> = [], landUse: [LandUse] = []) -> ClusterResult {
+        summariseWithMembers(parcels, labels: labels, gap: gap, minMu: minMu, lowEfficiency: lowEfficiency, landUse: landUse).result
+    }
+
+    static func summariseWithMembers(_ parcels: [Parcel], labels: [Int], gap: Double, minMu: Double,
+                                     lowEfficiency: Set<String> = [], landUse: [LandUse] = []) -> (result: ClusterResult, members: [[Int]]) {
         precondition(parcels.count == labels.count)
-        var members: [Int: [Int]] = [:]
-        for (i, l) in labels.enumerated() { members[l, default: []].append(i) }
-        var groups = members.values.map { idx in idx.sorted { parcels[$0].parcelID < parcels[$1].parcelID } }
-        groups.sort { parcels[$0[0]].parcelID < parcels[$1[0]].parcelID }
+        let n = parcels.count
+        // Parcels by id; the first of each component in that order is its smallest id, so
+        // numbering components in order of first appearance orders them by smallest id.
+        var order = Array(0..<n)
+        var sorted = true
+        if n > 1 { for k in 1..<n where !(parcels[k - 1].parcelID < parcels[k].parcelID) { sorted = false; break } }
+        if !sorted { order.sort { parcels[$0].parcelID < parcels[$1].parcelID } }
+        var groups: [[Int]] = []
+        if labels.allSatisfy({ $0 >= 0 && $0 < n }) {
+            var groupOfLabel = [Int](repeating: -1, count: n)
+            for i in order {
+                var g = groupOfLabel[labels[i]]
+                if g < 0 { g = groups.count; groupOfLabel[labels[i]] = g; groups.append([]) }
+                groups[g].append(i)
+            }
+        } else {
+            var groupOfLabel: [Int: Int] = [:]
+            for i in order {
+                let g: Int
+                if let k = groupOfLabel[labels[i]] { g = k } else { g = groups.count; groupOfLabel[labels[i]] = g; groups.append([]) }
+                groups[g].append(i)
+            }
+        }
         var occupantsOf: [String: Set<String>] = [:]
         for u in landUse { occupantsOf[u.parcelID, default: []].insert(u.creditCode) }
         var clusters: [ClusterSummary] = []
         clusters.reserveCapacity(groups.count)
         var clusterOf: [String: Int] = [:]
-        clusterOf.reserveCapacity(parcels.count)
-        for (k, g) in groups.enumerated() {
-            var area = 0.0, lowMu = 0.0, lowCount = 0
-            var towns = Set<String>(), blocks = Set<String>(), occupants = Set<String>()
-            var box = parcels[g[0]].bbox
-            for i in g {
-                let p = parcels[i]
-                clusterOf[p.parcelID] = k + 1
-                area += p.areaMu
-                if lowEfficiency.contains(p.parcelID) { lowMu += p.areaMu; lowCount += 1 }
-                if !p.town.isEmpty { towns.insert(p.town) }
-                if let b = p.block { blocks.insert(b) }
-                if let o = occupantsOf[p.parcelID] { occupants.formUnion(o) }
-                if let o = p.ownerCreditCode { occupants.insert(o) }
-                box = box.union(p.bbox)
+        clusterOf.reserveCapacity(n)
+        parcels.withUnsafeBufferPointer { parcels in
+            for (k, g) in groups.enumerated() {
+                var area = 0.0, lowMu = 0.0, lowCount = 0
+                var box = parcels[g[0]].bbox
+                var ids: [String] = []
+                ids.reserveCapacity(g.count)
+                var towns: [String] = [], blocks: [String] = [], occupants: [String] = []
+                for i in g {
+                    ids.append(parcels[i].parcelID)
+                    clusterOf[parcels[i].parcelID] = k + 1
+                    area += parcels[i].areaMu
+                    if !lowEfficiency.isEmpty && lowEfficiency.contains(parcels[i].parcelID) { lowMu += parcels[i].areaMu; lowCount += 1 }
+                    if !parcels[i].town.isEmpty { towns.append(parcels[i].town) }
+                    if let b = parcels[i].block { blocks.append(b) }
+                    if !occupantsOf.isEmpty, let o = occupantsOf[parcels[i].parcelID] { occupants.append(contentsOf: o) }
+                    if let o = parcels[i].ownerCreditCode { occupants.append(o) }
+                    box = box.union(parcels[i].bbox)
+                }
+                clusters.append(ClusterSummary(
+                    number: k + 1, parcelIDs: ids, count: g.count, areaMu: area,
+                    towns: uniqueSorted(towns), blocks: uniqueSorted(blocks), occupants: uniqueSorted(occupants),
+                    lowEfficiencyCount: lowCount, lowEfficiencyMu: lowMu,
+                    lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
             }
-            clusters.append(ClusterSummary(
-                number: k + 1, parcelIDs: g.map { parcels[$0].parcelID }, count: g.count, areaMu: area,
-                towns: towns.sorted(), blocks: blocks.sorted(), occupants: occupants.sorted(),
-                lowEfficiencyCount: lowCount, lowEfficiencyMu: lowMu,
-                lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
         }
-        return ClusterResult(gap: gap, minMu: minMu, clusters: clusters, clusterOf: clusterOf)
+        return (ClusterResult(gap: gap, minMu: minMu, clusters: clusters, clusterOf: clusterOf), groups)
+    }
+
+    /// Distinct values, sorted (as `Set(values).sorted()`).
+    private static func uniqueSorted(_ values: [String]) -> [String] {
+        if values.count <= 1 { return values }
+        var s = values.sorted()
+        var w = 1
+        for r in 1..<s.count where s[r] != s[w - 1] { s[w] = s[r]; w += 1 }
+        s.removeLast(s.count - w)
+        return s
     }
 
     /// The outline of a cluster for the map: its parcels grown by gap/2, merged, and shrunk
@@ -191,5 +297,87 @@ struct UnionFind {
         if size[ra] < size[rb] { swap(&ra, &rb) }
         parent[rb] = ra
         size[ra] += size[rb]
+    }
+}
+
+/// A uniform grid over boxes for candidate pairs: each box is listed in every cell it
+/// overlaps; the cell side is about a typical box plus the gap.
+struct BoxGrid {
+    private var originX = 0.0, originY = 0.0, cell = 1.0
+    private var nx = 0, ny = 0
+    private var start: [Int32] = []
+    private var items: [Int32] = []
+
+    init(boxes: [BBox], gap: Double) {
+        var lo = BBox(minX: .infinity, minY: .infinity, maxX: -.infinity, maxY: -.infinity)
+        var sizes: [Double] = []
+        let step = max(1, boxes.count / 2000)
+        var valid = 0
+        for (k, b) in boxes.enumerated() where !b.minX.isNaN {
+            lo = lo.union(b)
+            valid += 1
+            if k % step == 0 { sizes.append(max(b.width, b.height)) }
+        }
+        guard valid > 0, lo.minX.isFinite, lo.maxX.isFinite, lo.minY.isFinite, lo.maxY.isFinite else { return }
+        sizes.sort()
+        let typical = sizes.isEmpty ? 0 : sizes[sizes.count / 2]
+        var cell = max(typical + gap, 1e-9)
+        let limit = Double(4 * valid + 16)
+        while true {
+            let cx = (lo.width / cell).rounded(.down) + 1, cy = (lo.height / cell).rounded(.down) + 1
+            if cx * cy <= limit { nx = Int(cx); ny = Int(cy); break }
+            cell *= 1.5
+        }
+        self.cell = cell
+        originX = lo.minX; originY = lo.minY
+        var count = [Int32](repeating: 0, count: nx * ny + 1)
+        for b in boxes where !b.minX.isNaN {
+            let (x0, y0, x1, y1) = range(b)
+            if x0 > x1 || y0 > y1 { continue }
+            for y in y0...y1 { for x in x0...x1 { count[y * nx + x + 1] += 1 } }
+        }
+        for k in 1..<count.count { count[k] += count[k - 1] }
+        var fill = count
+        items = [Int32](repeating: 0, count: Int(count[count.count - 1]))
+        for (i, b) in boxes.enumerated() where !b.minX.isNaN {
+            let (x0, y0, x1, y1) = range(b)
+            if x0 > x1 || y0 > y1 { continue }
+            for y in y0...y1 {
+                for x in x0...x1 {
+                    let c = y * nx + x
+                    items[Int(fill[c])] = Int32(i)
+                    fill[c] += 1
+                }
+            }
+        }
+        start = count
+    }
+
+    /// The cells a box overlaps (clamped to the grid; empty when outside).
+    private func range(_ b: BBox) -> (Int, Int, Int, Int) {
+        func clamp(_ v: Double, _ n: Int) -> Int {
+            if !(v >= 0) { return 0 }
+            if v >= Double(n - 1) { return n - 1 }
+            return Int(v)
+        }
+        let fx0 = (b.minX - originX) / cell, fx1 = (b.maxX - originX) / cell
+        let fy0 = (b.minY - originY) / cell, fy1 = (b.maxY - originY) / cell
+        if fx1 < 0 || fy1 < 0 || fx0 > Double(nx) || fy0 > Double(ny) { return (0, 0, -1, -1) }
+        return (clamp(fx0, nx), clamp(fy0, ny), clamp(fx1, nx), clamp(fy1, ny))
+    }
+
+    /// Calls `body` with the items of every cell `box` overlaps (an item may come more than once).
+    func forEachCell(_ box: BBox, _ body: (UnsafeBufferPointer<Int32>) -> Void) {
+        guard nx > 0 else { return }
+        let (x0, y0, x1, y1) = range(box)
+        if x0 > x1 || y0 > y1 { return }
+        items.withUnsafeBufferPointer { items in
+            start.withUnsafeBufferPointer { start in
+                for y in y0...y1 {
+                    let a = Int(start[y * nx + x0]), b = Int(start[y * nx + x1 + 1])
+                    if a < b { body(UnsafeBufferPointer(rebasing: items[a..<b])) }
+                }
+            }
+        }
     }
 }

@@ -42,9 +42,9 @@ struct JSONSyntaxError: Error {
     var en: String
 }
 
-/// One feature as read, before checking.
-struct RawFeature {
-    var number: Int
+/// One feature as read, before checking (a class: the checking loop shares it, no copies).
+final class RawFeature {
+    let number: Int
     var type: String?
     var properties: [(String, JSONValue)] = []
     var propertiesPresent = false
@@ -52,6 +52,8 @@ struct RawFeature {
     var coordinates: JSONCoordinates?
     /// `"geometry": null` or absent
     var geometryMissing = true
+
+    init(number: Int) { self.number = number }
 }
 
 /// The top level of a GeoJSON file.
@@ -133,7 +135,7 @@ struct GeoJSONScanner {
     }
 
     private mutating func feature(number: Int) throws(JSONSyntaxError) -> RawFeature {
-        var f = RawFeature(number: number)
+        let f = RawFeature(number: number)
         skipSpace()
         guard peek == UInt8(ascii: "{") else {
             try skipValue()
@@ -194,7 +196,7 @@ struct GeoJSONScanner {
             while true {
                 skipSpace()
                 guard isNumberStart(peek) else { throw fail("坐标中应为数字", "a number was expected in a coordinate") }
-                let v = try number().0
+                let v = try numberValue()
                 if n == 0 { values.0 = v } else if n == 1 { values.1 = v }
                 n += 1
                 skipSpace()
@@ -423,6 +425,38 @@ struct GeoJSONScanner {
 
     private static let powersOf10: [Double] = (0...22).map { pow(10, Double($0)) }
 
+    /// A JSON number's value, as ``number()`` reads it, without keeping its text.
+    private mutating func numberValue() throws(JSONSyntaxError) -> Double {
+        let start = i
+        var negative = false
+        if peek == UInt8(ascii: "-") { negative = true; i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fracDigits = 0
+        let intStart = i
+        while case let c = peek, c >= 0x30 && c <= 0x39 {
+            mantissa = mantissa &* 10 &+ UInt64(c - 0x30); digits += 1; i += 1
+        }
+        if i == intStart || (i - intStart > 1 && b[intStart] == 0x30) || peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            i = start; return try number().0
+        }
+        if peek == UInt8(ascii: ".") {
+            i += 1
+            let fracStart = i
+            while case let c = peek, c >= 0x30 && c <= 0x39 {
+                mantissa = mantissa &* 10 &+ UInt64(c - 0x30); digits += 1; fracDigits += 1; i += 1
+            }
+            if i == fracStart || peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") { i = start; return try number().0 }
+        }
+        if digits <= 15 && fracDigits <= 22 {
+            var v = Double(mantissa) / Self.powersOf10[fracDigits]
+            if negative { v = -v }
+            return v
+        }
+        i = start
+        return try number().0
+    }
+
     /// A JSON number: exact fast path for up to 15 significant digits (Clinger), else the
     /// standard library's correctly rounded parser.
     private mutating func number() throws(JSONSyntaxError) -> (Double, String) {
@@ -494,6 +528,50 @@ struct GeoJSONScanner {
 }
 
 // MARK: - Parcels
+
+/// Results filled in by concurrent workers, one slot each.
+private final class PartResults<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.lock(); slots[i] = v; lock.unlock() }
+    var values: [T] { lock.lock(); defer { lock.unlock() }; return slots.map { $0! } }
+}
+
+/// Non-Sendable values handed to concurrent workers that use them on one thread at a time.
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Property name → field slot for each feature, remembering the last property order (files
+/// repeat one order).
+private struct SlotMapper {
+    private var columnOf: [String: Int?] = [:]  // property name → field index
+    private var lastNames: [String] = [], lastSlots: [Int?] = []
+
+    mutating func slots(of f: RawFeature) -> [Int?] {
+        let sameOrder = f.properties.count == lastNames.count
+            && zip(f.properties, lastNames).allSatisfy { $0.0 == $1 }
+        if !sameOrder {
+            lastNames = f.properties.map(\.0)
+            lastSlots = lastNames.map { name in
+                if let k = columnOf[name] { return k }
+                let k = ParcelImport.fieldKey(name).flatMap { key in ParcelImport.fields.firstIndex { $0.key == key } }
+                columnOf[name] = k
+                return k
+            }
+        }
+        return lastSlots
+    }
+}
+
+/// Holds a value so that it can be released on another thread (it is never read again).
+private final class Disposal: @unchecked Sendable {
+    private var value: Any?
+    init(_ value: Any) { self.value = value }
+    func drop() { value = nil }
+}
 
 /// Reads parcels (地块) from a GeoJSON FeatureCollection (FORMATS.md), checking every
 /// feature. All or nothing: any bad feature fails the whole read, and the failure names every
@@ -575,204 +653,251 @@ public enum ParcelImport {
             throw ImportFailure.file(zh: error.zh, en: error.en, column: "crs")
         }
 
-        // 3. Every feature.
-        var errors = RowErrorCollector()
-        var outOfArea: [RowError] = []
-        var withCoordinates = 0
+        // 3. Every feature: the duplicate ids first (in file order), then the checks, on two
+        // threads for large files (each with its own GEOS and PROJ context), merged in order.
         let knownTowns = towns.map(Set.init)
-        var columnOf: [String: Int?] = [:]  // property name → field index
-        var lastNames: [String] = [], lastSlots: [Int?] = []  // files repeat one property order
-        var parcels: [Parcel] = []
-        var firstFeature: [String: Int] = [:]  // parcel id → feature number
-        parcels.reserveCapacity(fc.features.count)
-        firstFeature.reserveCapacity(fc.features.count)
-        let fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.key, $0) })
-        var validCodes: [String: Bool] = [:]  // owner codes already checked
+        let features = fc.features
+        var duplicateOf = [Int](repeating: 0, count: features.count)  // feature number of the first use, or 0
+        do {
+            var mapper = SlotMapper()
+            var firstFeature: [String: Int] = [:]  // parcel id → feature number
+            firstFeature.reserveCapacity(features.count)
+            let idSlot = slotOf("parcel_id")
+            for (k, f) in features.enumerated() {
+                let slots = mapper.slots(of: f)
+                guard let i = slots.firstIndex(where: { $0 == idSlot }) else { continue }
+                let id: String
+                switch f.properties[i].1 {
+                case .string(let s): id = trimmed(s)
+                case .number(_, let t): id = t
+                case .bool(let x): id = x ? "true" : "false"
+                case .null, .array, .object: id = ""
+                }
+                if id.isEmpty { continue }
+                if let first = firstFeature[id] { duplicateOf[k] = first } else { firstFeature[id] = f.number }
+            }
+        }
+        let duplicates = duplicateOf
+        struct Part {
+            var errors: [RowError] = []
+            var outOfArea: [RowError] = []
+            var withCoordinates = 0
+            var parcels: [Parcel] = []
+        }
+        func check(_ range: Range<Int>, context: GEOSContext, projector: Reprojector) -> Part {
+            var part = Part()
+            part.parcels.reserveCapacity(range.count)
+            var mapper = SlotMapper()
+            for k in range { checkFeature(features[k], k) }
+            return part
 
-        for f in fc.features {
-            // the properties by field: slot = index in `fields`
-            var slots = [(name: String, value: JSONValue)?](repeating: nil, count: fields.count)
-            let sameOrder = f.properties.count == lastNames.count
-                && zip(f.properties, lastNames).allSatisfy { $0.0 == $1 }
-            if !sameOrder {
-                lastNames = f.properties.map(\.0)
-                lastSlots = lastNames.map { name in
-                    if let k = columnOf[name] { return k }
-                    let k = fieldKey(name).flatMap { fieldIndex[$0] }
-                    columnOf[name] = k
-                    return k
+            func checkFeature(_ f: RawFeature, _ k: Int) {
+                // the properties by field: slot = index in `fields`
+                var slots = [(name: String, value: JSONValue)?](repeating: nil, count: 8)  // fields.count
+                let lastSlots = mapper.slots(of: f)
+                for (i, (name, value)) in f.properties.enumerated() {
+                    if let slot = lastSlots[i], slots[slot] == nil { slots[slot] = (name, value) }
                 }
-            }
-            for (i, (name, value)) in f.properties.enumerated() {
-                if let slot = lastSlots[i], slots[slot] == nil { slots[slot] = (name, value) }
-            }
-            func prop(_ key: String) -> (name: String, value: JSONValue)? { slots[fieldIndex[key]!] }
-            func header(_ key: String) -> String { prop(key)?.name ?? fields[fieldIndex[key]!].chinese }
-            var ok = true
-            var parcelID = ""
-            var label: (zh: String, en: String) { parcelID.isEmpty
-                ? ("第 \(f.number) 个要素（无地块编号）", "feature \(f.number) (no parcel id)")
-                : ("地块 \(parcelID)", "parcel \(parcelID)") }
-            func fail(_ column: String, _ zh: String, _ en: String) {
-                ok = false
-                errors.add(RowError(row: f.number, column: column, zh: "\(label.zh)：\(zh)", en: "\(label.en): \(en)"))
-            }
-            func text(_ key: String) -> String {
-                guard let (name, v) = prop(key) else { return "" }
-                switch v {
-                case .string(let s): return trimmed(s)
-                case .number(_, let t): return t
-                case .null: return ""
-                case .bool(let x): return x ? "true" : "false"
-                case .array, .object:
-                    fail(name, "应为文本", "must be text")
-                    return ""
+                func prop(_ key: String) -> (name: String, value: JSONValue)? { slots[slotOf(key)] }
+                func header(_ key: String) -> String { prop(key)?.name ?? fields[slotOf(key)].chinese }
+                var ok = true
+                var parcelID = ""
+                var label: (zh: String, en: String) { parcelID.isEmpty
+                    ? ("第 \(f.number) 个要素（无地块编号）", "feature \(f.number) (no parcel id)")
+                    : ("地块 \(parcelID)", "parcel \(parcelID)") }
+                func fail(_ column: String, _ zh: String, _ en: String) {
+                    ok = false
+                    part.errors.append(RowError(row: f.number, column: column, zh: "\(label.zh)：\(zh)", en: "\(label.en): \(en)"))
                 }
-            }
-            func number(_ key: String, positive: Bool) -> Double? {
-                guard let (name, v) = prop(key) else { return nil }
-                var value: Double?
-                switch v {
-                case .null: return nil
-                case .number(let x, _): value = x
-                case .string(let s):
-                    switch HeaderMatcher.parseNumber(s) {
-                    case .empty: return nil
-                    case .value(let x): value = x
-                    case .invalid:
-                        fail(name, "不是数字：\"\(s)\"", "not a number: \"\(s)\"")
+                func text(_ key: String) -> String {
+                    guard let (name, v) = prop(key) else { return "" }
+                    switch v {
+                    case .string(let s): return trimmed(s)
+                    case .number(_, let t): return t
+                    case .null: return ""
+                    case .bool(let x): return x ? "true" : "false"
+                    case .array, .object:
+                        fail(name, "应为文本", "must be text")
+                        return ""
+                    }
+                }
+                func number(_ key: String, positive: Bool) -> Double? {
+                    guard let (name, v) = prop(key) else { return nil }
+                    var value: Double?
+                    switch v {
+                    case .null: return nil
+                    case .number(let x, _): value = x
+                    case .string(let s):
+                        switch HeaderMatcher.parseNumber(s) {
+                        case .empty: return nil
+                        case .value(let x): value = x
+                        case .invalid:
+                            fail(name, "不是数字：\"\(s)\"", "not a number: \"\(s)\"")
+                            return nil
+                        }
+                    default:
+                        fail(name, "不是数字", "not a number")
                         return nil
                     }
-                default:
-                    fail(name, "不是数字", "not a number")
-                    return nil
+                    guard let x = value else { return nil }
+                    if positive ? !(x > 0) : x < 0 {
+                        fail(name, positive ? "应大于 0：\(formatNumber(x))" : "不能为负数：\(formatNumber(x))",
+                             positive ? "must be greater than 0: \(formatNumber(x))" : "must not be negative: \(formatNumber(x))")
+                        return nil
+                    }
+                    return x
                 }
-                guard let x = value else { return nil }
-                if positive ? !(x > 0) : x < 0 {
-                    fail(name, positive ? "应大于 0：\(formatNumber(x))" : "不能为负数：\(formatNumber(x))",
-                         positive ? "must be greater than 0: \(formatNumber(x))" : "must not be negative: \(formatNumber(x))")
-                    return nil
-                }
-                return x
-            }
 
-            if f.type != "Feature" {
-                fail("type", "不是 GeoJSON Feature（type 为 \(f.type ?? "无")）", "not a GeoJSON Feature (type is \(f.type ?? "none"))")
-            }
-            parcelID = text("parcel_id")
-            if parcelID.isEmpty {
-                fail(header("parcel_id"), "缺少地块编号", "the parcel id is missing")
-            } else if let first = firstFeature[parcelID] {
-                fail(header("parcel_id"), "地块编号 \(parcelID) 重复（第 \(first) 个要素已使用）",
-                     "duplicate parcel id \(parcelID) (also feature \(first))")
-            } else {
-                firstFeature[parcelID] = f.number
-            }
-            let town = text("town")
-            if let knownTowns {
-                if town.isEmpty {
-                    fail(header("town"), "缺少所属镇街", "the town is missing")
-                } else if !knownTowns.contains(town) {
-                    fail(header("town"), "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
+                if f.type != "Feature" {
+                    fail("type", "不是 GeoJSON Feature（type 为 \(f.type ?? "无")）", "not a GeoJSON Feature (type is \(f.type ?? "none"))")
                 }
-            }
-            let block = text("block")
-            var owner = text("owner_credit_code")
-            if owner.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) { owner = owner.uppercased() }
-            if !owner.isEmpty, validCodes[owner] == nil, let p = CreditCode.problem(owner) {
-                fail(header("owner_credit_code"), "权利人信用代码 \(owner) 无效：\(p.zh)", "invalid owner credit code \(owner): \(p.en)")
-                owner = ""
-            } else if !owner.isEmpty {
-                validCodes[owner] = true
-            }
-            let registered = number("registered_mu", positive: true)
-            let far = number("far", positive: false)
-            let landUse = text("land_use")
-            let statusText = text("status")
-            var status: ParcelStatus?
-            if !statusText.isEmpty {
-                status = ParcelStatus(text: statusText)
-                if status == nil {
-                    fail(header("status"), "未知现状 \"\(statusText)\"（应为 在用、闲置 或 在建）",
-                         "unknown status \"\(statusText)\" (must be 在用 in use, 闲置 idle or 在建 under construction)")
+                parcelID = text("parcel_id")
+                if parcelID.isEmpty {
+                    fail(header("parcel_id"), "缺少地块编号", "the parcel id is missing")
+                } else if duplicates[k] > 0 {
+                    let first = duplicates[k]
+                    fail(header("parcel_id"), "地块编号 \(parcelID) 重复（第 \(first) 个要素已使用）",
+                         "duplicate parcel id \(parcelID) (also feature \(first))")
                 }
-            }
-
-            // Geometry.
-            guard let rings = polygons(f, fail: { fail("geometry", $0, $1) }) else { continue }
-            var transformed = rings
-            var ringProblem = false
-            for (p, poly) in rings.enumerated() {
-                for (r, ring) in poly.enumerated() {
-                    let n = ring.count / 2
-                    let which = ringName(polygon: p, ring: r, multi: rings.count > 1)
-                    if n < 4 {
-                        fail("geometry", "\(which.zh)只有 \(n) 个点，至少需要 4 个（首尾相同）",
-                             "\(which.en) has \(n) position(s); at least 4 are needed (first = last): too few points")
-                        ringProblem = true
-                    } else if ring[0] != ring[ring.count - 2] || ring[1] != ring[ring.count - 1] {
-                        fail("geometry", "\(which.zh)未闭合：首点 (\(formatCoordinate(ring[0])), \(formatCoordinate(ring[1]))) 与末点 (\(formatCoordinate(ring[ring.count - 2])), \(formatCoordinate(ring[ring.count - 1]))) 不同",
-                             "\(which.en) is not closed (unclosed ring): the first position (\(formatCoordinate(ring[0])), \(formatCoordinate(ring[1]))) differs from the last (\(formatCoordinate(ring[ring.count - 2])), \(formatCoordinate(ring[ring.count - 1])))")
-                        ringProblem = true
+                let town = text("town")
+                if let knownTowns {
+                    if town.isEmpty {
+                        fail(header("town"), "缺少所属镇街", "the town is missing")
+                    } else if !knownTowns.contains(town) {
+                        fail(header("town"), "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
                     }
                 }
-            }
-            if ringProblem { continue }
-            withCoordinates += 1
-            var outside: (Double, Double)?
-            for p in transformed.indices {
-                for r in transformed[p].indices {
-                    let good = projector.transform(&transformed[p][r])
-                    if outside == nil {
-                        let ring = transformed[p][r]
-                        var k = 0
-                        while k < ring.count {
-                            let x = ring[k], y = ring[k + 1]
-                            if !good || !x.isFinite || !y.isFinite || x < Projection.workingArea.minX || x > Projection.workingArea.maxX
-                                || y < Projection.workingArea.minY || y > Projection.workingArea.maxY {
-                                outside = (rings[p][r][k], rings[p][r][k + 1]); break
-                            }
-                            k += 2
+                let block = text("block")
+                var owner = text("owner_credit_code")
+                if owner.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) { owner = owner.uppercased() }
+                if !owner.isEmpty, let p = CreditCode.problem(owner) {
+                    fail(header("owner_credit_code"), "权利人信用代码 \(owner) 无效：\(p.zh)", "invalid owner credit code \(owner): \(p.en)")
+                    owner = ""
+                }
+                let registered = number("registered_mu", positive: true)
+                let far = number("far", positive: false)
+                let landUse = text("land_use")
+                let statusText = text("status")
+                var status: ParcelStatus?
+                if !statusText.isEmpty {
+                    status = ParcelStatus(text: statusText)
+                    if status == nil {
+                        fail(header("status"), "未知现状 \"\(statusText)\"（应为 在用、闲置 或 在建）",
+                             "unknown status \"\(statusText)\" (must be 在用 in use, 闲置 idle or 在建 under construction)")
+                    }
+                }
+
+                // Geometry.
+                guard let rings = polygons(f, fail: { fail("geometry", $0, $1) }) else { return }
+                var transformed = rings
+                var ringProblem = false
+                for (p, poly) in rings.enumerated() {
+                    for (r, ring) in poly.enumerated() {
+                        let n = ring.count / 2
+                        var which: (zh: String, en: String) { ringName(polygon: p, ring: r, multi: rings.count > 1) }
+                        if n < 4 {
+                            fail("geometry", "\(which.zh)只有 \(n) 个点，至少需要 4 个（首尾相同）",
+                                 "\(which.en) has \(n) position(s); at least 4 are needed (first = last): too few points")
+                            ringProblem = true
+                        } else if ring[0] != ring[ring.count - 2] || ring[1] != ring[ring.count - 1] {
+                            fail("geometry", "\(which.zh)未闭合：首点 (\(formatCoordinate(ring[0])), \(formatCoordinate(ring[1]))) 与末点 (\(formatCoordinate(ring[ring.count - 2])), \(formatCoordinate(ring[ring.count - 1]))) 不同",
+                                 "\(which.en) is not closed (unclosed ring): the first position (\(formatCoordinate(ring[0])), \(formatCoordinate(ring[1]))) differs from the last (\(formatCoordinate(ring[ring.count - 2])), \(formatCoordinate(ring[ring.count - 1])))")
+                            ringProblem = true
                         }
                     }
                 }
-            }
-            if let (x, y) = outside {
-                let hint = areaHint(crs: crs, x: x, y: y)
-                let e = RowError(row: f.number, column: "geometry",
-                                 zh: "\(label.zh)：坐标 (\(formatCoordinate(x)), \(formatCoordinate(y))) 远在 \(crs.code) 的适用范围之外\(hint.zh)",
-                                 en: "\(label.en): the coordinate (\(formatCoordinate(x)), \(formatCoordinate(y))) lies far outside the area of \(crs.code)\(hint.en)")
-                outOfArea.append(e)
-                ok = false
-                continue
-            }
-            let geometry: Geometry
-            do {
-                var parts: [Geometry] = []
-                for poly in transformed { parts.append(try Geometry.polygon(rings: poly, context: context)) }
-                geometry = parts.count == 1 && f.geometryType == "Polygon" ? parts[0] : try Geometry.multiPolygon(parts, context: context)
-            } catch {
-                fail("geometry", "几何无法构造：\(error.message)", "the geometry cannot be built: \(error.message)")
-                continue
-            }
-            if let problem = geometry.validityProblem {
-                var place = (zh: "", en: "")
-                if let px = problem.x, let py = problem.y {
-                    if let back = try? projector.transform(x: px, y: py, inverse: true) {
-                        place = ("，位置 (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))", " at (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))")
+                if ringProblem { return }
+                part.withCoordinates += 1
+                var outside: (Double, Double)?
+                for p in transformed.indices {
+                    for r in transformed[p].indices {
+                        let good = projector.transform(&transformed[p][r])
+                        if outside == nil {
+                            let ring = transformed[p][r]
+                            var k = 0
+                            while k < ring.count {
+                                let x = ring[k], y = ring[k + 1]
+                                if !good || !x.isFinite || !y.isFinite || x < Projection.workingArea.minX || x > Projection.workingArea.maxX
+                                    || y < Projection.workingArea.minY || y > Projection.workingArea.maxY {
+                                    outside = (rings[p][r][k], rings[p][r][k + 1]); break
+                                }
+                                k += 2
+                            }
+                        }
                     }
                 }
-                fail("geometry", "几何无效：\(problem.chinese)\(place.zh)（GEOS：\(problem.description)）",
-                     "invalid geometry: \(problem.reason)\(place.en) (GEOS: \(problem.description))")
-                continue
+                if let (x, y) = outside {
+                    let hint = areaHint(crs: crs, x: x, y: y)
+                    let e = RowError(row: f.number, column: "geometry",
+                                     zh: "\(label.zh)：坐标 (\(formatCoordinate(x)), \(formatCoordinate(y))) 远在 \(crs.code) 的适用范围之外\(hint.zh)",
+                                     en: "\(label.en): the coordinate (\(formatCoordinate(x)), \(formatCoordinate(y))) lies far outside the area of \(crs.code)\(hint.en)")
+                    part.outOfArea.append(e)
+                    ok = false
+                    return
+                }
+                let geometry: Geometry
+                do {
+                    var parts: [Geometry] = []
+                    for poly in transformed { parts.append(try Geometry.polygon(rings: poly, context: context)) }
+                    geometry = parts.count == 1 && f.geometryType == "Polygon" ? parts[0] : try Geometry.multiPolygon(parts, context: context)
+                } catch {
+                    fail("geometry", "几何无法构造：\(error.message)", "the geometry cannot be built: \(error.message)")
+                    return
+                }
+                if let problem = geometry.validityProblem {
+                    var place = (zh: "", en: "")
+                    if let px = problem.x, let py = problem.y {
+                        if let back = try? projector.transform(x: px, y: py, inverse: true) {
+                            place = ("，位置 (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))", " at (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))")
+                        }
+                    }
+                    fail("geometry", "几何无效：\(problem.chinese)\(place.zh)（GEOS：\(problem.description)）",
+                         "invalid geometry: \(problem.reason)\(place.en) (GEOS: \(problem.description))")
+                    return
+                }
+                guard ok, let area = try? geometry.area(), let bbox = geometry.bbox else { return }
+                let wkb = Self.wkb(transformed, multi: !(transformed.count == 1 && f.geometryType == "Polygon"))
+                assert(wkb == geometry.wkb, "WKB written from the coordinates differs from GEOS's")
+                part.parcels.append(Parcel(
+                    parcelID: parcelID, town: town, block: block.isEmpty ? nil : block,
+                    ownerCreditCode: owner.isEmpty ? nil : owner, registeredMu: registered,
+                    landUse: landUse.isEmpty ? nil : landUse, far: far, status: status,
+                    geometry: wkb, bbox: bbox, areaMu: Projection.mu(squareMetres: area),
+                    areaTolerance: tolerance, feature: f.number))
+        
             }
-            guard ok, let area = try? geometry.area(), let bbox = geometry.bbox else { continue }
-            parcels.append(Parcel(
-                parcelID: parcelID, town: town, block: block.isEmpty ? nil : block,
-                ownerCreditCode: owner.isEmpty ? nil : owner, registeredMu: registered,
-                landUse: landUse.isEmpty ? nil : landUse, far: far, status: status,
-                geometry: geometry.wkb, bbox: bbox, areaMu: Projection.mu(squareMetres: area),
-                areaTolerance: tolerance, feature: f.number))
+        }
+        let parallel = features.count >= 4000
+        let split = parallel ? features.count / 2 : features.count
+        var parts: [Part] = []
+        if parallel {
+            let results = PartResults<Part>(count: 2)
+            let total = features.count
+            let unchecked = UncheckedBox((check, projector, context))
+            DispatchQueue.concurrentPerform(iterations: 2) { t in
+                let (check, projector, context) = unchecked.value
+                if t == 0 {
+                    results.set(0, check(0..<split, context, projector))
+                } else {
+                    let ownContext = GEOSContext()
+                    let ownProjector = (try? Reprojector(from: crs, to: .working)) ?? projector
+                    results.set(1, check(split..<total, ownContext, ownProjector))
+                }
+            }
+            parts = results.values
+        } else {
+            parts = [check(0..<features.count, context: context, projector: projector)]
+        }
+        var errors = RowErrorCollector()
+        var outOfArea: [RowError] = []
+        var withCoordinates = 0
+        var parcels: [Parcel] = []
+        swap(&parcels, &parts[0].parcels)  // the first part's parcels without copying them
+        for part in parts {
+            for e in part.errors { errors.add(e) }
+            outOfArea += part.outOfArea
+            withCoordinates += part.withCoordinates
+            parcels += part.parcels
         }
 
         // Every feature outside the area: the CRS is wrong; say it once.
@@ -789,6 +914,12 @@ public enum ParcelImport {
         }
         if parcels.isEmpty {
             throw ImportFailure.file(zh: "文件中没有地块（features 为空）", en: "the file has no parcels (features is empty)", column: "features")
+        }
+        // The raw features (hundreds of thousands of small allocations) are freed on another
+        // thread while the caller goes on.
+        if fc.features.count >= 10_000 {
+            let trash = Disposal(fc)
+            DispatchQueue.global(qos: .utility).async { trash.drop() }
         }
         return parcels
     }
@@ -820,6 +951,48 @@ public enum ParcelImport {
     }
 
     // MARK: Helpers
+
+    /// Little-endian 2D WKB of a polygon (or multipolygon) straight from its rings, byte for
+    /// byte what GEOS's writer gives for the geometry built from them.
+    static func wkb(_ polygons: [[[Double]]], multi: Bool) -> Data {
+        var size = multi ? 9 : 0
+        for p in polygons {
+            size += 9
+            for r in p { size += 4 + 8 * r.count }
+        }
+        var data = Data(count: size)
+        data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+            var o = 0
+            func u8(_ v: UInt8) { raw[o] = v; o += 1 }
+            func u32(_ v: Int) { raw.storeBytes(of: UInt32(v).littleEndian, toByteOffset: o, as: UInt32.self); o += 4 }
+            if multi { u8(1); u32(6); u32(polygons.count) }
+            for p in polygons {
+                u8(1); u32(3); u32(p.count)
+                for r in p {
+                    u32(r.count / 2)
+                    for v in r { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: o, as: UInt64.self); o += 8 }
+                }
+            }
+        }
+        return data
+    }
+
+    /// The index in ``fields`` of a field key (a linear scan: cheaper than hashing for 8).
+    @inline(__always) static func slotOf(_ key: String) -> Int {
+        // the order of `fields` (no access to the shared array: no reference counting on
+        // a buffer both checking threads would touch)
+        switch key {
+        case "parcel_id": return 0
+        case "town": return 1
+        case "block": return 2
+        case "owner_credit_code": return 3
+        case "registered_mu": return 4
+        case "land_use": return 5
+        case "far": return 6
+        case "status": return 7
+        default: preconditionFailure("unknown field \(key)")
+        }
+    }
 
     /// The field key of a property name: by Chinese name or English key (HeaderMatcher's
     /// rules), or a name cut by the 10-byte limit of Shapefile (DBF) field names, as
