@@ -44,6 +44,22 @@ public enum CreditCode {
         return s.trimmingCharacters(in: .whitespaces).uppercased()
     }
 
+    /// ``normalize(_:)`` of `s`, and ``packed(_:)`` of the result, in one look at the bytes
+    /// for the usual code (18 characters of the set, upper case, no spaces), which is then
+    /// returned as it is (moved, not copied).
+    static func normalizeAndPack(_ s: consuming String) -> (code: String, packed: (hi: UInt64, lo: UInt64)?) {
+        enum Fast { case same((hi: UInt64, lo: UInt64)?), slow }
+        let fast: Fast? = s.utf8.withContiguousStorageIfAvailable { buf -> Fast in
+            guard let first = buf.first, let last = buf.last else { return .same(nil) }
+            if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { return .slow }
+            for b in buf where b >= 0x80 || (b >= 0x61 && b <= 0x7A) { return .slow }
+            return .same(pack(buf))
+        }
+        if case .same(let key)? = fast { return (s, key) }
+        let code = normalize(s)
+        return (code, packed(code))
+    }
+
     /// A valid code packed into 90 bits (5 per character, in order, so equal codes and only
     /// equal codes give equal keys), or nil when the code is not a valid 18-character code.
     static func packed(_ code: String) -> (hi: UInt64, lo: UInt64)? {

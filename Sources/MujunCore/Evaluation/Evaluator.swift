@@ -35,9 +35,7 @@ public struct Evaluator: Sendable {
                 }
             }
         }
-        TempProfile.mark("exempt")
         let codeOrder = CodeOrder(records)
-        TempProfile.mark("codeorder")
         var benchmarks: [BenchmarkValue] = []
         var groups: [GroupScores] = []
         // position of each evaluated record in its group's rows
@@ -50,16 +48,15 @@ public struct Evaluator: Sendable {
                 position[i] = rows.count
                 rows.append(i)
             }
-            TempProfile.mark("rows")
             let scores = scoreGroup(group, rows: rows, records: records, order: codeOrder)
-            TempProfile.mark("scoreGroup")
             benchmarks += scores.benchmarks
             groups.append(scores)
         }
         let policies = EnterpriseClass.allCases.map { rules.policy(for: $0) }
-        let firstGroup = groups[0].group
+        let firstGroup = groups[0].group  // EnterpriseGroup has two cases: index 0 or 1
         let noHistory = history.isEmpty
         let results = [EnterpriseResult](unsafeUninitializedCapacity: count) { buf, initialized in
+            MemoryHint.hugePages(buf.baseAddress, bytes: count * MemoryLayout<EnterpriseResult>.stride)
             exempt.withUnsafeBufferPointer { exempt in
                 Parallel.chunks(count) { range in
                     var builder = ResultBuilder(evaluator: self, year: year, policies: policies, groups: groups)
@@ -78,7 +75,6 @@ public struct Evaluator: Sendable {
             initialized = count
         }
         withExtendedLifetime(groups) {}
-        TempProfile.mark("build")
         return EvaluationOutcome(year: year, benchmarks: benchmarks, results: results)
     }
 
@@ -114,7 +110,6 @@ public struct Evaluator: Sendable {
         // byCode[k] = the position t in `rows` of the k-th member in credit-code order
         let byCode = codeOrder.sortedPositions(rows, records)
         let members = byCode.map { rows[$0] }  // record indices in credit-code order
-        TempProfile.mark(" sortcode")
         // per indicator j and member k (credit-code order) at [j * n + k]
         let values = UnsafeMutableBufferPointer<Double?>.allocate(capacity: max(m * n, 1))
         let itemScores = UnsafeMutableBufferPointer<Double?>.allocate(capacity: max(m * n, 1))
@@ -142,7 +137,6 @@ public struct Evaluator: Sendable {
                 }
             }
         }
-        TempProfile.mark(" gather")
         for j in 0..<m {
             let (indicator, weight) = ind[j]
             let vals = UnsafeBufferPointer(rebasing: values[(j * n)..<(j * n + n)])
@@ -164,7 +158,6 @@ public struct Evaluator: Sendable {
             let how = average ? "按组内平均得分 \(formatScore(fill)) 计" : "记 0 分"
             scores.missingReasons.append("\(indicator.chinese)缺失，\(how)")
         }
-        TempProfile.mark(" indicators")
         // totals: the item scores in indicator order, then the bonus
         let bonusRules = rules.bonus
         let fills = UnsafeBufferPointer(scores.fills)
@@ -184,12 +177,22 @@ public struct Evaluator: Sendable {
             }
         }
         // rank: descending total, ties share a rank; listing order ties broken by credit code
-        TempProfile.mark(" totals")
-        var order = (0..<n).map { RankEntry(total: totals[$0], k: $0) }
-        order.sort { x, y in
-            x.total != y.total ? x.total > y.total : codeOrder.less(members[x.k], members[y.k], records)
+        var order: [RankEntry]
+        if !UnsafeBufferPointer(rebasing: totals[0..<n]).contains(where: \.isNaN) {
+            // Equal totals keep credit-code order, which is k order (a stable sort of 0..<n
+            // by "total descending, then code" leaves equal codes in k order too): a stable
+            // radix sort on the descending total gives the very same order.
+            var keys = [UInt64](repeating: 0, count: n)
+            for k in 0..<n { keys[k] = ~RadixSort.ascendingKey(totals[k]) }
+            var ks = Array(0..<n)
+            RadixSort.sort(&keys, &ks)
+            order = ks.map { RankEntry(total: totals[$0], k: $0) }
+        } else {
+            order = (0..<n).map { RankEntry(total: totals[$0], k: $0) }
+            order.sort { x, y in
+                x.total != y.total ? x.total > y.total : codeOrder.less(members[x.k], members[y.k], records)
+            }
         }
-        TempProfile.mark(" ranksort")
         let limits = quotaLimits(n)
         var rank = 0
         for position in 0..<n {
@@ -213,7 +216,6 @@ public struct Evaluator: Sendable {
             lowest[o] = min(lowest[o] ?? .infinity, totals[k])
         }
         scores.lowest = lowest
-        TempProfile.mark(" ranks")
         // hand over in row order
         var kOf = [Int](repeating: 0, count: n)
         for k in 0..<n { kOf[byCode[k]] = k }
@@ -249,11 +251,14 @@ public struct Evaluator: Sendable {
     /// `denominators` are the members' in credit-code order.
     private func benchmark(_ group: EnterpriseGroup, _ indicator: Indicator, values: UnsafeBufferPointer<Double?>,
                            numerators: UnsafeBufferPointer<Double>, denominators: UnsafeBufferPointer<Double>) -> BenchmarkValue {
-        let present = values.compactMap { $0 }
-        var result = BenchmarkValue(group: group, indicator: indicator, mode: rules.benchmark.mode, value: nil,
-                                    numeratorSum: nil, denominatorSum: nil, count: present.count, meanScore: 0)
+        let mode = rules.benchmark.mode
+        var count = 0
+        for value in values where value != nil { count += 1 }
+        let present = mode == .mean || mode == .median ? values.compactMap { $0 } : []
+        var result = BenchmarkValue(group: group, indicator: indicator, mode: mode, value: nil,
+                                    numeratorSum: nil, denominatorSum: nil, count: count, meanScore: 0)
         let v: Double?
-        switch rules.benchmark.mode {
+        switch mode {
         case .aggregate:
             var num = 0.0, den = 0.0
             for k in values.indices where values[k] != nil {
@@ -261,7 +266,7 @@ public struct Evaluator: Sendable {
                 den += denominators[k]
             }
             result.numeratorSum = num; result.denominatorSum = den
-            v = present.isEmpty || den == 0 ? nil : num / den
+            v = count == 0 || den == 0 ? nil : num / den
         case .mean:
             v = present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
         case .median:
@@ -362,7 +367,7 @@ public struct Evaluator: Sendable {
 
     /// The policy of a final class (and the reason added when consecutive years change it).
     fileprivate func policy(_ cls: EnterpriseClass, history: [Int: EnterpriseClass], year: Int,
-                            policies: [ClassPolicy?], other: [[String: String]]) -> (PolicyOutcome, String?) {
+                            policies: [PolicyEntry?]) -> (PolicyOutcome, String?) {
         var consecutive = 1
         if !history.isEmpty {
             while history[year - consecutive] == cls { consecutive += 1 }
@@ -378,7 +383,7 @@ public struct Evaluator: Sendable {
             reason = "连续 \(consecutive) 年 \(cls.rawValue) 类，差别化电价加价 \(formatNumber(s)) 元/千瓦时"
         }
         return (PolicyOutcome(electricitySurcharge: surcharge, energyQuotaFactor: p.energyQuotaFactor,
-                              creditEligible: p.creditEligible, consecutiveYears: consecutive, other: other[cls.order]), reason)
+                              creditEligible: p.creditEligible, consecutiveYears: consecutive, other: p.other), reason)
     }
 
     fileprivate func gapOf(_ cls: EnterpriseClass, total: Double, items: [IndicatorScore],
@@ -415,20 +420,16 @@ final class GroupScores {
         self.m = m
         self.indicators = .allocate(capacity: max(m, 1))
         _ = self.indicators.initialize(from: indicators)
+        // (plain values, every one written by the scoring before it is read)
         values = .allocate(capacity: max(m * n, 1))
-        values.initialize(repeating: nil)
         scores = .allocate(capacity: max(m * n, 1))
-        scores.initialize(repeating: nil)
         benchmarkValues = .allocate(capacity: max(m, 1))
         benchmarkValues.initialize(repeating: nil)
         fills = .allocate(capacity: max(m, 1))
         fills.initialize(repeating: 0)
         totals = .allocate(capacity: max(n, 1))
-        totals.initialize(repeating: 0)
         ranks = .allocate(capacity: max(n, 1))
-        ranks.initialize(repeating: 0)
         classes = .allocate(capacity: max(n, 1))
-        classes.initialize(repeating: .D)
     }
 
     deinit {
@@ -460,13 +461,22 @@ struct GroupView {
     let lowest: ClassBoundaries
 }
 
+/// What a class's policy gives, with a thread's own copy of the texts.
+struct PolicyEntry {
+    var electricitySurcharge: Double
+    var energyQuotaFactor: Double?
+    var creditEligible: Bool
+    var consecutiveYears: Int?
+    var consecutiveElectricitySurcharge: Double?
+    var other: [String: String]
+}
+
 /// Builds whole results on one thread. It keeps its own copies of the texts and policy
 /// tables that many results share, so threads never contend for their reference counts.
 private struct ResultBuilder {
     let evaluator: Evaluator
     let year: Int
-    let policies: [ClassPolicy?]
-    let other: [[String: String]]
+    let policies: [PolicyEntry?]
     let groups: [GroupView]
     let missingReasons: [[String]]
     let bonusTexts: [String]
@@ -478,13 +488,16 @@ private struct ResultBuilder {
     init(evaluator: Evaluator, year: Int, policies: [ClassPolicy?], groups: [GroupScores]) {
         self.evaluator = evaluator
         self.year = year
-        self.policies = policies
         self.groups = groups.map(\.view)
         func own(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
-        other = policies.map { p in
-            var d: [String: String] = [:]
-            for (k, v) in p?.other ?? [:] { d[own(k)] = own(v) }
-            return d
+        self.policies = policies.map { p in
+            p.map { p in
+                var other: [String: String] = [:]
+                for (k, v) in p.other { other[own(k)] = own(v) }
+                return PolicyEntry(electricitySurcharge: p.electricitySurcharge, energyQuotaFactor: p.energyQuotaFactor,
+                                   creditEligible: p.creditEligible, consecutiveYears: p.consecutiveYears,
+                                   consecutiveElectricitySurcharge: p.consecutiveElectricitySurcharge, other: other)
+            }
         }
         missingReasons = groups.map { $0.missingReasons.map(own) }
         bonusRules = evaluator.rules.bonus
@@ -495,7 +508,8 @@ private struct ResultBuilder {
 
     mutating func exempt(_ r: UnsafePointer<EnterpriseRecord>, reason: String) -> EnterpriseResult {
         let reasons: [String]
-        if let last = lastExempt, last.reason == reason {
+        // consecutive exempt results with the same reason (byte for byte) share one array
+        if let last = lastExempt, last.reason.utf8.elementsEqual(reason.utf8) {
             reasons = last.reasons
         } else {
             reasons = ["不参评：\(reason)"]
@@ -561,7 +575,7 @@ private struct ResultBuilder {
             reasons += vetoReasons
         }
         let gap = evaluator.gapOf(cls, total: total, items: items, record: r, lowest: gs.lowest)
-        let (policy, policyReason) = evaluator.policy(final, history: history, year: year, policies: policies, other: other)
+        let (policy, policyReason) = evaluator.policy(final, history: history, year: year, policies: policies)
         if let policyReason { reasons.append(policyReason) }
         return EnterpriseResult(
             year: year, creditCode: r.pointee.creditCode, name: r.pointee.name, town: r.pointee.town,
@@ -641,13 +655,78 @@ struct CodeOrder: Sendable {
         guard let keys else {
             return Array(rows.indices).sorted { records[rows[$0]].creditCode < records[rows[$1]].creditCode }
         }
-        var entries = rows.enumerated().map { CodeEntry(a: keys[$1].a, b: keys[$1].b, t: $0) }
-        entries.sort { x, y in
-            if x.a != y.a { return x.a < y.a }
-            if x.b != y.b { return x.b < y.b }
-            return records[rows[x.t]].creditCode < records[rows[y.t]].creditCode
+        // stable radix sort by (a, b), then runs of equal (a, b) by the whole code
+        let n = rows.count
+        guard n > 1 else { return Array(0..<n) }
+        var ts = Array(0..<n)
+        var bs = rows.map { keys[$0].b }
+        RadixSort.sort(&bs, &ts)
+        let a0 = keys[rows[0]].a
+        let sameA = !rows.contains { keys[$0].a != a0 }  // usual: one region code
+        if !sameA {
+            var as_ = ts.map { keys[rows[$0]].a }
+            RadixSort.sort(&as_, &ts)
+            bs = ts.map { keys[rows[$0]].b }
         }
-        return entries.map(\.t)
+        var start = 0
+        while start < n {
+            var end = start + 1
+            while end < n && bs[end] == bs[start] && (sameA || keys[rows[ts[end]]].a == keys[rows[ts[start]]].a) {
+                end += 1
+            }
+            if end - start > 1 {
+                ts[start..<end].sort { records[rows[$0]].creditCode < records[rows[$1]].creditCode }
+            }
+            start = end
+        }
+        return ts
+    }
+}
+
+/// Stable least-significant-digit radix sort on 64-bit keys.
+enum RadixSort {
+    /// A key whose unsigned order is the order of `x` (not NaN; -0 and +0 alike).
+    @inline(__always)
+    static func ascendingKey(_ x: Double) -> UInt64 {
+        let bits = (x == 0 ? 0.0 : x).bitPattern
+        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+    }
+
+    /// Sorts `keys` ascending, stably, applying the same moves to `values`.
+    static func sort(_ keys: inout [UInt64], _ values: inout [Int]) {
+        let n = keys.count
+        guard n > 1 else { return }
+        let bits = 11, buckets = 1 << bits, mask = UInt64(buckets - 1)
+        var keys2 = [UInt64](repeating: 0, count: n)
+        var values2 = [Int](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: buckets)
+        for shift in stride(from: 0, to: 64, by: bits) {
+            var moved = false
+            keys.withUnsafeBufferPointer { k in
+                values.withUnsafeBufferPointer { v in
+                    keys2.withUnsafeMutableBufferPointer { k2 in
+                        values2.withUnsafeMutableBufferPointer { v2 in
+                            counts.withUnsafeMutableBufferPointer { c in
+                                for d in 0..<buckets { c[d] = 0 }
+                                for i in 0..<n { c[Int((k[i] >> UInt64(shift)) & mask)] += 1 }
+                                if c[Int((k[0] >> UInt64(shift)) & mask)] == n { return }  // one digit: nothing moves
+                                var sum = 0
+                                for d in 0..<buckets { let x = c[d]; c[d] = sum; sum += x }
+                                for i in 0..<n {
+                                    let d = Int((k[i] >> UInt64(shift)) & mask)
+                                    k2[c[d]] = k[i]; v2[c[d]] = v[i]; c[d] += 1
+                                }
+                                moved = true
+                            }
+                        }
+                    }
+                }
+            }
+            if moved {
+                swap(&keys, &keys2)
+                swap(&values, &values2)
+            }
+        }
     }
 }
 
@@ -725,6 +804,32 @@ enum Parallel {
         let parts = min(cores, n / minimum)
         if parts <= 1 { body(0..<n); return }
         perform(parts) { t in body((t * n / parts)..<((t + 1) * n / parts)) }
+    }
+
+    /// `array.sort(by: less)`, which is stable: with `parallel` (and `less` a strict weak
+    /// order) the two halves are sorted on two cores and merged, the left half first among
+    /// equals, which gives exactly the same order.
+    static func stableSort<T>(_ array: inout [T], parallel: Bool, by less: (T, T) -> Bool) {
+        let n = array.count
+        guard parallel, cores > 1, n >= 65_536 else { array.sort(by: less); return }
+        let mid = n / 2
+        var left = Array(array[0..<mid]), right = Array(array[mid...])
+        left.withUnsafeMutableBufferPointer { l in
+            right.withUnsafeMutableBufferPointer { r in
+                perform(2) { half in
+                    if half == 0 { l.sort(by: less) } else { r.sort(by: less) }
+                }
+            }
+        }
+        array.withUnsafeMutableBufferPointer { out in
+            var i = 0, j = 0, k = 0
+            while i < left.count && j < right.count {
+                if less(right[j], left[i]) { out[k] = right[j]; j += 1 } else { out[k] = left[i]; i += 1 }
+                k += 1
+            }
+            while i < left.count { out[k] = left[i]; i += 1; k += 1 }
+            while j < right.count { out[k] = right[j]; j += 1; k += 1 }
+        }
     }
 
     /// `DispatchQueue.concurrentPerform` for a body that is not `@Sendable` (the caller

@@ -188,14 +188,17 @@ private extension UInt64 {
     var magnitudeOfNegative: UInt64 { 0 &- self }
 }
 
-// TEMP-PROFILE
-enum TempProfile {
-    nonisolated(unsafe) static var last = DispatchTime.now().uptimeNanoseconds
-    static let on = ProcessInfo.processInfo.environment["MUJUN_PROFILE"] == "1"
-    static func mark(_ s: String) {
-        guard on else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        FileHandle.standardError.write("  prof \(s) \(Double(now - last) / 1e6) ms\n".data(using: .utf8)!)
-        last = now
+/// Memory hints for the few very large buffers of an evaluation.
+enum MemoryHint {
+    /// Asks the kernel to back `bytes` at `p` with huge pages when it can: far fewer page
+    /// faults when a buffer of hundreds of megabytes is first written. A hint only.
+    static func hugePages(_ p: UnsafeMutableRawPointer?, bytes: Int) {
+        #if os(Linux)
+        guard let p, bytes >= 8 << 20 else { return }
+        let huge = 2 << 20
+        let start = (Int(bitPattern: p) + huge - 1) & ~(huge - 1)
+        let end = (Int(bitPattern: p) + bytes) & ~(huge - 1)
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
+        #endif
     }
 }

@@ -82,14 +82,7 @@ public enum ResultsWriter {
 
     /// The CSV text in consecutive pieces: the header row, then the rows in chunks.
     static func csvChunks(_ outcome: EvaluationOutcome, headers: HeaderStyle, bom: Bool) -> [[UInt8]] {
-        let cols = columns(outcome)
-        var head = [UInt8]()
-        if bom { head += [0xEF, 0xBB, 0xBF] }
-        for (i, c) in cols.enumerated() {
-            if i > 0 { head.append(0x2C) }
-            CSVRows.field(headers == .en ? c.en : c.zh, to: &head)
-        }
-        head.append(0x0A)
+        let head = csvHeader(outcome, headers: headers, bom: bom)
         let used = Indicator.allCases.filter { ind in outcome.benchmarks.contains { $0.indicator == ind } }
         let results = outcome.results
         let n = results.count
@@ -111,50 +104,130 @@ public enum ResultsWriter {
         return chunks
     }
 
-    /// Writes `chunks` to a new file next to `url`, syncs it and renames it over `url`, as
-    /// `Data.write(to:options: .atomic)` does, with the chunks written at their offsets on all
-    /// cores. Returns false (leaving nothing behind) if any step fails: the caller then writes
-    /// the usual way, which reports the error as usual.
-    static func writeAtomically(_ chunks: [[UInt8]], to url: URL) -> Bool {
+    /// The header row (with the BOM when asked).
+    static func csvHeader(_ outcome: EvaluationOutcome, headers: HeaderStyle, bom: Bool) -> [UInt8] {
+        var head = [UInt8]()
+        if bom { head += [0xEF, 0xBB, 0xBF] }
+        for (i, c) in columns(outcome).enumerated() {
+            if i > 0 { head.append(0x2C) }
+            CSVRows.field(headers == .en ? c.en : c.zh, to: &head)
+        }
+        head.append(0x0A)
+        return head
+    }
+
+    /// Writes the CSV to a new file next to `url`, syncs it and renames it over `url`, as
+    /// `Data.write(to:options: .atomic)` does. The rows are formatted on all cores in chunks,
+    /// each written as soon as the ones before it are, so formatting and writing overlap and
+    /// the whole text is never held in memory. Returns false (leaving nothing behind) if any
+    /// step fails: the caller then writes the usual way, which reports the error as usual.
+    static func writeCSVFile(_ outcome: EvaluationOutcome, headers: HeaderStyle, to url: URL) -> Bool {
         let path = url.path
         var dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty && !dir.hasSuffix("/") { dir += "/" }
         let prefix = dir + ".dat.nosync" + String(getpid(), radix: 16, uppercase: true) + "."
         var fd: Int32 = -1
         var temp = ""
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         for _ in 0..<7 {
-            let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
             temp = prefix + String((0..<6).map { _ in letters.randomElement()! })
             fd = open(temp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o666)
             if fd >= 0 || errno != EEXIST { break }
         }
         guard fd >= 0 else { return false }
-        var offsets: [Int] = []
-        var total = 0
-        for c in chunks { offsets.append(total); total += c.count }
-        var written = [Bool](repeating: false, count: chunks.count)
-        written.withUnsafeMutableBufferPointer { wp in
-            chunks.withUnsafeBufferPointer { cp in
-                offsets.withUnsafeBufferPointer { op in
-                    Parallel.perform(cp.count) { t in
-                        cp[t].withUnsafeBytes { bytes in
-                            var done = 0
-                            while done < bytes.count {
-                                let r = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(op[t] + done))
-                                if r > 0 { done += r } else if r < 0 && errno == EINTR { continue } else { return }
-                            }
-                            wp[t] = true
-                        }
+        let head = csvHeader(outcome, headers: headers, bom: false)
+        let used = Indicator.allCases.filter { ind in outcome.benchmarks.contains { $0.indicator == ind } }
+        let order = WriteOrder(fd: fd)
+        var ok = order.write(head)
+        if ok {
+            let results = outcome.results
+            let n = results.count
+            let rowsPerChunk = 16_384
+            let chunks = (n + rowsPerChunk - 1) / rowsPerChunk
+            results.withUnsafeBufferPointer { rp in
+                let writer = CSVRows(used: used)
+                Parallel.perform(min(Parallel.cores, max(chunks, 1))) { _ in
+                    var buffer: [UInt8] = []
+                    while let c = order.nextChunk(of: chunks) {
+                        writer.rows(rp, (c * rowsPerChunk)..<min(n, (c + 1) * rowsPerChunk), into: &buffer)
+                        order.write(buffer, chunk: c)
                     }
                 }
             }
+            ok = order.ok
         }
-        var ok = !written.contains(false)
-        if ok && total > 0 && fsync(fd) < 0 && errno != EINVAL { ok = false }
+        if ok && fsync(fd) < 0 && errno != EINVAL { ok = false }
         if close(fd) != 0 { ok = false }
+        // Deleting a large file being replaced takes a while (its blocks are freed). Keeping
+        // the old file open across the rename leaves that to the close, done in the
+        // background (or by the system at exit at the latest); the rename stays atomic.
+        let old = openReplacedFile(path)
+        defer { if let old { DispatchQueue.global(qos: .utility).async { close(old.value) } } }
         if ok && rename(temp, path) == 0 { return true }
         unlink(temp)
         return false
+    }
+
+    /// The file at `path`, opened when it is a regular file, else nil.
+    private static func openReplacedFile(_ path: String) -> UncheckedSendable<Int32>? {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { close(fd); return nil }
+        return UncheckedSendable(fd)
+    }
+
+    /// Hands out chunk numbers in order and lets each chunk be written only after the one
+    /// before it.
+    private final class WriteOrder: @unchecked Sendable {
+        let fd: Int32
+        private let cond = NSCondition()
+        private var handedOut = 0
+        private var written = 0
+        private(set) var ok = true
+
+        init(fd: Int32) { self.fd = fd }
+
+        func nextChunk(of count: Int) -> Int? {
+            cond.lock(); defer { cond.unlock() }
+            guard ok, handedOut < count else { return nil }
+            handedOut += 1
+            return handedOut - 1
+        }
+
+        /// Writes `bytes` (the text of chunk `chunk`) once every earlier chunk is written.
+        func write(_ bytes: [UInt8], chunk: Int) {
+            cond.lock()
+            while written != chunk && ok { cond.wait() }
+            let go = ok
+            cond.unlock()
+            let done = go && write(bytes)
+            cond.lock()
+            if !done { ok = false }
+            written += 1
+            cond.broadcast()
+            cond.unlock()
+        }
+
+        private var offset = 0
+
+        /// Writes all of `bytes` at the file's end, and starts writing them out to the disk
+        /// (so that the final `fsync` has little left to wait for).
+        func write(_ bytes: [UInt8]) -> Bool {
+            bytes.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let r = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                    if r > 0 { done += r } else if r < 0 && errno == EINTR { continue } else { return false }
+                }
+                #if os(Linux)
+                // starts the write-back of these (still dirty) pages without waiting for it
+                _ = posix_fadvise(fd, off_t(offset), off_t(raw.count), POSIX_FADV_DONTNEED)
+                #endif
+                offset += raw.count
+                return true
+            }
+        }
     }
 
     /// JSON: `{year, benchmarks, results}` with snake_case keys.
@@ -197,11 +270,8 @@ public enum ResultsWriter {
         let data: Data
         switch format {
         case .csv:
-            TempProfile.mark("before-write")
-            let chunks = csvChunks(outcome, headers: headers, bom: false)
-            TempProfile.mark("rows")
-            if writeAtomically(chunks, to: url) { TempProfile.mark("syscalls"); return }
-            data = Data(chunks.joined())
+            if writeCSVFile(outcome, headers: headers, to: url) { return }
+            data = csv(outcome, headers: headers)
         case .json: data = try json(outcome)
         case .xlsx: data = try xlsx(outcome)
         }
@@ -262,8 +332,15 @@ struct CSVRows {
     }
 
     func rows(_ results: UnsafeBufferPointer<EnterpriseResult>, _ range: Range<Int>) -> [UInt8] {
-        let used = self.used.map { $0 }  // this thread's own copy
         var out = [UInt8]()
+        rows(results, range, into: &out)
+        return out
+    }
+
+    /// Replaces `out` with the rows `range` of `results`.
+    func rows(_ results: UnsafeBufferPointer<EnterpriseResult>, _ range: Range<Int>, into out: inout [UInt8]) {
+        let used = self.used.map { $0 }  // this thread's own copy
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(range.count * (80 + used.count * 30))
         var benchmarkCache = [CachedNumber](repeating: CachedNumber(), count: used.count)
         var scoreCache = [CachedNumber](repeating: CachedNumber(), count: used.count)
@@ -324,11 +401,10 @@ struct CSVRows {
             out.append(0x2C)
             if let e = r.pointee.exemptReason { CSVRows.field(e, to: &out) }
             out.append(0x2C)
-            if let p = r.pointee.policy { surchargeCache.append(p.electricitySurcharge, to: &out) }
+            if let s = r.pointee.policy?.electricitySurcharge { surchargeCache.append(s, to: &out) }
             out.append(0x2C)
-            if let p = r.pointee.policy { CSVRows.append(p.creditEligible ? "是" : "否", to: &out) }
+            if let e = r.pointee.policy?.creditEligible { CSVRows.append(e ? "是" : "否", to: &out) }
             out.append(0x0A)
         }
-        return out
     }
 }

@@ -61,7 +61,7 @@ public enum EnterpriseImport {
                 batchRows.append(row)
                 batchCells.append(cells)
                 if batchRows.count == CheckPipeline.batchSize {
-                    pipeline.submit(rows: batchRows, cells: batchCells)
+                    _ = pipeline.submit(rows: batchRows, cells: batchCells)
                     batchRows = []; batchCells = []
                     batchRows.reserveCapacity(CheckPipeline.batchSize)
                     batchCells.reserveCapacity(CheckPipeline.batchSize)
@@ -79,54 +79,54 @@ public enum EnterpriseImport {
             pipeline.cancel()
             throw ImportFailure.file(zh: "读取失败：\(error)", en: "read failed: \(error)")
         }
-        TempProfile.mark("parse")
-        if !batchRows.isEmpty { pipeline.submit(rows: batchRows, cells: batchCells) }
+        if !batchRows.isEmpty { _ = pipeline.submit(rows: batchRows, cells: batchCells) }
         batchRows = []; batchCells = []
         pipeline.finish()
         pipeline.work()
         let batches = pipeline.results()
-        TempProfile.mark("checkrest")
 
-        // Duplicates and the report, in row order.
-        var seen = SeenCodes(capacity: count)
-        for batch in batches {
+        // The report, in row order (duplicates were found as the batches came in).
+        for batch in batches where !batch.bad.isEmpty || !batch.duplicates.isEmpty {
             let recs = batch.records
             var b = 0  // next bad row of the batch
-            var k = 0  // next good record of the batch
-            while k < recs.count || b < batch.bad.count {
-                if b < batch.bad.count && (k == recs.count || batch.bad[b].row < recs.base[k].row) {
+            var d = 0  // next duplicate among the good records
+            while b < batch.bad.count || d < batch.duplicates.count {
+                let goodRow = d < batch.duplicates.count ? recs.base[batch.duplicates[d].k].row : Int.max
+                if b < batch.bad.count && batch.bad[b].row < goodRow {
                     var rowErrors = batch.bad[b].errors
-                    let row = batch.bad[b].row
-                    if let key = batch.bad[b].key, let first = seen.insert(key, row: row) {
-                        rowErrors.insert(checker.duplicate(row: row, code: batch.bad[b].code, first: first),
+                    if let first = batch.bad[b].firstRow {
+                        rowErrors.insert(checker.duplicate(row: batch.bad[b].row, code: batch.bad[b].code, first: first),
                                          at: batch.bad[b].duplicateAt)
                     }
                     for e in rowErrors { errors.add(e) }
                     b += 1
                 } else {
-                    let row = recs.base[k].row
-                    if let first = seen.insert(batch.keys[k], row: row) {
-                        errors.add(checker.duplicate(row: row, code: recs.base[k].creditCode, first: first))
-                    }
-                    k += 1
+                    let k = batch.duplicates[d].k
+                    errors.add(checker.duplicate(row: goodRow, code: recs.base[k].creditCode, first: batch.duplicates[d].first))
+                    d += 1
                 }
             }
         }
-        TempProfile.mark("dups")
         if let f = errors.failure() { throw f }
         let total = batches.reduce(0) { $0 + $1.records.count }
         if total == 0 {
             throw ImportFailure.file(zh: "文件中没有数据行", en: "the file has no data rows")
         }
         // Every row is good: the records of the batches, moved (not copied) into one array.
+        var offsets: [Int] = []
+        var offset = 0
+        for batch in batches { offsets.append(offset); offset += batch.records.count }
         let records = [EnterpriseRecord](unsafeUninitializedCapacity: total) { buf, initialized in
-            for batch in batches {
-                let c = batch.records.count
-                batch.records.moveAll(to: buf.baseAddress! + initialized)
-                initialized += c
+            MemoryHint.hugePages(buf.baseAddress, bytes: total * MemoryLayout<EnterpriseRecord>.stride)
+            Parallel.perform(min(Parallel.cores, batches.count)) { part in
+                var b = part
+                while b < batches.count {
+                    batches[b].records.moveAll(to: buf.baseAddress! + offsets[b])
+                    b += Parallel.cores
+                }
             }
+            initialized = total
         }
-        TempProfile.mark("move")
         progress?(count)
         return records
     }
@@ -136,19 +136,15 @@ public enum EnterpriseImport {
 final class RecordBuffer: @unchecked Sendable {
     let base: UnsafeMutablePointer<EnterpriseRecord>
     let capacity: Int
-    private(set) var count = 0
+    /// Records at base[0..<count] are initialised (the checker writes them in place).
+    var count = 0
 
     init(capacity: Int) {
         self.capacity = capacity
         base = .allocate(capacity: max(capacity, 1))
     }
 
-    @inline(__always)
-    func append(_ r: consuming EnterpriseRecord) {
-        precondition(count < capacity)
-        (base + count).initialize(to: r)
-        count += 1
-    }
+
 
     /// Moves every record to `dst` (uninitialised memory); the buffer is then empty.
     func moveAll(to dst: UnsafeMutablePointer<EnterpriseRecord>) {
@@ -168,6 +164,8 @@ struct CheckedBatch: Sendable {
     var records: RecordBuffer
     var keys: [CodeKey] = []
     var bad: [BadRow] = []
+    /// Good records whose code an earlier row already has: (index in `records`, that row).
+    var duplicates: [(k: Int, first: Int)] = []
 }
 
 /// A valid credit code with the year it is unique in.
@@ -185,53 +183,88 @@ struct BadRow: Sendable {
     /// The code's key when the code itself is valid (so it counts for duplicates).
     var key: CodeKey?
     var code: String
+    /// The earlier row with the same code, once duplicates are looked for.
+    var firstRow: Int?
 }
 
-/// Credit code (and year) → first row, open addressing over packed codes.
+/// Credit code (and year) → first row: one open-addressing table of packed codes per year.
 struct SeenCodes {
-    private var hi: [UInt64]
-    private var lo: [UInt64]
-    private var years: [Int]
-    private var rows: [Int]  // 0 = empty slot
-    private var mask: Int
-    private var count = 0
+    private var tables: [Int: CodeTable] = [:]
+    private var lastYear = Int.min
+    private var last: CodeTable?
 
-    init(capacity: Int) {
-        var n = 16
-        while n < capacity * 2 { n <<= 1 }
-        hi = [UInt64](repeating: 0, count: n)
-        lo = [UInt64](repeating: 0, count: n)
-        years = [Int](repeating: 0, count: n)
-        rows = [Int](repeating: 0, count: n)
-        mask = n - 1
-    }
+    init(capacity: Int) {}
 
     /// Records `key` at `row` and returns nil, or returns the row that already has it.
     mutating func insert(_ key: CodeKey, row: Int) -> Int? {
-        if (count + 1) * 2 > rows.count { grow() }
-        var h = (key.hi &* 0x9E37_79B9_7F4A_7C15) ^ (key.lo &* 0xC2B2_AE3D_27D4_EB4F)
-            ^ (UInt64(bitPattern: Int64(key.year)) &* 0x1656_67B1_9E37_79F9)
+        if key.year != lastYear || last == nil {
+            if tables[key.year] == nil { tables[key.year] = CodeTable() }
+            last = tables[key.year]
+            lastYear = key.year
+        }
+        return last!.insert(hi: key.hi, lo: key.lo, row: row)
+    }
+}
+
+/// Packed code → first row. Each slot is 16 bytes: the code's first 60 bits, then its last
+/// 30 bits with the row above them (0 = empty slot).
+final class CodeTable {
+    private var slots: UnsafeMutablePointer<(UInt64, UInt64)>
+    private var mask: Int
+    private var count = 0
+
+    init() {
+        let n = 1 << 16
+        slots = CodeTable.zeroed(n)
+        mask = n - 1
+    }
+
+    deinit { free(slots) }
+
+    private static func zeroed(_ n: Int) -> UnsafeMutablePointer<(UInt64, UInt64)> {
+        calloc(n, MemoryLayout<(UInt64, UInt64)>.stride)!.bindMemory(to: (UInt64, UInt64).self, capacity: n)
+    }
+
+    @inline(__always)
+    private static func slot(_ hi: UInt64, _ lo: UInt64, _ mask: Int) -> Int {
+        var h = (hi &* 0x9E37_79B9_7F4A_7C15) ^ (lo &* 0xC2B2_AE3D_27D4_EB4F)
         h ^= h >> 29
-        var i = Int(truncatingIfNeeded: h) & mask
-        while rows[i] != 0 {
-            if hi[i] == key.hi && lo[i] == key.lo && years[i] == key.year { return rows[i] }
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    func insert(hi: UInt64, lo: UInt64, row: Int) -> Int? {
+        if (count + 1) * 2 > mask + 1 { grow() }
+        var i = CodeTable.slot(hi, lo, mask)
+        while true {
+            let (h, lr) = slots[i]
+            if lr == 0 { break }
+            if h == hi && lr & 0x3FFF_FFFF == lo { return Int(lr >> 30) }
             i = (i + 1) & mask
         }
-        hi[i] = key.hi; lo[i] = key.lo; years[i] = key.year; rows[i] = row
+        slots[i] = (hi, lo | UInt64(row) << 30)
         count += 1
         return nil
     }
 
-    private mutating func grow() {
-        let old = (hi, lo, years, rows)
-        self = SeenCodes(capacity: rows.count)
-        for i in old.3.indices where old.3[i] != 0 {
-            _ = insert(CodeKey(hi: old.0[i], lo: old.1[i], year: old.2[i]), row: old.3[i])
+    private func grow() {
+        let old = slots, oldCount = mask + 1
+        let n = oldCount * 2
+        slots = CodeTable.zeroed(n)
+        mask = n - 1
+        for j in 0..<oldCount {
+            let (h, lr) = old[j]
+            guard lr != 0 else { continue }
+            var i = CodeTable.slot(h, lr & 0x3FFF_FFFF, mask)
+            while slots[i].1 != 0 { i = (i + 1) & mask }
+            slots[i] = (h, lr)
         }
+        free(old)
     }
 }
 
-/// Hands batches of rows to the threads that check them, keeping their results in order.
+/// Hands batches of rows to the threads that check them, keeping their results in order,
+/// and looks for duplicate codes in each checked batch, strictly in row order, as soon as
+/// the batches before it are done.
 final class CheckPipeline: @unchecked Sendable {
     static let batchSize = 4096
     let checker: RowChecker
@@ -241,16 +274,27 @@ final class CheckPipeline: @unchecked Sendable {
     private var done: [CheckedBatch?] = []
     private var outstanding = 0
     private var finished = false
+    /// credit code (and year) → first row; used by one thread at a time (`deduping`)
+    private var seen = SeenCodes(capacity: 1 << 16)
+    private var dedupeNext = 0
+    private var deduping = false
+    /// rows already checked
+    private var recycled: [[[String]]] = []
 
     init(checker: RowChecker) { self.checker = checker }
 
-    func submit(rows: [Int], cells: [[String]]) {
+    /// Adds a batch. Returns the rows of checked batches, for the caller to free: memory is
+    /// best freed by the thread that allocated it (it then reuses it, without contention).
+    func submit(rows: [Int], cells: [[String]]) -> [[[String]]] {
         cond.lock()
         pending.append((done.count, rows, cells))
         done.append(nil)
         outstanding += 1
+        let spent = recycled
+        recycled = []
         cond.signal()
         cond.unlock()
+        return spent
     }
 
     /// No more batches will come.
@@ -274,23 +318,70 @@ final class CheckPipeline: @unchecked Sendable {
             cond.lock()
             while head == pending.count && !finished { cond.wait() }
             if head == pending.count { cond.unlock(); return }
-            let job = pending[head]
-            pending[head] = (job.index, [], [])
+            let (index, rows, _) = pending[head]
+            var cells = pending[head].cells
+            pending[head] = (index, [], [])
             head += 1
             cond.unlock()
-            let result = checker.check(rows: job.rows, cells: job.cells)
+            let result = checker.check(rows: rows, cells: &cells)
             cond.lock()
-            done[job.index] = result
+            done[index] = result
             outstanding -= 1
-            if outstanding == 0 { cond.broadcast() }
+            // the rows go back to the thread that made them, to be freed there
+            recycled.append(cells)
+            cond.unlock()
+            dedupeReady()
+        }
+    }
+
+    /// Looks for duplicates in the checked batches that are next in row order.
+    private func dedupeReady() {
+        while true {
+            cond.lock()
+            guard !deduping, dedupeNext < done.count, var batch = done[dedupeNext] else {
+                if outstanding == 0 { cond.broadcast() }
+                cond.unlock()
+                return
+            }
+            deduping = true
+            let index = dedupeNext
+            done[index] = nil  // so that the batch's arrays are not shared while they change
+            cond.unlock()
+            dedupe(&batch)
+            cond.lock()
+            done[index] = batch
+            dedupeNext += 1
+            deduping = false
+            cond.broadcast()
             cond.unlock()
         }
     }
 
-    /// Every batch's result, in order, once all are checked.
+    /// Enters the batch's codes in `seen`, good and bad rows alike, in row order.
+    private func dedupe(_ batch: inout CheckedBatch) {
+        let recs = batch.records
+        var b = 0, k = 0
+        while k < recs.count || b < batch.bad.count {
+            if b < batch.bad.count && (k == recs.count || batch.bad[b].row < recs.base[k].row) {
+                if let key = batch.bad[b].key {
+                    batch.bad[b].firstRow = seen.insert(key, row: batch.bad[b].row)
+                }
+                b += 1
+            } else {
+                if let first = seen.insert(batch.keys[k], row: recs.base[k].row) {
+                    batch.duplicates.append((k, first))
+                }
+                k += 1
+            }
+        }
+        batch.keys = []
+    }
+
+    /// Every batch's result, in order, once all are checked and searched for duplicates.
     func results() -> [CheckedBatch] {
+        dedupeReady()
         cond.lock()
-        while outstanding > 0 { cond.wait() }
+        while outstanding > 0 || dedupeNext < done.count { cond.wait() }
         let r = done.map { $0! }
         done = []
         cond.unlock()
@@ -334,6 +425,8 @@ struct RowChecker: Sendable {
         vetoList = vetoKinds.sorted().joined(separator: "、")
     }
 
+    static let placeholder = EnterpriseRecord(year: 0, creditCode: "", name: "", town: "", group: .above)
+
     func duplicate(row: Int, code: String, first: Int) -> RowError {
         RowError(row: row, column: header["credit_code"]!, zh: "统一社会信用代码 \(code) 与第 \(first) 行重复",
                  en: "duplicate credit code \(code) (also on row \(first))")
@@ -341,24 +434,29 @@ struct RowChecker: Sendable {
 
     /// The trimmed cell at column `i` ("" when absent).
     @inline(__always)
-    private func cell(_ cells: UnsafeBufferPointer<String>, _ i: Int) -> String {
+    private func cell(_ cells: UnsafeMutableBufferPointer<String>, _ i: Int) -> String {
         guard i >= 0, i < cells.count else { return "" }
-        return FastText.trimmed(cells[i])
+        // moved out of the row (each cell is read once): no reference counting between threads
+        let p = cells.baseAddress! + i
+        let s = p.move()
+        p.initialize(to: "")
+        return FastText.trimmed(s)
     }
 
-    func check(rows: [Int], cells rowCells: [[String]]) -> CheckedBatch {
+    /// Checks a batch of rows; the cells are moved out of `rowCells` as they are read.
+    func check(rows: [Int], cells rowCells: inout [[String]]) -> CheckedBatch {
         var out = CheckedBatch(records: RecordBuffer(capacity: rows.count))
         out.keys.reserveCapacity(rows.count)
         var errs: [RowError] = []
         for (b, row) in rows.enumerated() {
-            rowCells[b].withUnsafeBufferPointer { cells in
+            rowCells[b].withUnsafeMutableBufferPointer { cells in
                 checkRow(row, cells, &out, &errs)
             }
         }
         return out
     }
 
-    private func checkRow(_ row: Int, _ cells: UnsafeBufferPointer<String>, _ out: inout CheckedBatch,
+    private func checkRow(_ row: Int, _ cells: UnsafeMutableBufferPointer<String>, _ out: inout CheckedBatch,
                           _ errs: inout [RowError]) {
         errs.removeAll(keepingCapacity: true)
         func fail(_ key: String, _ zh: String, _ en: String) {
@@ -382,11 +480,11 @@ struct RowChecker: Sendable {
         let duplicateAt = errs.count
 
         // credit code (duplicates are found when the batches are put together)
-        let code = CreditCode.normalize(cell(cells, iCode))
+        let (code, packed) = CreditCode.normalizeAndPack(cell(cells, iCode))
         var key: CodeKey?
         if code.isEmpty {
             fail("credit_code", "缺少统一社会信用代码", "credit code is missing")
-        } else if let (hi, lo) = CreditCode.packed(code) {
+        } else if let (hi, lo) = packed {
             key = CodeKey(hi: hi, lo: lo, year: rowYear)
         } else if let p = CreditCode.problem(code) {
             fail("credit_code", "统一社会信用代码 \(code) 无效：\(p.zh)", "invalid credit code \(code): \(p.en)")
@@ -430,14 +528,22 @@ struct RowChecker: Sendable {
         let industry = cell(cells, iIndustry)
         let exempt = cell(cells, iExempt)
         guard errs.isEmpty, let group, let key else {
-            out.bad.append(BadRow(row: row, errors: errs, duplicateAt: duplicateAt, key: key, code: code))
+            out.bad.append(BadRow(row: row, errors: errs, duplicateAt: duplicateAt, key: key, code: code, firstRow: nil))
             return
         }
-        out.records.append(EnterpriseRecord(
-            row: row, year: rowYear, creditCode: code, name: name, town: town, group: group,
-            industry: industry.isEmpty ? nil : industry, landMu: landMu, tax: tax, valueAdded: valueAdded,
+        // (the strings are moved into the record, not copied: no reference counting)
+        precondition(out.records.count < out.records.capacity)
+        var record = EnterpriseRecord(
+            row: row, year: rowYear, creditCode: consume code, name: consume name, town: consume town, group: group,
+            industry: industry.isEmpty ? nil : consume industry, landMu: landMu, tax: tax, valueAdded: valueAdded,
             revenue: revenue, rnd: rnd, energyTce: energy, emissions: emissions, electricity: electricity,
-            employees: employees, vetoes: vetoes, exempt: exempt.isEmpty ? nil : exempt))
+            employees: employees, vetoes: consume vetoes, exempt: exempt.isEmpty ? nil : consume exempt)
+        let destination = out.records.base + out.records.count
+        withUnsafeMutablePointer(to: &record) { source in
+            destination.moveInitialize(from: source, count: 1)
+            source.initialize(to: RowChecker.placeholder)  // holds nothing to release
+        }
+        out.records.count += 1
         out.keys.append(key)
     }
 
@@ -457,7 +563,7 @@ struct RowChecker: Sendable {
     }
 
     @inline(__always)
-    private func number(_ cells: UnsafeBufferPointer<String>, _ i: Int, _ key: String, nonNegative: Bool, integer: Bool = false,
+    private func number(_ cells: UnsafeMutableBufferPointer<String>, _ i: Int, _ key: String, nonNegative: Bool, integer: Bool = false,
                         _ errs: inout [RowError], _ row: Int) -> Double? {
         let text = cell(cells, i)
         switch FastText.parseNumber(text) {
