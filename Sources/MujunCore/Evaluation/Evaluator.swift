@@ -730,12 +730,6 @@ enum RadixSort {
     }
 }
 
-struct CodeEntry {
-    var a: UInt64
-    var b: UInt64
-    var t: Int
-}
-
 struct RankEntry {
     var total: Double
     var k: Int
@@ -804,32 +798,6 @@ enum Parallel {
         let parts = min(cores, n / minimum)
         if parts <= 1 { body(0..<n); return }
         perform(parts) { t in body((t * n / parts)..<((t + 1) * n / parts)) }
-    }
-
-    /// `array.sort(by: less)`, which is stable: with `parallel` (and `less` a strict weak
-    /// order) the two halves are sorted on two cores and merged, the left half first among
-    /// equals, which gives exactly the same order.
-    static func stableSort<T>(_ array: inout [T], parallel: Bool, by less: (T, T) -> Bool) {
-        let n = array.count
-        guard parallel, cores > 1, n >= 65_536 else { array.sort(by: less); return }
-        let mid = n / 2
-        var left = Array(array[0..<mid]), right = Array(array[mid...])
-        left.withUnsafeMutableBufferPointer { l in
-            right.withUnsafeMutableBufferPointer { r in
-                perform(2) { half in
-                    if half == 0 { l.sort(by: less) } else { r.sort(by: less) }
-                }
-            }
-        }
-        array.withUnsafeMutableBufferPointer { out in
-            var i = 0, j = 0, k = 0
-            while i < left.count && j < right.count {
-                if less(right[j], left[i]) { out[k] = right[j]; j += 1 } else { out[k] = left[i]; i += 1 }
-                k += 1
-            }
-            while i < left.count { out[k] = left[i]; i += 1; k += 1 }
-            while j < right.count { out[k] = right[j]; j += 1; k += 1 }
-        }
     }
 
     /// `DispatchQueue.concurrentPerform` for a body that is not `@Sendable` (the caller
