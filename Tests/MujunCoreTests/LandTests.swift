@@ -230,9 +230,14 @@ import Testing
             }
             #expect(abs(p.x - 28.889) < 0.01 && abs(p.y - 120.03) < 0.01)   // lat, lon
         }
-        let before = Self.residentBytes()
-        try cycles(300)
-        let growth = Self.residentBytes() - before
+        // a leak grows on every try; tests running alongside only sometimes (keep the smallest)
+        var growth = Int.max
+        for _ in 0..<3 {
+            let before = Self.residentBytes()
+            try cycles(300)
+            growth = min(growth, Self.residentBytes() - before)
+            if growth < 6 << 20 { break }
+        }
         #expect(growth < 6 << 20, "RSS grew by \(growth / 1024) KiB over 300 reprojectors")
     }
 
