@@ -209,12 +209,6 @@ extension Store {
             .all(decodingColumn: "year", as: Int.self)
     }
 
-    /// Distinct blocks (区块) of the scope.
-    public func blocks() async throws -> [String] {
-        let rows = try await parcels(ParcelFilter(), limit: 1_000_000).rows
-        return Array(Set(rows.compactMap(\.parcel.block))).sorted()
-    }
-
     // MARK: - Assessment and clusters
 
     public struct LandRunSummary: Codable, Sendable {
