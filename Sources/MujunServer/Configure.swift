@@ -23,6 +23,8 @@ public struct ServerConfig: Sendable {
     public var bcryptCost: Int
     /// Mark the session cookie Secure (behind TLS).
     public var secureCookies: Bool
+    /// Memory for the OGC API's serialized parcels, bytes (MUJUN_OGC_CACHE_MB, default 256; 0 = off).
+    public var ogcCacheBytes: Int
 
     public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
 
@@ -36,6 +38,7 @@ public struct ServerConfig: Sendable {
         self.secretFile = env["MUJUN_SECRET_FILE"] ?? "data/secret.key"
         self.bcryptCost = bcryptCost
         self.secureCookies = env["MUJUN_SECURE_COOKIES"] == "1"
+        self.ogcCacheBytes = max(0, env["MUJUN_OGC_CACHE_MB"].flatMap(Int.init) ?? 256) << 20
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres") }
@@ -129,6 +132,7 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     app.secretKey = try SecretKey.load(config)
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
     app.serverConfig = config
+    app.ogcParcelCache = OGCParcelCache(budget: config.ogcCacheBytes)
 
     app.middleware = Middlewares()
     app.middleware.use(SecurityHeadersMiddleware())

@@ -437,8 +437,25 @@ struct OGCController: RouteCollection {
     /// `datetime` selects no assessed year.
     struct YearChoice { var year: Int?; var empty: Bool }
 
+    /// The land revision, the assessed years (newest first) and the number of parcels: the
+    /// years and count are kept per revision.
+    static func landInfo(_ req: Request) async throws -> (revision: Int64, years: [Int], parcels: Int) {
+        let store = req.fullStore
+        let revision = try await store.landRevision()
+        let (years, parcels) = try await req.application.ogcParcelCache.landInfo(revision: revision) {
+            let years = try await store.landYears()
+            let n = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("parcels")
+                .first(decodingColumn: "n", as: Int.self) ?? 0
+            return (years, n)
+        }
+        return (revision, years, parcels)
+    }
+
     static func year(_ q: OGCQuery, req: Request) async throws -> YearChoice {
-        let years = try await req.store.landYears()
+        try year(q, years: try await landInfo(req).years)
+    }
+
+    static func year(_ q: OGCQuery, years: [Int]) throws -> YearChoice {
         let available = years.isEmpty ? "无 / none" : years.map(String.init).joined(separator: ", ")
         if let text = q["year"] {
             guard q["datetime"] == nil else {
@@ -555,25 +572,35 @@ struct OGCController: RouteCollection {
         let limit = try Self.limit(q)
         let offset = try Self.offset(q)
         let bbox = try Self.bbox(q)
-        let choice = try await Self.year(q, req: req)
+        let info = try await Self.landInfo(req)
+        let choice = try Self.year(q, years: info.years)
         let nothing = choice.empty || (bbox.map { $0 == nil } ?? false)
         let box: BBox? = bbox ?? nil
 
-        var out = [UInt8]()
         var total = 0
         var returned = 0
         let axes = OGC.axes(crs)
         var features = [UInt8]()
+        /// the page from a snapshot: its features by index
+        var page: (snapshot: OGCParcelSnapshot, indexes: ArraySlice<Int>)?
         switch c {
         case .parcels:
+            if let snapshot = try await Self.parcelSnapshot(req, info: info, year: choice.year, crs: crs) {
+                var indexes: [Int] = []
+                if !nothing, let town = Self.townFilter(scope: req.scope, town: q["town"]) {
+                    indexes = snapshot.matching(town: town, block: q["block"], bbox: box)
+                }
+                total = indexes.count
+                let slice = offset < total ? indexes[offset..<min(total, offset + limit)] : []
+                returned = slice.count
+                page = (snapshot, slice)
+                break
+            }
             var rows: [OGCParcel] = []
-            let t0 = DispatchTime.now().uptimeNanoseconds
             if !nothing {
                 let f = Store.ParcelFilter(year: choice.year, bbox: box, town: q["town"], block: q["block"])
                 (rows, total) = try await OGCParcel.read(f, req: req, limit: limit, offset: offset)
             }
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            defer { req.logger.debug("ogc parcels: \(rows.count) read in \((t1 - t0) / 1_000_000) ms, written in \((DispatchTime.now().uptimeNanoseconds - t1) / 1_000_000) ms") }
             let year = choice.year
             features = try await Self.write(rows, crs: crs, axes: axes) { r, p, out in
                 try Self.writeParcel(r, year: year, projector: p, to: &out)
@@ -603,20 +630,116 @@ struct OGCController: RouteCollection {
         if offset > 0 { links.append((href(offset: max(0, offset - limit)), "prev", "上一页 / previous page")) }
         links.append((Self.root(req) + "/collections/\(c.rawValue)", "collection", "集合 / the collection"))
 
-        out.reserveCapacity(features.count + 2_048)
-        out.ogcPut("{\"type\":\"FeatureCollection\",\"numberMatched\":\(total),\"numberReturned\":\(returned),\"timeStamp\":")
-        out.ogcString(Date().formatted(.iso8601))
-        out.ogcPut(",\"links\":[")
+        var head = [UInt8]()
+        head.ogcPut("{\"type\":\"FeatureCollection\",\"numberMatched\":\(total),\"numberReturned\":\(returned),\"timeStamp\":")
+        head.ogcString(Date().formatted(.iso8601))
+        head.ogcPut(",\"links\":[")
         for (i, l) in links.enumerated() {
-            if i > 0 { out.ogcPut(",") }
-            out.ogcPut("{\"href\":"); out.ogcString(l.0)
-            out.ogcPut(",\"rel\":\"\(l.1)\",\"type\":\"\(l.1 == "collection" ? OGC.json : OGC.geoJSON)\",\"title\":")
-            out.ogcString(l.2); out.ogcPut("}")
+            if i > 0 { head.ogcPut(",") }
+            head.ogcPut("{\"href\":"); head.ogcString(l.0)
+            head.ogcPut(",\"rel\":\"\(l.1)\",\"type\":\"\(l.1 == "collection" ? OGC.json : OGC.geoJSON)\",\"title\":")
+            head.ogcString(l.2); head.ogcPut("}")
         }
-        out.ogcPut("],\n\"features\":[\n")
-        out.append(contentsOf: features)
-        out.ogcPut("\n]}\n")
-        return Self.geoJSONResponse(out, crs: crs, req: req)
+        head.ogcPut("],\n\"features\":[\n")
+        let tail: StaticString = "\n]}\n"
+        var body: ByteBuffer
+        if let (snapshot, indexes) = page {
+            let size = indexes.reduce(0) { $0 + snapshot.offsets[$1 + 1] - snapshot.offsets[$1] + 2 }
+            body = req.byteBufferAllocator.buffer(capacity: head.count + size + tail.utf8CodeUnitCount)
+            body.writeBytes(head)
+            snapshot.bytes.withUnsafeBytes { all in
+                for (n, i) in indexes.enumerated() {
+                    if n > 0 { body.writeStaticString(",\n") }
+                    body.writeBytes(UnsafeRawBufferPointer(rebasing: all[snapshot.offsets[i]..<snapshot.offsets[i + 1]]))
+                }
+            }
+        } else {
+            body = req.byteBufferAllocator.buffer(capacity: head.count + features.count + tail.utf8CodeUnitCount)
+            body.writeBytes(head)
+            body.writeBytes(features)
+        }
+        body.writeStaticString(tail)
+        return Self.geoJSONResponse(body, crs: crs)
+    }
+
+    /// The town a reader's page is limited to: `.some(nil)` any town, `.some(t)` town `t`,
+    /// nil nothing (no scope, or a `town` parameter outside the reader's own town).
+    static func townFilter(scope: DataScope, town: String?) -> String?? {
+        let asked = town.flatMap { $0.isEmpty ? nil : $0 }
+        switch scope {
+        case .all: return .some(asked)
+        case .town(let t): return asked == nil || asked == t ? .some(t) : nil
+        case .none, .enterprise: return nil
+        }
+    }
+
+    /// The year's parcels serialized in `crs`, when the cache serves this reader: every scope
+    /// but an enterprise's (which depends on who occupies what), and while the collection fits
+    /// the cache's budget (about 1 KB a feature is assumed before building).
+    static func parcelSnapshot(_ req: Request, info: (revision: Int64, years: [Int], parcels: Int), year: Int?,
+                               crs: CRSName) async throws -> OGCParcelSnapshot? {
+        let cache = req.application.ogcParcelCache
+        if case .enterprise = req.scope { return nil }
+        guard cache.enabled, info.parcels * 1_024 <= cache.budget else { return nil }
+        let db = req.db
+        let logger = req.logger
+        return try await cache.snapshot(.init(revision: info.revision, year: year, crs: crs)) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let snapshot = try await Self.buildParcelSnapshot(sql: db as! any SQLDatabase, revision: info.revision, year: year, crs: crs)
+            logger.info("ogc: \(snapshot.count) parcels of \(year.map(String.init) ?? "-") in \(crs.code) serialized in \((DispatchTime.now().uptimeNanoseconds - t0) / 1_000_000) ms (\(snapshot.bytes.count / 1024) KB, land revision \(info.revision))")
+            return snapshot
+        }
+    }
+
+    /// Reads every parcel with the year's assessment and writes each feature, on every core.
+    static func buildParcelSnapshot(sql: any SQLDatabase, revision: Int64, year: Int?, crs: CRSName) async throws -> OGCParcelSnapshot {
+        let rows = try await OGCParcel.read(Store.ParcelFilter(year: year), sql: sql, scope: .all, limit: Int(Int32.max), offset: 0).rows
+        let axes = OGC.axes(crs)
+        let n = rows.count
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n / 500))
+        let pieces = try await withThrowingTaskGroup(of: (Int, [UInt8], [Int]).self) { group in
+            for k in 0..<parts {
+                let part = rows[(k * n / parts)..<((k + 1) * n / parts)]
+                group.addTask {
+                    var out = [UInt8]()
+                    out.reserveCapacity(part.count * 800)
+                    var ends: [Int] = []
+                    ends.reserveCapacity(part.count)
+                    try Reprojector.withPooled(from: .working, to: crs, sourceAxes: .xy, targetAxes: axes) { p in
+                        for r in part {
+                            try Self.writeParcel(r, year: year, projector: p, to: &out)
+                            ends.append(out.count)
+                        }
+                    }
+                    return (k, out, ends)
+                }
+            }
+            var pieces = [([UInt8], [Int])](repeating: ([], []), count: parts)
+            for try await (k, bytes, ends) in group { pieces[k] = (bytes, ends) }
+            return pieces
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(pieces.reduce(0) { $0 + $1.0.count })
+        var offsets = [0]
+        offsets.reserveCapacity(n + 1)
+        for (piece, ends) in pieces {
+            let base = bytes.count
+            bytes += piece
+            for e in ends { offsets.append(base + e) }
+        }
+        var names: [String] = []
+        var index: [String: Int32] = [:]
+        func id(_ s: String?) -> Int32 {
+            guard let s else { return -1 }
+            if let i = index[s] { return i }
+            let i = Int32(names.count)
+            names.append(s); index[s] = i
+            return i
+        }
+        return OGCParcelSnapshot(revision: revision, year: year, crs: crs,
+                                 town: rows.map { id($0.town) }, block: rows.map { id($0.block) }, names: names,
+                                 minX: rows.map(\.bbox.minX), minY: rows.map(\.bbox.minY), maxX: rows.map(\.bbox.maxX), maxY: rows.map(\.bbox.maxY),
+                                 bytes: bytes, offsets: offsets)
     }
 
     /// The features of `rows`, comma-separated, written by `write` in `crs`: in parallel
@@ -656,8 +779,12 @@ struct OGCController: RouteCollection {
     }
 
     static func geoJSONResponse(_ bytes: [UInt8], crs: CRSName, req: Request) -> Response {
+        geoJSONResponse(req.byteBufferAllocator.buffer(bytes: bytes), crs: crs)
+    }
+
+    static func geoJSONResponse(_ body: ByteBuffer, crs: CRSName) -> Response {
         let headers: HTTPHeaders = ["Content-Type": OGC.geoJSON + "; charset=utf-8", "Content-Crs": "<\(crs.uri)>"]
-        return Response(status: .ok, headers: headers, body: .init(buffer: req.byteBufferAllocator.buffer(bytes: bytes)))
+        return Response(status: .ok, headers: headers, body: .init(buffer: body))
     }
 
     func item(req: Request) async throws -> Response {
@@ -800,12 +927,17 @@ struct OGCParcel: Sendable {
     /// Chinese, joined by ；
     var reasons: String?
     var surveyState: String?
+    /// EPSG:4549, as stored
+    var bbox: BBox
 
     /// The parcels of the reader's scope (`req.scope`) matching `f` (its year, bbox, town,
     /// block and ids), in parcel-id order, and how many match in all.
     static func read(_ f: Store.ParcelFilter, req: Request, limit: Int, offset: Int) async throws -> (rows: [OGCParcel], total: Int) {
-        let sql = req.store.sql
-        let scope = req.scope
+        try await read(f, sql: req.store.sql, scope: req.scope, limit: limit, offset: offset)
+    }
+
+    /// As ``read(_:req:limit:offset:)`` for a scope given.
+    static func read(_ f: Store.ParcelFilter, sql: any SQLDatabase, scope: DataScope, limit: Int, offset: Int) async throws -> (rows: [OGCParcel], total: Int) {
         func filtered(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
             var q = q
             switch scope {
@@ -832,7 +964,7 @@ struct OGCParcel: Sendable {
         guard total > offset else { return ([], total) }
         let year = f.year ?? -1
         var q = sql.select().columns(["parcel_id", "town", "block", "owner_credit_code", "registered_mu", "land_use", "far", "status",
-                                      "area_mu", "area_mismatch", "geom"].map { SQLColumn($0, table: "p") })
+                                      "area_mu", "area_mismatch", "geom", "minx", "miny", "maxx", "maxy"].map { SQLColumn($0, table: "p") })
             .columns(["low_efficiency", "tax_per_mu", "occupant_class", "cluster", "candidate"].map { SQLColumn($0, table: "a") })
             .column(SQLAlias(SQLQueryString("CASE WHEN a.low_efficiency = \(bind: true) THEN a.detail ELSE NULL END"), as: SQLIdentifier("detail")))
             .column(SQLAlias(SQLQueryString("(SELECT s.state FROM surveys s WHERE s.parcel_id = p.parcel_id ORDER BY s.id DESC LIMIT 1)"),
@@ -861,7 +993,9 @@ struct OGCParcel: Sendable {
                 lowEfficiency: try r.decode(column: "low_efficiency", as: Bool?.self), taxPerMu: try r.decode(column: "tax_per_mu", as: Double?.self),
                 occupantClass: try r.decode(column: "occupant_class", as: String?.self), cluster: try r.decode(column: "cluster", as: Int?.self),
                 candidate: try r.decode(column: "candidate", as: Bool?.self), reasons: nil,
-                surveyState: try r.decode(column: "survey_state", as: String?.self))
+                surveyState: try r.decode(column: "survey_state", as: String?.self),
+                bbox: BBox(minX: try r.decode(column: "minx", as: Double.self), minY: try r.decode(column: "miny", as: Double.self),
+                           maxX: try r.decode(column: "maxx", as: Double.self), maxY: try r.decode(column: "maxy", as: Double.self)))
             if let detail = try r.decode(column: "detail", as: String?.self),
                let d = try? decoder.decode(Detail.self, from: Data(detail.utf8)), !d.reasons.isEmpty {
                 p.reasons = d.reasons.map(\.zh).joined(separator: "；")

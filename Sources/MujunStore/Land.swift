@@ -204,6 +204,13 @@ extension Store {
     }
 
     /// Years with a land assessment, newest first.
+    /// The revision of the land tables (parcels, land use, assessments, clusters, surveys),
+    /// raised by database triggers on every change (migration CreateDataRevisions).
+    public func landRevision() async throws -> Int64 {
+        try await sql.select().column("revision").from("data_revisions").where("name", .equal, "land")
+            .first(decodingColumn: "revision", as: Int64.self) ?? 0
+    }
+
     public func landYears() async throws -> [Int] {
         try await sql.select().distinct().column("year").from("parcel_assessments").orderBy("year", .descending)
             .all(decodingColumn: "year", as: Int.self)

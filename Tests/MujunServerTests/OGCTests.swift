@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Vapor
+import SQLKit
 import VaporTesting
 import MujunCore
 import MujunStore
@@ -549,6 +550,129 @@ struct OGCTests {
             let rt = try await Self.get(app, "/ogc/collections/parcels/items?limit=1", ["Authorization": "Bearer \(townToken)"])
             #expect(rt.json["numberMatched"] as? Int == own.count)
             #expect(try await Self.get(app, "/ogc/collections", ["Authorization": "Bearer mj_not-a-token"]).status == .unauthorized)
+        }
+    }
+
+    // MARK: - Serialized snapshots
+
+    /// An answer without its timeStamp (the only part that differs between two identical queries).
+    static func stamped(_ body: Data) -> String {
+        let text = String(decoding: body, as: UTF8.self)
+        guard let r = text.range(of: #""timeStamp":"[^"]*""#, options: .regularExpression) else { return text }
+        return text.replacingCharacters(in: r, with: "")
+    }
+
+    @Test("pages from the serialized snapshot are byte for byte the database's, for every reader and filter")
+    func snapshotSameAsDatabase() async throws {
+        try await Self.withLand { app, land in
+            let owner = try #require(land.parcels.compactMap(\.ownerCreditCode).first)
+            let readers = [try await TestAuth.hq(app).headers,
+                           try await TestAuth.session(app, .town, town: Self.homeTown).headers,
+                           try await TestAuth.session(app, .enterprise, creditCode: owner).headers]
+            let p = land.parcels[land.parcels.count / 2]
+            let geo = try Reprojector(from: .working, to: .crs84).transform(p.bbox.expanded(by: 1_500))
+            let queries = ["", "?limit=10000", "?limit=7&offset=5", "?limit=50&offset=100000", "?crs=\(OGC.crsList[2].uri.queryEncoded)&limit=20",
+                           "?crs=\(OGC.crsList[1].uri.queryEncoded)&limit=20&offset=3",
+                           "?bbox=\(geo.minX),\(geo.minY),\(geo.maxX),\(geo.maxY)&limit=1000",
+                           "?town=\(p.town.queryEncoded)&limit=1000", "?town=\(Self.homeTown.queryEncoded)&limit=5",
+                           "?block=\("下谢山区块".queryEncoded)&limit=1000", "?block=\("没有的区块".queryEncoded)",
+                           "?year=\(Self.year)&limit=3", "?datetime=1990-01-01", "?bbox=0,0,1,1"]
+            let cache = app.ogcParcelCache
+            var compared = 0
+            for headers in readers {
+                for query in queries {
+                    let path = "/ogc/collections/parcels/items" + query
+                    app.ogcParcelCache = cache
+                    let cached = try await Self.get(app, path, headers)
+                    app.ogcParcelCache = OGCParcelCache(budget: 0)
+                    let direct = try await Self.get(app, path, headers)
+                    #expect(cached.status == .ok && direct.status == .ok, "\(path)")
+                    #expect(Self.stamped(cached.body) == Self.stamped(direct.body), "\(path)")
+                    #expect(cached.headers.first(name: "Content-Crs") == direct.headers.first(name: "Content-Crs"))
+                    compared += cached.features.count
+                }
+            }
+            app.ogcParcelCache = cache
+            #expect(compared > land.parcels.count)
+            // the pages came from snapshots: one per CRS asked for
+            #expect(Set(cache.kept.map(\.crs)) == [.crs84, OGC.crsList[1], OGC.crsList[2]])
+        }
+    }
+
+    @Test("every change to the land tables, by any path, is in the next page")
+    func snapshotFollowsChanges() async throws {
+        try await Self.withLand { app, land in
+            let h = try await TestAuth.hq(app).headers
+            let path = "/ogc/collections/parcels/items?limit=10000"
+            func properties(_ id: String) async throws -> [String: Any] {
+                let r = try await Self.get(app, path, h)
+                let f = try #require(r.features.first { $0["id"] as? String == id })
+                return try #require(f["properties"] as? [String: Any])
+            }
+            let p = land.parcels[11]
+            let before = try await app.store.landRevision()
+            #expect(try await properties(p.parcelID)["survey_state"] is NSNull)
+
+            // a survey (surveys), from the store
+            let id = try await app.store.addSurvey(parcelID: p.parcelID, town: p.town, actualUse: "厂房", occupantsSeen: nil, idle: false,
+                                                   remarks: nil, photoName: nil, photo: nil, actor: "test")
+            #expect(try await app.store.landRevision() > before)
+            #expect(try await properties(p.parcelID)["survey_state"] as? String == "submitted")
+            try await app.store.reviewSurvey(id: id, confirm: true, note: nil, actor: "test")
+            #expect(try await properties(p.parcelID)["survey_state"] as? String == "confirmed")
+
+            // a parcel changed behind the application's back (another process, the SQL prompt)
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("UPDATE parcels SET block = 'SQL改过的区块' WHERE parcel_id = \(bind: p.parcelID)").run()
+            #expect(try await properties(p.parcelID)["block"] as? String == "SQL改过的区块")
+            let filtered = try await Self.get(app, "/ogc/collections/parcels/items?block=\("SQL改过的区块".queryEncoded)", h)
+            #expect(filtered.features.map { $0["id"] as? String } == [p.parcelID])
+
+            // re-imported parcels and a new assessment
+            var changed = land.parcels[12]
+            changed.landUse = "仓储用地"
+            try await app.store.importParcels([changed], fileName: "again", actor: "test")
+            #expect(try await properties(changed.parcelID)["land_use"] as? String == "仓储用地")
+            try await sql.raw("DELETE FROM parcel_assessments WHERE parcel_id = \(bind: changed.parcelID)").run()
+            #expect(try await properties(changed.parcelID)["low_efficiency"] is NSNull)
+            try await app.store.assessLand(year: Self.year, rules: .default, actor: "test")
+            #expect(try await properties(changed.parcelID)["low_efficiency"] is Bool)
+
+            // a deleted parcel is gone from the page and the count
+            try await sql.raw("DELETE FROM parcels WHERE parcel_id = \(bind: p.parcelID)").run()
+            let r = try await Self.get(app, path, h)
+            #expect(r.json["numberMatched"] as? Int == land.parcels.count - 1)
+            #expect(!r.features.contains { $0["id"] as? String == p.parcelID })
+
+            // every land table raises the revision, on SQLite and PostgreSQL
+            for (table, statement) in [("land_use", "UPDATE land_use SET relation = relation WHERE id = (SELECT MIN(id) FROM land_use)"),
+                                       ("land_clusters", "UPDATE land_clusters SET towns = towns WHERE id = (SELECT MIN(id) FROM land_clusters)"),
+                                       ("parcel_assessments", "UPDATE parcel_assessments SET town = town WHERE id = (SELECT MIN(id) FROM parcel_assessments)")] {
+                let r0 = try await app.store.landRevision()
+                try await sql.raw(SQLQueryString(statement)).run()
+                #expect(try await app.store.landRevision() > r0, "\(table)")
+            }
+        }
+    }
+
+    @Test("a bearer token's last use is written at most once a minute")
+    func tokenLastUse() async throws {
+        try await Self.withLand { app, _ in
+            _ = try await TestAuth.session(app, .headquarters, login: "gis-last")
+            let config = ServerConfig(databaseURL: "sqlite://:memory:", secret: "test-secret")
+            let token = try await AccountTools.issueToken(store: app.store, config: config, login: "gis-last", name: "QGIS", actor: "test")
+            let bearer: HTTPHeaders = ["Authorization": "Bearer \(token)"]
+            func lastUsed() async throws -> Date? { try await app.store.tokens().first { $0.name == "QGIS" }?.lastUsed }
+            #expect(try await lastUsed() == nil)
+            #expect(try await Self.get(app, "/ogc/collections", bearer).status == .ok)
+            let first = try #require(try await lastUsed())
+            #expect(abs(first.timeIntervalSinceNow) < 30)
+            #expect(try await Self.get(app, "/ogc/collections", bearer).status == .ok)
+            #expect(try await lastUsed() == first)
+            let sql = app.db as! any SQLDatabase
+            try await sql.update("api_tokens").set("last_used", to: Date().addingTimeInterval(-120)).where("name", .equal, "QGIS").run()
+            #expect(try await Self.get(app, "/ogc/collections", bearer).status == .ok)
+            #expect(abs(try #require(try await lastUsed()).timeIntervalSinceNow) < 30)
         }
     }
 

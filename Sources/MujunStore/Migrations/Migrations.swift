@@ -11,5 +11,6 @@ public enum MujunMigrations {
         CreateAccounts(),
         CreatePublicationAndAppeals(),
         CreateLand(),
+        CreateDataRevisions(),
     ]
 }
