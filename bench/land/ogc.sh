@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # OGC API - Features, requests/s of /collections/parcels/items?limit=1000 with wrk on loopback:
 #   - `mujun serve` on the demo city (8,000 enterprises ≈ 8,500 parcels), a bearer token of hq;
+#     then the same without the serialized-snapshot cache (MUJUN_OGC_CACHE_MB=0, reported
+#     beside it), and the first and second request after a start (cold snapshot, then warm);
 #   - pygeoapi serving the same parcels (pulled from that server with `ogr2ogr OAPIF:…`, every
 #     property, CRS84, 9 decimals like mujun's answer) under gunicorn, configured by
 #     bench/land/pygeoapi-config.yml: its GeoJSON provider, and its PostgreSQL provider (the
@@ -171,6 +173,24 @@ for r in $(seq 1 "$RUNS"); do
 done
 best=$(max_of "${mujun_rps[@]}")
 echo "ogc_items_1000_rps $best requests/s"
+
+# The same server without its serialized-snapshot cache (every page read from SQLite and written
+# anew, MUJUN_OGC_CACHE_MB=0), and the first page after a start (the snapshot being built):
+# what a reader gets right after the land tables change.
+stop_pid "$MUJUN_PID"; MUJUN_PID=""
+uncached=""
+if MUJUN_OGC_CACHE_MB=0 start_mujun; then
+    uncached=$(wrk_rps mujun-uncached "$MUJUN_URL/ogc/collections/parcels/items?limit=1000" "$AUTH") || uncached=""
+    stop_pid "$MUJUN_PID"; MUJUN_PID=""
+fi
+[ -n "$uncached" ] && echo "ogc_items_1000_uncached_rps $uncached requests/s"
+if start_mujun; then
+    first=$(curl -s -o /dev/null -w '%{time_total}' -H "$AUTH" -H "Accept: application/geo+json" "$MUJUN_URL/ogc/collections/parcels/items?limit=1000")
+    second=$(curl -s -o /dev/null -w '%{time_total}' -H "$AUTH" -H "Accept: application/geo+json" "$MUJUN_URL/ogc/collections/parcels/items?limit=1000")
+    echo "ogc_items_1000_first_request_ms $(awk -v t="$first" 'BEGIN { printf "%.1f", t * 1000 }') ms"
+    echo "ogc_items_1000_next_request_ms $(awk -v t="$second" 'BEGIN { printf "%.1f", t * 1000 }') ms"
+    grep -h "serialized in" "$OUT/serve.log" | tail -n 1 | sed 's/.*ogc: /bench-land: snapshot: /'
+fi
 [ "${#checked[@]}" -gt 0 ] || { skip "ogc_items_1000_pygeoapi_rps: no pygeoapi to compare with"; exit 0; }
 pyg_best=0; pyg_best_name=""
 for p in "${checked[@]}"; do
@@ -183,6 +203,7 @@ done
 echo "ogc_items_1000_pygeoapi_rps $pyg_best requests/s"
 speedup=$(ratio "$best" "$pyg_best")
 echo "ogc_items_1000_vs_pygeoapi $speedup x"
+[ -n "$uncached" ] && echo "ogc_items_1000_uncached_vs_pygeoapi $(ratio "$uncached" "$pyg_best") x"
 if at_least "$speedup" 10; then
     say "goal (at least 10x pygeoapi's faster provider, $pyg_best_name): met"
 else
