@@ -140,32 +140,14 @@ enum AppealRules {
     /// Checks an attachment: size and type (PDF, JPG, PNG by name and content). Returns the
     /// cleaned file name and the bytes, or nil when no file was sent.
     static func attachment(_ file: File?) throws(InputProblem) -> (String, Data)? {
-        guard let file, file.data.readableBytes > 0 else { return nil }
-        guard file.data.readableBytes <= maxAttachment else {
+        do throws(Upload.Problem) {
+            return try Upload.check(file, maxBytes: maxAttachment, kinds: ["pdf", "jpg", "png"], fallbackStem: "附件")
+        } catch .tooLarge {
             throw InputProblem(status: .payloadTooLarge, message: "附件不能超过 10 MB / the attachment is larger than 10 MB")
+        } catch {
+            throw InputProblem(status: .unsupportedMediaType,
+                               message: "附件仅支持 PDF、JPG、PNG 格式，请转换后重新上传 / only PDF, JPG and PNG attachments are accepted")
         }
-        let data = Data(buffer: file.data)
-        var name = file.filename.replacingOccurrences(of: "\\", with: "/")
-        name = String(name.split(separator: "/").last ?? "")
-        name = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\"" }.map(Character.init)).trimmingCharacters(in: .whitespaces)
-        if name.count > 120 { name = String(name.suffix(120)) }
-        let ext = URL(fileURLWithPath: name).pathExtension.lowercased()
-        let kind = contentKind(data)
-        let typeError = InputProblem(status: .unsupportedMediaType,
-                                     message: "附件仅支持 PDF、JPG、PNG 格式，请转换后重新上传 / only PDF, JPG and PNG attachments are accepted")
-        guard let kind, ["pdf", "jpg", "jpeg", "png"].contains(ext) else { throw typeError }
-        guard kind == ext || (kind == "jpg" && ext == "jpeg") else { throw typeError }
-        if name.isEmpty || name.hasPrefix(".") { name = "附件." + ext }
-        return (name, data)
-    }
-
-    /// pdf / jpg / png from the first bytes, nil for anything else.
-    static func contentKind(_ d: Data) -> String? {
-        let b = [UInt8](d.prefix(8))
-        if b.starts(with: [0x25, 0x50, 0x44, 0x46]) { return "pdf" }
-        if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "jpg" }
-        if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "png" }
-        return nil
     }
 
     static func mediaType(_ name: String) -> HTTPMediaType {

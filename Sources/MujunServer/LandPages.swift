@@ -420,32 +420,16 @@ enum SurveyRules {
     /// The actual uses offered in the form (the field is free text).
     static let uses = ["工业生产", "仓储物流", "研发办公", "闲置", "在建", "出租（多家企业）", "商业服务", "居住", "其他"]
 
-    /// jpg / png from the first bytes, nil for anything else.
-    static func imageKind(_ d: Data) -> String? {
-        let b = [UInt8](d.prefix(8))
-        if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "jpg" }
-        if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "png" }
-        return nil
-    }
-
     /// Checks a photo: JPG or PNG (by name and content), at most 10 MB. Returns the cleaned
     /// name and the bytes, nil when no file was sent.
     static func photo(_ file: File?) throws(LandProblem) -> (String, Data)? {
-        guard let file, file.data.readableBytes > 0 else { return nil }
-        guard file.data.readableBytes <= maxPhoto else {
+        do throws(Upload.Problem) {
+            return try Upload.check(file, maxBytes: maxPhoto, kinds: ["jpg", "png"], fallbackStem: "现场照片")
+        } catch .tooLarge {
             throw LandProblem(status: .payloadTooLarge, message: "照片不能超过 10 MB / the photo is larger than 10 MB")
-        }
-        let data = Data(buffer: file.data)
-        var name = file.filename.replacingOccurrences(of: "\\", with: "/")
-        name = String(name.split(separator: "/").last ?? "")
-        name = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\"" }.map(Character.init)).trimmingCharacters(in: .whitespaces)
-        if name.count > 120 { name = String(name.suffix(120)) }
-        let ext = URL(fileURLWithPath: name).pathExtension.lowercased()
-        guard let kind = imageKind(data), ["jpg", "jpeg", "png"].contains(ext), kind == ext || (kind == "jpg" && ext == "jpeg") else {
+        } catch {
             throw LandProblem(status: .unsupportedMediaType, message: "照片仅支持 JPG、PNG 格式 / only JPG and PNG photos are accepted")
         }
-        if name.isEmpty || name.hasPrefix(".") { name = "现场照片." + ext }
-        return (name, data)
     }
 
     static func clean(_ s: String?) -> String? {

@@ -1,6 +1,7 @@
 import Foundation
 import Vapor
 import SQLKit
+import FluentKit
 import MujunCore
 import MujunStore
 
@@ -685,15 +686,15 @@ struct OGCController: RouteCollection {
         let logger = req.logger
         return try await cache.snapshot(.init(revision: info.revision, year: year, crs: crs)) {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let snapshot = try await Self.buildParcelSnapshot(sql: db as! any SQLDatabase, revision: info.revision, year: year, crs: crs)
+            let snapshot = try await Self.buildParcelSnapshot(db: db, revision: info.revision, year: year, crs: crs)
             logger.info("ogc: \(snapshot.count) parcels of \(year.map(String.init) ?? "-") in \(crs.code) serialized in \((DispatchTime.now().uptimeNanoseconds - t0) / 1_000_000) ms (\(snapshot.bytes.count / 1024) KB, land revision \(info.revision))")
             return snapshot
         }
     }
 
     /// Reads every parcel with the year's assessment and writes each feature, on every core.
-    static func buildParcelSnapshot(sql: any SQLDatabase, revision: Int64, year: Int?, crs: CRSName) async throws -> OGCParcelSnapshot {
-        let rows = try await OGCParcel.read(Store.ParcelFilter(year: year), sql: sql, scope: .all, limit: Int(Int32.max), offset: 0).rows
+    static func buildParcelSnapshot(db: any Database, revision: Int64, year: Int?, crs: CRSName) async throws -> OGCParcelSnapshot {
+        let rows = try await OGCParcel.read(Store.ParcelFilter(year: year), store: Store(db), limit: Int(Int32.max), offset: 0).rows
         let axes = OGC.axes(crs)
         let n = rows.count
         let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n / 500))
@@ -899,12 +900,11 @@ struct OGCController: RouteCollection {
 
 /// A parcel with the year's assessment, as the OGC API writes it.
 ///
-/// `Store.parcels` decodes whole rows through Codable and then fetches survey states and (for
-/// the reasons) each assessment separately: about half a second for the whole demo city in a
-/// debug build. This reader runs the same query (the same scope and filters, parcel-id order;
-/// `OGCTests` checks that both agree for every scope) and reads the columns one by one, with
-/// the low-efficiency reasons and the latest survey state in the same statement: about twice
-/// as fast.
+/// `Store.parcels` decodes whole rows through Codable and then fetches survey states
+/// separately; this reader selects the same parcels (the store's own join and WHERE clauses,
+/// `Store.whereParcels`, in parcel-id order; `OGCTests` checks both agree for every scope),
+/// reads the columns one by one, with the low-efficiency reasons and the latest survey state in
+/// the same statement.
 struct OGCParcel: Sendable {
     var id: String
     var town: String
@@ -933,46 +933,21 @@ struct OGCParcel: Sendable {
     /// The parcels of the reader's scope (`req.scope`) matching `f` (its year, bbox, town,
     /// block and ids), in parcel-id order, and how many match in all.
     static func read(_ f: Store.ParcelFilter, req: Request, limit: Int, offset: Int) async throws -> (rows: [OGCParcel], total: Int) {
-        try await read(f, sql: req.store.sql, scope: req.scope, limit: limit, offset: offset)
+        try await read(f, store: req.store, limit: limit, offset: offset)
     }
 
-    /// As ``read(_:req:limit:offset:)`` for a scope given.
-    static func read(_ f: Store.ParcelFilter, sql: any SQLDatabase, scope: DataScope, limit: Int, offset: Int) async throws -> (rows: [OGCParcel], total: Int) {
-        func filtered(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
-            var q = q
-            switch scope {
-            case .all: break
-            case .none: q = q.where(SQLLiteral.boolean(false))
-            case .town(let t): q = q.where(SQLColumn("town", table: "p"), .equal, SQLBind(t))
-            case .enterprise(let c):
-                q = q.where(SQLQueryString("(p.owner_credit_code = \(bind: c) OR p.parcel_id IN (SELECT parcel_id FROM land_use WHERE credit_code = \(bind: c)))"))
-            }
-            if let box = f.bbox {
-                q = q.where(SQLColumn("maxx", table: "p"), .greaterThanOrEqual, SQLBind(box.minX))
-                    .where(SQLColumn("minx", table: "p"), .lessThanOrEqual, SQLBind(box.maxX))
-                    .where(SQLColumn("maxy", table: "p"), .greaterThanOrEqual, SQLBind(box.minY))
-                    .where(SQLColumn("miny", table: "p"), .lessThanOrEqual, SQLBind(box.maxY))
-            }
-            if let t = f.town, !t.isEmpty { q = q.where(SQLColumn("town", table: "p"), .equal, SQLBind(t)) }
-            if let k = f.block, !k.isEmpty { q = q.where(SQLColumn("block", table: "p"), .equal, SQLBind(k)) }
-            if let ids = f.ids { q = q.where(SQLColumn("parcel_id", table: "p"), .in, SQLBind.group(ids)) }
-            return q
-        }
-        let parcels = SQLAlias(SQLIdentifier("parcels"), as: SQLIdentifier("p"))
-        let total = try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(parcels))
-            .first(decodingColumn: "n", as: Int.self) ?? 0
+    /// As ``read(_:req:limit:offset:)`` for the scope of `store`.
+    static func read(_ f: Store.ParcelFilter, store: Store, limit: Int, offset: Int) async throws -> (rows: [OGCParcel], total: Int) {
+        let total = try await store.parcelCount(f)
         guard total > offset else { return ([], total) }
-        let year = f.year ?? -1
-        var q = sql.select().columns(["parcel_id", "town", "block", "owner_credit_code", "registered_mu", "land_use", "far", "status",
-                                      "area_mu", "area_mismatch", "geom", "minx", "miny", "maxx", "maxy"].map { SQLColumn($0, table: "p") })
+        var q = store.sql.select().columns(["parcel_id", "town", "block", "owner_credit_code", "registered_mu", "land_use", "far", "status",
+                                            "area_mu", "area_mismatch", "geom", "minx", "miny", "maxx", "maxy"].map { SQLColumn($0, table: "p") })
             .columns(["low_efficiency", "tax_per_mu", "occupant_class", "cluster", "candidate"].map { SQLColumn($0, table: "a") })
             .column(SQLAlias(SQLQueryString("CASE WHEN a.low_efficiency = \(bind: true) THEN a.detail ELSE NULL END"), as: SQLIdentifier("detail")))
             .column(SQLAlias(SQLQueryString("(SELECT s.state FROM surveys s WHERE s.parcel_id = p.parcel_id ORDER BY s.id DESC LIMIT 1)"),
                              as: SQLIdentifier("survey_state")))
-            .from(parcels)
-            .join(SQLAlias(SQLIdentifier("parcel_assessments"), as: SQLIdentifier("a")), method: SQLJoinMethod.left,
-                  on: SQLQueryString("a.parcel_id = p.parcel_id AND a.year = \(bind: year)"))
-        q = filtered(q).orderBy(SQLColumn("parcel_id", table: "p"), SQLDirection.ascending).limit(limit).offset(offset)
+        q = store.parcelsJoined(q, year: f.year)
+        q = store.whereParcels(q, f).orderBy(SQLColumn("parcel_id", table: "p"), SQLDirection.ascending).limit(limit).offset(offset)
         let raw = try await q.all()
         struct Detail: Decodable {
             struct Reason: Decodable { var zh: String }

@@ -129,44 +129,57 @@ extension Store {
     }
 
     /// The parcels of the scope, with the year's assessment, in parcel-id order.
-    public func parcels(_ f: ParcelFilter, limit: Int = 10_000, offset: Int = 0) async throws -> (rows: [ParcelRow], total: Int) {
-        func where_<B: SQLPredicateBuilder>(_ b: B) -> B {
-            var b = b
-            switch scope {
-            case .all: break
-            case .none: b = b.where(SQLLiteral.boolean(false))
-            case .town(let t): b = b.where(SQLColumn("town", table: "p"), .equal, SQLBind(t))
-            case .enterprise(let c):
-                b = b.where(SQLQueryString("(p.owner_credit_code = \(bind: c) OR p.parcel_id IN (SELECT parcel_id FROM land_use WHERE credit_code = \(bind: c)))"))
-            }
-            if let box = f.bbox {
-                b = b.where(SQLColumn("maxx", table: "p"), .greaterThanOrEqual, SQLBind(box.minX))
-                    .where(SQLColumn("minx", table: "p"), .lessThanOrEqual, SQLBind(box.maxX))
-                    .where(SQLColumn("maxy", table: "p"), .greaterThanOrEqual, SQLBind(box.minY))
-                    .where(SQLColumn("miny", table: "p"), .lessThanOrEqual, SQLBind(box.maxY))
-            }
-            if let t = f.town, !t.isEmpty { b = b.where(SQLColumn("town", table: "p"), .equal, SQLBind(t)) }
-            if let k = f.block, !k.isEmpty { b = b.where(SQLColumn("block", table: "p"), .equal, SQLBind(k)) }
-            if let s = f.search?.trimmingCharacters(in: .whitespaces), !s.isEmpty {
-                let pattern = "%" + s.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
-                b = b.where(SQLQueryString("""
-                    (p.parcel_id LIKE \(bind: pattern) OR p.parcel_id IN (SELECT lu.parcel_id FROM land_use lu \
-                    JOIN enterprise_years e ON e.credit_code = lu.credit_code WHERE e.name LIKE \(bind: pattern) OR e.credit_code LIKE \(bind: pattern.uppercased())))
-                    """))
-            }
-            if f.lowEfficiencyOnly { b = b.where(SQLColumn("low_efficiency", table: "a"), .equal, SQLBind(true)) }
-            if let c = f.cluster { b = b.where(SQLColumn("cluster", table: "a"), .equal, SQLBind(c)) }
-            if let ids = f.ids { b = b.where(SQLColumn("parcel_id", table: "p"), .in, SQLBind.group(ids)) }
-            return b
+    /// Limits a query on `parcels p` (left-joined with the year's `parcel_assessments a`, see
+    /// ``parcelsJoined(_:year:)``) to the store's scope and to the filter `f`. Shared by every
+    /// reader of parcels (lists, map, OGC API) so that they select the same parcels.
+    public func whereParcels<B: SQLPredicateBuilder>(_ b: B, _ f: ParcelFilter) -> B {
+        var b = b
+        switch scope {
+        case .all: break
+        case .none: b = b.where(SQLLiteral.boolean(false))
+        case .town(let t): b = b.where(SQLColumn("town", table: "p"), .equal, SQLBind(t))
+        case .enterprise(let c):
+            b = b.where(SQLQueryString("(p.owner_credit_code = \(bind: c) OR p.parcel_id IN (SELECT parcel_id FROM land_use WHERE credit_code = \(bind: c)))"))
         }
-        let year = f.year ?? -1
-        func joined(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
-            q.from(SQLAlias(SQLIdentifier("parcels"), as: SQLIdentifier("p")))
-                .join(SQLAlias(SQLIdentifier("parcel_assessments"), as: SQLIdentifier("a")), method: SQLJoinMethod.left,
-                      on: SQLQueryString("a.parcel_id = p.parcel_id AND a.year = \(bind: year)"))
+        if let box = f.bbox {
+            b = b.where(SQLColumn("maxx", table: "p"), .greaterThanOrEqual, SQLBind(box.minX))
+                .where(SQLColumn("minx", table: "p"), .lessThanOrEqual, SQLBind(box.maxX))
+                .where(SQLColumn("maxy", table: "p"), .greaterThanOrEqual, SQLBind(box.minY))
+                .where(SQLColumn("miny", table: "p"), .lessThanOrEqual, SQLBind(box.maxY))
         }
-        let total = try await where_(joined(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")))
+        if let t = f.town, !t.isEmpty { b = b.where(SQLColumn("town", table: "p"), .equal, SQLBind(t)) }
+        if let k = f.block, !k.isEmpty { b = b.where(SQLColumn("block", table: "p"), .equal, SQLBind(k)) }
+        if let s = f.search?.trimmingCharacters(in: .whitespaces), !s.isEmpty {
+            let pattern = "%" + s.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
+            b = b.where(SQLQueryString("""
+                (p.parcel_id LIKE \(bind: pattern) OR p.parcel_id IN (SELECT lu.parcel_id FROM land_use lu \
+                JOIN enterprise_years e ON e.credit_code = lu.credit_code WHERE e.name LIKE \(bind: pattern) OR e.credit_code LIKE \(bind: pattern.uppercased())))
+                """))
+        }
+        if f.lowEfficiencyOnly { b = b.where(SQLColumn("low_efficiency", table: "a"), .equal, SQLBind(true)) }
+        if let c = f.cluster { b = b.where(SQLColumn("cluster", table: "a"), .equal, SQLBind(c)) }
+        if let ids = f.ids { b = b.where(SQLColumn("parcel_id", table: "p"), .in, SQLBind.group(ids)) }
+        return b
+    }
+
+    /// `FROM parcels p LEFT JOIN parcel_assessments a` (the year's assessment; none for nil).
+    public func parcelsJoined(_ q: SQLSelectBuilder, year: Int?) -> SQLSelectBuilder {
+        q.from(SQLAlias(SQLIdentifier("parcels"), as: SQLIdentifier("p")))
+            .join(SQLAlias(SQLIdentifier("parcel_assessments"), as: SQLIdentifier("a")), method: SQLJoinMethod.left,
+                  on: SQLQueryString("a.parcel_id = p.parcel_id AND a.year = \(bind: year ?? -1)"))
+    }
+
+    /// How many parcels of the scope match `f`.
+    public func parcelCount(_ f: ParcelFilter) async throws -> Int {
+        try await whereParcels(parcelsJoined(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n"), year: f.year), f)
             .first(decodingColumn: "n", as: Int.self) ?? 0
+    }
+
+    /// The parcels of the scope, with the year's assessment, in parcel-id order.
+    public func parcels(_ f: ParcelFilter, limit: Int = 10_000, offset: Int = 0) async throws -> (rows: [ParcelRow], total: Int) {
+        func where_<B: SQLPredicateBuilder>(_ b: B) -> B { whereParcels(b, f) }
+        func joined(_ q: SQLSelectBuilder) -> SQLSelectBuilder { parcelsJoined(q, year: f.year) }
+        let total = try await parcelCount(f)
         struct Row: Decodable {
             var parcel_id: String; var town: String; var block: String?; var owner_credit_code: String?
             var registered_mu: Double?; var land_use: String?; var far: Double?; var status: String?
