@@ -300,4 +300,54 @@ import Testing
     }
 }
 
+/// `ParcelGeoJSON.appendFixed` no longer allocates; it must write what it always wrote.
+@Suite struct AppendFixedTests {
+    /// The implementation before (commit 7ae9e53).
+    static func legacyAppendFixed(_ v: Double, digits: Int, to out: inout [UInt8]) {
+        let pow10: [Double] = (0...15).map { pow(10, Double($0)) }
+        let scale = pow10[digits]
+        let scaled = (abs(v) * scale).rounded()
+        guard v.isFinite, scaled < 9e18 else {
+            out += Array(String(v).utf8)
+            return
+        }
+        let n = UInt64(scaled)
+        if v < 0 && n > 0 { out.append(UInt8(ascii: "-")) }
+        var intPart = n / UInt64(scale)
+        var frac = n % UInt64(scale)
+        var buf = [UInt8]()
+        repeat { buf.append(UInt8(ascii: "0") + UInt8(intPart % 10)); intPart /= 10 } while intPart > 0
+        out += buf.reversed()
+        if frac > 0 {
+            var d = digits
+            while frac % 10 == 0 { frac /= 10; d -= 1 }
+            out.append(UInt8(ascii: "."))
+            var fb = [UInt8](repeating: UInt8(ascii: "0"), count: d)
+            var k = d - 1
+            while frac > 0 { fb[k] = UInt8(ascii: "0") + UInt8(frac % 10); frac /= 10; k -= 1 }
+            out += fb
+        }
+    }
+
+    @Test func writesWhatItAlwaysWrote() {
+        var rng = ParcelReaderEquivalenceTests.Random(state: 5)
+        var values: [Double] = [0, -0.0, 1, -1, 0.5, -0.5, 0.00004, -0.00004, 0.00005, 9e17, 8.99e18, 1e19, -1e19, .infinity,
+                                -.infinity, .nan, 123456.789, 0.1 + 0.2, 1e-300, 4.26, 21.81, 100, 1e15, 999_999.999_95]
+        for _ in 0..<20_000 {
+            let e = Double(rng.int(40)) - 20
+            values.append((rng.double(-1, 1)) * pow(10, e))
+            values.append(Double(bitPattern: rng.next()))
+        }
+        for v in values {
+            for digits in 0...15 {
+                var a = [UInt8](), b = [UInt8]()
+                ParcelGeoJSON.appendFixed(v, digits: digits, to: &a)
+                Self.legacyAppendFixed(v, digits: digits, to: &b)
+                #expect(a == b, "\(v) \(digits): \(String(decoding: a, as: UTF8.self)) vs \(String(decoding: b, as: UTF8.self))")
+                if a != b { return }
+            }
+        }
+    }
+}
+
 extension ParcelReaderEquivalenceTests.Random: RandomNumberGenerator {}

@@ -220,8 +220,19 @@ public enum Clustering {
         for u in landUse { occupantsOf[u.parcelID, default: []].insert(u.creditCode) }
         var clusters: [ClusterSummary] = []
         clusters.reserveCapacity(groups.count)
-        var clusterOf: [String: Int] = [:]
-        clusterOf.reserveCapacity(n)
+        // Parcel id → cluster number, in member order (a repeated id keeps its last cluster).
+        // For many parcels it is filled on another thread while the clusters are summarised.
+        func clusterOfIDs(_ groups: [[Int]], _ parcels: [Parcel]) -> [String: Int] {
+            var clusterOf: [String: Int] = [:]
+            clusterOf.reserveCapacity(parcels.count)
+            parcels.withUnsafeBufferPointer { parcels in
+                for (k, g) in groups.enumerated() {
+                    for i in g { clusterOf[parcels[i].parcelID] = k + 1 }
+                }
+            }
+            return clusterOf
+        }
+        let idsAside = n >= 20_000 ? ClusterOfBuilder(groups: groups, parcels: parcels, build: clusterOfIDs) : nil
         parcels.withUnsafeBufferPointer { parcels in
             for (k, g) in groups.enumerated() {
                 var area = 0.0, lowMu = 0.0, lowCount = 0
@@ -231,7 +242,6 @@ public enum Clustering {
                 var towns: [String] = [], blocks: [String] = [], occupants: [String] = []
                 for i in g {
                     ids.append(parcels[i].parcelID)
-                    clusterOf[parcels[i].parcelID] = k + 1
                     area += parcels[i].areaMu
                     if !lowEfficiency.isEmpty && lowEfficiency.contains(parcels[i].parcelID) { lowMu += parcels[i].areaMu; lowCount += 1 }
                     if !parcels[i].town.isEmpty { towns.append(parcels[i].town) }
@@ -247,12 +257,15 @@ public enum Clustering {
                     lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
             }
         }
+        let clusterOf = idsAside?.result() ?? clusterOfIDs(groups, parcels)
         return (ClusterResult(gap: gap, minMu: minMu, clusters: clusters, clusterOf: clusterOf), groups)
     }
 
     /// Distinct values, sorted (as `Set(values).sorted()`).
     private static func uniqueSorted(_ values: [String]) -> [String] {
         if values.count <= 1 { return values }
+        // the usual case: one value repeated (what a stable sort and the dedup below keep)
+        if values.allSatisfy({ $0 == values[0] }) { return [values[0]] }
         var s = values.sorted()
         var w = 1
         for r in 1..<s.count where s[r] != s[w - 1] { s[w] = s[r]; w += 1 }
@@ -269,6 +282,25 @@ public enum Clustering {
         for p in parcels { grown.append(try p.makeGeometry(context).buffer(gap / 2, quadrantSegments: 2, square: true)) }
         let merged = try Geometry.union(grown, context: context)
         return try merged.buffer(-gap / 2, quadrantSegments: 2, square: true).wkb
+    }
+}
+
+/// Builds a cluster's parcel-id map on another thread; `result()` waits for it.
+private final class ClusterOfBuilder: @unchecked Sendable {
+    private var value: [String: Int] = [:]
+    private let done = DispatchSemaphore(value: 0)
+
+    init(groups: [[Int]], parcels: [Parcel], build: @escaping ([[Int]], [Parcel]) -> [String: Int]) {
+        let work = UncheckedSendable(build)
+        DispatchQueue.global(qos: .userInitiated).async {
+            self.value = work.value(groups, parcels)
+            self.done.signal()
+        }
+    }
+
+    func result() -> [String: Int] {
+        done.wait()
+        return value
     }
 }
 

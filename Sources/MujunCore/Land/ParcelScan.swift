@@ -141,6 +141,32 @@ private struct SharedBuffer: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<UInt8>
 }
 
+/// A regular file's bytes followed by a 0 byte, read straight into one buffer (no mapping, no
+/// second copy); nil when it cannot be read so (the caller then reads it as before, for the
+/// same messages).
+func readFileWithSentinel(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    let size = Int(st.st_size)
+    var ok = true
+    let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buf, count in
+        var n = 0
+        while n < size {
+            let r = Foundation.read(fd, buf.baseAddress! + n, size - n)
+            if r < 0 && errno == EINTR { continue }
+            if r <= 0 { break }
+            n += r
+        }
+        if n != size { ok = false }
+        buf[n] = 0
+        count = n + 1
+    }
+    return ok ? bytes : nil
+}
+
 extension GeoJSONScanner {
     /// Scans a whole GeoJSON file (a trailing 0 byte added here), on two threads when large.
     static func scan(_ data: Data, parallel: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
@@ -148,6 +174,11 @@ extension GeoJSONScanner {
         bytes.reserveCapacity(data.count + 1)
         bytes.append(contentsOf: data)
         bytes.append(0)
+        return try scan(bytes: bytes, parallel: parallel)
+    }
+
+    /// Scans a whole GeoJSON file given with a trailing 0 byte (not part of the JSON).
+    static func scan(bytes: [UInt8], parallel: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
         // A UTF-8 byte-order mark is tolerated.
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         let r: Result<ScannedCollection, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buf in
