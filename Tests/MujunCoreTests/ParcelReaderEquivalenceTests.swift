@@ -350,4 +350,55 @@ import Testing
     }
 }
 
+/// `ClustersCSV.build` (two threads for large inputs) writes what `mujun land clusters` wrote,
+/// and the cluster map built aside matches the members.
+@Suite struct ClustersCSVTests {
+    /// The CSV as `Land.Clusters.run` wrote it before (commit 7ae9e53).
+    static func legacyCSV(_ parcels: [Parcel], _ result: ClusterResult, _ members: [[Int]]) -> [UInt8] {
+        func field(_ s: String, _ out: inout [UInt8]) {
+            let u = Array(s.utf8)
+            if !u.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) { out += u; return }
+            out.append(0x22)
+            for c in u { out.append(c); if c == 0x22 { out.append(0x22) } }
+            out.append(0x22)
+        }
+        var csv = Array("parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate\n".utf8)
+        for (k, group) in members.enumerated() {
+            let c = result.clusters[k]
+            for i in group {
+                field(parcels[i].parcelID, &csv); csv.append(0x2C)
+                csv += Array(String(c.number).utf8); csv.append(0x2C)
+                AppendFixedTests.legacyAppendFixed(parcels[i].areaMu, digits: 4, to: &csv); csv.append(0x2C)
+                field(parcels[i].town, &csv); csv.append(0x2C)
+                if let b = parcels[i].block { field(b, &csv) }
+                csv.append(0x2C)
+                AppendFixedTests.legacyAppendFixed(c.areaMu, digits: 4, to: &csv); csv.append(0x2C)
+                csv += Array(String(c.count).utf8); csv.append(0x2C)
+                csv += Array((c.candidate ? "true\n" : "false\n").utf8)
+            }
+        }
+        return csv
+    }
+
+    @Test(arguments: [50, 30_000])
+    func csvAndClusterMap(_ count: Int) throws {
+        var rng = ParcelReaderEquivalenceTests.Random(state: 17)
+        var parcels: [Parcel] = []
+        for k in 0..<count {
+            let x = 420_000 + Double(k % 200) * 60 + rng.double(0, 30), y = 3_150_000 + Double(k / 200) * 60 + rng.double(0, 30)
+            let id = k % 97 == 0 ? "Q,\"\(k)\"" : "P-\(String(format: "%06d", (k * 7919) % count))-\(k)"
+            var p = LandTests.parcel(id, [LandTests.rect(x, y, rng.double(5, 40), rng.double(5, 40))],
+                                     town: k % 13 == 0 ? "镇,\(k % 3)" : "古山镇")
+            p.block = k % 5 == 0 ? nil : "区块\(k % 4)"
+            parcels.append(p)
+        }
+        let (result, members) = try Clustering.clusterWithMembers(parcels, gap: 20, minMu: 3)
+        #expect(ClustersCSV.build(parcels, result: result, members: members) == Self.legacyCSV(parcels, result, members))
+        var expected: [String: Int] = [:]
+        for (k, g) in members.enumerated() { for i in g { expected[parcels[i].parcelID] = k + 1 } }
+        #expect(result.clusterOf == expected)
+        #expect(result.clusters.count > 1 && result.clusters.count < count)
+    }
+}
+
 extension ParcelReaderEquivalenceTests.Random: RandomNumberGenerator {}

@@ -413,3 +413,90 @@ struct BoxGrid {
         }
     }
 }
+
+/// The CSV `mujun land clusters` writes: one row per parcel, by cluster then parcel id —
+/// `parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate`.
+public enum ClustersCSV {
+    public static let header = "parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate\n"
+
+    /// The whole file, from ``Clustering/clusterWithMembers(_:gap:minMu:lowEfficiency:landUse:)``'s
+    /// result; large inputs are formatted in two halves on two threads.
+    public static func build(_ parcels: [Parcel], result: ClusterResult, members: [[Int]]) -> [UInt8] {
+        precondition(result.clusters.count == members.count)
+        var csv = [UInt8]()
+        csv.reserveCapacity(parcels.count * 64 + 128)
+        csv += Array(header.utf8)
+        // split the clusters where about half of the rows are before
+        var split = members.count
+        if parcels.count >= 20_000 {
+            var rows = 0
+            for (k, g) in members.enumerated() {
+                rows += g.count
+                if rows >= parcels.count / 2 { split = k + 1; break }
+            }
+        }
+        if split == members.count {
+            rows(parcels, result, members, 0..<members.count, to: &csv)
+            return csv
+        }
+        let second = CSVPart()
+        let input = UncheckedSendable((parcels, result, members, split))
+        let group = DispatchGroup()
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            let (parcels, result, members, split) = input.value
+            var out = [UInt8]()
+            out.reserveCapacity(parcels.count / 2 * 64 + 64)
+            rows(parcels, result, members, split..<members.count, to: &out)
+            second.bytes = out
+        }
+        rows(parcels, result, members, 0..<split, to: &csv)
+        group.wait()
+        csv += second.bytes
+        return csv
+    }
+
+    /// The rows of the clusters `range`.
+    private static func rows(_ parcels: [Parcel], _ result: ClusterResult, _ members: [[Int]], _ range: Range<Int>, to csv: inout [UInt8]) {
+        parcels.withUnsafeBufferPointer { parcels in
+            for k in range {
+                let c = result.clusters[k]
+                var number = [UInt8](), count = [UInt8](), clusterArea = [UInt8]()
+                number += Array(String(c.number).utf8)
+                count += Array(String(c.count).utf8)
+                ParcelGeoJSON.appendFixed(c.areaMu, digits: 4, to: &clusterArea)
+                let candidate: StaticString = c.candidate ? "true\n" : "false\n"
+                for i in members[k] {
+                    appendField(parcels[i].parcelID, to: &csv); csv.append(0x2C)
+                    csv += number; csv.append(0x2C)
+                    ParcelGeoJSON.appendFixed(parcels[i].areaMu, digits: 4, to: &csv); csv.append(0x2C)
+                    appendField(parcels[i].town, to: &csv); csv.append(0x2C)
+                    if let b = parcels[i].block { appendField(b, to: &csv) }
+                    csv.append(0x2C)
+                    csv += clusterArea; csv.append(0x2C)
+                    csv += count; csv.append(0x2C)
+                    csv.append(contentsOf: UnsafeBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount))
+                }
+            }
+        }
+    }
+
+    /// Appends a CSV field, quoted when it holds a comma, quote or line break (quotes doubled).
+    static func appendField(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { u in
+            let special = u.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+            if !special { out.append(contentsOf: u); return }
+            out.append(0x22)
+            for c in u {
+                out.append(c)
+                if c == 0x22 { out.append(0x22) }
+            }
+            out.append(0x22)
+        }
+    }
+}
+
+/// The second half of the CSV, filled by another thread.
+private final class CSVPart: @unchecked Sendable {
+    var bytes: [UInt8] = []
+}
