@@ -164,6 +164,40 @@ import Testing
         #expect(scanned.count == split.count && split.segments.count == 2)
     }
 
+    /// Files are mapped (no copy) unless their size is a multiple of the page size; both ways,
+    /// and an unreadable file, give what the old reader gave.
+    @Test func filesFromDisk() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mujun-reader-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var data = Self.variedFile(count: 400, seed: 5)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let plain = dir.appendingPathComponent("plain.geojson"), padded = dir.appendingPathComponent("padded.geojson")
+        if data.count % page == 0 { data.append(0x0A) }
+        try data.write(to: plain)
+        var pad = data
+        pad.append(contentsOf: [UInt8](repeating: 0x20, count: page - data.count % page))
+        #expect(pad.count % page == 0)
+        try pad.write(to: padded)
+        for url in [plain, padded] {
+            let new = try ParcelImport.read(url: url, towns: LandTests.towns)
+            let old = try LegacyParcelImport.read(url: url, towns: LandTests.towns)
+            #expect(new == old && new.count == 400)
+        }
+        let missing = dir.appendingPathComponent("missing.geojson")
+        var a = "", b = ""
+        do { _ = try ParcelImport.read(url: missing, towns: nil) } catch { a = ParcelImport.describe(error) }
+        do { _ = try LegacyParcelImport.read(url: missing, towns: nil) } catch { b = ParcelImport.describe(error) }
+        #expect(!a.isEmpty && a == b)
+        // a syntax error near the end of a mapped file: the position is counted in the file
+        var bad = data
+        bad[bad.count - 3] = UInt8(ascii: "x")
+        try bad.write(to: plain)
+        do { _ = try ParcelImport.read(url: plain, towns: nil) } catch { a = ParcelImport.describe(error) }
+        do { _ = try LegacyParcelImport.read(url: plain, towns: nil) } catch { b = ParcelImport.describe(error) }
+        #expect(a.contains("line") && a == b, "\(a) vs \(b)")
+    }
+
     @Test(arguments: [CRSName.crs84, .epsg(4528), .epsg(4490)])
     func otherCRSsGiveTheSameParcels(_ crs: CRSName) {
         let data = Self.variedFile(count: 600, seed: 11, crs: crs)

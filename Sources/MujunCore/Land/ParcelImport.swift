@@ -477,20 +477,16 @@ public enum ParcelImport {
     /// As ``read(geojson:crs:towns:tolerance:)``, in the given GEOS context.
     public static func read(geojson: Data, crs override: String?, towns: [String]?, tolerance: Double,
                             context: GEOSContext) throws(ImportFailure) -> [Parcel] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(geojson.count + 1)
-        bytes.append(contentsOf: geojson)
-        bytes.append(0)
-        return try read(bytes: bytes, crs: override, towns: towns, tolerance: tolerance, context: context)
+        try read(bytes: InputBytes(copying: geojson), crs: override, towns: towns, tolerance: tolerance, context: context)
     }
 
     /// The reader proper: `bytes` is the file followed by a 0 byte.
-    static func read(bytes: [UInt8], crs override: String?, towns: [String]?, tolerance: Double,
+    static func read(bytes: InputBytes, crs override: String?, towns: [String]?, tolerance: Double,
                      context: GEOSContext) throws(ImportFailure) -> [Parcel] {
         // 1. Syntax and the top level.
         let fc: ScannedCollection
         do { fc = try GeoJSONScanner.scan(bytes: bytes) } catch {
-            let (line, col) = GeoJSONScanner.lineColumn(bytes, offset: error.offset)
+            let (line, col) = withExtendedLifetime(bytes) { GeoJSONScanner.lineColumn(bytes.buffer, offset: error.offset) }
             throw ImportFailure.file(zh: "不是有效的 JSON：第 \(line) 行第 \(col) 列：\(error.zh)",
                                      en: "not valid JSON: line \(line), column \(col): \(error.en)")
         }
@@ -953,7 +949,7 @@ public enum ParcelImport {
     /// Reads a GeoJSON file from disk; see ``read(geojson:crs:towns:tolerance:)``.
     public static func read(url: URL, crs: String? = nil, towns: [String]?,
                             tolerance: Double = LandRules.default.areaTolerance) throws(ImportFailure) -> [Parcel] {
-        if url.isFileURL, let bytes = readFileWithSentinel(url.path) {
+        if url.isFileURL, let bytes = InputBytes.mapping(path: url.path) {
             return try read(bytes: bytes, crs: crs, towns: towns, tolerance: tolerance, context: GEOSContext())
         }
         let data: Data

@@ -98,7 +98,7 @@ struct ScannedSegment {
 /// The top level of a GeoJSON file and its features, as scanned.
 struct ScannedCollection {
     /// The file's bytes and a 0 sentinel: value texts are ranges of it.
-    var bytes: [UInt8] = []
+    var bytes: InputBytes?
     var type: String?
     var crs: JSONValue?
     var featuresPresent = false
@@ -108,7 +108,9 @@ struct ScannedCollection {
 
     var count: Int { chunks.reduce(0) { $0 + $1.range.count } }
 
-    func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { bytes.withUnsafeBufferPointer(body) }
+    func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        withExtendedLifetime(bytes) { body(bytes!.buffer) }
+    }
 }
 
 /// A member name as read: its raw bytes when it has no escapes, else decoded.
@@ -141,47 +143,72 @@ private struct SharedBuffer: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<UInt8>
 }
 
-/// A regular file's bytes followed by a 0 byte, read straight into one buffer (no mapping, no
-/// second copy); nil when it cannot be read so (the caller then reads it as before, for the
-/// same messages).
-func readFileWithSentinel(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-    let size = Int(st.st_size)
-    var ok = true
-    let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buf, count in
-        var n = 0
-        while n < size {
-            let r = Foundation.read(fd, buf.baseAddress! + n, size - n)
-            if r < 0 && errno == EINTR { continue }
-            if r <= 0 { break }
-            n += r
-        }
-        if n != size { ok = false }
-        buf[n] = 0
-        count = n + 1
+/// The bytes of a GeoJSON file followed by a 0 byte (the scanner's sentinel, not part of the
+/// JSON), read only; the memory is released with the object.
+final class InputBytes: @unchecked Sendable {
+    /// The file and the 0 byte.
+    let buffer: UnsafeBufferPointer<UInt8>
+    private let unmap: Int  // mapped length, 0 when allocated
+
+    /// A copy of `data` and the 0 byte.
+    init(copying data: Data) {
+        let p = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: data.count + 1)
+        _ = data.copyBytes(to: p)
+        p[data.count] = 0
+        buffer = UnsafeBufferPointer(p)
+        unmap = 0
     }
-    return ok ? bytes : nil
+
+    private init(mapped: UnsafeRawPointer, count: Int, length: Int) {
+        buffer = UnsafeBufferPointer(start: mapped.assumingMemoryBound(to: UInt8.self), count: count + 1)
+        unmap = length
+    }
+
+    /// A regular file mapped (its pages taken straight from the page cache, populated at
+    /// once: no copy, no page fault per 4 KiB). The byte after the end is the 0 the system
+    /// fills the rest of the last page with; nil when there is no such byte (a size that is a
+    /// multiple of the page size), when the file is empty or not a regular file, or when it
+    /// cannot be opened or mapped: the caller then reads it as before, with the same messages.
+    static func mapping(path: String) -> InputBytes? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(st.st_size)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard size > 0, page > 0, size % page != 0 else { return nil }
+        #if os(Linux)
+        let flags = MAP_PRIVATE | MAP_POPULATE
+        #else
+        let flags = MAP_PRIVATE
+        #endif
+        guard let p = mmap(nil, size, PROT_READ, flags, fd, 0), p != MAP_FAILED else { return nil }
+        return InputBytes(mapped: UnsafeRawPointer(p), count: size, length: size)
+    }
+
+    deinit {
+        if unmap > 0 {
+            munmap(UnsafeMutableRawPointer(mutating: buffer.baseAddress!), unmap)
+        } else {
+            UnsafeMutableBufferPointer(mutating: buffer).deallocate()
+        }
+    }
 }
 
 extension GeoJSONScanner {
     /// Scans a whole GeoJSON file (a trailing 0 byte added here), on two threads when large.
     static func scan(_ data: Data, parallel: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(data.count + 1)
-        bytes.append(contentsOf: data)
-        bytes.append(0)
-        return try scan(bytes: bytes, parallel: parallel)
+        try scan(bytes: InputBytes(copying: data), parallel: parallel)
     }
 
     /// Scans a whole GeoJSON file given with a trailing 0 byte (not part of the JSON).
-    static func scan(bytes: [UInt8], parallel: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
+    static func scan(bytes input: InputBytes, parallel: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
+        let bytes = input.buffer
         // A UTF-8 byte-order mark is tolerated.
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        let r: Result<ScannedCollection, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buf in
+        let r: Result<ScannedCollection, JSONSyntaxError> = withExtendedLifetime(input) { () -> Result<ScannedCollection, JSONSyntaxError> in
+            let buf = bytes
             let split = parallel ? splitGuess(buf, from: start) : nil
             let second = ScanResult()
             let cancel = ScanCancel()
@@ -218,7 +245,7 @@ extension GeoJSONScanner {
             return result
         }
         var fc = try r.get()
-        fc.bytes = bytes
+        fc.bytes = input
         return fc
     }
 
