@@ -536,11 +536,7 @@ public enum ParcelImport {
             && parts.reduce(0, { $0 + $1.parcels.count }) == total
         if clean {
             // every feature gave a parcel: its id is the one the duplicate check reads
-            var seen = Set<String>()
-            seen.reserveCapacity(total)
-            outer: for part in parts {
-                for p in part.parcels where !seen.insert(p.parcelID).inserted { clean = false; break outer }
-            }
+            clean = !hasRepeatedID(parts.map(\.parcels))
         }
         if !clean {
             let duplicates = duplicateOf(fc, total: total)
@@ -577,6 +573,16 @@ public enum ParcelImport {
             throw ImportFailure.file(zh: "文件中没有地块（features 为空）", en: "the file has no parcels (features is empty)", column: "features")
         }
         return parcels
+    }
+
+    /// Whether two parcels share an id (String equality, as the duplicate check).
+    static func hasRepeatedID(_ parts: [[Parcel]]) -> Bool {
+        var seen = Set<String>()
+        seen.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts {
+            for p in part where !seen.insert(p.parcelID).inserted { return true }
+        }
+        return false
     }
 
     /// What checking a run of features gives.
@@ -658,7 +664,8 @@ public enum ParcelImport {
     private static func checkFeatures(_ fc: ScannedCollection, _ range: Range<Int>, crs: CRSName, knownTowns: Set<String>?,
                                       tolerance: Double, duplicates: [Int]?, context: GEOSContext, projector: Reprojector) -> CheckPart {
         var part = CheckPart()
-        part.parcels.reserveCapacity(range.count)
+        // the first part's array becomes the result: room for the others' parcels too
+        part.parcels.reserveCapacity(range.lowerBound == 0 ? fc.count : range.count)
         var scratch = Scratch()
         var k = 0  // position in file order
         fc.withBytes { bytes in
@@ -666,10 +673,12 @@ public enum ParcelImport {
                 let lo = max(range.lowerBound - k, 0), hi = min(range.upperBound - k, chunk.count)
                 if lo < hi {
                     let seg = fc.segments[s]
-                    for local in (chunk.lowerBound + lo)..<(chunk.lowerBound + hi) {
-                        checkFeature(seg, local, number: k + (local - chunk.lowerBound) + 1, bytes: bytes, crs: crs,
-                                     knownTowns: knownTowns, tolerance: tolerance, duplicates: duplicates,
-                                     context: context, projector: projector, scratch: &scratch, part: &part)
+                    seg.withView { view in
+                        for local in (chunk.lowerBound + lo)..<(chunk.lowerBound + hi) {
+                            checkFeature(seg, view, local, number: k + (local - chunk.lowerBound) + 1, bytes: bytes, crs: crs,
+                                         knownTowns: knownTowns, tolerance: tolerance, duplicates: duplicates,
+                                         context: context, projector: projector, scratch: &scratch, part: &part)
+                        }
                     }
                 }
                 k += chunk.count
@@ -679,7 +688,7 @@ public enum ParcelImport {
     }
 
     /// Buffers reused from feature to feature.
-    private struct Scratch {
+    fileprivate struct Scratch {
         var xy: [Double] = []        // transformed coordinates of the feature
         var ring: [Double] = []      // one ring, for the reprojector
         var rings: [Int] = []        // for coordinates not in the flat form
@@ -689,13 +698,14 @@ public enum ParcelImport {
 
     /// Checks one feature, as the reader always has: properties, geometry (rings, CRS area,
     /// GEOS validity), then the parcel.
-    private static func checkFeature(_ seg: ScannedSegment, _ local: Int, number: Int, bytes: UnsafeBufferPointer<UInt8>,
-                                     crs: CRSName, knownTowns: Set<String>?, tolerance: Double, duplicates: [Int]?,
-                                     context: GEOSContext, projector: Reprojector, scratch: inout Scratch, part: inout CheckPart) {
-        let f = seg.features[local]
+    private static func checkFeature(_ seg: ScannedSegment, _ view: ScannedSegment.View, _ local: Int, number: Int,
+                                     bytes: UnsafeBufferPointer<UInt8>, crs: CRSName, knownTowns: Set<String>?, tolerance: Double,
+                                     duplicates: [Int]?, context: GEOSContext, projector: Reprojector, scratch: inout Scratch,
+                                     part: inout CheckPart) {
+        let f = view.features[local]
         let v0 = local * ScannedSegment.slots
         func prop(_ key: String) -> ScannedValue? {
-            let v = seg.values[v0 + slotOf(key)]
+            let v = view.values[v0 + slotOf(key)]
             return v.kind == .absent ? nil : v
         }
         func header(_ key: String) -> String {
@@ -793,9 +803,20 @@ public enum ParcelImport {
             : f.geometryType >= 0 ? seg.strings[Int(f.geometryType)] : nil
         let isPolygon = geometryType == "Polygon"
         guard let shape = polygons(f, type: geometryType, seg, scratch: &scratch, fail: { fail("geometry", $0, $1) }) else { return }
-        let xy = shape.fromScratch ? scratch.flat : seg.xy
-        let rings = shape.fromScratch ? scratch.rings : seg.rings
-        let groups = shape.fromScratch ? scratch.groups : seg.groups
+        var xy = view.xy, rings = view.rings, groups = view.groups
+        var owned: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Int>, UnsafeMutableBufferPointer<Int>)?
+        defer { if let (a, b, c) = owned { a.deallocate(); b.deallocate(); c.deallocate() } }
+        if shape.fromScratch {
+            // coordinates not in the flat form: a copy of the scratch arrays for this feature
+            func copy<T>(_ from: [T]) -> UnsafeMutableBufferPointer<T> {
+                let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(from.count, 1))
+                _ = p.initialize(from: from)
+                return UnsafeMutableBufferPointer(rebasing: p[0..<from.count])
+            }
+            let o = (copy(scratch.flat), copy(scratch.rings), copy(scratch.groups))
+            owned = o
+            xy = UnsafeBufferPointer(o.0); rings = UnsafeBufferPointer(o.1); groups = UnsafeBufferPointer(o.2)
+        }
         let polygonCount = shape.groups.count
         var ringProblem = false
         for (p, g) in shape.groups.enumerated() {
@@ -823,7 +844,7 @@ public enum ParcelImport {
             for ri in groups[2 * g]..<groups[2 * g + 1] {
                 let a = rings[2 * ri], e = rings[2 * ri + 1]
                 scratch.ring.removeAll(keepingCapacity: true)
-                scratch.ring.append(contentsOf: xy[a..<e])
+                scratch.ring.append(contentsOf: UnsafeBufferPointer(rebasing: xy[a..<e]))
                 let good = projector.transform(&scratch.ring)
                 if outside == nil {
                     var k = 0

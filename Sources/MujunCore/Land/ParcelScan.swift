@@ -86,6 +86,29 @@ struct ScannedSegment {
     /// The raw name bytes of the previous feature's properties, by position (count -1: escaped).
     fileprivate var lastNames: [(start: Int, count: Int, index: Int32)] = []
 
+    /// The arrays read while checking, without reference counting on each access.
+    struct View {
+        let features: UnsafeBufferPointer<ScannedFeature>
+        let values: UnsafeBufferPointer<ScannedValue>
+        let xy: UnsafeBufferPointer<Double>
+        let rings: UnsafeBufferPointer<Int>
+        let groups: UnsafeBufferPointer<Int>
+    }
+
+    func withView<T>(_ body: (View) -> T) -> T {
+        features.withUnsafeBufferPointer { f in
+            values.withUnsafeBufferPointer { v in
+                xy.withUnsafeBufferPointer { xy in
+                    rings.withUnsafeBufferPointer { r in
+                        groups.withUnsafeBufferPointer { g in
+                            body(View(features: f, values: v, xy: xy, rings: r, groups: g))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     mutating func reserve(features n: Int) {
         features.reserveCapacity(n)
         values.reserveCapacity(n * Self.slots)
