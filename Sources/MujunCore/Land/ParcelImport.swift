@@ -44,7 +44,10 @@ struct JSONSyntaxError: Error {
 
 /// A byte-level GeoJSON reader: reads the members Mujun needs and skips the rest, with
 /// coordinates parsed straight into flat `Double` arrays. About 10× faster than going through
-/// `JSONSerialization` and `Any`, which matters for 200,000-parcel files.
+/// `JSONSerialization` and `Any`, which matters for 200,000-parcel files. The features are
+/// scanned into a compact form by the extension in ParcelScan.swift; the generic pieces here
+/// (`value()`, `skipValue()`, `string()`, `coordinates()`) read everything that is not of the
+/// usual form, so that every syntax message and position comes from one place.
 struct GeoJSONScanner {
     let b: UnsafeBufferPointer<UInt8>  // ends with a 0 sentinel (not part of the JSON)
     let end: Int
@@ -483,6 +486,7 @@ public enum ParcelImport {
     /// The reader proper: `bytes` is the file followed by a 0 byte.
     static func read(bytes: InputBytes, crs override: String?, towns: [String]?, tolerance: Double,
                      context: GEOSContext) throws(ImportFailure) -> [Parcel] {
+        assert(fields.count == ScannedSegment.slots && fields.indices.allSatisfy { slotOf(fields[$0].key) == $0 })
         // 1. Syntax and the top level.
         let fc: ScannedCollection
         do { fc = try GeoJSONScanner.scan(bytes: bytes) } catch {
