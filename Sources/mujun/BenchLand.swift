@@ -183,8 +183,8 @@ struct BenchLand: AsyncParsableCommand {
     // MARK: - Phases of `mujun land clusters`
 
     /// Times each step `mujun land clusters FILE` takes, with the public pieces of MujunCore:
-    /// first the path the command takes (ParcelImport.read(url:): the file read straight into
-    /// one buffer, the JSON scanned on two threads, properties, CRS, GEOS validity for the
+    /// first the path the command takes (ParcelImport.read(url:): the file mapped, the JSON
+    /// scanned on two threads, properties, CRS, GEOS validity for the
     /// parcels that are not axis-aligned rectangles, areas, WKB, checked on two threads; then
     /// Clustering.clusterWithMembers; then ClustersCSV.build), then, for reference, the pieces
     /// of a GEOS-only clustering: WKB → GEOS geometries, the STRtree (build, queries), the exact
@@ -202,7 +202,7 @@ struct BenchLand: AsyncParsableCommand {
         do { parcels = try ParcelImport.read(url: URL(fileURLWithPath: file), crs: nil, towns: nil) } catch {
             throw ValidationError(ParcelImport.describe(error))
         }
-        let t1 = now(); line("parcel_import_read", start, t1, "read(2), scan on 2 threads, properties, CRS, GEOS validity for non-rectangles, area, WKB; \(parcels.count) parcels")
+        let t1 = now(); line("parcel_import_read", start, t1, "file mapped, scan on 2 threads, properties, CRS, GEOS validity for non-rectangles, area, WKB; \(parcels.count) parcels")
         let (clustered, members) = try Clustering.clusterWithMembers(parcels, gap: gap, minMu: 0)
         let t1b = now(); line("clustering_with_members", t1, t1b, "\(clustered.clusters.count) clusters, as land clusters does")
         let clustersCSV = ClustersCSV.build(parcels, result: clustered, members: members)

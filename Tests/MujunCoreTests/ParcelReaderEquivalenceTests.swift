@@ -162,6 +162,13 @@ import Testing
         let scanned = try GeoJSONScanner.scan(data, parallel: false)
         let split = try GeoJSONScanner.scan(data)
         #expect(scanned.count == split.count && split.segments.count == 2)
+        // the second thread's job never started (no free thread): the first scans alone
+        let alone = try GeoJSONScanner.scan(data, startSecond: false)
+        #expect(alone.count == scanned.count && alone.segments.count == 1)
+        #expect(alone.segments[0].xy == scanned.segments[0].xy && alone.segments[0].features.count == 9000)
+        #expect(zip(alone.segments[0].values, scanned.segments[0].values).allSatisfy {
+            $0.kind == $1.kind && $0.start == $1.start && $0.count == $1.count && $0.number.bitPattern == $1.number.bitPattern
+        })
     }
 
     /// Files are mapped (no copy) unless their size is a multiple of the page size; both ways,

@@ -218,46 +218,62 @@ public enum Clustering {
         }
         var occupantsOf: [String: Set<String>] = [:]
         for u in landUse { occupantsOf[u.parcelID, default: []].insert(u.creditCode) }
-        var clusters: [ClusterSummary] = []
-        clusters.reserveCapacity(groups.count)
+        let occupantsByParcel = occupantsOf
+        let members = groups
         // Parcel id → cluster number, in member order (a repeated id keeps its last cluster).
-        // For many parcels it is filled on another thread while the clusters are summarised.
-        func clusterOfIDs(_ groups: [[Int]], _ parcels: [Parcel]) -> [String: Int] {
+        @Sendable func clusterOfIDs() -> [String: Int] {
             var clusterOf: [String: Int] = [:]
             clusterOf.reserveCapacity(parcels.count)
             parcels.withUnsafeBufferPointer { parcels in
-                for (k, g) in groups.enumerated() {
+                for (k, g) in members.enumerated() {
                     for i in g { clusterOf[parcels[i].parcelID] = k + 1 }
                 }
             }
             return clusterOf
         }
-        let idsAside = n >= 20_000 ? ClusterOfBuilder(groups: groups, parcels: parcels, build: clusterOfIDs) : nil
-        parcels.withUnsafeBufferPointer { parcels in
-            for (k, g) in groups.enumerated() {
-                var area = 0.0, lowMu = 0.0, lowCount = 0
-                var box = parcels[g[0]].bbox
-                var ids: [String] = []
-                ids.reserveCapacity(g.count)
-                var towns: [String] = [], blocks: [String] = [], occupants: [String] = []
-                for i in g {
-                    ids.append(parcels[i].parcelID)
-                    area += parcels[i].areaMu
-                    if !lowEfficiency.isEmpty && lowEfficiency.contains(parcels[i].parcelID) { lowMu += parcels[i].areaMu; lowCount += 1 }
-                    if !parcels[i].town.isEmpty { towns.append(parcels[i].town) }
-                    if let b = parcels[i].block { blocks.append(b) }
-                    if !occupantsOf.isEmpty, let o = occupantsOf[parcels[i].parcelID] { occupants.append(contentsOf: o) }
-                    if let o = parcels[i].ownerCreditCode { occupants.append(o) }
-                    box = box.union(parcels[i].bbox)
+        @Sendable func summaries() -> [ClusterSummary] {
+            var clusters: [ClusterSummary] = []
+            clusters.reserveCapacity(members.count)
+            parcels.withUnsafeBufferPointer { parcels in
+                for (k, g) in members.enumerated() {
+                    var area = 0.0, lowMu = 0.0, lowCount = 0
+                    var box = parcels[g[0]].bbox
+                    var ids: [String] = []
+                    ids.reserveCapacity(g.count)
+                    var towns: [String] = [], blocks: [String] = [], occupants: [String] = []
+                    for i in g {
+                        ids.append(parcels[i].parcelID)
+                        area += parcels[i].areaMu
+                        if !lowEfficiency.isEmpty && lowEfficiency.contains(parcels[i].parcelID) { lowMu += parcels[i].areaMu; lowCount += 1 }
+                        if !parcels[i].town.isEmpty { towns.append(parcels[i].town) }
+                        if let b = parcels[i].block { blocks.append(b) }
+                        if !occupantsByParcel.isEmpty, let o = occupantsByParcel[parcels[i].parcelID] { occupants.append(contentsOf: o) }
+                        if let o = parcels[i].ownerCreditCode { occupants.append(o) }
+                        box = box.union(parcels[i].bbox)
+                    }
+                    clusters.append(ClusterSummary(
+                        number: k + 1, parcelIDs: ids, count: g.count, areaMu: area,
+                        towns: uniqueSorted(towns), blocks: uniqueSorted(blocks), occupants: uniqueSorted(occupants),
+                        lowEfficiencyCount: lowCount, lowEfficiencyMu: lowMu,
+                        lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
                 }
-                clusters.append(ClusterSummary(
-                    number: k + 1, parcelIDs: ids, count: g.count, areaMu: area,
-                    towns: uniqueSorted(towns), blocks: uniqueSorted(blocks), occupants: uniqueSorted(occupants),
-                    lowEfficiencyCount: lowCount, lowEfficiencyMu: lowMu,
-                    lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
             }
+            return clusters
         }
-        let clusterOf = idsAside?.result() ?? clusterOfIDs(groups, parcels)
+        let clusters: [ClusterSummary], clusterOf: [String: Int]
+        if n >= 20_000 {
+            // the map (200,000 hash inserts for 200,000 parcels) on a second thread; the calling
+            // thread takes part, so this cannot wait for a thread that never comes
+            let out = SummaryParts()
+            DispatchQueue.concurrentPerform(iterations: 2) { t in
+                if t == 0 { out.clusters = summaries() } else { out.clusterOf = clusterOfIDs() }
+            }
+            clusters = out.clusters
+            clusterOf = out.clusterOf
+        } else {
+            clusters = summaries()
+            clusterOf = clusterOfIDs()
+        }
         return (ClusterResult(gap: gap, minMu: minMu, clusters: clusters, clusterOf: clusterOf), groups)
     }
 
@@ -285,23 +301,10 @@ public enum Clustering {
     }
 }
 
-/// Builds a cluster's parcel-id map on another thread; `result()` waits for it.
-private final class ClusterOfBuilder: @unchecked Sendable {
-    private var value: [String: Int] = [:]
-    private let done = DispatchSemaphore(value: 0)
-
-    init(groups: [[Int]], parcels: [Parcel], build: @escaping ([[Int]], [Parcel]) -> [String: Int]) {
-        let work = UncheckedSendable(build)
-        DispatchQueue.global(qos: .userInitiated).async {
-            self.value = work.value(groups, parcels)
-            self.done.signal()
-        }
-    }
-
-    func result() -> [String: Int] {
-        done.wait()
-        return value
-    }
+/// The two halves of a summary made on two threads (each field written by one).
+private final class SummaryParts: @unchecked Sendable {
+    var clusters: [ClusterSummary] = []
+    var clusterOf: [String: Int] = [:]
 }
 
 /// Disjoint sets with path halving and union by size.
@@ -441,16 +444,21 @@ public enum ClustersCSV {
         }
         let second = CSVPart()
         let input = UncheckedSendable((parcels, result, members, split))
-        let group = DispatchGroup()
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+        let first = CSVPart()
+        swap(&first.bytes, &csv)
+        // the calling thread takes part: no waiting for a thread that never comes
+        DispatchQueue.concurrentPerform(iterations: 2) { t in
             let (parcels, result, members, split) = input.value
-            var out = [UInt8]()
-            out.reserveCapacity(parcels.count / 2 * 64 + 64)
-            rows(parcels, result, members, split..<members.count, to: &out)
-            second.bytes = out
+            if t == 0 {
+                rows(parcels, result, members, 0..<split, to: &first.bytes)
+            } else {
+                var out = [UInt8]()
+                out.reserveCapacity(parcels.count / 2 * 64 + 64)
+                rows(parcels, result, members, split..<members.count, to: &out)
+                second.bytes = out
+            }
         }
-        rows(parcels, result, members, 0..<split, to: &csv)
-        group.wait()
+        swap(&first.bytes, &csv)
         csv += second.bytes
         return csv
     }
@@ -496,7 +504,7 @@ public enum ClustersCSV {
     }
 }
 
-/// The second half of the CSV, filled by another thread.
+/// A half of the CSV, filled by one of two threads.
 private final class CSVPart: @unchecked Sendable {
     var bytes: [UInt8] = []
 }

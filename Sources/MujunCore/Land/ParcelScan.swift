@@ -142,22 +142,40 @@ private enum Key {
     case decoded(String)
 }
 
-/// Set by the first thread when the second thread's work is no longer wanted.
-private final class ScanCancel: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
-}
-
-/// The second thread's result.
+/// The second thread's work and result. The first thread never waits for work that has not
+/// started: whichever of the two comes first decides (`start()` / `claim()`), so a caller on
+/// a pool with no free thread (the second job queued behind it) scans alone instead of
+/// waiting for ever.
 private final class ScanResult: @unchecked Sendable {
+    private enum State { case idle, started, claimed }
+    private let lock = NSLock()
+    private var state = State.idle
+    private var cancelled = false
     var segment = ScannedSegment()
     var error: JSONSyntaxError?
     var end = 0
     /// Whether the first thread took the result (it has waited for it).
     var taken = false
     let done = DispatchSemaphore(value: 0)
+
+    /// The second thread, before it reads anything: whether it may run.
+    func start() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if state == .idle { state = .started; return true }
+        return false
+    }
+
+    /// The first thread: true when the second thread has started (then its result, or its
+    /// end, is signalled on `done`); false when it had not, and now never will.
+    func claim() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if state == .idle { state = .claimed }
+        return state == .started
+    }
+
+    /// The second thread's work is no longer wanted.
+    func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
 }
 
 /// The input buffer handed to the second thread (read only; kept alive by the caller until the
@@ -221,12 +239,14 @@ final class InputBytes: @unchecked Sendable {
 
 extension GeoJSONScanner {
     /// Scans a whole GeoJSON file (a trailing 0 byte added here), on two threads when large.
-    static func scan(_ data: Data, parallel: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
-        try scan(bytes: InputBytes(copying: data), parallel: parallel)
+    static func scan(_ data: Data, parallel: Bool = true, startSecond: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
+        try scan(bytes: InputBytes(copying: data), parallel: parallel, startSecond: startSecond)
     }
 
     /// Scans a whole GeoJSON file given with a trailing 0 byte (not part of the JSON).
-    static func scan(bytes input: InputBytes, parallel: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
+    /// - Parameter startSecond: for tests: false leaves the second thread's job unstarted, as
+    ///   on a pool with no free thread.
+    static func scan(bytes input: InputBytes, parallel: Bool = true, startSecond: Bool = true) throws(JSONSyntaxError) -> ScannedCollection {
         let bytes = input.buffer
         // A UTF-8 byte-order mark is tolerated.
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
@@ -234,17 +254,17 @@ extension GeoJSONScanner {
             let buf = bytes
             let split = parallel ? splitGuess(buf, from: start) : nil
             let second = ScanResult()
-            let cancel = ScanCancel()
-            if let split {
+            if let split, startSecond {
                 let shared = SharedBuffer(buffer: buf)
                 DispatchQueue.global(qos: .userInitiated).async {
+                    guard second.start() else { return }  // the first thread went on alone
                     var s = GeoJSONScanner(shared.buffer)
                     s.i = split
                     s.depth = 2  // inside the top-level object and its features array
                     var seg = ScannedSegment()
                     seg.reserve(features: (shared.buffer.count - split) / 300)
                     do throws(JSONSyntaxError) {
-                        second.end = try s.featureElements(into: &seg, cancel: cancel)
+                        second.end = try s.featureElements(into: &seg, cancel: second)
                     } catch {
                         second.error = error
                     }
@@ -256,13 +276,12 @@ extension GeoJSONScanner {
             s.i = start
             let result: Result<ScannedCollection, JSONSyntaxError>
             do throws(JSONSyntaxError) {
-                result = .success(try s.scanDocument(join: split.map { ($0, second) }, cancel: cancel,
-                                                     expected: (split ?? buf.count) / 300))
+                result = .success(try s.scanDocument(join: split.map { ($0, second) }, expected: (split ?? buf.count) / 300))
             } catch {
                 result = .failure(error)
             }
-            if split != nil && !second.taken {
-                cancel.set()
+            if split != nil && !second.taken && second.claim() {
+                second.cancel()
                 second.done.wait()  // the buffer must outlive the second thread
             }
             return result
@@ -293,7 +312,7 @@ extension GeoJSONScanner {
     // MARK: Structure
 
     /// The whole document, as `document()` reads it, with the features in compact form.
-    private mutating func scanDocument(join: (Int, ScanResult)?, cancel: ScanCancel, expected: Int) throws(JSONSyntaxError) -> ScannedCollection {
+    private mutating func scanDocument(join: (Int, ScanResult)?, expected: Int) throws(JSONSyntaxError) -> ScannedCollection {
         skipSpace()
         guard peek == UInt8(ascii: "{") else {
             if i >= end { throw fail("文件为空", "the file is empty") }
@@ -303,6 +322,7 @@ extension GeoJSONScanner {
         var seg = ScannedSegment()
         seg.reserve(features: expected)
         var joinedAt: Int?  // features of the first thread before the second thread's
+        var joinOpen = join != nil
         var second = ScannedSegment()
         try object { (s: inout GeoJSONScanner, key: String) throws(JSONSyntaxError) in
             switch key {
@@ -322,14 +342,18 @@ extension GeoJSONScanner {
                 if s.peek == UInt8(ascii: "]") { s.i += 1; return }
                 while true {
                     s.skipSpace()
-                    if joinedAt == nil, let (at, result) = join, s.i == at, s.depth == 2 {
-                        result.taken = true
-                        result.done.wait()
-                        if let e = result.error { throw e }
-                        joinedAt = seg.features.count
-                        swap(&second, &result.segment)
-                        s.i = result.end
-                        return  // the second thread read up to and including the closing "]"
+                    if joinOpen, let (at, result) = join, s.i == at, s.depth == 2 {
+                        joinOpen = false
+                        if result.claim() {  // the second thread has started: take its features
+                            result.taken = true
+                            result.done.wait()
+                            if let e = result.error { throw e }
+                            joinedAt = seg.features.count
+                            swap(&second, &result.segment)
+                            s.i = result.end
+                            return  // the second thread read up to and including the closing "]"
+                        }
+                        // it had not started (no free thread): go on alone
                     }
                     try s.scanFeature(into: &seg)
                     s.skipSpace()
@@ -356,7 +380,7 @@ extension GeoJSONScanner {
 
     /// The second thread: elements of the features array from a guessed element start to the
     /// closing `]`; returns the position after it.
-    fileprivate mutating func featureElements(into seg: inout ScannedSegment, cancel: ScanCancel) throws(JSONSyntaxError) -> Int {
+    fileprivate mutating func featureElements(into seg: inout ScannedSegment, cancel: ScanResult) throws(JSONSyntaxError) -> Int {
         var n = 0
         while true {
             skipSpace()
@@ -365,7 +389,7 @@ extension GeoJSONScanner {
             if peek == UInt8(ascii: ",") {
                 i += 1
                 n += 1
-                if n & 1023 == 0 && cancel.isSet { throw fail("", "") }  // not wanted any more
+                if n & 1023 == 0 && cancel.isCancelled { throw fail("", "") }  // not wanted any more: the result is dropped
                 continue
             }
             if peek == UInt8(ascii: "]") { i += 1; depth -= 1; return i }
