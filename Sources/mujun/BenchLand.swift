@@ -183,23 +183,31 @@ struct BenchLand: AsyncParsableCommand {
     // MARK: - Phases of `mujun land clusters`
 
     /// Times each step `mujun land clusters FILE` takes, with the public pieces of MujunCore:
-    /// the file read, ParcelImport.read (JSON scan, properties, CRS, GEOS validity and area),
-    /// WKB → GEOS geometries, the STRtree (build, queries), the exact distance tests,
-    /// `Clustering.labels` as a whole, `Clustering.summarise`, the CSV and the frees.
+    /// first the path the command takes (ParcelImport.read(url:): the file mapped, the JSON
+    /// scanned on two threads, properties, CRS, GEOS validity for the
+    /// parcels that are not axis-aligned rectangles, areas, WKB, checked on two threads; then
+    /// Clustering.clusterWithMembers; then ClustersCSV.build), then, for reference, the pieces
+    /// of a GEOS-only clustering: WKB → GEOS geometries, the STRtree (build, queries), the exact
+    /// distance tests, `Clustering.labels` as a whole, `Clustering.summarise` and the frees.
     func profile(file: String) throws {
         func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
         func line(_ name: String, _ t0: UInt64, _ t1: UInt64, _ note: String = "") {
             let padded = name.padding(toLength: max(name.count, 26), withPad: " ", startingAt: 0)
             print("clusters_phase \(padded) " + String(format: "%8.3f", Double(t1 - t0) / 1e9) + " s" + (note.isEmpty ? "" : "  (" + note + ")"))
         }
-        let start = now()
+        let t0 = now()
         let data = try Data(contentsOf: URL(fileURLWithPath: file))
-        let t1 = now(); line("file_read", start, t1, "\(data.count / 1_048_576) MB")
+        let start = now(); line("file_read_data", t0, start, "\(data.count / 1_048_576) MB as Data (reference; the import reads the file itself)")
         let parcels: [Parcel]
-        do { parcels = try ParcelImport.read(geojson: data, crs: nil, towns: nil) } catch {
+        do { parcels = try ParcelImport.read(url: URL(fileURLWithPath: file), crs: nil, towns: nil) } catch {
             throw ValidationError(ParcelImport.describe(error))
         }
-        let t2 = now(); line("parcel_import_read", t1, t2, "scan, properties, CRS, GEOS build + validity + area + WKB; \(parcels.count) parcels")
+        let t1 = now(); line("parcel_import_read", start, t1, "file mapped, scan on 2 threads, properties, CRS, GEOS validity for non-rectangles, area, WKB; \(parcels.count) parcels")
+        let (clustered, members) = try Clustering.clusterWithMembers(parcels, gap: gap, minMu: 0)
+        let t1b = now(); line("clustering_with_members", t1, t1b, "\(clustered.clusters.count) clusters, as land clusters does")
+        let clustersCSV = ClustersCSV.build(parcels, result: clustered, members: members)
+        let t2 = now(); line("csv_build", t1b, t2, "\(clustersCSV.count / 1024) KB, as land clusters does")
+        line("land_clusters_path", start, t2, "import + clustering + CSV (the file write not included)")
         do {
             let context = GEOSContext()
             var geometries: [Geometry] = []
@@ -236,24 +244,7 @@ struct BenchLand: AsyncParsableCommand {
             let t7 = now(); line("clustering_labels_total", t6, t7, "the library's labels(): tree + queries + tests + union-find")
             let result = Clustering.summarise(parcels, labels: labels, gap: gap, minMu: 0)
             let t8 = now(); line("clustering_summarise", t7, t8, "\(result.clusters.count) clusters")
-            let number = parcels.map { result.clusterOf[$0.parcelID]! }
-            let order = parcels.indices.sorted {
-                number[$0] != number[$1] ? number[$0] < number[$1] : parcels[$0].parcelID < parcels[$1].parcelID
-            }
-            var csv = [UInt8]()
-            csv.reserveCapacity(parcels.count * 90)
-            for i in order {
-                let p = parcels[i], c = result.clusters[number[i] - 1]
-                csv += Array(p.parcelID.utf8); csv.append(0x2C)
-                csv += Array(String(c.number).utf8); csv.append(0x2C)
-                ParcelGeoJSON.appendFixed(p.areaMu, digits: 4, to: &csv); csv.append(0x2C)
-                csv += Array(p.town.utf8); csv.append(0x2C)
-                csv += Array((p.block ?? "").utf8); csv.append(0x2C)
-                ParcelGeoJSON.appendFixed(c.areaMu, digits: 4, to: &csv); csv.append(0x2C)
-                csv += Array(String(c.count).utf8); csv.append(0x2C)
-                csv += Array((c.candidate ? "true\n" : "false\n").utf8)
-            }
-            let t9 = now(); line("csv_build", t8, t9, "sort + format, \(csv.count / 1024) KB, as Land.Clusters does")
+            let t9 = now()
             geometries.removeAll()
             _ = tree
             let t10 = now(); line("free_geometries", t9, t10)

@@ -54,30 +54,7 @@ struct Land: AsyncParsableCommand {
             }
             let clustered = Date()
             // rows by cluster, then parcel id: the members of each cluster are sorted by id
-            var csv = [UInt8]()
-            csv.reserveCapacity(parcels.count * 90)
-            csv += Array("parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate\n".utf8)
-            parcels.withUnsafeBufferPointer { parcels in
-                for (k, group) in members.enumerated() {
-                    let c = result.clusters[k]
-                    var number = [UInt8](), count = [UInt8](), clusterArea = [UInt8]()
-                    appendInt(c.number, to: &number)
-                    appendInt(c.count, to: &count)
-                    ParcelGeoJSON.appendFixed(c.areaMu, digits: 4, to: &clusterArea)
-                    let candidate: StaticString = c.candidate ? "true\n" : "false\n"
-                    for i in group {
-                        appendCSVField(parcels[i].parcelID, to: &csv); csv.append(0x2C)
-                        csv += number; csv.append(0x2C)
-                        ParcelGeoJSON.appendFixed(parcels[i].areaMu, digits: 4, to: &csv); csv.append(0x2C)
-                        appendCSVField(parcels[i].town, to: &csv); csv.append(0x2C)
-                        if let b = parcels[i].block { appendCSVField(b, to: &csv) }
-                        csv.append(0x2C)
-                        csv += clusterArea; csv.append(0x2C)
-                        csv += count; csv.append(0x2C)
-                        csv.append(contentsOf: UnsafeBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount))
-                    }
-                }
-            }
+            let csv = ClustersCSV.build(parcels, result: result, members: members)
             do {
                 try Data(csv).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
@@ -127,26 +104,6 @@ struct Land: AsyncParsableCommand {
                   + (landUse.map { "；\(land.landUse.count) 条用地关系 → \($0)" } ?? ""))
         }
     }
-}
-
-/// Appends a CSV field, quoted when it holds a comma, quote or line break (quotes doubled).
-private func appendCSVField(_ s: String, to out: inout [UInt8]) {
-    var s = s
-    s.withUTF8 { u in
-        let special = u.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
-        if !special { out.append(contentsOf: u); return }
-        out.append(0x22)
-        for c in u {
-            out.append(c)
-            if c == 0x22 { out.append(0x22) }
-        }
-        out.append(0x22)
-    }
-}
-
-/// Appends the decimal digits of `v`.
-private func appendInt(_ v: Int, to out: inout [UInt8]) {
-    out += Array(String(v).utf8)
 }
 
 extension Land {

@@ -218,34 +218,61 @@ public enum Clustering {
         }
         var occupantsOf: [String: Set<String>] = [:]
         for u in landUse { occupantsOf[u.parcelID, default: []].insert(u.creditCode) }
-        var clusters: [ClusterSummary] = []
-        clusters.reserveCapacity(groups.count)
-        var clusterOf: [String: Int] = [:]
-        clusterOf.reserveCapacity(n)
-        parcels.withUnsafeBufferPointer { parcels in
-            for (k, g) in groups.enumerated() {
-                var area = 0.0, lowMu = 0.0, lowCount = 0
-                var box = parcels[g[0]].bbox
-                var ids: [String] = []
-                ids.reserveCapacity(g.count)
-                var towns: [String] = [], blocks: [String] = [], occupants: [String] = []
-                for i in g {
-                    ids.append(parcels[i].parcelID)
-                    clusterOf[parcels[i].parcelID] = k + 1
-                    area += parcels[i].areaMu
-                    if !lowEfficiency.isEmpty && lowEfficiency.contains(parcels[i].parcelID) { lowMu += parcels[i].areaMu; lowCount += 1 }
-                    if !parcels[i].town.isEmpty { towns.append(parcels[i].town) }
-                    if let b = parcels[i].block { blocks.append(b) }
-                    if !occupantsOf.isEmpty, let o = occupantsOf[parcels[i].parcelID] { occupants.append(contentsOf: o) }
-                    if let o = parcels[i].ownerCreditCode { occupants.append(o) }
-                    box = box.union(parcels[i].bbox)
+        let occupantsByParcel = occupantsOf
+        let members = groups
+        // Parcel id → cluster number, in member order (a repeated id keeps its last cluster).
+        @Sendable func clusterOfIDs() -> [String: Int] {
+            var clusterOf: [String: Int] = [:]
+            clusterOf.reserveCapacity(parcels.count)
+            parcels.withUnsafeBufferPointer { parcels in
+                for (k, g) in members.enumerated() {
+                    for i in g { clusterOf[parcels[i].parcelID] = k + 1 }
                 }
-                clusters.append(ClusterSummary(
-                    number: k + 1, parcelIDs: ids, count: g.count, areaMu: area,
-                    towns: uniqueSorted(towns), blocks: uniqueSorted(blocks), occupants: uniqueSorted(occupants),
-                    lowEfficiencyCount: lowCount, lowEfficiencyMu: lowMu,
-                    lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
             }
+            return clusterOf
+        }
+        @Sendable func summaries() -> [ClusterSummary] {
+            var clusters: [ClusterSummary] = []
+            clusters.reserveCapacity(members.count)
+            parcels.withUnsafeBufferPointer { parcels in
+                for (k, g) in members.enumerated() {
+                    var area = 0.0, lowMu = 0.0, lowCount = 0
+                    var box = parcels[g[0]].bbox
+                    var ids: [String] = []
+                    ids.reserveCapacity(g.count)
+                    var towns: [String] = [], blocks: [String] = [], occupants: [String] = []
+                    for i in g {
+                        ids.append(parcels[i].parcelID)
+                        area += parcels[i].areaMu
+                        if !lowEfficiency.isEmpty && lowEfficiency.contains(parcels[i].parcelID) { lowMu += parcels[i].areaMu; lowCount += 1 }
+                        if !parcels[i].town.isEmpty { towns.append(parcels[i].town) }
+                        if let b = parcels[i].block { blocks.append(b) }
+                        if !occupantsByParcel.isEmpty, let o = occupantsByParcel[parcels[i].parcelID] { occupants.append(contentsOf: o) }
+                        if let o = parcels[i].ownerCreditCode { occupants.append(o) }
+                        box = box.union(parcels[i].bbox)
+                    }
+                    clusters.append(ClusterSummary(
+                        number: k + 1, parcelIDs: ids, count: g.count, areaMu: area,
+                        towns: uniqueSorted(towns), blocks: uniqueSorted(blocks), occupants: uniqueSorted(occupants),
+                        lowEfficiencyCount: lowCount, lowEfficiencyMu: lowMu,
+                        lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
+                }
+            }
+            return clusters
+        }
+        let clusters: [ClusterSummary], clusterOf: [String: Int]
+        if n >= 20_000 {
+            // the map (200,000 hash inserts for 200,000 parcels) on a second thread; the calling
+            // thread takes part, so this cannot wait for a thread that never comes
+            let out = SummaryParts()
+            DispatchQueue.concurrentPerform(iterations: 2) { t in
+                if t == 0 { out.clusters = summaries() } else { out.clusterOf = clusterOfIDs() }
+            }
+            clusters = out.clusters
+            clusterOf = out.clusterOf
+        } else {
+            clusters = summaries()
+            clusterOf = clusterOfIDs()
         }
         return (ClusterResult(gap: gap, minMu: minMu, clusters: clusters, clusterOf: clusterOf), groups)
     }
@@ -253,6 +280,8 @@ public enum Clustering {
     /// Distinct values, sorted (as `Set(values).sorted()`).
     private static func uniqueSorted(_ values: [String]) -> [String] {
         if values.count <= 1 { return values }
+        // the usual case: one value repeated (what a stable sort and the dedup below keep)
+        if values.allSatisfy({ $0 == values[0] }) { return [values[0]] }
         var s = values.sorted()
         var w = 1
         for r in 1..<s.count where s[r] != s[w - 1] { s[w] = s[r]; w += 1 }
@@ -270,6 +299,12 @@ public enum Clustering {
         let merged = try Geometry.union(grown, context: context)
         return try merged.buffer(-gap / 2, quadrantSegments: 2, square: true).wkb
     }
+}
+
+/// The two halves of a summary made on two threads (each field written by one).
+private final class SummaryParts: @unchecked Sendable {
+    var clusters: [ClusterSummary] = []
+    var clusterOf: [String: Int] = [:]
 }
 
 /// Disjoint sets with path halving and union by size.
@@ -380,4 +415,96 @@ struct BoxGrid {
             }
         }
     }
+}
+
+/// The CSV `mujun land clusters` writes: one row per parcel, by cluster then parcel id —
+/// `parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate`.
+public enum ClustersCSV {
+    public static let header = "parcel_id,cluster,area_mu,town,block,cluster_area_mu,cluster_parcels,candidate\n"
+
+    /// The whole file, from ``Clustering/clusterWithMembers(_:gap:minMu:lowEfficiency:landUse:)``'s
+    /// result; large inputs are formatted in two halves on two threads.
+    public static func build(_ parcels: [Parcel], result: ClusterResult, members: [[Int]]) -> [UInt8] {
+        precondition(result.clusters.count == members.count)
+        var csv = [UInt8]()
+        csv.reserveCapacity(parcels.count * 64 + 128)
+        csv += Array(header.utf8)
+        // split the clusters where about half of the rows are before
+        var split = members.count
+        if parcels.count >= 20_000 {
+            var rows = 0
+            for (k, g) in members.enumerated() {
+                rows += g.count
+                if rows >= parcels.count / 2 { split = k + 1; break }
+            }
+        }
+        if split == members.count {
+            rows(parcels, result, members, 0..<members.count, to: &csv)
+            return csv
+        }
+        let second = CSVPart()
+        let input = UncheckedSendable((parcels, result, members, split))
+        let first = CSVPart()
+        swap(&first.bytes, &csv)
+        // the calling thread takes part: no waiting for a thread that never comes
+        DispatchQueue.concurrentPerform(iterations: 2) { t in
+            let (parcels, result, members, split) = input.value
+            if t == 0 {
+                rows(parcels, result, members, 0..<split, to: &first.bytes)
+            } else {
+                var out = [UInt8]()
+                out.reserveCapacity(parcels.count / 2 * 64 + 64)
+                rows(parcels, result, members, split..<members.count, to: &out)
+                second.bytes = out
+            }
+        }
+        swap(&first.bytes, &csv)
+        csv += second.bytes
+        return csv
+    }
+
+    /// The rows of the clusters `range`.
+    private static func rows(_ parcels: [Parcel], _ result: ClusterResult, _ members: [[Int]], _ range: Range<Int>, to csv: inout [UInt8]) {
+        parcels.withUnsafeBufferPointer { parcels in
+            for k in range {
+                let c = result.clusters[k]
+                var number = [UInt8](), count = [UInt8](), clusterArea = [UInt8]()
+                number += Array(String(c.number).utf8)
+                count += Array(String(c.count).utf8)
+                ParcelGeoJSON.appendFixed(c.areaMu, digits: 4, to: &clusterArea)
+                let candidate: StaticString = c.candidate ? "true\n" : "false\n"
+                for i in members[k] {
+                    appendField(parcels[i].parcelID, to: &csv); csv.append(0x2C)
+                    csv += number; csv.append(0x2C)
+                    ParcelGeoJSON.appendFixed(parcels[i].areaMu, digits: 4, to: &csv); csv.append(0x2C)
+                    appendField(parcels[i].town, to: &csv); csv.append(0x2C)
+                    if let b = parcels[i].block { appendField(b, to: &csv) }
+                    csv.append(0x2C)
+                    csv += clusterArea; csv.append(0x2C)
+                    csv += count; csv.append(0x2C)
+                    csv.append(contentsOf: UnsafeBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount))
+                }
+            }
+        }
+    }
+
+    /// Appends a CSV field, quoted when it holds a comma, quote or line break (quotes doubled).
+    static func appendField(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { u in
+            let special = u.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+            if !special { out.append(contentsOf: u); return }
+            out.append(0x22)
+            for c in u {
+                out.append(c)
+                if c == 0x22 { out.append(0x22) }
+            }
+            out.append(0x22)
+        }
+    }
+}
+
+/// A half of the CSV, filled by one of two threads.
+private final class CSVPart: @unchecked Sendable {
+    var bytes: [UInt8] = []
 }

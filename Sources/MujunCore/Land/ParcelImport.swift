@@ -42,60 +42,25 @@ struct JSONSyntaxError: Error {
     var en: String
 }
 
-/// One feature as read, before checking (a class: the checking loop shares it, no copies).
-final class RawFeature {
-    let number: Int
-    var type: String?
-    var properties: [(String, JSONValue)] = []
-    var propertiesPresent = false
-    var geometryType: String?
-    var coordinates: JSONCoordinates?
-    /// `"geometry": null` or absent
-    var geometryMissing = true
-
-    init(number: Int) { self.number = number }
-}
-
-/// The top level of a GeoJSON file.
-struct RawFeatureCollection {
-    var type: String?
-    var crs: JSONValue?
-    var features: [RawFeature] = []
-    var featuresPresent = false
-}
-
 /// A byte-level GeoJSON reader: reads the members Mujun needs and skips the rest, with
 /// coordinates parsed straight into flat `Double` arrays. About 10× faster than going through
-/// `JSONSerialization` and `Any`, which matters for 200,000-parcel files.
+/// `JSONSerialization` and `Any`, which matters for 200,000-parcel files. The features are
+/// scanned into a compact form by the extension in ParcelScan.swift; the generic pieces here
+/// (`value()`, `skipValue()`, `string()`, `coordinates()`) read everything that is not of the
+/// usual form, so that every syntax message and position comes from one place.
 struct GeoJSONScanner {
-    private let b: UnsafeBufferPointer<UInt8>  // ends with a 0 sentinel (not part of the JSON)
-    private let end: Int
-    private var i = 0
-    private var depth = 0
+    let b: UnsafeBufferPointer<UInt8>  // ends with a 0 sentinel (not part of the JSON)
+    let end: Int
+    var i = 0
+    var depth = 0
 
     init(_ buffer: UnsafeBufferPointer<UInt8>) {
         b = buffer
         end = buffer.count - 1
     }
 
-    /// Reads a whole GeoJSON file given with a trailing 0 byte.
-    static func read(_ data: Data) throws(JSONSyntaxError) -> RawFeatureCollection {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(data.count + 1)
-        bytes.append(contentsOf: data)
-        bytes.append(0)
-        // A UTF-8 byte-order mark is tolerated.
-        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        let r: Result<RawFeatureCollection, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buf in
-            var s = GeoJSONScanner(buf)
-            s.i = start
-            do throws(JSONSyntaxError) { return .success(try s.document()) } catch { return .failure(error) }
-        }
-        return try r.get()
-    }
-
     /// Line and column (1-based) of a byte offset in `data`, for messages.
-    static func lineColumn(_ data: Data, offset: Int) -> (line: Int, column: Int) {
+    static func lineColumn<C: Collection<UInt8>>(_ data: C, offset: Int) -> (line: Int, column: Int) {
         var line = 1, col = 1
         var k = 0
         for byte in data {
@@ -108,76 +73,8 @@ struct GeoJSONScanner {
 
     // MARK: Structure
 
-    private mutating func document() throws(JSONSyntaxError) -> RawFeatureCollection {
-        skipSpace()
-        guard peek == UInt8(ascii: "{") else {
-            if i >= end { throw fail("文件为空", "the file is empty") }
-            throw fail("顶层应为 JSON 对象（GeoJSON FeatureCollection）", "the top level must be a JSON object (a GeoJSON FeatureCollection)")
-        }
-        var fc = RawFeatureCollection()
-        try object { (s: inout GeoJSONScanner, key: String) throws(JSONSyntaxError) in
-            switch key {
-            case "type": fc.type = try s.stringOrSkip()
-            case "crs": fc.crs = try s.value()
-            case "features":
-                fc.featuresPresent = true
-                s.skipSpace()
-                guard s.peek == UInt8(ascii: "[") else { try s.skipValue(); return }
-                try s.array { (s: inout GeoJSONScanner) throws(JSONSyntaxError) in
-                    fc.features.append(try s.feature(number: fc.features.count + 1))
-                }
-            default: try s.skipValue()
-            }
-        }
-        skipSpace()
-        if i < end { throw fail("JSON 结束后还有多余内容", "unexpected content after the end of the JSON") }
-        return fc
-    }
-
-    private mutating func feature(number: Int) throws(JSONSyntaxError) -> RawFeature {
-        let f = RawFeature(number: number)
-        skipSpace()
-        guard peek == UInt8(ascii: "{") else {
-            try skipValue()
-            f.type = "(不是对象 / not an object)"
-            return f
-        }
-        try object { (s: inout GeoJSONScanner, key: String) throws(JSONSyntaxError) in
-            switch key {
-            case "type": f.type = try s.stringOrSkip()
-            case "properties":
-                s.skipSpace()
-                if s.peek == UInt8(ascii: "{"), case .object(let members) = try s.value() {
-                    f.properties = members; f.propertiesPresent = true
-                } else {
-                    try s.skipValue()
-                }
-            case "geometry":
-                s.skipSpace()
-                if s.peek == UInt8(ascii: "{") {
-                    f.geometryMissing = false
-                    try s.object { (s: inout GeoJSONScanner, key: String) throws(JSONSyntaxError) in
-                        switch key {
-                        case "type": f.geometryType = try s.stringOrSkip()
-                        case "coordinates":
-                            s.skipSpace()
-                            if s.peek == UInt8(ascii: "[") { f.coordinates = try s.coordinates() } else {
-                                try s.skipValue(); f.coordinates = .malformed("coordinates 不是数组", "coordinates is not an array")
-                            }
-                        default: try s.skipValue()
-                        }
-                    }
-                } else {
-                    try s.skipValue()
-                }
-            default: try s.skipValue()
-            }
-        }
-        return f
-    }
-
     /// `[` … `]` of positions or deeper arrays.
-    private mutating func coordinates() throws(JSONSyntaxError) -> JSONCoordinates {
+    mutating func coordinates() throws(JSONSyntaxError) -> JSONCoordinates {
         skipSpace()
         guard peek == UInt8(ascii: "[") else {
             try skipValue()
@@ -244,7 +141,7 @@ struct GeoJSONScanner {
     // MARK: Generic JSON
 
     /// Calls `body` for each member of an object, positioned at the value.
-    private mutating func object(_ body: (inout GeoJSONScanner, String) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
+    mutating func object(_ body: (inout GeoJSONScanner, String) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
         try expect(UInt8(ascii: "{"))
         depth += 1
         defer { depth -= 1 }
@@ -267,7 +164,7 @@ struct GeoJSONScanner {
     }
 
     /// Calls `body` for each element of an array, positioned at the element.
-    private mutating func array(_ body: (inout GeoJSONScanner) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
+    mutating func array(_ body: (inout GeoJSONScanner) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
         try expect(UInt8(ascii: "["))
         depth += 1
         defer { depth -= 1 }
@@ -325,14 +222,14 @@ struct GeoJSONScanner {
         }
     }
 
-    private mutating func stringOrSkip() throws(JSONSyntaxError) -> String? {
+    mutating func stringOrSkip() throws(JSONSyntaxError) -> String? {
         skipSpace()
         if peek == UInt8(ascii: "\"") { return try string() }
         try skipValue()
         return nil
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+    mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
         let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         for c in w {
             guard peek == c else { throw fail("无效的 JSON 值", "invalid JSON value") }
@@ -340,7 +237,7 @@ struct GeoJSONScanner {
         }
     }
 
-    private mutating func skipString() throws(JSONSyntaxError) {
+    mutating func skipString() throws(JSONSyntaxError) {
         try expect(UInt8(ascii: "\""))
         while i < end {
             let c = b[i]
@@ -406,7 +303,7 @@ struct GeoJSONScanner {
         throw fail("字符串没有结束引号", "unterminated string")
     }
 
-    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
         var v: UInt32 = 0
         for _ in 0..<4 {
             let c = peek
@@ -423,10 +320,10 @@ struct GeoJSONScanner {
         return v
     }
 
-    private static let powersOf10: [Double] = (0...22).map { pow(10, Double($0)) }
+    static let powersOf10: [Double] = (0...22).map { pow(10, Double($0)) }
 
     /// A JSON number's value, as ``number()`` reads it, without keeping its text.
-    private mutating func numberValue() throws(JSONSyntaxError) -> Double {
+    mutating func numberValue() throws(JSONSyntaxError) -> Double {
         let start = i
         var negative = false
         if peek == UInt8(ascii: "-") { negative = true; i += 1 }
@@ -459,7 +356,7 @@ struct GeoJSONScanner {
 
     /// A JSON number: exact fast path for up to 15 significant digits (Clinger), else the
     /// standard library's correctly rounded parser.
-    private mutating func number() throws(JSONSyntaxError) -> (Double, String) {
+    mutating func number() throws(JSONSyntaxError) -> (Double, String) {
         let start = i
         var negative = false
         if peek == UInt8(ascii: "-") { negative = true; i += 1 }
@@ -501,20 +398,20 @@ struct GeoJSONScanner {
 
     // MARK: Bytes
 
-    private var peek: UInt8 { b[i] }  // the sentinel 0 at `end`
+    var peek: UInt8 { b[i] }  // the sentinel 0 at `end`
 
-    @inline(__always) private func isNumberStart(_ c: UInt8) -> Bool {
+    @inline(__always) func isNumberStart(_ c: UInt8) -> Bool {
         c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39)
     }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while i < end {
             let c = b[i]
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { return }
         }
     }
 
-    private mutating func expect(_ c: UInt8) throws(JSONSyntaxError) {
+    mutating func expect(_ c: UInt8) throws(JSONSyntaxError) {
         guard i < end else { throw fail("文件意外结束（应为 \"\(Character(Unicode.Scalar(c)))\"）", "unexpected end of file (\"\(Character(Unicode.Scalar(c)))\" expected)") }
         guard b[i] == c else {
             throw fail("应为 \"\(Character(Unicode.Scalar(c)))\"", "\"\(Character(Unicode.Scalar(c)))\" was expected")
@@ -522,7 +419,7 @@ struct GeoJSONScanner {
         i += 1
     }
 
-    private func fail(_ zh: String, _ en: String) -> JSONSyntaxError {
+    func fail(_ zh: String, _ en: String) -> JSONSyntaxError {
         JSONSyntaxError(offset: min(i, end), zh: zh, en: en)
     }
 }
@@ -542,35 +439,6 @@ private final class PartResults<T>: @unchecked Sendable {
 private final class UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
-}
-
-/// Property name → field slot for each feature, remembering the last property order (files
-/// repeat one order).
-private struct SlotMapper {
-    private var columnOf: [String: Int?] = [:]  // property name → field index
-    private var lastNames: [String] = [], lastSlots: [Int?] = []
-
-    mutating func slots(of f: RawFeature) -> [Int?] {
-        let sameOrder = f.properties.count == lastNames.count
-            && zip(f.properties, lastNames).allSatisfy { $0.0 == $1 }
-        if !sameOrder {
-            lastNames = f.properties.map(\.0)
-            lastSlots = lastNames.map { name in
-                if let k = columnOf[name] { return k }
-                let k = ParcelImport.fieldKey(name).flatMap { key in ParcelImport.fields.firstIndex { $0.key == key } }
-                columnOf[name] = k
-                return k
-            }
-        }
-        return lastSlots
-    }
-}
-
-/// Holds a value so that it can be released on another thread (it is never read again).
-private final class Disposal: @unchecked Sendable {
-    private var value: Any?
-    init(_ value: Any) { self.value = value }
-    func drop() { value = nil }
 }
 
 /// Reads parcels (地块) from a GeoJSON FeatureCollection (FORMATS.md), checking every
@@ -612,10 +480,17 @@ public enum ParcelImport {
     /// As ``read(geojson:crs:towns:tolerance:)``, in the given GEOS context.
     public static func read(geojson: Data, crs override: String?, towns: [String]?, tolerance: Double,
                             context: GEOSContext) throws(ImportFailure) -> [Parcel] {
+        try read(bytes: InputBytes(copying: geojson), crs: override, towns: towns, tolerance: tolerance, context: context)
+    }
+
+    /// The reader proper: `bytes` is the file followed by a 0 byte.
+    static func read(bytes: InputBytes, crs override: String?, towns: [String]?, tolerance: Double,
+                     context: GEOSContext) throws(ImportFailure) -> [Parcel] {
+        assert(fields.count == ScannedSegment.slots && fields.indices.allSatisfy { slotOf(fields[$0].key) == $0 })
         // 1. Syntax and the top level.
-        let fc: RawFeatureCollection
-        do { fc = try GeoJSONScanner.read(geojson) } catch {
-            let (line, col) = GeoJSONScanner.lineColumn(geojson, offset: error.offset)
+        let fc: ScannedCollection
+        do { fc = try GeoJSONScanner.scan(bytes: bytes) } catch {
+            let (line, col) = withExtendedLifetime(bytes) { GeoJSONScanner.lineColumn(bytes.buffer, offset: error.offset) }
             throw ImportFailure.file(zh: "不是有效的 JSON：第 \(line) 行第 \(col) 列：\(error.zh)",
                                      en: "not valid JSON: line \(line), column \(col): \(error.en)")
         }
@@ -653,240 +528,26 @@ public enum ParcelImport {
             throw ImportFailure.file(zh: error.zh, en: error.en, column: "crs")
         }
 
-        // 3. Every feature: the duplicate ids first (in file order), then the checks, on two
-        // threads for large files (each with its own GEOS and PROJ context), merged in order.
+        // 3. Every feature, on two threads for large files (each with its own GEOS and PROJ
+        // context), merged in order. The checks first assume that no parcel id repeats; only
+        // when one does (or when anything failed) are the duplicates found in file order and the
+        // checks run again with them, so that every message is as it always was.
+        let total = fc.count
         let knownTowns = towns.map(Set.init)
-        let features = fc.features
-        var duplicateOf = [Int](repeating: 0, count: features.count)  // feature number of the first use, or 0
-        do {
-            var mapper = SlotMapper()
-            var firstFeature: [String: Int] = [:]  // parcel id → feature number
-            firstFeature.reserveCapacity(features.count)
-            let idSlot = slotOf("parcel_id")
-            for (k, f) in features.enumerated() {
-                let slots = mapper.slots(of: f)
-                guard let i = slots.firstIndex(where: { $0 == idSlot }) else { continue }
-                let id: String
-                switch f.properties[i].1 {
-                case .string(let s): id = trimmed(s)
-                case .number(_, let t): id = t
-                case .bool(let x): id = x ? "true" : "false"
-                case .null, .array, .object: id = ""
-                }
-                if id.isEmpty { continue }
-                if let first = firstFeature[id] { duplicateOf[k] = first } else { firstFeature[id] = f.number }
-            }
+        var parts = checkAll(fc, total: total, crs: crs, knownTowns: knownTowns, tolerance: tolerance,
+                             duplicates: nil, context: context, projector: projector)
+        var clean = parts.allSatisfy { $0.errors.isEmpty && $0.outOfArea.isEmpty }
+            && parts.reduce(0, { $0 + $1.parcels.count }) == total
+        if clean {
+            // every feature gave a parcel: its id is the one the duplicate check reads
+            clean = !hasRepeatedID(parts.map(\.parcels))
         }
-        let duplicates = duplicateOf
-        struct Part {
-            var errors: [RowError] = []
-            var outOfArea: [RowError] = []
-            var withCoordinates = 0
-            var parcels: [Parcel] = []
-        }
-        func check(_ range: Range<Int>, context: GEOSContext, projector: Reprojector) -> Part {
-            var part = Part()
-            part.parcels.reserveCapacity(range.count)
-            var mapper = SlotMapper()
-            for k in range { checkFeature(features[k], k) }
-            return part
-
-            func checkFeature(_ f: RawFeature, _ k: Int) {
-                // the properties by field: slot = index in `fields`
-                var slots = [(name: String, value: JSONValue)?](repeating: nil, count: 8)  // fields.count
-                let lastSlots = mapper.slots(of: f)
-                for (i, (name, value)) in f.properties.enumerated() {
-                    if let slot = lastSlots[i], slots[slot] == nil { slots[slot] = (name, value) }
-                }
-                func prop(_ key: String) -> (name: String, value: JSONValue)? { slots[slotOf(key)] }
-                func header(_ key: String) -> String { prop(key)?.name ?? fields[slotOf(key)].chinese }
-                var ok = true
-                var parcelID = ""
-                var label: (zh: String, en: String) { parcelID.isEmpty
-                    ? ("第 \(f.number) 个要素（无地块编号）", "feature \(f.number) (no parcel id)")
-                    : ("地块 \(parcelID)", "parcel \(parcelID)") }
-                func fail(_ column: String, _ zh: String, _ en: String) {
-                    ok = false
-                    part.errors.append(RowError(row: f.number, column: column, zh: "\(label.zh)：\(zh)", en: "\(label.en): \(en)"))
-                }
-                func text(_ key: String) -> String {
-                    guard let (name, v) = prop(key) else { return "" }
-                    switch v {
-                    case .string(let s): return trimmed(s)
-                    case .number(_, let t): return t
-                    case .null: return ""
-                    case .bool(let x): return x ? "true" : "false"
-                    case .array, .object:
-                        fail(name, "应为文本", "must be text")
-                        return ""
-                    }
-                }
-                func number(_ key: String, positive: Bool) -> Double? {
-                    guard let (name, v) = prop(key) else { return nil }
-                    var value: Double?
-                    switch v {
-                    case .null: return nil
-                    case .number(let x, _): value = x
-                    case .string(let s):
-                        switch HeaderMatcher.parseNumber(s) {
-                        case .empty: return nil
-                        case .value(let x): value = x
-                        case .invalid:
-                            fail(name, "不是数字：\"\(s)\"", "not a number: \"\(s)\"")
-                            return nil
-                        }
-                    default:
-                        fail(name, "不是数字", "not a number")
-                        return nil
-                    }
-                    guard let x = value else { return nil }
-                    if positive ? !(x > 0) : x < 0 {
-                        fail(name, positive ? "应大于 0：\(formatNumber(x))" : "不能为负数：\(formatNumber(x))",
-                             positive ? "must be greater than 0: \(formatNumber(x))" : "must not be negative: \(formatNumber(x))")
-                        return nil
-                    }
-                    return x
-                }
-
-                if f.type != "Feature" {
-                    fail("type", "不是 GeoJSON Feature（type 为 \(f.type ?? "无")）", "not a GeoJSON Feature (type is \(f.type ?? "none"))")
-                }
-                parcelID = text("parcel_id")
-                if parcelID.isEmpty {
-                    fail(header("parcel_id"), "缺少地块编号", "the parcel id is missing")
-                } else if duplicates[k] > 0 {
-                    let first = duplicates[k]
-                    fail(header("parcel_id"), "地块编号 \(parcelID) 重复（第 \(first) 个要素已使用）",
-                         "duplicate parcel id \(parcelID) (also feature \(first))")
-                }
-                let town = text("town")
-                if let knownTowns {
-                    if town.isEmpty {
-                        fail(header("town"), "缺少所属镇街", "the town is missing")
-                    } else if !knownTowns.contains(town) {
-                        fail(header("town"), "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
-                    }
-                }
-                let block = text("block")
-                var owner = text("owner_credit_code")
-                if owner.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) { owner = owner.uppercased() }
-                if !owner.isEmpty, let p = CreditCode.problem(owner) {
-                    fail(header("owner_credit_code"), "权利人信用代码 \(owner) 无效：\(p.zh)", "invalid owner credit code \(owner): \(p.en)")
-                    owner = ""
-                }
-                let registered = number("registered_mu", positive: true)
-                let far = number("far", positive: false)
-                let landUse = text("land_use")
-                let statusText = text("status")
-                var status: ParcelStatus?
-                if !statusText.isEmpty {
-                    status = ParcelStatus(text: statusText)
-                    if status == nil {
-                        fail(header("status"), "未知现状 \"\(statusText)\"（应为 在用、闲置 或 在建）",
-                             "unknown status \"\(statusText)\" (must be 在用 in use, 闲置 idle or 在建 under construction)")
-                    }
-                }
-
-                // Geometry.
-                guard let rings = polygons(f, fail: { fail("geometry", $0, $1) }) else { return }
-                var transformed = rings
-                var ringProblem = false
-                for (p, poly) in rings.enumerated() {
-                    for (r, ring) in poly.enumerated() {
-                        let n = ring.count / 2
-                        var which: (zh: String, en: String) { ringName(polygon: p, ring: r, multi: rings.count > 1) }
-                        if n < 4 {
-                            fail("geometry", "\(which.zh)只有 \(n) 个点，至少需要 4 个（首尾相同）",
-                                 "\(which.en) has \(n) position(s); at least 4 are needed (first = last): too few points")
-                            ringProblem = true
-                        } else if ring[0] != ring[ring.count - 2] || ring[1] != ring[ring.count - 1] {
-                            fail("geometry", "\(which.zh)未闭合：首点 (\(formatCoordinate(ring[0])), \(formatCoordinate(ring[1]))) 与末点 (\(formatCoordinate(ring[ring.count - 2])), \(formatCoordinate(ring[ring.count - 1]))) 不同",
-                                 "\(which.en) is not closed (unclosed ring): the first position (\(formatCoordinate(ring[0])), \(formatCoordinate(ring[1]))) differs from the last (\(formatCoordinate(ring[ring.count - 2])), \(formatCoordinate(ring[ring.count - 1])))")
-                            ringProblem = true
-                        }
-                    }
-                }
-                if ringProblem { return }
-                part.withCoordinates += 1
-                var outside: (Double, Double)?
-                for p in transformed.indices {
-                    for r in transformed[p].indices {
-                        let good = projector.transform(&transformed[p][r])
-                        if outside == nil {
-                            let ring = transformed[p][r]
-                            var k = 0
-                            while k < ring.count {
-                                let x = ring[k], y = ring[k + 1]
-                                if !good || !x.isFinite || !y.isFinite || x < Projection.workingArea.minX || x > Projection.workingArea.maxX
-                                    || y < Projection.workingArea.minY || y > Projection.workingArea.maxY {
-                                    outside = (rings[p][r][k], rings[p][r][k + 1]); break
-                                }
-                                k += 2
-                            }
-                        }
-                    }
-                }
-                if let (x, y) = outside {
-                    let hint = areaHint(crs: crs, x: x, y: y)
-                    let e = RowError(row: f.number, column: "geometry",
-                                     zh: "\(label.zh)：坐标 (\(formatCoordinate(x)), \(formatCoordinate(y))) 远在 \(crs.code) 的适用范围之外\(hint.zh)",
-                                     en: "\(label.en): the coordinate (\(formatCoordinate(x)), \(formatCoordinate(y))) lies far outside the area of \(crs.code)\(hint.en)")
-                    part.outOfArea.append(e)
-                    ok = false
-                    return
-                }
-                let geometry: Geometry
-                do {
-                    var parts: [Geometry] = []
-                    for poly in transformed { parts.append(try Geometry.polygon(rings: poly, context: context)) }
-                    geometry = parts.count == 1 && f.geometryType == "Polygon" ? parts[0] : try Geometry.multiPolygon(parts, context: context)
-                } catch {
-                    fail("geometry", "几何无法构造：\(error.message)", "the geometry cannot be built: \(error.message)")
-                    return
-                }
-                if let problem = geometry.validityProblem {
-                    var place = (zh: "", en: "")
-                    if let px = problem.x, let py = problem.y {
-                        if let back = try? projector.transform(x: px, y: py, inverse: true) {
-                            place = ("，位置 (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))", " at (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))")
-                        }
-                    }
-                    fail("geometry", "几何无效：\(problem.chinese)\(place.zh)（GEOS：\(problem.description)）",
-                         "invalid geometry: \(problem.reason)\(place.en) (GEOS: \(problem.description))")
-                    return
-                }
-                guard ok, let area = try? geometry.area(), let bbox = geometry.bbox else { return }
-                let wkb = Self.wkb(transformed, multi: !(transformed.count == 1 && f.geometryType == "Polygon"))
-                assert(wkb == geometry.wkb, "WKB written from the coordinates differs from GEOS's")
-                part.parcels.append(Parcel(
-                    parcelID: parcelID, town: town, block: block.isEmpty ? nil : block,
-                    ownerCreditCode: owner.isEmpty ? nil : owner, registeredMu: registered,
-                    landUse: landUse.isEmpty ? nil : landUse, far: far, status: status,
-                    geometry: wkb, bbox: bbox, areaMu: Projection.mu(squareMetres: area),
-                    areaTolerance: tolerance, feature: f.number))
-        
+        if !clean {
+            let duplicates = duplicateOf(fc, total: total)
+            if duplicates.contains(where: { $0 > 0 }) {
+                parts = checkAll(fc, total: total, crs: crs, knownTowns: knownTowns, tolerance: tolerance,
+                                 duplicates: duplicates, context: context, projector: projector)
             }
-        }
-        let parallel = features.count >= 4000
-        let split = parallel ? features.count / 2 : features.count
-        var parts: [Part] = []
-        if parallel {
-            let results = PartResults<Part>(count: 2)
-            let total = features.count
-            let unchecked = UncheckedBox((check, projector, context))
-            DispatchQueue.concurrentPerform(iterations: 2) { t in
-                let (check, projector, context) = unchecked.value
-                if t == 0 {
-                    results.set(0, check(0..<split, context, projector))
-                } else {
-                    let ownContext = GEOSContext()
-                    let ownProjector = (try? Reprojector(from: crs, to: .working)) ?? projector
-                    results.set(1, check(split..<total, ownContext, ownProjector))
-                }
-            }
-            parts = results.values
-        } else {
-            parts = [check(0..<features.count, context: context, projector: projector)]
         }
         var errors = RowErrorCollector()
         var outOfArea: [RowError] = []
@@ -915,18 +576,407 @@ public enum ParcelImport {
         if parcels.isEmpty {
             throw ImportFailure.file(zh: "文件中没有地块（features 为空）", en: "the file has no parcels (features is empty)", column: "features")
         }
-        // The raw features (hundreds of thousands of small allocations) are freed on another
-        // thread while the caller goes on.
-        if fc.features.count >= 10_000 {
-            let trash = Disposal(fc)
-            DispatchQueue.global(qos: .utility).async { trash.drop() }
-        }
         return parcels
+    }
+
+    /// Whether two parcels share an id (String equality, as the duplicate check).
+    static func hasRepeatedID(_ parts: [[Parcel]]) -> Bool {
+        var seen = Set<String>()
+        seen.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts {
+            for p in part where !seen.insert(p.parcelID).inserted { return true }
+        }
+        return false
+    }
+
+    /// What checking a run of features gives.
+    struct CheckPart {
+        var errors: [RowError] = []
+        var outOfArea: [RowError] = []
+        var withCoordinates = 0
+        var parcels: [Parcel] = []
+    }
+
+    /// Checks every feature: one part for small files, two (halves, on two threads) for large.
+    private static func checkAll(_ fc: ScannedCollection, total: Int, crs: CRSName, knownTowns: Set<String>?, tolerance: Double,
+                                 duplicates: [Int]?, context: GEOSContext, projector: Reprojector) -> [CheckPart] {
+        guard total >= 4000 else {
+            return [checkFeatures(fc, 0..<total, crs: crs, knownTowns: knownTowns, tolerance: tolerance,
+                                  duplicates: duplicates, context: context, projector: projector)]
+        }
+        let split = total / 2
+        let results = PartResults<CheckPart>(count: 2)
+        let unchecked = UncheckedBox((fc, projector, context, knownTowns, duplicates))
+        DispatchQueue.concurrentPerform(iterations: 2) { t in
+            let (fc, projector, context, knownTowns, duplicates) = unchecked.value
+            if t == 0 {
+                results.set(0, checkFeatures(fc, 0..<split, crs: crs, knownTowns: knownTowns, tolerance: tolerance,
+                                             duplicates: duplicates, context: context, projector: projector))
+            } else {
+                let ownContext = GEOSContext()
+                let ownProjector = (try? Reprojector(from: crs, to: .working)) ?? projector
+                results.set(1, checkFeatures(fc, split..<total, crs: crs, knownTowns: knownTowns, tolerance: tolerance,
+                                             duplicates: duplicates, context: ownContext, projector: ownProjector))
+            }
+        }
+        return results.values
+    }
+
+    /// The text of a scanned value as the checks read it: trimmed strings, numbers as written,
+    /// `true`/`false`, "" for null; nil for arrays and objects.
+    private static func text(_ v: ScannedValue, _ seg: ScannedSegment, _ bytes: UnsafeBufferPointer<UInt8>, trim: Bool = true) -> String? {
+        switch v.kind {
+        case .absent, .null: return ""
+        case .rawString:
+            let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[v.start..<(v.start + Int(v.count))]), as: UTF8.self)
+            return trim ? trimmed(s) : s
+        case .decodedString: return trim ? trimmed(seg.strings[v.start]) : seg.strings[v.start]
+        case .number:
+            if v.start < 0 { return seg.strings[-1 - v.start] }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[v.start..<(v.start + Int(v.count))]), as: UTF8.self)
+        case .yes: return "true"
+        case .no: return "false"
+        case .nested: return nil
+        }
+    }
+
+    /// For each feature (file order), the number of the first feature with the same parcel id,
+    /// or 0.
+    private static func duplicateOf(_ fc: ScannedCollection, total: Int) -> [Int] {
+        var out = [Int](repeating: 0, count: total)
+        var firstFeature: [String: Int] = [:]  // parcel id → feature number
+        firstFeature.reserveCapacity(total)
+        let idSlot = slotOf("parcel_id")
+        var k = 0
+        for (s, range) in fc.chunks {
+            let seg = fc.segments[s]
+            fc.withBytes { bytes in
+                for local in range {
+                    defer { k += 1 }
+                    let v = seg.values[local * ScannedSegment.slots + idSlot]
+                    if v.kind == .absent { continue }
+                    let id = text(v, seg, bytes) ?? ""
+                    if id.isEmpty { continue }
+                    if let first = firstFeature[id] { out[k] = first } else { firstFeature[id] = k + 1 }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Checks the features `range` (positions in file order, 0-based).
+    private static func checkFeatures(_ fc: ScannedCollection, _ range: Range<Int>, crs: CRSName, knownTowns: Set<String>?,
+                                      tolerance: Double, duplicates: [Int]?, context: GEOSContext, projector: Reprojector) -> CheckPart {
+        var part = CheckPart()
+        // the first part's array becomes the result: room for the others' parcels too
+        part.parcels.reserveCapacity(range.lowerBound == 0 ? fc.count : range.count)
+        var scratch = Scratch()
+        var k = 0  // position in file order
+        fc.withBytes { bytes in
+            for (s, chunk) in fc.chunks {
+                let lo = max(range.lowerBound - k, 0), hi = min(range.upperBound - k, chunk.count)
+                if lo < hi {
+                    let seg = fc.segments[s]
+                    seg.withView { view in
+                        for local in (chunk.lowerBound + lo)..<(chunk.lowerBound + hi) {
+                            checkFeature(seg, view, local, number: k + (local - chunk.lowerBound) + 1, bytes: bytes, crs: crs,
+                                         knownTowns: knownTowns, tolerance: tolerance, duplicates: duplicates,
+                                         context: context, projector: projector, scratch: &scratch, part: &part)
+                        }
+                    }
+                }
+                k += chunk.count
+            }
+        }
+        return part
+    }
+
+    /// Buffers reused from feature to feature.
+    fileprivate struct Scratch {
+        var xy: [Double] = []        // transformed coordinates of the feature
+        var ring: [Double] = []      // one ring, for the reprojector
+        var rings: [Int] = []        // for coordinates not in the flat form
+        var groups: [Int] = []
+        var flat: [Double] = []
+    }
+
+    /// Checks one feature, as the reader always has: properties, geometry (rings, CRS area,
+    /// GEOS validity), then the parcel.
+    private static func checkFeature(_ seg: ScannedSegment, _ view: ScannedSegment.View, _ local: Int, number: Int,
+                                     bytes: UnsafeBufferPointer<UInt8>, crs: CRSName, knownTowns: Set<String>?, tolerance: Double,
+                                     duplicates: [Int]?, context: GEOSContext, projector: Reprojector, scratch: inout Scratch,
+                                     part: inout CheckPart) {
+        let f = view.features[local]
+        let v0 = local * ScannedSegment.slots
+        func prop(_ key: String) -> ScannedValue? {
+            let v = view.values[v0 + slotOf(key)]
+            return v.kind == .absent ? nil : v
+        }
+        func header(_ key: String) -> String {
+            guard let v = prop(key) else { return fields[slotOf(key)].chinese }
+            return seg.names[Int(v.name)]
+        }
+        var ok = true
+        var parcelID = ""
+        var label: (zh: String, en: String) { parcelID.isEmpty
+            ? ("第 \(number) 个要素（无地块编号）", "feature \(number) (no parcel id)")
+            : ("地块 \(parcelID)", "parcel \(parcelID)") }
+        func fail(_ column: String, _ zh: String, _ en: String) {
+            ok = false
+            part.errors.append(RowError(row: number, column: column, zh: "\(label.zh)：\(zh)", en: "\(label.en): \(en)"))
+        }
+        func text(_ key: String) -> String {
+            guard let v = prop(key) else { return "" }
+            if let t = Self.text(v, seg, bytes) { return t }
+            fail(seg.names[Int(v.name)], "应为文本", "must be text")
+            return ""
+        }
+        func numeric(_ key: String, positive: Bool) -> Double? {
+            guard let v = prop(key) else { return nil }
+            let name = seg.names[Int(v.name)]
+            var value: Double?
+            switch v.kind {
+            case .null: return nil
+            case .number: value = v.number
+            case .rawString, .decodedString:
+                let s = Self.text(v, seg, bytes, trim: false)!
+                switch HeaderMatcher.parseNumber(s) {
+                case .empty: return nil
+                case .value(let x): value = x
+                case .invalid:
+                    fail(name, "不是数字：\"\(s)\"", "not a number: \"\(s)\"")
+                    return nil
+                }
+            default:
+                fail(name, "不是数字", "not a number")
+                return nil
+            }
+            guard let x = value else { return nil }
+            if positive ? !(x > 0) : x < 0 {
+                fail(name, positive ? "应大于 0：\(formatNumber(x))" : "不能为负数：\(formatNumber(x))",
+                     positive ? "must be greater than 0: \(formatNumber(x))" : "must not be negative: \(formatNumber(x))")
+                return nil
+            }
+            return x
+        }
+
+        if f.type != -2 {
+            let type: String? = f.type >= 0 ? seg.strings[Int(f.type)] : f.type == -3 ? "(不是对象 / not an object)" : nil
+            if type != "Feature" {
+                fail("type", "不是 GeoJSON Feature（type 为 \(type ?? "无")）", "not a GeoJSON Feature (type is \(type ?? "none"))")
+            }
+        }
+        parcelID = text("parcel_id")
+        if parcelID.isEmpty {
+            fail(header("parcel_id"), "缺少地块编号", "the parcel id is missing")
+        } else if let duplicates, duplicates[number - 1] > 0 {
+            let first = duplicates[number - 1]
+            fail(header("parcel_id"), "地块编号 \(parcelID) 重复（第 \(first) 个要素已使用）",
+                 "duplicate parcel id \(parcelID) (also feature \(first))")
+        }
+        let town = text("town")
+        if let knownTowns {
+            if town.isEmpty {
+                fail(header("town"), "缺少所属镇街", "the town is missing")
+            } else if !knownTowns.contains(town) {
+                fail(header("town"), "未知镇街：\"\(town)\"", "unknown town: \"\(town)\"")
+            }
+        }
+        let block = text("block")
+        var owner = text("owner_credit_code")
+        if owner.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) { owner = owner.uppercased() }
+        if !owner.isEmpty, let p = CreditCode.problem(owner) {
+            fail(header("owner_credit_code"), "权利人信用代码 \(owner) 无效：\(p.zh)", "invalid owner credit code \(owner): \(p.en)")
+            owner = ""
+        }
+        let registered = numeric("registered_mu", positive: true)
+        let far = numeric("far", positive: false)
+        let landUse = text("land_use")
+        let statusText = text("status")
+        var status: ParcelStatus?
+        if !statusText.isEmpty {
+            status = ParcelStatus(text: statusText)
+            if status == nil {
+                fail(header("status"), "未知现状 \"\(statusText)\"（应为 在用、闲置 或 在建）",
+                     "unknown status \"\(statusText)\" (must be 在用 in use, 闲置 idle or 在建 under construction)")
+            }
+        }
+
+        // Geometry: the polygons as flat coordinates, `xy`, `rings` (pairs), `groups` (pairs).
+        let geometryType: String? = f.geometryType == -2 ? "Polygon" : f.geometryType == -3 ? "MultiPolygon"
+            : f.geometryType >= 0 ? seg.strings[Int(f.geometryType)] : nil
+        let isPolygon = geometryType == "Polygon"
+        guard let shape = polygons(f, type: geometryType, seg, scratch: &scratch, fail: { fail("geometry", $0, $1) }) else { return }
+        var xy = view.xy, rings = view.rings, groups = view.groups
+        var owned: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Int>, UnsafeMutableBufferPointer<Int>)?
+        defer { if let (a, b, c) = owned { a.deallocate(); b.deallocate(); c.deallocate() } }
+        if shape.fromScratch {
+            // coordinates not in the flat form: a copy of the scratch arrays for this feature
+            func copy<T>(_ from: [T]) -> UnsafeMutableBufferPointer<T> {
+                let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(from.count, 1))
+                _ = p.initialize(from: from)
+                return UnsafeMutableBufferPointer(rebasing: p[0..<from.count])
+            }
+            let o = (copy(scratch.flat), copy(scratch.rings), copy(scratch.groups))
+            owned = o
+            xy = UnsafeBufferPointer(o.0); rings = UnsafeBufferPointer(o.1); groups = UnsafeBufferPointer(o.2)
+        }
+        let polygonCount = shape.groups.count
+        var ringProblem = false
+        for (p, g) in shape.groups.enumerated() {
+            for (r, ri) in (groups[2 * g]..<groups[2 * g + 1]).enumerated() {
+                let a = rings[2 * ri], e = rings[2 * ri + 1]
+                let n = (e - a) / 2
+                var which: (zh: String, en: String) { ringName(polygon: p, ring: r, multi: polygonCount > 1) }
+                if n < 4 {
+                    fail("geometry", "\(which.zh)只有 \(n) 个点，至少需要 4 个（首尾相同）",
+                         "\(which.en) has \(n) position(s); at least 4 are needed (first = last): too few points")
+                    ringProblem = true
+                } else if xy[a] != xy[e - 2] || xy[a + 1] != xy[e - 1] {
+                    fail("geometry", "\(which.zh)未闭合：首点 (\(formatCoordinate(xy[a])), \(formatCoordinate(xy[a + 1]))) 与末点 (\(formatCoordinate(xy[e - 2])), \(formatCoordinate(xy[e - 1]))) 不同",
+                         "\(which.en) is not closed (unclosed ring): the first position (\(formatCoordinate(xy[a])), \(formatCoordinate(xy[a + 1]))) differs from the last (\(formatCoordinate(xy[e - 2])), \(formatCoordinate(xy[e - 1])))")
+                    ringProblem = true
+                }
+            }
+        }
+        if ringProblem { return }
+        part.withCoordinates += 1
+        // Reprojected ring by ring into scratch.xy (same layout: ring bounds minus `base`).
+        scratch.xy.removeAll(keepingCapacity: true)
+        var outside: (Double, Double)?
+        for g in shape.groups {
+            for ri in groups[2 * g]..<groups[2 * g + 1] {
+                let a = rings[2 * ri], e = rings[2 * ri + 1]
+                scratch.ring.removeAll(keepingCapacity: true)
+                scratch.ring.append(contentsOf: UnsafeBufferPointer(rebasing: xy[a..<e]))
+                let good = projector.transform(&scratch.ring)
+                if outside == nil {
+                    var k = 0
+                    while k < scratch.ring.count {
+                        let x = scratch.ring[k], y = scratch.ring[k + 1]
+                        if !good || !x.isFinite || !y.isFinite || x < Projection.workingArea.minX || x > Projection.workingArea.maxX
+                            || y < Projection.workingArea.minY || y > Projection.workingArea.maxY {
+                            outside = (xy[a + k], xy[a + k + 1]); break
+                        }
+                        k += 2
+                    }
+                }
+                scratch.xy.append(contentsOf: scratch.ring)
+            }
+        }
+        if let (x, y) = outside {
+            let hint = areaHint(crs: crs, x: x, y: y)
+            let e = RowError(row: number, column: "geometry",
+                             zh: "\(label.zh)：坐标 (\(formatCoordinate(x)), \(formatCoordinate(y))) 远在 \(crs.code) 的适用范围之外\(hint.zh)",
+                             en: "\(label.en): the coordinate (\(formatCoordinate(x)), \(formatCoordinate(y))) lies far outside the area of \(crs.code)\(hint.en)")
+            part.outOfArea.append(e)
+            ok = false
+            return
+        }
+        // The transformed polygons as [[[Double]]] views: polygon p, ring r.
+        let t = scratch.xy
+        let area: Double, bbox: BBox, wkb: Data
+        let single = polygonCount == 1 && isPolygon
+        if single, let rect = rectangle(t, rings: groups[2 * shape.groups.lowerBound + 1] - groups[2 * shape.groups.lowerBound]) {
+            // An axis-aligned rectangle: valid by construction, and GEOS's area of it is the
+            // product of its sides (see ``rectangle(_:rings:)``).
+            guard ok else { return }
+            area = rect.area; bbox = rect.box
+            wkb = rectangleWKB(t)
+        } else {
+            var polys: [[[Double]]] = []
+            var off = 0
+            for g in shape.groups {
+                var p: [[Double]] = []
+                for ri in groups[2 * g]..<groups[2 * g + 1] {
+                    let n = rings[2 * ri + 1] - rings[2 * ri]
+                    p.append(Array(t[off..<(off + n)]))
+                    off += n
+                }
+                polys.append(p)
+            }
+            let geometry: Geometry
+            do {
+                var parts: [Geometry] = []
+                for poly in polys { parts.append(try Geometry.polygon(rings: poly, context: context)) }
+                geometry = parts.count == 1 && isPolygon ? parts[0] : try Geometry.multiPolygon(parts, context: context)
+            } catch {
+                fail("geometry", "几何无法构造：\(error.message)", "the geometry cannot be built: \(error.message)")
+                return
+            }
+            if let problem = geometry.validityProblem {
+                var place = (zh: "", en: "")
+                if let px = problem.x, let py = problem.y {
+                    if let back = try? projector.transform(x: px, y: py, inverse: true) {
+                        place = ("，位置 (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))", " at (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))")
+                    }
+                }
+                fail("geometry", "几何无效：\(problem.chinese)\(place.zh)（GEOS：\(problem.description)）",
+                     "invalid geometry: \(problem.reason)\(place.en) (GEOS: \(problem.description))")
+                return
+            }
+            guard ok, let a = try? geometry.area(), let b = geometry.bbox else { return }
+            area = a; bbox = b
+            wkb = Self.wkb(polys, multi: !single)
+            assert(wkb == geometry.wkb, "WKB written from the coordinates differs from GEOS's")
+        }
+        part.parcels.append(Parcel(
+            parcelID: parcelID, town: town, block: block.isEmpty ? nil : block,
+            ownerCreditCode: owner.isEmpty ? nil : owner, registeredMu: registered,
+            landUse: landUse.isEmpty ? nil : landUse, far: far, status: status,
+            geometry: wkb, bbox: bbox, areaMu: Projection.mu(squareMetres: area),
+            areaTolerance: tolerance, feature: number))
+    }
+
+    /// When `xy` (one ring of 5 positions) runs round the four corners of an axis-aligned
+    /// rectangle of positive width and height: its box, and its area as GEOS computes it.
+    ///
+    /// Such a ring is a valid polygon (no self-intersection, 4 distinct corners), so GEOS need
+    /// not be asked. GEOS's area (`Area::ofRingSigned`: Σ (xᵢ − x₀)(yᵢ₋₁ − yᵢ₊₁) / 2) has, for
+    /// these rings, two equal non-zero terms ±(x₁ − x₀)(y₁ − y₀), rounded alike, and zeros; their
+    /// sum and the halving are exact, so the area is |(x₁ − x₀)(y₁ − y₀)| bit for bit (checked
+    /// against GEOS in the tests).
+    static func rectangle(_ xy: [Double], rings: Int) -> (box: BBox, area: Double)? {
+        guard rings == 1, xy.count == 10 else { return nil }
+        let x0 = xy[0], y0 = xy[1]
+        var x1 = x0, y1 = y0
+        for k in 1..<5 {
+            if xy[2 * k] != x0 { x1 = xy[2 * k] }
+            if xy[2 * k + 1] != y0 { y1 = xy[2 * k + 1] }
+        }
+        guard x1 != x0, y1 != y0 else { return nil }
+        let box = BBox(minX: min(x0, x1), minY: min(y0, y1), maxX: max(x0, x1), maxY: max(y0, y1))
+        // every position a corner, consecutive positions differ in exactly one coordinate, the
+        // four corners distinct, closed
+        for k in 0..<5 {
+            let x = xy[2 * k], y = xy[2 * k + 1]
+            guard x == x0 || x == x1, y == y0 || y == y1 else { return nil }
+        }
+        guard xy[8] == x0, xy[9] == y0 else { return nil }
+        for k in 0..<4 where (xy[2 * k] == xy[2 * k + 2]) == (xy[2 * k + 1] == xy[2 * k + 3]) { return nil }
+        for a in 0..<4 { for b in (a + 1)..<4 where xy[2 * a] == xy[2 * b] && xy[2 * a + 1] == xy[2 * b + 1] { return nil } }
+        return (box, abs((x1 - x0) * (y1 - y0)))
+    }
+
+    /// Little-endian 2D WKB of a one-ring polygon of 5 positions (93 bytes).
+    private static func rectangleWKB(_ xy: [Double]) -> Data {
+        var data = Data(count: 93)
+        data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+            raw[0] = 1
+            raw.storeBytes(of: UInt32(3).littleEndian, toByteOffset: 1, as: UInt32.self)
+            raw.storeBytes(of: UInt32(1).littleEndian, toByteOffset: 5, as: UInt32.self)
+            raw.storeBytes(of: UInt32(5).littleEndian, toByteOffset: 9, as: UInt32.self)
+            for k in 0..<10 { raw.storeBytes(of: xy[k].bitPattern.littleEndian, toByteOffset: 13 + 8 * k, as: UInt64.self) }
+        }
+        return data
     }
 
     /// Reads a GeoJSON file from disk; see ``read(geojson:crs:towns:tolerance:)``.
     public static func read(url: URL, crs: String? = nil, towns: [String]?,
                             tolerance: Double = LandRules.default.areaTolerance) throws(ImportFailure) -> [Parcel] {
+        if url.isFileURL, let bytes = InputBytes.mapping(path: url.path) {
+            return try read(bytes: bytes, crs: crs, towns: towns, tolerance: tolerance, context: GEOSContext())
+        }
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw ImportFailure.file(zh: "无法读取文件 \(url.path)：\(error.localizedDescription)",
@@ -1044,14 +1094,22 @@ public enum ParcelImport {
         return ("\(p.0)第 \(ring) 个内环", "\(p.1)inner ring \(ring)".capitalizedFirst)
     }
 
-    /// Polygon rings of a feature's geometry (`[polygon][ring][x, y, …]`), or nil after
-    /// reporting why there are none.
-    private static func polygons(_ f: RawFeature, fail: (String, String) -> Void) -> [[[Double]]]? {
+    /// A feature's polygons as flat coordinates: the groups `groups` of the segment's arrays,
+    /// or of the scratch arrays (`flat`, `rings`, `groups`) for coordinates not in the flat
+    /// form.
+    private struct Shape {
+        var groups: Range<Int>
+        var fromScratch: Bool
+    }
+
+    /// The polygons of a feature's geometry, or nil after reporting why there are none.
+    private static func polygons(_ f: ScannedFeature, type: String?, _ seg: ScannedSegment, scratch: inout Scratch,
+                                 fail: (String, String) -> Void) -> Shape? {
         if f.geometryMissing {
             fail("缺少几何（geometry 为空）", "the geometry is missing (null)")
             return nil
         }
-        guard let type = f.geometryType else {
+        guard let type else {
             fail("几何缺少 type", "the geometry has no type")
             return nil
         }
@@ -1059,10 +1117,23 @@ public enum ParcelImport {
             fail("几何类型为 \(type)，应为 Polygon 或 MultiPolygon", "the geometry is a \(type), not a Polygon or MultiPolygon")
             return nil
         }
-        guard let coords = f.coordinates else {
+        guard f.coordinates != -1 else {
             fail("几何缺少 coordinates", "the geometry has no coordinates")
             return nil
         }
+        if f.coordinates == -2 {
+            // the regular form: rings (depth 3) or polygons of rings (depth 4), none empty
+            if f.depth == 3 && type == "Polygon" || f.depth == 4 && type == "MultiPolygon" {
+                return Shape(groups: f.groupStart..<f.groupEnd, fromScratch: false)
+            }
+            if type == "Polygon" {
+                fail("Polygon 的 coordinates 应为 [[[x, y], …], …]", "Polygon coordinates must be [[[x, y], …], …]")
+            } else {
+                fail("MultiPolygon 的 coordinates 应为 [[[[x, y], …], …], …]", "MultiPolygon coordinates must be [[[[x, y], …], …], …]")
+            }
+            return nil
+        }
+        let coords = seg.trees[Int(f.coordinates)]
         if case .malformed(let zh, let en) = coords { fail(zh, en); return nil }
         func polygon(_ c: JSONCoordinates) -> [[Double]]? {
             guard case .list(let items) = c else { return nil }
@@ -1101,7 +1172,20 @@ public enum ParcelImport {
             fail("几何为空（没有坐标）", "the geometry is empty (no coordinates)")
             return nil
         }
-        return out
+        scratch.flat = []
+        scratch.rings = []
+        scratch.groups = []
+        for p in out {
+            let r0 = scratch.rings.count / 2
+            for r in p {
+                scratch.rings.append(scratch.flat.count)
+                scratch.flat += r
+                scratch.rings.append(scratch.flat.count)
+            }
+            scratch.groups.append(r0)
+            scratch.groups.append(scratch.rings.count / 2)
+        }
+        return Shape(groups: 0..<out.count, fromScratch: true)
     }
 
     /// What probably went wrong when coordinates fall outside the working area.
