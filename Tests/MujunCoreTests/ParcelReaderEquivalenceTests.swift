@@ -312,33 +312,6 @@ import Testing
             #expect(new == old, "case \(n): \(new.description.prefix(1500)) vs \(old.description.prefix(1500))")
         }
     }
-
-    /// Rectangles skip GEOS: their area, box and validity must be GEOS's, bit for bit.
-    @Test func rectanglesAreWhatGEOSSays() throws {
-        var rng = Random(state: 99)
-        let context = GEOSContext()
-        for _ in 0..<20_000 {
-            let x = rng.double(200_000, 800_000) + Double(rng.int(1000)) / 997, y = rng.double(1_500_000, 6_000_000) + Double(rng.int(1000)) / 991
-            let w = rng.double(0.001, 500) * (rng.chance(0.5) ? 1 : -1), h = rng.double(0.001, 500) * (rng.chance(0.5) ? 1 : -1)
-            var corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
-            if rng.chance(0.5) { corners.reverse() }
-            let s = rng.int(4)
-            corners = Array(corners[s...] + corners[..<s])
-            corners.append(corners[0])
-            let xy = corners.flatMap { [$0.0, $0.1] }
-            guard let r = ParcelImport.rectangle(xy, rings: 1) else { Issue.record("not a rectangle: \(xy)"); continue }
-            let g = try Geometry.polygon(rings: [xy], context: context)
-            #expect(g.isValid)
-            #expect(try g.area().bitPattern == r.area.bitPattern, "\(xy)")
-            #expect(g.bbox == r.box)
-        }
-        // not rectangles
-        #expect(ParcelImport.rectangle([0, 0, 1, 1, 1, 0, 0, 1, 0, 0], rings: 1) == nil)  // a bow tie
-        #expect(ParcelImport.rectangle([0, 0, 1, 0, 1, 0, 0, 1, 0, 0], rings: 1) == nil)
-        #expect(ParcelImport.rectangle([0, 0, 1, 0, 1, 1, 0, 1, 0, 0], rings: 2) == nil)
-        #expect(ParcelImport.rectangle([0, 0, 1, 0, 1, 1, 0, 1, 0, 0.5], rings: 1) == nil)
-        #expect(ParcelImport.rectangle([0, 0, 0, 0, 1, 1, 0, 1, 0, 0], rings: 1) == nil)
-    }
 }
 
 /// `ParcelGeoJSON.appendFixed` no longer allocates; it must write what it always wrote.

@@ -877,13 +877,7 @@ public enum ParcelImport {
         let t = scratch.xy
         let area: Double, bbox: BBox, wkb: Data
         let single = polygonCount == 1 && isPolygon
-        if single, let rect = rectangle(t, rings: groups[2 * shape.groups.lowerBound + 1] - groups[2 * shape.groups.lowerBound]) {
-            // An axis-aligned rectangle: valid by construction, and GEOS's area of it is the
-            // product of its sides (see ``rectangle(_:rings:)``).
-            guard ok else { return }
-            area = rect.area; bbox = rect.box
-            wkb = rectangleWKB(t)
-        } else {
+        do {
             var polys: [[[Double]]] = []
             var off = 0
             for g in shape.groups {
@@ -926,49 +920,6 @@ public enum ParcelImport {
             landUse: landUse.isEmpty ? nil : landUse, far: far, status: status,
             geometry: wkb, bbox: bbox, areaMu: Projection.mu(squareMetres: area),
             areaTolerance: tolerance, feature: number))
-    }
-
-    /// When `xy` (one ring of 5 positions) runs round the four corners of an axis-aligned
-    /// rectangle of positive width and height: its box, and its area as GEOS computes it.
-    ///
-    /// Such a ring is a valid polygon (no self-intersection, 4 distinct corners), so GEOS need
-    /// not be asked. GEOS's area (`Area::ofRingSigned`: Σ (xᵢ − x₀)(yᵢ₋₁ − yᵢ₊₁) / 2) has, for
-    /// these rings, two equal non-zero terms ±(x₁ − x₀)(y₁ − y₀), rounded alike, and zeros; their
-    /// sum and the halving are exact, so the area is |(x₁ − x₀)(y₁ − y₀)| bit for bit (checked
-    /// against GEOS in the tests).
-    static func rectangle(_ xy: [Double], rings: Int) -> (box: BBox, area: Double)? {
-        guard rings == 1, xy.count == 10 else { return nil }
-        let x0 = xy[0], y0 = xy[1]
-        var x1 = x0, y1 = y0
-        for k in 1..<5 {
-            if xy[2 * k] != x0 { x1 = xy[2 * k] }
-            if xy[2 * k + 1] != y0 { y1 = xy[2 * k + 1] }
-        }
-        guard x1 != x0, y1 != y0 else { return nil }
-        let box = BBox(minX: min(x0, x1), minY: min(y0, y1), maxX: max(x0, x1), maxY: max(y0, y1))
-        // every position a corner, consecutive positions differ in exactly one coordinate, the
-        // four corners distinct, closed
-        for k in 0..<5 {
-            let x = xy[2 * k], y = xy[2 * k + 1]
-            guard x == x0 || x == x1, y == y0 || y == y1 else { return nil }
-        }
-        guard xy[8] == x0, xy[9] == y0 else { return nil }
-        for k in 0..<4 where (xy[2 * k] == xy[2 * k + 2]) == (xy[2 * k + 1] == xy[2 * k + 3]) { return nil }
-        for a in 0..<4 { for b in (a + 1)..<4 where xy[2 * a] == xy[2 * b] && xy[2 * a + 1] == xy[2 * b + 1] { return nil } }
-        return (box, abs((x1 - x0) * (y1 - y0)))
-    }
-
-    /// Little-endian 2D WKB of a one-ring polygon of 5 positions (93 bytes).
-    private static func rectangleWKB(_ xy: [Double]) -> Data {
-        var data = Data(count: 93)
-        data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
-            raw[0] = 1
-            raw.storeBytes(of: UInt32(3).littleEndian, toByteOffset: 1, as: UInt32.self)
-            raw.storeBytes(of: UInt32(1).littleEndian, toByteOffset: 5, as: UInt32.self)
-            raw.storeBytes(of: UInt32(5).littleEndian, toByteOffset: 9, as: UInt32.self)
-            for k in 0..<10 { raw.storeBytes(of: xy[k].bitPattern.littleEndian, toByteOffset: 13 + 8 * k, as: UInt64.self) }
-        }
-        return data
     }
 
     /// Reads a GeoJSON file from disk; see ``read(geojson:crs:towns:tolerance:)``.
