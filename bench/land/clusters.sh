@@ -6,7 +6,9 @@
 #   - PostGIS, when LAND_PG_PORT is set (bench/land/run.sh starts the cluster): the same file
 #     loaded with ogr2ogr, then ST_ClusterDBSCAN(geom, eps := 20, minpoints := 1) OVER ()
 # Swift and shapely run side by side (interleaved), best of $RUNS each; the partitions are
-# checked to be the same (bench/land/compare_partitions.py).
+# checked to be the same (bench/land/compare_partitions.py). Twice: on the demo layout
+# (axis-aligned rectangles) and on the same parcels made irregular by bench/land/irregular.py
+# (13 positions a ring), where no rectangle shortcut applies on either side.
 # Called by bench/land/run.sh, which sets BIN, PYTHON, RUNS, LAND_DIR, OUT.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -39,34 +41,60 @@ if ! "$PYTHON" -c 'import shapely, scipy, numpy; assert int(shapely.__version__.
 fi
 [ "$have_shapely" = 1 ] || skip "land_clusters_${LABEL}_shapely: shapely 2 / scipy could not be installed (see $OUT/pip-shapely.log)"
 
-swift_times=(); shapely_times=(); swift_cpu=(); shapely_cpu=()
-for r in $(seq 1 "$RUNS"); do
-    t=$(measure clusters-swift "$BIN" land clusters "$DATA" --gap "$GAP" --min-mu 0 --out "$OUT/clusters-swift.csv") \
-        || { tail -n 20 "$OUT/clusters-swift.log" >&2; say "mujun land clusters failed"; exit 1; }
-    swift_times+=("$t"); swift_cpu+=("$(cat "$OUT/clusters-swift.cpu")")
-    say "swift run $r: $t s wall, $(cat "$OUT/clusters-swift.cpu") s CPU ($(grep -o '读取 [0-9.]* 秒，聚类 [0-9.]* 秒' "$OUT/clusters-swift.log" | sed 's/读取 \([0-9.]*\) 秒，聚类 \([0-9.]*\) 秒/read+check \1 s, cluster \2 s/'))"
+# compare DATA NAME : Swift and shapely interleaved on DATA, best of $RUNS each; prints the
+# land_clusters_${NAME}_* figures, checks the partitions and the 5x target; sets swift_s.
+compare() {
+    local data="$1" name="$2" r t
+    local swift_times=() shapely_times=() swift_cpu=() shapely_cpu=()
+    for r in $(seq 1 "$RUNS"); do
+        t=$(measure clusters-swift "$BIN" land clusters "$data" --gap "$GAP" --min-mu 0 --out "$OUT/clusters-swift.csv") \
+            || { tail -n 20 "$OUT/clusters-swift.log" >&2; say "mujun land clusters failed"; exit 1; }
+        swift_times+=("$t"); swift_cpu+=("$(cat "$OUT/clusters-swift.cpu")")
+        say "$name swift run $r: $t s wall, $(cat "$OUT/clusters-swift.cpu") s CPU ($(grep -o '读取 [0-9.]* 秒，聚类 [0-9.]* 秒' "$OUT/clusters-swift.log" | sed 's/读取 \([0-9.]*\) 秒，聚类 \([0-9.]*\) 秒/read+check \1 s, cluster \2 s/'))"
+        if [ "$have_shapely" = 1 ]; then
+            t=$(measure clusters-shapely "$PYTHON" bench/land/shapely_clusters.py "$data" "$OUT/clusters-shapely.csv" --gap "$GAP") \
+                || { tail -n 20 "$OUT/clusters-shapely.log" >&2; say "shapely_clusters.py failed"; exit 1; }
+            shapely_times+=("$t"); shapely_cpu+=("$(cat "$OUT/clusters-shapely.cpu")")
+            say "$name shapely run $r: $t s wall, $(cat "$OUT/clusters-shapely.cpu") s CPU ($(sed -n 's/.*parcels, \(.*\)$/\1/p' "$OUT/clusters-shapely.log" | tail -n 1))"
+        fi
+    done
+    swift_s=$(min_of "${swift_times[@]}")
+    echo "land_clusters_${name}_swift_seconds $swift_s s"
+    echo "land_clusters_${name}_swift_cpu_seconds $(min_of "${swift_cpu[@]}") s"
     if [ "$have_shapely" = 1 ]; then
-        t=$(measure clusters-shapely "$PYTHON" bench/land/shapely_clusters.py "$DATA" "$OUT/clusters-shapely.csv" --gap "$GAP") \
-            || { tail -n 20 "$OUT/clusters-shapely.log" >&2; say "shapely_clusters.py failed"; exit 1; }
-        shapely_times+=("$t"); shapely_cpu+=("$(cat "$OUT/clusters-shapely.cpu")")
-        say "shapely run $r: $t s wall, $(cat "$OUT/clusters-shapely.cpu") s CPU ($(sed -n 's/.*parcels, \(.*\)$/\1/p' "$OUT/clusters-shapely.log" | tail -n 1))"
+        local shapely_s speedup
+        shapely_s=$(min_of "${shapely_times[@]}")
+        speedup=$(ratio "$shapely_s" "$swift_s")
+        echo "land_clusters_${name}_shapely_seconds $shapely_s s"
+        echo "land_clusters_${name}_speedup $speedup x"
+        echo "land_clusters_${name}_shapely_cpu_seconds $(min_of "${shapely_cpu[@]}") s"
+        echo "land_clusters_${name}_cpu_speedup $(ratio "$(min_of "${shapely_cpu[@]}")" "$(min_of "${swift_cpu[@]}")") x"
+        if at_least "$speedup" 5; then say "$name: target (at least 5x shapely): met"; else say "$name: target (at least 5x shapely): NOT met"; status=1; fi
+        if ! "$PYTHON" bench/land/compare_partitions.py "$OUT/clusters-swift.csv" "$OUT/clusters-shapely.csv"; then
+            say "$name: the Swift and shapely clusters differ"; status=1
+        fi
     fi
-done
-swift_s=$(min_of "${swift_times[@]}")
-echo "land_clusters_${LABEL}_swift_seconds $swift_s s"
-echo "land_clusters_${LABEL}_swift_cpu_seconds $(min_of "${swift_cpu[@]}") s"
-if [ "$have_shapely" = 1 ]; then
-    shapely_s=$(min_of "${shapely_times[@]}")
-    speedup=$(ratio "$shapely_s" "$swift_s")
-    echo "land_clusters_${LABEL}_shapely_seconds $shapely_s s"
-    echo "land_clusters_${LABEL}_speedup $speedup x"
-    echo "land_clusters_${LABEL}_shapely_cpu_seconds $(min_of "${shapely_cpu[@]}") s"
-    echo "land_clusters_${LABEL}_cpu_speedup $(ratio "$(min_of "${shapely_cpu[@]}")" "$(min_of "${swift_cpu[@]}")") x"
-    if at_least "$speedup" 5; then say "target (at least 5x shapely): met"; else say "target (at least 5x shapely): NOT met"; status=1; fi
-    if ! "$PYTHON" bench/land/compare_partitions.py "$OUT/clusters-swift.csv" "$OUT/clusters-shapely.csv"; then
-        say "the Swift and shapely clusters differ"; status=1
-    fi
+}
+
+# 1. the demo city's layout: axis-aligned rectangles
+compare "$DATA" "$LABEL"
+rect_swift_s="$swift_s"
+cp "$OUT/clusters-swift.csv" "$OUT/clusters-swift-rect.csv"
+
+# 2. the same parcels made irregular (13 positions a ring, no rectangle shortcuts on either side)
+IRREGULAR="${DATA%.geojson}-irregular.geojson"
+if [ ! -s "$IRREGULAR" ] && [ "$have_shapely" = 1 ]; then
+    say "making $IRREGULAR (bench/land/irregular.py)"
+    "$PYTHON" bench/land/irregular.py "$DATA" "$IRREGULAR.tmp" >"$OUT/irregular.log" 2>&1 \
+        && mv "$IRREGULAR.tmp" "$IRREGULAR" || { cat "$OUT/irregular.log" >&2; say "irregular.py failed"; }
 fi
+if [ -s "$IRREGULAR" ]; then
+    compare "$IRREGULAR" "${LABEL}_irregular"
+else
+    skip "land_clusters_${LABEL}_irregular: no irregular file (needs shapely)"
+fi
+swift_s="$rect_swift_s"
+cp "$OUT/clusters-swift-rect.csv" "$OUT/clusters-swift.csv"
 
 # ------------------------------------------------------------------ PostGIS
 if [ -z "${LAND_PG_PORT:-}" ]; then
