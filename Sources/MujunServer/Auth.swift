@@ -60,8 +60,12 @@ extension Request {
     /// The audit name of whoever is acting.
     public var actor: String { authContext.map { "\($0.principal.login)" } ?? "anonymous" }
 
-    /// The client's address, for rate limits and the audit log.
-    public var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's address, for rate limits and the audit log: the peer's, or behind a trusted
+    /// reverse proxy (MUJUN_TRUSTED_PROXIES) the one that proxy put in `X-Forwarded-For`.
+    public var clientAddress: String {
+        ClientAddress.resolve(peer: remoteAddress?.ipAddress, forwardedFor: headers[.xForwardedFor],
+                              trusted: application.serverConfig.trustedProxies)
+    }
 }
 
 /// The secret that keys session and token hashes: from MUJUN_SECRET, or generated once and
@@ -181,11 +185,45 @@ actor SignInLimiter {
 struct SignInLimiterKey: StorageKey { typealias Value = SignInLimiter }
 
 extension Application {
+    /// Set up by `configure` (storage is not written from requests, which run on many threads).
     var signInLimiter: SignInLimiter {
-        if let l = storage[SignInLimiterKey.self] { return l }
-        let l = SignInLimiter()
-        storage[SignInLimiterKey.self] = l
-        return l
+        get {
+            guard let l = storage[SignInLimiterKey.self] else { fatalError("configure(_:_:) sets up the sign-in limiter") }
+            return l
+        }
+        set { storage[SignInLimiterKey.self] = newValue }
+    }
+}
+
+/// Which address a request comes from.
+enum ClientAddress {
+    /// `peer` unless it is a trusted proxy; then the right-most address of `X-Forwarded-For`
+    /// (all its header lines, in order) that is not a trusted proxy: the one the outermost
+    /// trusted proxy saw. Entries further left were written by the client and are not believed.
+    static func resolve(peer: String?, forwardedFor: [String], trusted: Set<String>) -> String {
+        guard let peer = peer.map(normalized), !peer.isEmpty else { return "unknown" }
+        guard trusted.contains(peer) else { return peer }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { normalized(String($0)) }
+        var client = peer
+        for hop in hops.reversed() {
+            guard isIP(hop) else { break }  // not written by a proxy: stop at the last good one
+            client = hop
+            if !trusted.contains(hop) { break }
+        }
+        return client
+    }
+
+    /// An address without spaces, IPv6 brackets or zone.
+    static func normalized(_ s: String) -> String {
+        var t = s.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("["), let close = t.firstIndex(of: "]") { t = String(t[t.index(after: t.startIndex)..<close]) }
+        return t.lowercased()
+    }
+
+    /// Whether `s` is an IPv4 or IPv6 address.
+    static func isIP(_ s: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, s, &v4) == 1 || inet_pton(AF_INET6, s, &v6) == 1
     }
 }
 

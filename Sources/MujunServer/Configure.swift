@@ -25,6 +25,9 @@ public struct ServerConfig: Sendable {
     public var secureCookies: Bool
     /// Memory for the OGC API's serialized parcels, bytes (MUJUN_OGC_CACHE_MB, default 256; 0 = off).
     public var ogcCacheBytes: Int
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (MUJUN_TRUSTED_PROXIES,
+    /// comma-separated); none by default, so a client cannot choose its own address.
+    public var trustedProxies: Set<String>
 
     public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
 
@@ -39,6 +42,8 @@ public struct ServerConfig: Sendable {
         self.bcryptCost = bcryptCost
         self.secureCookies = env["MUJUN_SECURE_COOKIES"] == "1"
         self.ogcCacheBytes = max(0, env["MUJUN_OGC_CACHE_MB"].flatMap(Int.init) ?? 256) << 20
+        self.trustedProxies = Set((env["MUJUN_TRUSTED_PROXIES"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " })
+            .map { ClientAddress.normalized(String($0)) }.filter { !$0.isEmpty })
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres") }
@@ -133,6 +138,7 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
     app.serverConfig = config
     app.ogcParcelCache = OGCParcelCache(budget: config.ogcCacheBytes)
+    app.signInLimiter = SignInLimiter()
 
     app.middleware = Middlewares()
     app.middleware.use(SecurityHeadersMiddleware())

@@ -140,18 +140,18 @@ struct SecurityTests {
 
     /// The real sign-in: GET /login (pre-session cookie and hidden token), then POST the form.
     static func signIn(_ app: Application, _ login: String, _ password: String, next: String? = nil,
-                       from address: String = "198.51.100.7") async throws -> Reply {
-        let page = try await send(app, .GET, "/login", from: address)
+                       from address: String = "198.51.100.7", headers extra: HTTPHeaders = [:]) async throws -> Reply {
+        let page = try await send(app, .GET, "/login", headers: extra, from: address)
         #expect(page.status == .ok)
         let cookie = try #require(page.cookie(SessionPolicy.preSessionCookie), "GET /login sets the pre-session cookie")
         let hidden = try #require(page.text.captures(#"name="_csrf" value="([^"]*)""#).first, "the form carries _csrf")
         #expect(hidden == cookie)
         var fields = [("login", login), ("password", password), ("_csrf", hidden)]
         if let next { fields.append(("next", next)) }
-        return try await send(app, .POST, "/login",
-                              headers: ["Content-Type": "application/x-www-form-urlencoded",
-                                        "Cookie": "\(SessionPolicy.preSessionCookie)=\(cookie)"],
-                              body: form(fields), from: address)
+        var headers: HTTPHeaders = ["Content-Type": "application/x-www-form-urlencoded",
+                                    "Cookie": "\(SessionPolicy.preSessionCookie)=\(cookie)"]
+        headers.add(contentsOf: extra)
+        return try await send(app, .POST, "/login", headers: headers, body: form(fields), from: address)
     }
 
     // MARK: - the route table
@@ -581,6 +581,49 @@ struct SecurityTests {
             #expect(try await app.store.auditLog(limit: 1).first?.action == "auth.rate_limited")
             r = try await Self.signIn(app, hq.login, hq.password, from: "203.0.113.31")
             #expect(r.status == .seeOther)
+        }
+    }
+
+    @Test("X-Forwarded-For is believed from trusted proxies only: the right-most address they did not write")
+    func clientAddressBehindProxy() {
+        let trusted: Set<String> = ["10.0.0.2", "10.0.0.3", "::1"]
+        #expect(ClientAddress.resolve(peer: "203.0.113.9", forwardedFor: ["1.2.3.4"], trusted: trusted) == "203.0.113.9")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: [], trusted: trusted) == "10.0.0.2")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: ["198.51.100.7"], trusted: trusted) == "198.51.100.7")
+        // a client's own header is kept by the proxy on the left: not believed
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: ["6.6.6.6, 198.51.100.7"], trusted: trusted) == "198.51.100.7")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: ["6.6.6.6", "198.51.100.7, 10.0.0.3"], trusted: trusted) == "198.51.100.7")
+        #expect(ClientAddress.resolve(peer: "::1", forwardedFor: ["[2001:DB8::5]"], trusted: trusted) == "2001:db8::5")
+        // garbage where a proxy would have written an address: the last good hop
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: ["<script>"], trusted: trusted) == "10.0.0.2")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: ["10.0.0.3"], trusted: trusted) == "10.0.0.3")
+        #expect(ClientAddress.resolve(peer: nil, forwardedFor: ["1.2.3.4"], trusted: trusted) == "unknown")
+        #expect(ServerConfig().trustedProxies.isEmpty)
+    }
+
+    @Test("behind a trusted proxy the sign-in limit and the audit log see each client's address, not the proxy's")
+    func addressRateLimitBehindProxy() async throws {
+        try await TestApp.with { app in
+            let w = try await Self.world(app)
+            let hq = w.account(.headquarters)
+            app.serverConfig.trustedProxies = ["192.0.2.1"]
+            let proxy = "192.0.2.1"
+            for i in 1...SessionPolicy.maxFailuresPerAddress {
+                let r = try await Self.signIn(app, "guess\(i)", "password\(i)", from: proxy, headers: ["X-Forwarded-For": "203.0.113.40"])
+                #expect(r.status == .unauthorized, "attempt \(i)")
+            }
+            #expect(try await app.store.auditLog(limit: 1).first?.detail?.hasPrefix("203.0.113.40") == true)
+            var r = try await Self.signIn(app, hq.login, hq.password, from: proxy, headers: ["X-Forwarded-For": "203.0.113.40"])
+            #expect(r.status == .tooManyRequests)
+            // another client through the same proxy is not blocked
+            r = try await Self.signIn(app, hq.login, hq.password, from: proxy, headers: ["X-Forwarded-For": "203.0.113.41"])
+            #expect(r.status == .seeOther)
+            // a client that is not a trusted proxy cannot pick its address with the header
+            for i in 1...SessionPolicy.maxFailuresPerAddress {
+                _ = try await Self.signIn(app, "guess\(i)", "password\(i)", from: "198.51.100.60", headers: ["X-Forwarded-For": "203.0.113.\(100 + i)"])
+            }
+            r = try await Self.signIn(app, hq.login, hq.password, from: "198.51.100.60", headers: ["X-Forwarded-For": "203.0.113.99"])
+            #expect(r.status == .tooManyRequests)
         }
     }
 
