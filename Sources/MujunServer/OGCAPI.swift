@@ -684,7 +684,7 @@ struct OGCController: RouteCollection {
         guard cache.enabled, info.parcels * 1_024 <= cache.budget else { return nil }
         let db = req.db
         let logger = req.logger
-        return try await cache.snapshot(.init(revision: info.revision, year: year, crs: crs)) {
+        return try await cache.snapshot(.init(revision: info.revision, year: year, crs: crs), estimate: info.parcels * 1_024) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let snapshot = try await Self.buildParcelSnapshot(db: db, revision: info.revision, year: year, crs: crs)
             logger.info("ogc: \(snapshot.count) parcels of \(year.map(String.init) ?? "-") in \(crs.code) serialized in \((DispatchTime.now().uptimeNanoseconds - t0) / 1_000_000) ms (\(snapshot.bytes.count / 1024) KB, land revision \(info.revision))")

@@ -101,19 +101,25 @@ final class OGCParcelCache: Sendable {
         return (years, parcels)
     }
 
-    /// The snapshot for `key`, built by `build` unless kept or being built.
-    func snapshot(_ key: Key, build: @escaping @Sendable () async throws -> OGCParcelSnapshot) async throws -> OGCParcelSnapshot {
-        let task: Task<OGCParcelSnapshot, any Error> = state.withLockedValue { s in
+    /// The snapshot for `key`, built by `build` unless kept or being built; nil when one of
+    /// about `estimate` bytes does not fit beside the snapshots of the same revision already
+    /// kept (the caller then reads the database: two readers in different CRSs must not take
+    /// turns throwing out each other's snapshot, rebuilding it on every request).
+    func snapshot(_ key: Key, estimate: Int, build: @escaping @Sendable () async throws -> OGCParcelSnapshot) async throws -> OGCParcelSnapshot? {
+        let task: Task<OGCParcelSnapshot, any Error>? = state.withLockedValue { s in
             if let kept = s.kept.first(where: { $0.revision == key.revision && $0.year == key.year && $0.crs == key.crs }) {
                 return Task { kept }
             }
             if let t = s.building[key] { return t }
             // snapshots of older revisions are of no further use
             s.kept.removeAll { $0.revision < key.revision }
+            let used = s.kept.reduce(0) { $0 + $1.size } + s.building.count * estimate
+            guard used + estimate <= budget else { return nil }
             let t = Task { try await build() }
             s.building[key] = t
             return t
         }
+        guard let task else { return nil }
         do {
             let snap = try await task.value
             state.withLockedValue { s in

@@ -599,6 +599,27 @@ struct OGCTests {
         }
     }
 
+    @Test("a snapshot that does not fit beside the kept ones is not built: that page comes from the database")
+    func snapshotBudget() async throws {
+        try await Self.withLand { app, land in
+            let h = try await TestAuth.hq(app).headers
+            let saved = app.ogcParcelCache
+            defer { app.ogcParcelCache = saved }
+            // room for one snapshot (the estimate is 1 KB a parcel), not two
+            app.ogcParcelCache = OGCParcelCache(budget: land.parcels.count * 1_024 * 3 / 2)
+            let epsg4549 = "/ogc/collections/parcels/items?limit=20&crs=\(OGC.crsList[2].uri.queryEncoded)"
+            let first = try await Self.get(app, "/ogc/collections/parcels/items?limit=20", h)
+            #expect(app.ogcParcelCache.kept.map(\.crs) == [.crs84])
+            let other = try await Self.get(app, epsg4549, h)
+            #expect(other.status == .ok && other.features.count == 20)
+            #expect(app.ogcParcelCache.kept.map(\.crs) == [.crs84], "the CRS84 snapshot stays; EPSG:4549 was read from the database")
+            let again = try await Self.get(app, "/ogc/collections/parcels/items?limit=20", h)
+            #expect(Self.stamped(again.body) == Self.stamped(first.body))
+            app.ogcParcelCache = OGCParcelCache(budget: 0)
+            #expect(Self.stamped(try await Self.get(app, epsg4549, h).body) == Self.stamped(other.body))
+        }
+    }
+
     @Test("every change to the land tables, by any path, is in the next page")
     func snapshotFollowsChanges() async throws {
         try await Self.withLand { app, land in
