@@ -875,45 +875,41 @@ public enum ParcelImport {
         }
         // The transformed polygons as [[[Double]]] views: polygon p, ring r.
         let t = scratch.xy
-        let area: Double, bbox: BBox, wkb: Data
         let single = polygonCount == 1 && isPolygon
-        do {
-            var polys: [[[Double]]] = []
-            var off = 0
-            for g in shape.groups {
-                var p: [[Double]] = []
-                for ri in groups[2 * g]..<groups[2 * g + 1] {
-                    let n = rings[2 * ri + 1] - rings[2 * ri]
-                    p.append(Array(t[off..<(off + n)]))
-                    off += n
-                }
-                polys.append(p)
+        var polys: [[[Double]]] = []
+        var off = 0
+        for g in shape.groups {
+            var p: [[Double]] = []
+            for ri in groups[2 * g]..<groups[2 * g + 1] {
+                let n = rings[2 * ri + 1] - rings[2 * ri]
+                p.append(Array(t[off..<(off + n)]))
+                off += n
             }
-            let geometry: Geometry
-            do {
-                var parts: [Geometry] = []
-                for poly in polys { parts.append(try Geometry.polygon(rings: poly, context: context)) }
-                geometry = parts.count == 1 && isPolygon ? parts[0] : try Geometry.multiPolygon(parts, context: context)
-            } catch {
-                fail("geometry", "几何无法构造：\(error.message)", "the geometry cannot be built: \(error.message)")
-                return
-            }
-            if let problem = geometry.validityProblem {
-                var place = (zh: "", en: "")
-                if let px = problem.x, let py = problem.y {
-                    if let back = try? projector.transform(x: px, y: py, inverse: true) {
-                        place = ("，位置 (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))", " at (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))")
-                    }
-                }
-                fail("geometry", "几何无效：\(problem.chinese)\(place.zh)（GEOS：\(problem.description)）",
-                     "invalid geometry: \(problem.reason)\(place.en) (GEOS: \(problem.description))")
-                return
-            }
-            guard ok, let a = try? geometry.area(), let b = geometry.bbox else { return }
-            area = a; bbox = b
-            wkb = Self.wkb(polys, multi: !single)
-            assert(wkb == geometry.wkb, "WKB written from the coordinates differs from GEOS's")
+            polys.append(p)
         }
+        let geometry: Geometry
+        do {
+            var parts: [Geometry] = []
+            for poly in polys { parts.append(try Geometry.polygon(rings: poly, context: context)) }
+            geometry = parts.count == 1 && isPolygon ? parts[0] : try Geometry.multiPolygon(parts, context: context)
+        } catch {
+            fail("geometry", "几何无法构造：\(error.message)", "the geometry cannot be built: \(error.message)")
+            return
+        }
+        if let problem = geometry.validityProblem {
+            var place = (zh: "", en: "")
+            if let px = problem.x, let py = problem.y {
+                if let back = try? projector.transform(x: px, y: py, inverse: true) {
+                    place = ("，位置 (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))", " at (\(formatCoordinate(back.x)), \(formatCoordinate(back.y)))")
+                }
+            }
+            fail("geometry", "几何无效：\(problem.chinese)\(place.zh)（GEOS：\(problem.description)）",
+                 "invalid geometry: \(problem.reason)\(place.en) (GEOS: \(problem.description))")
+            return
+        }
+        guard ok, let area = try? geometry.area(), let bbox = geometry.bbox else { return }
+        let wkb = Self.wkb(polys, multi: !single)
+        assert(wkb == geometry.wkb, "WKB written from the coordinates differs from GEOS's")
         part.parcels.append(Parcel(
             parcelID: parcelID, town: town, block: block.isEmpty ? nil : block,
             ownerCreditCode: owner.isEmpty ? nil : owner, registeredMu: registered,
