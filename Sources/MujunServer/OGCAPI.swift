@@ -2,8 +2,6 @@ import Foundation
 import Vapor
 import SQLKit
 import FluentKit
-import SQLiteNIO
-import SQLiteKit
 import MujunCore
 import MujunStore
 
@@ -950,86 +948,36 @@ struct OGCParcel: Sendable {
                              as: SQLIdentifier("survey_state")))
         q = store.parcelsJoined(q, year: f.year)
         q = store.whereParcels(q, f).orderBy(SQLColumn("parcel_id", table: "p"), SQLDirection.ascending).limit(limit).offset(offset)
+        let raw = try await q.all()
         struct Detail: Decodable {
             struct Reason: Decodable { var zh: String }
             var reasons: [Reason]
         }
         let decoder = JSONDecoder()
-        /// the reasons of the `detail` JSON, joined by ；
-        func reasons(_ detail: String?) -> String? {
-            guard let detail, let d = try? decoder.decode(Detail.self, from: Data(detail.utf8)), !d.reasons.isEmpty else { return nil }
-            return d.reasons.map(\.zh).joined(separator: "；")
-        }
-        func decoded(_ r: any SQLRow) throws -> OGCParcel {
-            try OGCParcel(
-                id: r.decode(column: "parcel_id", as: String.self), town: r.decode(column: "town", as: String.self),
-                block: r.decode(column: "block", as: String?.self), ownerCreditCode: r.decode(column: "owner_credit_code", as: String?.self),
-                registeredMu: r.decode(column: "registered_mu", as: Double?.self), landUse: r.decode(column: "land_use", as: String?.self),
-                far: r.decode(column: "far", as: Double?.self),
-                status: r.decode(column: "status", as: String?.self).flatMap(ParcelStatus.init(rawValue:)),
-                areaMu: r.decode(column: "area_mu", as: Double.self), areaMismatch: r.decode(column: "area_mismatch", as: Bool.self),
-                geometry: r.decode(column: "geom", as: Data.self),
-                lowEfficiency: r.decode(column: "low_efficiency", as: Bool?.self), taxPerMu: r.decode(column: "tax_per_mu", as: Double?.self),
-                occupantClass: r.decode(column: "occupant_class", as: String?.self), cluster: r.decode(column: "cluster", as: Int?.self),
-                candidate: r.decode(column: "candidate", as: Bool?.self), reasons: reasons(r.decode(column: "detail", as: String?.self)),
-                surveyState: r.decode(column: "survey_state", as: String?.self),
-                bbox: BBox(minX: r.decode(column: "minx", as: Double.self), minY: r.decode(column: "miny", as: Double.self),
-                           maxX: r.decode(column: "maxx", as: Double.self), maxY: r.decode(column: "maxy", as: Double.self)))
-        }
         var rows: [OGCParcel] = []
-        if let lite = store.db as? any SQLiteDatabase {
-            // SQLite: the statement run through SQLiteNIO itself, and its rows read straight from
-            // their values (SQLKit's rows decode each column through dynamic casts: a fifth of the
-            // server's CPU on uncached pages); a row not as the schema says is decoded the general way.
-            let (text, binds) = store.sql.serialize(q.select)
-            let encoder = SQLiteDataEncoder()
-            let found = try await lite.query(text, try binds.map { try encoder.encode($0) })
-            rows.reserveCapacity(found.count)
-            for row in found {
-                if var p = Self.sqlite(row) {
-                    p.reasons = reasons(p.reasons)
-                    rows.append(p)
-                } else {
-                    rows.append(try decoded(row.sql()))
-                }
+        rows.reserveCapacity(raw.count)
+        for r in raw {
+            var p = OGCParcel(
+                id: try r.decode(column: "parcel_id", as: String.self), town: try r.decode(column: "town", as: String.self),
+                block: try r.decode(column: "block", as: String?.self), ownerCreditCode: try r.decode(column: "owner_credit_code", as: String?.self),
+                registeredMu: try r.decode(column: "registered_mu", as: Double?.self), landUse: try r.decode(column: "land_use", as: String?.self),
+                far: try r.decode(column: "far", as: Double?.self),
+                status: try r.decode(column: "status", as: String?.self).flatMap(ParcelStatus.init(rawValue:)),
+                areaMu: try r.decode(column: "area_mu", as: Double.self), areaMismatch: try r.decode(column: "area_mismatch", as: Bool.self),
+                geometry: try r.decode(column: "geom", as: Data.self),
+                lowEfficiency: try r.decode(column: "low_efficiency", as: Bool?.self), taxPerMu: try r.decode(column: "tax_per_mu", as: Double?.self),
+                occupantClass: try r.decode(column: "occupant_class", as: String?.self), cluster: try r.decode(column: "cluster", as: Int?.self),
+                candidate: try r.decode(column: "candidate", as: Bool?.self), reasons: nil,
+                surveyState: try r.decode(column: "survey_state", as: String?.self),
+                bbox: BBox(minX: try r.decode(column: "minx", as: Double.self), minY: try r.decode(column: "miny", as: Double.self),
+                           maxX: try r.decode(column: "maxx", as: Double.self), maxY: try r.decode(column: "maxy", as: Double.self)))
+            if let detail = try r.decode(column: "detail", as: String?.self),
+               let d = try? decoder.decode(Detail.self, from: Data(detail.utf8)), !d.reasons.isEmpty {
+                p.reasons = d.reasons.map(\.zh).joined(separator: "；")
             }
-        } else {
-            let raw = try await q.all()
-            rows.reserveCapacity(raw.count)
-            for r in raw { rows.append(try decoded(r)) }
+            rows.append(p)
         }
         return (rows, total)
-    }
-
-    /// A row of SQLite read straight from its values (SQLKit's `decode(column:as:)` spends its
-    /// time in dynamic casts); nil when a column is not what the schema says, and the
-    /// caller decodes the row the general way. `reasons` holds the raw `detail` JSON.
-    static func sqlite(_ r: SQLiteRow) -> OGCParcel? {
-        func text(_ c: String) -> String?? {
-            switch r.column(c) { case .text(let s): s; case .null, nil: .some(nil); default: nil }
-        }
-        func real(_ c: String) -> Double?? {
-            switch r.column(c) { case .float(let d): d; case .integer(let i): Double(i); case .null, nil: .some(nil); default: nil }
-        }
-        func int(_ c: String) -> Int?? {
-            switch r.column(c) { case .integer(let i): Int(i); case .null, nil: .some(nil); default: nil }
-        }
-        func bool(_ c: String) -> Bool?? { int(c).map { $0.map { $0 != 0 } } }
-        guard let id = text("parcel_id") ?? nil, let town = text("town") ?? nil,
-              let block = text("block"), let owner = text("owner_credit_code"), let registered = real("registered_mu"),
-              let landUse = text("land_use"), let far = real("far"), let status = text("status"),
-              let area = real("area_mu") ?? nil, let mismatch = bool("area_mismatch") ?? nil,
-              case .blob(let geom) = r.column("geom"),
-              let low = bool("low_efficiency"), let tax = real("tax_per_mu"), let cls = text("occupant_class"),
-              let cluster = int("cluster"), let candidate = bool("candidate"), let detail = text("detail"),
-              let survey = text("survey_state"),
-              let minx = real("minx") ?? nil, let miny = real("miny") ?? nil, let maxx = real("maxx") ?? nil, let maxy = real("maxy") ?? nil
-        else { return nil }
-        return OGCParcel(id: id, town: town, block: block, ownerCreditCode: owner, registeredMu: registered, landUse: landUse,
-                         far: far, status: status.flatMap(ParcelStatus.init(rawValue:)), areaMu: area, areaMismatch: mismatch,
-                         geometry: Data(buffer: geom), lowEfficiency: low, taxPerMu: tax, occupantClass: cls, cluster: cluster,
-                         candidate: candidate, reasons: detail, surveyState: survey,
-                         bbox: BBox(minX: minx, minY: miny, maxX: maxx, maxY: maxy))
     }
 }
 

@@ -2,8 +2,6 @@ import Foundation
 import Testing
 import Vapor
 import SQLKit
-import SQLiteNIO
-import SQLiteKit
 import VaporTesting
 import MujunCore
 import MujunStore
@@ -598,57 +596,6 @@ struct OGCTests {
             #expect(compared > land.parcels.count)
             // the pages came from snapshots: one per CRS asked for
             #expect(Set(cache.kept.map(\.crs)) == [.crs84, OGC.crsList[1], OGC.crsList[2]])
-        }
-    }
-
-    @Test("SQLite rows read straight from their values give what SQLKit's decoding gives")
-    func sqliteFastRows() async throws {
-        guard !TestApp.isPostgres else { return }
-        try await Self.withLand { app, land in
-            let p = land.parcels[5]
-            _ = try await app.store.addSurvey(parcelID: p.parcelID, town: p.town, actualUse: "厂房", occupantsSeen: nil, idle: false,
-                                              remarks: nil, photoName: nil, photo: nil, actor: "test")
-            let sql = app.db as! any SQLDatabase
-            let query = sql.select().columns(["parcel_id", "town", "block", "owner_credit_code", "registered_mu", "land_use", "far", "status",
-                                                      "area_mu", "area_mismatch", "geom", "minx", "miny", "maxx", "maxy"].map { SQLColumn($0, table: "p") })
-                .columns(["low_efficiency", "tax_per_mu", "occupant_class", "cluster", "candidate", "detail"].map { SQLColumn($0, table: "a") })
-                .column(SQLAlias(SQLQueryString("(SELECT s.state FROM surveys s WHERE s.parcel_id = p.parcel_id ORDER BY s.id DESC LIMIT 1)"),
-                                 as: SQLIdentifier("survey_state")))
-                .from(SQLAlias(SQLIdentifier("parcels"), as: SQLIdentifier("p")))
-                .join(SQLAlias(SQLIdentifier("parcel_assessments"), as: SQLIdentifier("a")), method: SQLJoinMethod.left,
-                      on: SQLQueryString("a.parcel_id = p.parcel_id AND a.year = \(bind: Self.year)"))
-            let lite = try #require(app.db as? any SQLiteDatabase, "Fluent's SQLite database is a SQLiteNIO database (the fast path is taken)")
-            let (text, binds) = sql.serialize(query.select)
-            #expect(binds.count == 1)
-            let raw = try await lite.query(text, [.integer(Self.year)])
-            #expect(raw.count == land.parcels.count)
-            var checked = 0
-            for row in raw {
-                let r = row.sql()
-                let f = try #require(OGCParcel.sqlite(row))
-                #expect(f.id == (try r.decode(column: "parcel_id", as: String.self)))
-                #expect(f.town == (try r.decode(column: "town", as: String.self)))
-                #expect(f.block == (try r.decode(column: "block", as: String?.self)))
-                #expect(f.ownerCreditCode == (try r.decode(column: "owner_credit_code", as: String?.self)))
-                #expect(f.registeredMu == (try r.decode(column: "registered_mu", as: Double?.self)))
-                #expect(f.landUse == (try r.decode(column: "land_use", as: String?.self)))
-                #expect(f.far == (try r.decode(column: "far", as: Double?.self)))
-                #expect(f.status?.rawValue == (try r.decode(column: "status", as: String?.self)))
-                #expect(f.areaMu == (try r.decode(column: "area_mu", as: Double.self)))
-                #expect(f.areaMismatch == (try r.decode(column: "area_mismatch", as: Bool.self)))
-                #expect(f.geometry == (try r.decode(column: "geom", as: Data.self)))
-                #expect(f.lowEfficiency == (try r.decode(column: "low_efficiency", as: Bool?.self)))
-                #expect(f.taxPerMu == (try r.decode(column: "tax_per_mu", as: Double?.self)))
-                #expect(f.occupantClass == (try r.decode(column: "occupant_class", as: String?.self)))
-                #expect(f.cluster == (try r.decode(column: "cluster", as: Int?.self)))
-                #expect(f.candidate == (try r.decode(column: "candidate", as: Bool?.self)))
-                #expect(f.reasons == (try r.decode(column: "detail", as: String?.self)))
-                #expect(f.surveyState == (try r.decode(column: "survey_state", as: String?.self)))
-                #expect(f.bbox == BBox(minX: try r.decode(column: "minx", as: Double.self), minY: try r.decode(column: "miny", as: Double.self),
-                                       maxX: try r.decode(column: "maxx", as: Double.self), maxY: try r.decode(column: "maxy", as: Double.self)))
-                checked += 1
-            }
-            #expect(checked == land.parcels.count)
         }
     }
 
