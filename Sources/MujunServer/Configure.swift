@@ -149,19 +149,19 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
 
 /// Answers errors as JSON under /api and as a Chinese page elsewhere.
 struct ErrorPageMiddleware: AsyncMiddleware {
+    /// Status, reason and headers of the answer to `error` (an unexpected one is logged and
+    /// answered 500 without its details).
+    static func answer(_ error: any Error, _ request: Request) -> (HTTPResponseStatus, String, HTTPHeaders) {
+        if let abort = error as? any AbortError { return (abort.status, abort.reason, abort.headers) }
+        request.logger.report(error: error)
+        return (.internalServerError, "服务器内部错误 / internal server error", [:])
+    }
+
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do {
             return try await next.respond(to: request)
         } catch {
-            let status: HTTPResponseStatus
-            let reason: String
-            var extra = HTTPHeaders()
-            if let abort = error as? any AbortError {
-                status = abort.status; reason = abort.reason; extra = abort.headers
-            } else {
-                request.logger.report(error: error)
-                status = .internalServerError; reason = "服务器内部错误 / internal server error"
-            }
+            let (status, reason, extra) = Self.answer(error, request)
             if request.url.path.hasPrefix("/api") || request.url.path.hasPrefix("/openapi") || request.url.path.hasPrefix("/ogc")
                 || request.url.path == "/healthz" {
                 let body = try JSONEncoder().encode(["error": reason, "status": "\(status.code)"])

@@ -174,15 +174,7 @@ struct OGCErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
-            let status: HTTPResponseStatus
-            let reason: String
-            var headers = HTTPHeaders()
-            if let abort = error as? any AbortError {
-                status = abort.status; reason = abort.reason; headers = abort.headers
-            } else {
-                request.logger.report(error: error)
-                status = .internalServerError; reason = "服务器内部错误 / internal server error"
-            }
+            let (status, reason, headers) = ErrorPageMiddleware.answer(error, request)
             return OGCErrorMiddleware.exception(status, reason, headers: headers)
         }
     }
@@ -444,10 +436,7 @@ struct OGCController: RouteCollection {
         let store = req.fullStore
         let revision = try await store.landRevision()
         let (years, parcels) = try await req.application.ogcParcelCache.landInfo(revision: revision) {
-            let years = try await store.landYears()
-            let n = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("parcels")
-                .first(decodingColumn: "n", as: Int.self) ?? 0
-            return (years, n)
+            (try await store.landYears(), try await store.parcelCount(Store.ParcelFilter()))
         }
         return (revision, years, parcels)
     }

@@ -141,9 +141,6 @@ final class OGCParcelCache: Sendable {
     var kept: [(revision: Int64, year: Int?, crs: CRSName)] {
         state.withLockedValue { $0.kept.map { ($0.revision, $0.year, $0.crs) } }
     }
-
-    /// Forgets every snapshot (tests).
-    func clear() { state.withLockedValue { $0 = State() } }
 }
 
 struct OGCParcelCacheKey: StorageKey { typealias Value = OGCParcelCache }
