@@ -2,8 +2,10 @@
 import PackageDescription
 
 // MujunCore stays free of Vapor and Fluent so the scoring, the readers and the
-// demo generator build and test in seconds; MujunStore adds Fluent, MujunServer
-// adds Vapor, and `mujun` is the command-line tool over all of them.
+// demo generator build and test in seconds; MujunStore adds Fluent and holds the
+// services (each feature's queries, scope, validation and workflow steps);
+// MujunServer adds Vapor (routes, pages, the API); `mujun` is the command-line tool
+// over the services (only `serve` needs MujunServer).
 let package = Package(
     name: "mujun",
     platforms: [.macOS(.v13)],
@@ -20,11 +22,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
     ],
     targets: [
         // GEOS (libgeos-dev) and PROJ (libproj-dev), the engines under PostGIS and QGIS.
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        // libxcrypt (libcrypt-dev): bcrypt password hashes ($2b$) without the web framework.
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .target(
             name: "MujunCore",
             dependencies: [
@@ -38,6 +43,8 @@ let package = Package(
             name: "MujunStore",
             dependencies: [
                 "MujunCore",
+                "CCrypt",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),

@@ -53,7 +53,7 @@ extension Store {
     }
 
     @discardableResult
-    public func createUser(_ u: NewUser, actor: String) async throws -> Int64 {
+    func createUser(_ u: NewUser, actor: String, detail: String? = nil) async throws -> Int64 {
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
             let id = try await sql.insert(into: "users")
@@ -64,43 +64,28 @@ extension Store {
                         SQLBind(0), SQLBind(false), SQLBind(Date()))
                 .returning("id").first(decodingColumn: "id", as: Int64.self) ?? 0
             try await Store(db).audit(actor: actor, action: "user.create", target: u.login,
-                                      detail: "角色 \(u.role.chinese)，单位 \(u.unit)\(u.town.map { "，镇街 \($0)" } ?? "")\(u.creditCode.map { "，企业 \($0)" } ?? "")")
+                                      detail: ["角色 \(u.role.chinese)，单位 \(u.unit)\(u.town.map { "，镇街 \($0)" } ?? "")\(u.creditCode.map { "，企业 \($0)" } ?? "")", detail].compactMap { $0 }.joined(separator: " · "))
             return id
         }
     }
 
-    public func user(login: String) async throws -> UserRecord? {
+    func user(login: String) async throws -> UserRecord? {
         try await sql.select().columns(Self.userColumns.map { SQLColumn($0) }).from("users")
             .where("login", .equal, login).first(decoding: UserRecord.self)
     }
 
-    public func user(id: Int64) async throws -> UserRecord? {
+    func user(id: Int64) async throws -> UserRecord? {
         try await sql.select().columns(Self.userColumns.map { SQLColumn($0) }).from("users")
             .where("id", .equal, id).first(decoding: UserRecord.self)
     }
 
-    public func users() async throws -> [UserRecord] {
+    func users() async throws -> [UserRecord] {
         try await sql.select().columns(Self.userColumns.map { SQLColumn($0) }).from("users")
             .orderBy("role").orderBy("login").all(decoding: UserRecord.self)
     }
 
-    public func setPassword(userID: Int64, hash: String, mustChange: Bool, actor: String) async throws {
-        try await sql.update("users").set("password_hash", to: hash).set("must_change_password", to: mustChange)
-            .set("failed_attempts", to: 0).set("locked_until", to: SQLLiteral.null)
-            .where("id", .equal, userID).run()
-        try await deleteSessions(userID: userID)
-        try await audit(actor: actor, action: mustChange ? "user.reset_password" : "user.change_password",
-                        target: try await user(id: userID)?.login)
-    }
-
-    public func setDisabled(userID: Int64, _ disabled: Bool, actor: String) async throws {
-        try await sql.update("users").set("disabled", to: disabled).where("id", .equal, userID).run()
-        if disabled { try await deleteSessions(userID: userID) }
-        try await audit(actor: actor, action: disabled ? "user.disable" : "user.enable", target: try await user(id: userID)?.login)
-    }
-
     /// A failed sign-in: counts it and locks the account until `lockUntil` when given.
-    public func recordFailedSignIn(userID: Int64, lockUntil: Date?) async throws {
+    func recordFailedSignIn(userID: Int64, lockUntil: Date?) async throws {
         // one assignment per column: PostgreSQL refuses to set a column twice
         let q = lockUntil.map { sql.update("users").set("locked_until", to: $0).set("failed_attempts", to: 0) }
             ?? sql.update("users").set(SQLColumn("failed_attempts"),
@@ -108,7 +93,7 @@ extension Store {
         try await q.where("id", .equal, userID).run()
     }
 
-    public func recordSignIn(userID: Int64) async throws {
+    func recordSignIn(userID: Int64) async throws {
         try await sql.update("users").set("failed_attempts", to: 0).set("locked_until", to: SQLLiteral.null)
             .where("id", .equal, userID).run()
     }
@@ -129,27 +114,27 @@ extension Store {
     }
 
     /// Stores a session under the hash of its cookie token.
-    public func createSession(idHash: String, userID: Int64, csrfToken: String, expiresAt: Date, address: String?) async throws {
+    func createSession(idHash: String, userID: Int64, csrfToken: String, expiresAt: Date, address: String?) async throws {
         let now = Date()
         try await sql.insert(into: "sessions").columns("id", "user_id", "csrf_token", "created_at", "last_seen", "expires_at", "address")
             .values(SQLBind(idHash), SQLBind(userID), SQLBind(csrfToken), SQLBind(now), SQLBind(now), SQLBind(expiresAt),
                     SQLBind(address)).run()
     }
 
-    public func session(idHash: String) async throws -> SessionRecord? {
+    func session(idHash: String) async throws -> SessionRecord? {
         try await sql.select().columns("id", "user_id", "csrf_token", "created_at", "last_seen", "expires_at")
             .from("sessions").where("id", .equal, idHash).first(decoding: SessionRecord.self)
     }
 
-    public func touchSession(idHash: String, at: Date) async throws {
+    func touchSession(idHash: String, at: Date) async throws {
         try await sql.update("sessions").set("last_seen", to: at).where("id", .equal, idHash).run()
     }
 
-    public func deleteSession(idHash: String) async throws {
+    func deleteSession(idHash: String) async throws {
         try await sql.delete(from: "sessions").where("id", .equal, idHash).run()
     }
 
-    public func deleteSessions(userID: Int64) async throws {
+    func deleteSessions(userID: Int64) async throws {
         try await sql.delete(from: "sessions").where("user_id", .equal, userID).run()
     }
 
@@ -171,29 +156,25 @@ extension Store {
     }
 
     @discardableResult
-    public func createToken(userID: Int64, name: String, hash: String, prefix: String, actor: String) async throws -> Int64 {
+    func createToken(userID: Int64, name: String, hash: String, prefix: String, actor: String, detail: String? = nil) async throws -> Int64 {
         let id = try await sql.insert(into: "api_tokens")
             .columns("user_id", "name", "token_hash", "prefix", "created_at", "created_by")
             .values(SQLBind(userID), SQLBind(name), SQLBind(hash), SQLBind(prefix), SQLBind(Date()), SQLBind(actor))
             .returning("id").first(decodingColumn: "id", as: Int64.self) ?? 0
-        try await audit(actor: actor, action: "token.create", target: try await user(id: userID)?.login, detail: "\(name) (\(prefix)…)")
+        try await audit(actor: actor, action: "token.create", target: try await user(id: userID)?.login,
+                        detail: ["\(name) (\(prefix)…)", detail].compactMap { $0 }.joined(separator: " · "))
         return id
     }
 
-    public func tokens() async throws -> [TokenRecord] {
+    func tokens() async throws -> [TokenRecord] {
         try await sql.select().columns("id", "user_id", "name", "prefix", "created_at", "created_by", "revoked_at", "last_used")
             .from("api_tokens").orderBy("id", .descending).all(decoding: TokenRecord.self)
     }
 
-    public func revokeToken(id: Int64, actor: String) async throws {
-        try await sql.update("api_tokens").set("revoked_at", to: Date()).where("id", .equal, id).run()
-        try await audit(actor: actor, action: "token.revoke", target: "#\(id)")
-    }
-
-    /// The user of a live (not revoked) token.
-    public func user(tokenHash: String) async throws -> UserRecord? {
-        struct Row: Decodable { var user_id: Int64; var id: Int64; var last_used: Date? }
-        guard let row = try await sql.select().columns("user_id", "id", "last_used").from("api_tokens")
+    /// The user of a live (not revoked) token, and the token's name.
+    func user(tokenHash: String) async throws -> (UserRecord, String)? {
+        struct Row: Decodable { var user_id: Int64; var id: Int64; var last_used: Date?; var name: String }
+        guard let row = try await sql.select().columns("user_id", "id", "last_used", "name").from("api_tokens")
             .where("token_hash", .equal, tokenHash).where("revoked_at", .is, SQLLiteral.null)
             .first(decoding: Row.self) else { return nil }
         // "last used" to the minute: a GIS client paging through a layer makes many requests a
@@ -202,21 +183,14 @@ extension Store {
         if row.last_used.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
             try await sql.update("api_tokens").set("last_used", to: now).where("id", .equal, row.id).run()
         }
-        return try await user(id: row.user_id)
+        return try await user(id: row.user_id).map { ($0, row.name) }
     }
 
     // MARK: - Settings
 
-    public func setting(_ key: String) async throws -> String? {
+    func setting(_ key: String) async throws -> String? {
         try await sql.select().column("value").from("settings").where("key", .equal, key)
             .first(decodingColumn: "value", as: String.self)
-    }
-
-    public func setSetting(_ key: String, _ value: String, actor: String) async throws {
-        let before = try await setting(key)
-        try await sql.delete(from: "settings").where("key", .equal, key).run()
-        try await sql.insert(into: "settings").columns("key", "value").values(SQLBind(key), SQLBind(value)).run()
-        try await audit(actor: actor, action: "setting.change", target: key, detail: "\(before ?? "（无）") → \(value)")
     }
 
     // MARK: - Audit search
@@ -232,7 +206,7 @@ extension Store {
         }
     }
 
-    public func auditLog(_ q: AuditQuery, limit: Int = 200, offset: Int = 0) async throws -> (entries: [AuditEntry], total: Int) {
+    func auditLog(_ q: AuditQuery, limit: Int = 200, offset: Int = 0) async throws -> (entries: [AuditEntry], total: Int) {
         func apply<B: SQLPredicateBuilder>(_ b: B) -> B {
             var b = b
             if let a = q.actor, !a.isEmpty { b = b.where("actor", .equal, a) }

@@ -12,7 +12,7 @@ extension Store {
 
     /// Loads checked parcels in one transaction; a parcel with the same id is replaced.
     @discardableResult
-    public func importParcels(_ parcels: [Parcel], fileName: String, actor: String) async throws -> Int {
+    func importParcels(_ parcels: [Parcel], fileName: String, actor: String, detail: String? = nil) async throws -> Int {
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
             let batch = try await sql.insert(into: "import_batches")
@@ -35,7 +35,7 @@ extension Store {
                         return u
                     }.run()
             }
-            try await Store(db).audit(actor: actor, action: "import.parcels", target: fileName, detail: "\(parcels.count) 个地块")
+            try await Store(db).audit(actor: actor, action: "import.parcels", target: fileName, detail: ["\(parcels.count) 个地块", detail].compactMap { $0 }.joined(separator: " · "))
             return parcels.count
         }
     }
@@ -43,7 +43,7 @@ extension Store {
     /// Loads land-use rows in one transaction: the relations of every parcel named in the file
     /// are replaced by the file's.
     @discardableResult
-    public func importLandUse(_ rows: [LandUse], fileName: String, actor: String) async throws -> Int {
+    func importLandUse(_ rows: [LandUse], fileName: String, actor: String, detail: String? = nil) async throws -> Int {
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
             let ids = Array(Set(rows.map(\.parcelID)))
@@ -58,7 +58,7 @@ extension Store {
                     .onConflict(with: ["parcel_id", "credit_code"]) { $0.set(excludedValueOf: "relation").set(excludedValueOf: "area_mu") }
                     .run()
             }
-            try await Store(db).audit(actor: actor, action: "import.land_use", target: fileName, detail: "\(rows.count) 条用地关系")
+            try await Store(db).audit(actor: actor, action: "import.land_use", target: fileName, detail: ["\(rows.count) 条用地关系", detail].compactMap { $0 }.joined(separator: " · "))
             return rows.count
         }
     }
@@ -80,16 +80,16 @@ extension Store {
     }
 
     /// Every parcel, unfiltered (for the assessment).
-    public func allParcels() async throws -> [Parcel] {
+    func allParcels() async throws -> [Parcel] {
         try await sql.select().columns(Self.parcelColumns.map { SQLColumn($0) }).from("parcels").orderBy("parcel_id")
             .all(decoding: ParcelDBRow.self).map(\.parcel)
     }
 
-    public func parcelIDs() async throws -> Set<String> {
+    func parcelIDs() async throws -> Set<String> {
         Set(try await sql.select().column("parcel_id").from("parcels").all(decodingColumn: "parcel_id", as: String.self))
     }
 
-    public func landUse() async throws -> [LandUse] {
+    func landUse() async throws -> [LandUse] {
         struct Row: Decodable { var parcel_id: String; var credit_code: String; var relation: String; var area_mu: Double? }
         return try await sql.select().columns("parcel_id", "credit_code", "relation", "area_mu").from("land_use")
             .orderBy("parcel_id").orderBy("credit_code").all(decoding: Row.self)
@@ -132,7 +132,7 @@ extension Store {
     /// Limits a query on `parcels p` (left-joined with the year's `parcel_assessments a`, see
     /// ``parcelsJoined(_:year:)``) to the store's scope and to the filter `f`. Shared by every
     /// reader of parcels (lists, map, OGC API) so that they select the same parcels.
-    public func whereParcels<B: SQLPredicateBuilder>(_ b: B, _ f: ParcelFilter) -> B {
+    func whereParcels<B: SQLPredicateBuilder>(_ b: B, _ f: ParcelFilter) -> B {
         var b = b
         switch scope {
         case .all: break
@@ -163,20 +163,20 @@ extension Store {
     }
 
     /// `FROM parcels p LEFT JOIN parcel_assessments a` (the year's assessment; none for nil).
-    public func parcelsJoined(_ q: SQLSelectBuilder, year: Int?) -> SQLSelectBuilder {
+    func parcelsJoined(_ q: SQLSelectBuilder, year: Int?) -> SQLSelectBuilder {
         q.from(SQLAlias(SQLIdentifier("parcels"), as: SQLIdentifier("p")))
             .join(SQLAlias(SQLIdentifier("parcel_assessments"), as: SQLIdentifier("a")), method: SQLJoinMethod.left,
                   on: SQLQueryString("a.parcel_id = p.parcel_id AND a.year = \(bind: year ?? -1)"))
     }
 
     /// How many parcels of the scope match `f`.
-    public func parcelCount(_ f: ParcelFilter) async throws -> Int {
+    func parcelCount(_ f: ParcelFilter) async throws -> Int {
         try await whereParcels(parcelsJoined(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n"), year: f.year), f)
             .first(decodingColumn: "n", as: Int.self) ?? 0
     }
 
     /// The parcels of the scope, with the year's assessment, in parcel-id order.
-    public func parcels(_ f: ParcelFilter, limit: Int = 10_000, offset: Int = 0) async throws -> (rows: [ParcelRow], total: Int) {
+    func parcels(_ f: ParcelFilter, limit: Int = 10_000, offset: Int = 0) async throws -> (rows: [ParcelRow], total: Int) {
         func where_<B: SQLPredicateBuilder>(_ b: B) -> B { whereParcels(b, f) }
         func joined(_ q: SQLSelectBuilder) -> SQLSelectBuilder { parcelsJoined(q, year: f.year) }
         let total = try await parcelCount(f)
@@ -204,12 +204,12 @@ extension Store {
     }
 
     /// One parcel of the scope with the year's assessment (nil outside the scope).
-    public func parcel(id: String, year: Int?) async throws -> ParcelRow? {
+    func parcel(id: String, year: Int?) async throws -> ParcelRow? {
         try await parcels(ParcelFilter(year: year, ids: [id]), limit: 1).rows.first
     }
 
     /// The assessment of a parcel in a year (reasons, occupants, attributed tax).
-    public func assessment(parcelID: String, year: Int) async throws -> ParcelAssessment? {
+    func assessment(parcelID: String, year: Int) async throws -> ParcelAssessment? {
         guard let json = try await sql.select().column("detail").from("parcel_assessments")
             .where("year", .equal, year).where("parcel_id", .equal, parcelID)
             .first(decodingColumn: "detail", as: String.self) else { return nil }
@@ -219,12 +219,12 @@ extension Store {
     /// Years with a land assessment, newest first.
     /// The revision of the land tables (parcels, land use, assessments, clusters, surveys),
     /// raised by database triggers on every change (migration CreateDataRevisions).
-    public func landRevision() async throws -> Int64 {
+    func landRevision() async throws -> Int64 {
         try await sql.select().column("revision").from("data_revisions").where("name", .equal, "land")
             .first(decodingColumn: "revision", as: Int64.self) ?? 0
     }
 
-    public func landYears() async throws -> [Int] {
+    func landYears() async throws -> [Int] {
         try await sql.select().distinct().column("year").from("parcel_assessments").orderBy("year", .descending)
             .all(decodingColumn: "year", as: Int.self)
     }
@@ -243,7 +243,7 @@ extension Store {
     /// year's current evaluation, clusters them, and stores both (replacing the year's earlier
     /// assessment).
     @discardableResult
-    public func assessLand(year: Int, rules: LandRules, actor: String) async throws -> LandRunSummary {
+    func assessLand(year: Int, rules: LandRules, actor: String, detail: String? = nil) async throws -> LandRunSummary {
         let full = Store(db)
         let parcels = try await full.allParcels()
         let landUse = try await full.landUse()
@@ -293,7 +293,7 @@ extension Store {
                 try await sql.insert(into: "land_clusters").columns(ccols).rows(rows).run()
             }
             try await Store(db).audit(actor: actor, action: "land.assess", target: "\(year)",
-                                      detail: "\(parcels.count) 个地块，低效 \(low.count) 个，集中连片 \(clusters.clusters.count) 片（候选 \(clusters.candidates.count) 片）")
+                                      detail: ["\(parcels.count) 个地块，低效 \(low.count) 个，集中连片 \(clusters.clusters.count) 片（候选 \(clusters.candidates.count) 片）", detail].compactMap { $0 }.joined(separator: " · "))
         }
         return LandRunSummary(year: year, parcels: parcels.count, lowEfficiency: low.count, clusters: clusters.clusters.count,
                               candidates: clusters.candidates.count)
@@ -308,7 +308,7 @@ extension Store {
 
     /// The clusters of a year that touch the scope (a town sees clusters with a parcel of its
     /// own), optionally within a bbox (EPSG:4549) or only candidates.
-    public func clusters(year: Int, bbox: BBox? = nil, candidatesOnly: Bool = false, limit: Int = 100_000,
+    func clusters(year: Int, bbox: BBox? = nil, candidatesOnly: Bool = false, limit: Int = 100_000,
                          offset: Int = 0) async throws -> (rows: [ClusterRow], total: Int) {
         func where_<B: SQLPredicateBuilder>(_ b: B) -> B {
             var b = b.where("year", .equal, year)
@@ -317,17 +317,7 @@ extension Store {
                 b = b.where("maxx", .greaterThanOrEqual, box.minX).where("minx", .lessThanOrEqual, box.maxX)
                     .where("maxy", .greaterThanOrEqual, box.minY).where("miny", .lessThanOrEqual, box.maxY)
             }
-            switch scope {
-            case .all: break
-            case .none: b = b.where(SQLLiteral.boolean(false))
-            case .town(let t):
-                b = b.where(SQLQueryString("number IN (SELECT cluster FROM parcel_assessments WHERE year = \(bind: year) AND town = \(bind: t))"))
-            case .enterprise(let c):
-                b = b.where(SQLQueryString("""
-                    number IN (SELECT a.cluster FROM parcel_assessments a JOIN parcels p ON p.parcel_id = a.parcel_id \
-                    WHERE a.year = \(bind: year) AND (p.owner_credit_code = \(bind: c) OR p.parcel_id IN (SELECT parcel_id FROM land_use WHERE credit_code = \(bind: c))))
-                    """))
-            }
+            b = whereClusters(b, year: year, number: SQLColumn("number"))
             return b
         }
         let total = try await where_(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("land_clusters"))
@@ -366,37 +356,28 @@ extension Store {
     static let surveyColumns = ["id", "parcel_id", "town", "actual_use", "occupants_seen", "idle", "remarks", "photo_name", "state",
                                 "surveyed_by", "surveyed_at", "reviewed_by", "reviewed_at", "review_note"]
 
-    @discardableResult
-    public func addSurvey(parcelID: String, town: String, actualUse: String, occupantsSeen: String?, idle: Bool, remarks: String?,
-                          photoName: String?, photo: Data?, actor: String) async throws -> Int64 {
-        let id = try await sql.insert(into: "surveys")
+    /// Inserts a survey (the service checks it and writes the audit entry).
+    func insertSurvey(parcelID: String, town: String, actualUse: String, occupantsSeen: String?, idle: Bool, remarks: String?,
+                      photo: UploadedFile?, actor: String) async throws -> Int64 {
+        try await sql.insert(into: "surveys")
             .columns("parcel_id", "town", "actual_use", "occupants_seen", "idle", "remarks", "photo_name", "photo", "state",
                      "surveyed_by", "surveyed_at")
             .values(SQLBind(parcelID), SQLBind(town), SQLBind(actualUse), SQLBind(occupantsSeen), SQLBind(idle), SQLBind(remarks),
-                    SQLBind(photoName), SQLBind(photo), SQLBind("submitted"), SQLBind(actor), SQLBind(Date()))
+                    SQLBind(photo?.filename), SQLBind(photo?.data), SQLBind("submitted"), SQLBind(actor), SQLBind(Date()))
             .returning("id").first(decodingColumn: "id", as: Int64.self) ?? 0
-        try await audit(actor: actor, action: "survey.submit", target: "地块 \(parcelID)", detail: "调查 #\(id)：\(actualUse)\(idle ? "（闲置）" : "")")
-        return id
     }
 
-    /// Confirms or returns a submitted survey.
-    public func reviewSurvey(id: Int64, confirm: Bool, note: String?, actor: String) async throws {
-        try await sql.update("surveys").set("state", to: confirm ? "confirmed" : "returned").set("reviewed_by", to: actor)
-            .set("reviewed_at", to: Date()).set("review_note", to: SQLBind(note)).where("id", .equal, id).run()
-        try await audit(actor: actor, action: confirm ? "survey.confirm" : "survey.return", target: "调查 #\(id)", detail: note)
-    }
-
-    public func surveys(parcelID: String) async throws -> [Survey] {
+    func surveys(parcelID: String) async throws -> [Survey] {
         try await sql.select().columns(Self.surveyColumns.map { SQLColumn($0) }).from("surveys").where("parcel_id", .equal, parcelID)
             .orderBy("id", .descending).all(decoding: Survey.self)
     }
 
-    public func survey(id: Int64) async throws -> Survey? {
+    func survey(id: Int64) async throws -> Survey? {
         try await sql.select().columns(Self.surveyColumns.map { SQLColumn($0) }).from("surveys").where("id", .equal, id)
             .first(decoding: Survey.self)
     }
 
-    public func surveyPhoto(id: Int64) async throws -> (String, Data)? {
+    func surveyPhoto(id: Int64) async throws -> (String, Data)? {
         struct Row: Decodable { var photo_name: String?; var photo: Data? }
         guard let r = try await sql.select().columns("photo_name", "photo").from("surveys").where("id", .equal, id)
             .first(decoding: Row.self), let n = r.photo_name, let d = r.photo else { return nil }
@@ -404,7 +385,7 @@ extension Store {
     }
 
     /// Surveys waiting for review, within the scope's towns.
-    public func pendingSurveys() async throws -> [Survey] {
+    func pendingSurveys() async throws -> [Survey] {
         var q = sql.select().columns(Self.surveyColumns.map { SQLColumn($0) }).from("surveys").where("state", .equal, "submitted")
         if let towns = scope.towns { q = q.where("town", .in, towns) }
         return try await q.orderBy("id").all(decoding: Survey.self)

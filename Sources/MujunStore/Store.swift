@@ -3,18 +3,21 @@ import FluentKit
 import SQLKit
 import MujunCore
 
-/// All reads and writes of Mujun's data. Invariants (all-or-nothing imports, one current
-/// run per year, append-only audit) live inside these methods.
+/// All reads and writes of Mujun's data, for the services of this module (nothing outside it
+/// can reach the database: the server and the tool work through `Services`). Invariants
+/// (all-or-nothing imports, one current run per year, append-only audit, atomic steps) live
+/// inside these methods. The nested model types (`Store.Appeal`, `Store.ResultRow`…) are what
+/// the services return.
 public struct Store: Sendable {
-    public let db: any Database
-    public var sql: any SQLDatabase { db as! any SQLDatabase }
+    let db: any Database
+    var sql: any SQLDatabase { db as! any SQLDatabase }
     /// The enterprise-level data the reader may see: every read of results, counts, history
     /// and exports is filtered by it, so no caller can forget the jurisdiction.
-    public var scope: DataScope
+    var scope: DataScope
     /// When set, years whose results are still a draft read as if they had no evaluation.
-    public var publishedOnly: Bool
+    var publishedOnly: Bool
 
-    public init(_ db: any Database, scope: DataScope = .all, publishedOnly: Bool = false) {
+    init(_ db: any Database, scope: DataScope = .all, publishedOnly: Bool = false) {
         self.db = db; self.scope = scope; self.publishedOnly = publishedOnly
     }
 
@@ -53,7 +56,7 @@ public struct Store: Sendable {
 
     /// Loads checked records in one transaction: a row for the same enterprise and year is
     /// replaced, so importing the same file twice leaves the same data.
-    public func importEnterprises(_ records: [EnterpriseRecord], fileName: String, actor: String) async throws -> ImportSummary {
+    func importEnterprises(_ records: [EnterpriseRecord], fileName: String, actor: String, detail: String? = nil) async throws -> ImportSummary {
         let years = Set(records.map(\.year))
         return try await db.transaction { db in
             let sql = db as! any SQLDatabase
@@ -80,7 +83,7 @@ public struct Store: Sendable {
                     }.run()
             }
             try await Store(db).audit(actor: actor, action: "import.enterprises", target: fileName,
-                                      detail: "\(records.count) 行，年度 \(years.sorted().map(String.init).joined(separator: ","))")
+                                      detail: ["\(records.count) 行，年度 \(years.sorted().map(String.init).joined(separator: ","))", detail].compactMap { $0 }.joined(separator: " · "))
             return ImportSummary(importID: batch, rows: records.count, year: years.count == 1 ? years.first : nil)
         }
     }
@@ -93,7 +96,7 @@ public struct Store: Sendable {
     }
 
     /// One year's stored records, in credit-code order.
-    public func records(year: Int) async throws -> [EnterpriseRecord] {
+    func records(year: Int) async throws -> [EnterpriseRecord] {
         try await sql.select().columns(Self.enterpriseColumns.filter { $0 != "import_id" }.map { SQLColumn($0) })
             .from("enterprise_years").where("year", .equal, year).orderBy("credit_code")
             .all(decoding: EnterpriseRow.self)
@@ -108,7 +111,7 @@ public struct Store: Sendable {
     }
 
     /// Years that have stored data, newest first.
-    public func dataYears() async throws -> [Int] {
+    func dataYears() async throws -> [Int] {
         try await sql.select().distinct().column("year").from("enterprise_years").orderBy("year", .descending)
             .all(decodingColumn: "year", as: Int.self)
     }
@@ -129,7 +132,7 @@ public struct Store: Sendable {
     }
 
     /// Final classes of every year before `year`, from each year's current run.
-    public func history(before year: Int) async throws -> Evaluator.History {
+    func history(before year: Int) async throws -> Evaluator.History {
         struct Row: Decodable { var credit_code: String; var year: Int; var final_class: String? }
         let rows = try await sql.select().column(SQLColumn("credit_code", table: "r")).column(SQLColumn("year", table: "r"))
             .column(SQLColumn("final_class", table: "r"))
@@ -147,12 +150,12 @@ public struct Store: Sendable {
     /// Evaluates a stored year under `rules` and stores the run with every explanation;
     /// the new run becomes the year's current one, earlier runs stay.
     @discardableResult
-    public func evaluate(year: Int, rules: Rules, rulesYAML: String, actor: String) async throws -> (RunInfo, EvaluationOutcome) {
+    func evaluate(year: Int, rules: Rules, rulesYAML: String, actor: String, detail: String? = nil) async throws -> (RunInfo, EvaluationOutcome) {
         let records = try await records(year: year)
         guard !records.isEmpty else { throw StoreError.noData(year: year) }
         let history = try await history(before: year)
         let outcome = Evaluator(rules: rules).evaluate(year: year, records: records, history: history)
-        let run = try await save(outcome, rulesYAML: rulesYAML, actor: actor)
+        let run = try await save(outcome, rulesYAML: rulesYAML, actor: actor, detail: detail)
         return (run, outcome)
     }
 
@@ -161,7 +164,7 @@ public struct Store: Sendable {
                                 "explanation"]
 
     /// Stores an outcome as the year's current run.
-    public func save(_ outcome: EvaluationOutcome, rulesYAML: String, actor: String) async throws -> RunInfo {
+    func save(_ outcome: EvaluationOutcome, rulesYAML: String, actor: String, detail: String? = nil) async throws -> RunInfo {
         let now = Date()
         let evaluated = outcome.results.filter(\.evaluated).count
         let benchmarks = String(decoding: try Self.jsonEncoder.encode(outcome.benchmarks), as: UTF8.self)
@@ -186,14 +189,14 @@ public struct Store: Sendable {
                 try await sql.insert(into: "evaluation_results").columns(cols).rows(rows).run()
             }
             try await Store(db).audit(actor: actor, action: "evaluation.run", target: "\(outcome.year)",
-                                      detail: "运行 #\(id)：\(outcome.results.count) 家企业，参评 \(evaluated) 家")
+                                      detail: ["运行 #\(id)：\(outcome.results.count) 家企业，参评 \(evaluated) 家", detail].compactMap { $0 }.joined(separator: " · "))
             return RunInfo(id: id, year: outcome.year, rulesYAML: rulesYAML, enterprises: outcome.results.count,
                            evaluated: evaluated, actor: actor, createdAt: now)
         }
     }
 
     /// The year's current run, if the year was evaluated.
-    public func currentRun(year: Int) async throws -> RunInfo? {
+    func currentRun(year: Int) async throws -> RunInfo? {
         guard try await yearVisible(year) else { return nil }
         return try await sql.select().columns("id", "year", "rules_yaml", "enterprises", "evaluated", "actor", "created_at")
             .from("evaluation_runs").where("year", .equal, year).where("is_current", .equal, true)
@@ -201,14 +204,14 @@ public struct Store: Sendable {
     }
 
     /// Every run of a year, newest first.
-    public func runs(year: Int) async throws -> [RunInfo] {
+    func runs(year: Int) async throws -> [RunInfo] {
         try await sql.select().columns("id", "year", "rules_yaml", "enterprises", "evaluated", "actor", "created_at")
             .from("evaluation_runs").where("year", .equal, year).orderBy("id", .descending)
             .all(decoding: RunInfo.self)
     }
 
     /// Years with a current run, newest first.
-    public func evaluatedYears() async throws -> [Int] {
+    func evaluatedYears() async throws -> [Int] {
         let years = try await sql.select().column("year").from("evaluation_runs").where("is_current", .equal, true)
             .orderBy("year", .descending).all(decodingColumn: "year", as: Int.self)
         guard publishedOnly else { return years }
@@ -216,7 +219,7 @@ public struct Store: Sendable {
         return years.filter { published.contains($0) }
     }
 
-    public func benchmarks(runID: Int64) async throws -> [BenchmarkValue] {
+    func benchmarks(runID: Int64) async throws -> [BenchmarkValue] {
         guard let json = try await sql.select().column("benchmarks_json").from("evaluation_runs")
             .where("id", .equal, runID).first(decodingColumn: "benchmarks_json", as: String.self) else { return [] }
         return try Self.jsonDecoder.decode([BenchmarkValue].self, from: Data(json.utf8))
@@ -299,7 +302,7 @@ public struct Store: Sendable {
 
     /// A page of the ranking of the year's current run. Evaluated enterprises come first,
     /// in the chosen order; those not evaluated follow.
-    public func results(_ f: ResultFilter, sort: ResultSort = .rank, descending: Bool = false,
+    func results(_ f: ResultFilter, sort: ResultSort = .rank, descending: Bool = false,
                         page: Int = 1, per: Int = 50) async throws -> Page<ResultRow> {
         guard let run = try await currentRun(year: f.year) else { return Page(items: [], total: 0, page: page, per: per) }
         let count = try await applyFilter(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
@@ -324,7 +327,7 @@ public struct Store: Sendable {
     }
 
     /// Every matching result with its explanation, ranking order (for exports).
-    public func fullResults(_ f: ResultFilter) async throws -> [EnterpriseResult] {
+    func fullResults(_ f: ResultFilter) async throws -> [EnterpriseResult] {
         guard let run = try await currentRun(year: f.year) else { return [] }
         let json = try await applyFilter(sql.select().column("explanation").from("evaluation_results"), runID: run.id, f)
             .orderBy("evaluated", .descending).orderBy("grp").orderBy("rank")
@@ -334,7 +337,7 @@ public struct Store: Sendable {
     }
 
     /// Class counts per town (final classes) of a year's current run.
-    public func classCountsByTown(_ f: ResultFilter) async throws -> [String: [String: Int]] {
+    func classCountsByTown(_ f: ResultFilter) async throws -> [String: [String: Int]] {
         guard let run = try await currentRun(year: f.year) else { return [:] }
         struct Row: Decodable { var town: String; var final_class: String?; var n: Int }
         var filter = f
@@ -350,7 +353,7 @@ public struct Store: Sendable {
     }
 
     /// One enterprise's result in a year's current run.
-    public func result(creditCode: String, year: Int) async throws -> EnterpriseResult? {
+    func result(creditCode: String, year: Int) async throws -> EnterpriseResult? {
         guard let run = try await currentRun(year: year) else { return nil }
         guard let json = try await sql.select().column("explanation").from("evaluation_results")
             .where("run_id", .equal, run.id).where("credit_code", .equal, creditCode)
@@ -372,7 +375,7 @@ public struct Store: Sendable {
     }
 
     /// An enterprise's results over the years (current runs), oldest first.
-    public func history(creditCode: String) async throws -> [HistoryEntry] {
+    func history(creditCode: String) async throws -> [HistoryEntry] {
         let rows = try await sql.select().column(SQLColumn("explanation", table: "r"))
             .from(SQLAlias(SQLIdentifier("evaluation_results"), as: SQLIdentifier("r")))
             .join(SQLAlias(SQLIdentifier("evaluation_runs"), as: SQLIdentifier("u")), method: SQLJoinMethod.inner,
@@ -394,7 +397,7 @@ public struct Store: Sendable {
     // MARK: - Audit
 
     /// Appends to the audit log. There is no method to change or remove an entry.
-    public func audit(actor: String, action: String, target: String? = nil, detail: String? = nil) async throws {
+    func audit(actor: String, action: String, target: String? = nil, detail: String? = nil) async throws {
         try await sql.insert(into: "audit_log").columns("at", "actor", "action", "target", "detail")
             .values(SQLBind(Date()), SQLBind(actor), SQLBind(action), SQLBind(target), SQLBind(detail)).run()
     }
@@ -404,13 +407,13 @@ public struct Store: Sendable {
         public var target: String?; public var detail: String?
     }
 
-    public func auditLog(limit: Int = 100) async throws -> [AuditEntry] {
+    func auditLog(limit: Int = 100) async throws -> [AuditEntry] {
         try await sql.select().columns("id", "at", "actor", "action", "target", "detail").from("audit_log")
             .orderBy("id", .descending).limit(limit).all(decoding: AuditEntry.self)
     }
 
     /// Whether the database answers.
-    public func ping() async throws {
+    func ping() async throws {
         _ = try await sql.raw("SELECT 1 AS one").first()
     }
 }

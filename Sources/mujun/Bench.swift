@@ -55,12 +55,12 @@ struct Bench: AsyncParsableCommand {
         do {
             try await configure(app, ServerConfig(databaseURL: "sqlite://" + rankPath, secret: "bench"))
             let rcity = DemoCity(enterprises: rankingEnterprises, seed: 5)
-            _ = try await app.store.importEnterprises(rcity.records(year: 2025, latestYear: 2025), fileName: "bench", actor: "bench")
-            _ = try await app.store.evaluate(year: 2025, rules: .default, rulesYAML: defaultRulesYAML, actor: "bench")
-            _ = try await AccountTools.createUser(store: app.store, login: "bench", displayName: "基准测试", unit: "bench",
-                                                  role: .headquarters, town: nil, creditCode: nil, password: "Bench#2025x",
-                                                  mustChange: false, towns: [], bcryptCost: 4, actor: "bench")
-            let cookie = try await AccountTools.openSession(app: app, login: "bench")
+            let services = app.systemService(as: "bench")
+            _ = try await services.ranking.importEnterprises(rcity.records(year: 2025, latestYear: 2025), fileName: "bench")
+            _ = try await services.ranking.evaluate(year: 2025)
+            _ = try await services.accounts.createUser(.init(login: "bench", displayName: "基准测试", unit: "bench", role: .headquarters,
+                                                             password: "Bench#2025x", mustChangePassword: false))
+            let cookie = "mujun_session=" + (try await services.accounts.openSession(login: "bench"))
             try await app.asyncBoot()
             let code = rcity.enterprises[0].creditCode
             let n = rankingEnterprises / 1000
@@ -94,17 +94,15 @@ struct Bench: AsyncParsableCommand {
         let table = try TableReader.open(url: csv)
         let records = try EnterpriseImport.read(table, year: 2025, rules: .default)
         let options = try DatabaseOptions.parse(["--database", databaseURL])
-        _ = try await withStore(options) { _, store in
-            try await store.importEnterprises(records, fileName: csv.lastPathComponent, actor: "bench")
+        _ = try await withServices(options, actor: "bench") { s in
+            try await s.ranking.importEnterprises(records, fileName: csv.lastPathComponent)
         }
         return Date().timeIntervalSince(start)
     }
 
     func resetPostgres(_ url: String) async throws {
         let options = try DatabaseOptions.parse(["--database", url])
-        try await withStore(options) { _, store in
-            _ = try await store.sql.raw("DELETE FROM enterprise_years").run()
-        }
+        try await withServices(options, actor: "bench") { s in try await s.system.clearDataForBenchmark() }
     }
 
     /// Median server time of a GET over `repeats` runs after two warm-ups.

@@ -74,11 +74,7 @@ struct BenchLand: AsyncParsableCommand {
         print(String(format: "  (read + check %.3f s, write %.3f s; every parcel replaced)", phases1b.read, phases1b.write))
         if let pg = ProcessInfo.processInfo.environment["MUJUN_BENCH_POSTGRES_URL"], !pg.isEmpty {
             let options = try DatabaseOptions.parse(["--database", pg])
-            try await withStore(options) { _, store in
-                for table in ["parcel_assessments", "land_clusters", "surveys", "land_use", "parcels"] {
-                    _ = try await store.sql.raw("DELETE FROM \(unsafeRaw: table)").run()
-                }
-            }
+            try await withServices(options, actor: "bench") { s in try await s.system.clearDataForBenchmark() }
             let (t2, phases2) = try await timeImport(file: file, towns: rules.towns, databaseURL: pg)
             report("land_import_\(label)_postgres", t2, "s", target: 5)
             print(String(format: "  (read + check %.3f s, write %.3f s)", phases2.read, phases2.write))
@@ -143,12 +139,12 @@ struct BenchLand: AsyncParsableCommand {
         //    assesses, clusters with outlines, writes the year's assessment and clusters).
         if !skipAssessStore {
             let options = try DatabaseOptions.parse(["--database", "sqlite://" + sqlitePath])
-            let (summary, seconds) = try await withStore(options) { _, store -> (Store.LandRunSummary, Double) in
-                _ = try await store.importEnterprises(records, fileName: "bench-land", actor: "bench")
-                _ = try await store.evaluate(year: year, rules: .default, rulesYAML: defaultRulesYAML, actor: "bench")
-                _ = try await store.importLandUse(land.landUse, fileName: "bench-land-use", actor: "bench")
+            let (summary, seconds) = try await withServices(options, actor: "bench") { services -> (Store.LandRunSummary, Double) in
+                _ = try await services.ranking.importEnterprises(records, fileName: "bench-land")
+                _ = try await services.ranking.evaluate(year: year)
+                try await services.land.importLandUse(land.landUse, fileName: "bench-land-use")
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let s = try await store.assessLand(year: year, rules: .default, actor: "bench")
+                let s = try await services.land.assess(year: year)
                 return (s, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             }
             report("land_assess_store_\(label)_sqlite", seconds, "s")
@@ -172,10 +168,9 @@ struct BenchLand: AsyncParsableCommand {
         }
         let read = DispatchTime.now().uptimeNanoseconds
         let options = try DatabaseOptions.parse(["--database", databaseURL])
-        let n = try await withStore(options) { _, store in
-            try await store.importParcels(parcels, fileName: file.lastPathComponent, actor: "bench")
+        try await withServices(options, actor: "bench") { s in
+            try await s.land.importParcels(parcels, fileName: file.lastPathComponent)
         }
-        guard n == parcels.count else { throw ValidationError("imported \(n) of \(parcels.count) parcels") }
         let end = DispatchTime.now().uptimeNanoseconds
         return (Double(end - start) / 1e9, (Double(read - start) / 1e9, Double(end - read) / 1e9))
     }

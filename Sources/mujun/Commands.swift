@@ -50,9 +50,10 @@ struct Import: AsyncParsableCommand {
             } catch {
                 warn(ParcelImport.describe(error)); throw ExitCode(1)
             }
-            let n = try await withStore(db) { _, store in
-                try await store.importParcels(parcels, fileName: URL(fileURLWithPath: file).lastPathComponent, actor: "cli")
+            try await withServices(db) { s in
+                try await s.land.importParcels(parcels, fileName: URL(fileURLWithPath: file).lastPathComponent)
             }
+            let n = parcels.count
             let mismatched = parcels.filter(\.areaMismatch).count
             print("已导入 \(n) 个地块 / imported \(n) parcels；面积与登记面积差异超过 \(formatNumber(land.areaTolerance * 100))% 的 \(mismatched) 个")
         }
@@ -66,12 +67,12 @@ struct Import: AsyncParsableCommand {
 
         func run() async throws {
             let choice = encoding.flatMap(TextEncodingChoice.init(name:))
-            let rows = try await withStore(db) { _, store -> [LandUse] in
-                let known = try await store.parcelIDs()
+            let rows = try await withServices(db) { s -> [LandUse] in
+                let known = try await s.land.parcelIDs()
                 do {
                     let table = try TableReader.open(url: URL(fileURLWithPath: file), encoding: choice)
                     let rows = try LandUseImport.read(table: table, knownParcels: known)
-                    _ = try await store.importLandUse(rows, fileName: URL(fileURLWithPath: file).lastPathComponent, actor: "cli")
+                    try await s.land.importLandUse(rows, fileName: URL(fileURLWithPath: file).lastPathComponent)
                     return rows
                 } catch let f as ImportFailure {
                     warn(f.description); throw ExitCode(1)
@@ -92,8 +93,8 @@ struct Import: AsyncParsableCommand {
             let (rules, _) = try loadRules(db.rules)
             let records = try readEnterprises(path: file, year: year, encoding: encoding, rules: rules)
             let start = Date()
-            let summary = try await withStore(db) { _, store in
-                try await store.importEnterprises(records, fileName: URL(fileURLWithPath: file).lastPathComponent, actor: "cli")
+            let summary = try await withServices(db) { s in
+                try await s.ranking.importEnterprises(records, fileName: URL(fileURLWithPath: file).lastPathComponent)
             }
             print(String(format: "已导入 %d 行（批次 #%lld，%.2f 秒）/ imported %d rows", summary.rows, summary.importID,
                          Date().timeIntervalSince(start), summary.rows))
@@ -143,16 +144,10 @@ struct Evaluate: AsyncParsableCommand {
             // (exit flushes the standard streams)
             Foundation.exit(0)
         }
-        let outcome: EvaluationOutcome
-        do {
-            outcome = try await withStore(db) { _, store in
-                let (run, outcome) = try await store.evaluate(year: year, rules: rules, rulesYAML: yaml, actor: "cli")
-                print("评价运行 #\(run.id) 已保存 / run saved")
-                return outcome
-            }
-        } catch let e as StoreError {
-            warn(e.description)
-            throw ExitCode(1)
+        let outcome = try await withServices(db) { s in
+            let (run, outcome) = try await s.ranking.evaluate(year: year)
+            print("评价运行 #\(run.id) 已保存 / run saved")
+            return outcome
         }
         if let out { try ResultsWriter.write(outcome, to: URL(fileURLWithPath: out), headers: headers) }
         printSummary(outcome)
@@ -221,26 +216,11 @@ struct Demo: AsyncParsableCommand {
             print("已写出 \(records.count) 家企业的 \(y) 年度数据 / wrote \(out)")
             return
         }
-        let (rules, yaml) = try loadRules(db.rules)
-        let logins = try await withStore(db) { _, store in
-            for y in yearList {
-                let records = city.records(year: y, latestYear: latest)
-                _ = try await store.importEnterprises(records, fileName: "demo-\(y)", actor: "demo")
-                let (run, outcome) = try await store.evaluate(year: y, rules: rules, rulesYAML: yaml, actor: "demo")
-                let a = outcome.classCounts(.above), b = outcome.classCounts(.below)
-                print("\(y) 年度：\(records.count) 家企业，评价运行 #\(run.id)；规上 A\(a[.A] ?? 0)/B\(a[.B] ?? 0)/C\(a[.C] ?? 0)/D\(a[.D] ?? 0)，规下 A\(b[.A] ?? 0)/B\(b[.B] ?? 0)/C\(b[.C] ?? 0)/D\(b[.D] ?? 0)")
-            }
-            let land = DemoLand(city: city)
-            try await store.importParcels(land.parcels, fileName: "demo-parcels", actor: "demo")
-            try await store.importLandUse(land.landUse, fileName: "demo-land-use", actor: "demo")
-            let landRules = (try? LandRules.from(yaml: yaml)) ?? .default
-            for y in yearList {
-                let s = try await store.assessLand(year: y, rules: landRules, actor: "demo")
-                print("\(y) 年度地块：\(s.parcels) 个，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片（整治候选 \(s.candidates) 片）")
-            }
-            return try await DemoSetup.load(store: store, city: city, years: yearList, rules: rules)
+        _ = try loadRules(db.rules)
+        let logins = try await withServices(db, actor: "demo") { s in
+            try await s.demo.loadCity(city, years: yearList) { print($0) }
         }
-        let text = DemoSetup.describe(logins)
+        let text = DemoService.describe(logins)
         let config = db.config
         var dir = "data"
         if config.databaseURL.hasPrefix("sqlite://"), !config.databaseURL.contains(":memory:") {

@@ -113,9 +113,8 @@ extension Land {
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
             let (_, yaml) = try loadRules(db.rules)
-            let rules: LandRules
-            do { rules = try LandRules.from(yaml: yaml) } catch { warn(error.description); throw ExitCode(2) }
-            let s = try await withStore(db) { _, store in try await store.assessLand(year: year, rules: rules, actor: "cli") }
+            do { _ = try LandRules.from(yaml: yaml) } catch { warn(error.description); throw ExitCode(2) }
+            let s = try await withServices(db) { s in try await s.land.assess(year: year) }
             print("\(s.year) 年度：\(s.parcels) 个地块，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片，整治候选 \(s.candidates) 片")
         }
     }

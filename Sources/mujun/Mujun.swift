@@ -26,20 +26,28 @@ struct DatabaseOptions: ParsableArguments {
     var config: ServerConfig { ServerConfig(databaseURL: databaseURL, rulesPath: rules) }
 }
 
-/// Opens the database (migrating it) for a command, runs `body`, and shuts down.
-func withStore<T>(_ options: DatabaseOptions, _ body: (Application, Store) async throws -> T) async throws -> T {
-    var env = Environment(name: "production", arguments: ["mujun"])
-    env.arguments = ["mujun"]
-    let app = try await Application.make(env)
-    app.logger.logLevel = .warning
+/// Opens the database (migrating it) without the web server, runs `body` with the services
+/// acting as the system (`actor` in the audit log), and closes it. A service's refusal is
+/// printed (Chinese and English) and the command exits 1.
+func withServices<T>(_ options: DatabaseOptions, actor: String = "cli", _ body: (Services) async throws -> T) async throws -> T {
+    let context: ServiceContext
+    do { context = try options.config.serviceContext() } catch {
+        warn("无法读取规则或密钥 / cannot read the rules or the secret: \(error)")
+        throw ExitCode(2)
+    }
+    var logger = Logger(label: "mujun.db")
+    logger.logLevel = .warning
+    let host = try await DatabaseHost.open(url: options.config.databaseURL, logger: logger)
     do {
-        try configureDatabase(app, options.config)
-        try await app.autoMigrate()
-        let result = try await body(app, app.store)
-        try await app.asyncShutdown()
+        let result = try await body(Services(db: host.db, caller: .system(actor), context: context))
+        await host.shutdown()
         return result
+    } catch let e as ServiceError {
+        await host.shutdown()
+        warn(e.message)
+        throw ExitCode(1)
     } catch {
-        try? await app.asyncShutdown()
+        await host.shutdown()
         throw error
     }
 }
@@ -87,7 +95,7 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "创建或升级数据库结构 / create or upgrade the schema")
     @OptionGroup var db: DatabaseOptions
     func run() async throws {
-        try await withStore(db) { _, _ in }
+        try await withServices(db) { _ in }
         print("数据库已就绪 / database ready")
     }
 }

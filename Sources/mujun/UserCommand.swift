@@ -22,19 +22,12 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let r = Role(text: role) else { throw ValidationError("未知角色 \(role) / unknown role") }
-            let (rules, _) = try loadRules(db.rules)
-            let pw = password ?? AccountTools.temporaryPassword()
-            do {
-                try await withStore(db) { _, store in
-                    _ = try await AccountTools.createUser(store: store, login: login, displayName: name, unit: unit, role: r,
-                                                          town: town, creditCode: creditCode, password: pw, mustChange: true,
-                                                          towns: rules.towns, actor: "cli")
-                }
-            } catch let e as AccountTools.AccountError {
-                warn(e.description); throw ExitCode(1)
+            let created = try await withServices(db) { s in
+                try await s.accounts.createUser(.init(login: login, displayName: name, unit: unit, role: r, town: town,
+                                                      creditCode: creditCode, password: password, mustChangePassword: true))
             }
             print("已创建用户 \(login)（\(r.chinese)）/ user created")
-            if password == nil { print("初始密码 / initial password: \(pw)") }
+            if password == nil { print("初始密码 / initial password: \(created.password)") }
         }
     }
 
@@ -44,13 +37,8 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "新的临时密码（默认随机）") var password: String?
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let pw = password ?? AccountTools.temporaryPassword()
-            do {
-                try await withStore(db) { _, store in
-                    try await AccountTools.resetPassword(store: store, login: login, password: pw, actor: "cli")
-                }
-            } catch let e as AccountTools.AccountError {
-                warn(e.description); throw ExitCode(1)
+            let pw = try await withServices(db) { s in
+                try await s.accounts.resetPassword(userID: try await s.accounts.user(login: login).id, password: password)
             }
             print("已重置 \(login) 的密码 / password reset: \(pw)")
         }
@@ -60,8 +48,8 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "列出用户 / list users")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await withStore(db) { _, store in
-                for u in try await store.users() {
+            try await withServices(db) { s in
+                for u in try await s.accounts.users() {
                     let role = Role(rawValue: u.role)?.chinese ?? u.role
                     print("\(u.login)\t\(role)\t\(u.displayName)\t\(u.unit)\t\(u.town ?? u.creditCode ?? "")\(u.disabled ? "\t已停用" : "")")
                 }
@@ -75,14 +63,8 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "令牌用途，如 QGIS") var name = "api"
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            do {
-                let token = try await withStore(db) { _, store in
-                    try await AccountTools.issueToken(store: store, config: db.config, login: login, name: name, actor: "cli")
-                }
-                print(token)
-            } catch let e as AccountTools.AccountError {
-                warn(e.description); throw ExitCode(1)
-            }
+            let issued = try await withServices(db) { s in try await s.accounts.issueToken(login: login, name: name) }
+            print(issued.token)
         }
     }
 
@@ -91,7 +73,7 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var id: Int64
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await withStore(db) { _, store in try await store.revokeToken(id: id, actor: "cli") }
+            try await withServices(db) { s in try await s.accounts.revokeToken(id: id) }
             print("已撤销令牌 #\(id) / revoked")
         }
     }
@@ -102,9 +84,8 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "重新启用") var enable = false
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await withStore(db) { _, store in
-                guard let u = try await store.user(login: login) else { throw ValidationError("没有用户 \(login)") }
-                try await store.setDisabled(userID: u.id, !enable, actor: "cli")
+            try await withServices(db) { s in
+                try await s.accounts.setDisabled(userID: try await s.accounts.user(login: login).id, !enable)
             }
             print(enable ? "已启用 \(login)" : "已停用 \(login)")
         }

@@ -1,0 +1,158 @@
+import Foundation
+import Vapor
+import Fluent
+import MujunCore
+import MujunStore
+
+/// Where the data lives and which rules are in force, from the environment.
+public struct ServerConfig: Sendable {
+    /// `sqlite://data/mujun.sqlite` (relative), `sqlite:///abs/path.sqlite`, `sqlite://:memory:`,
+    /// or `postgres://user:pass@host:port/db`.
+    public var databaseURL: String
+    /// A rules file; nil = the default rules of EVALUATION.md.
+    public var rulesPath: String?
+    /// Largest accepted upload, bytes.
+    public var maxUpload: Int
+    /// The key for session and token hashes; nil = MUJUN_SECRET, else `secretFile`
+    /// (generated on first start).
+    public var secret: String?
+    public var secretFile: String
+    /// bcrypt cost for new password hashes
+    public var bcryptCost: Int
+    /// Mark the session cookie Secure (behind TLS).
+    public var secureCookies: Bool
+    /// Memory for the OGC API's serialized parcels, bytes (MUJUN_OGC_CACHE_MB, default 256; 0 = off).
+    public var ogcCacheBytes: Int
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (MUJUN_TRUSTED_PROXIES,
+    /// comma-separated); none by default, so a client cannot choose its own address.
+    public var trustedProxies: Set<String>
+    /// The folder of the project's own CSS and JS (MUJUN_PUBLIC_DIR; default: `Public/` found
+    /// beside the executable's package, else in the working directory).
+    public var publicDirectory: String?
+
+    public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
+
+    public init(databaseURL: String? = nil, rulesPath: String? = nil, maxUpload: Int? = nil, secret: String? = nil,
+                bcryptCost: Int = 12) {
+        let env = ProcessInfo.processInfo.environment
+        self.databaseURL = databaseURL ?? env["DATABASE_URL"] ?? Self.defaultDatabaseURL
+        self.rulesPath = rulesPath ?? env["MUJUN_RULES"]
+        self.maxUpload = maxUpload ?? env["MUJUN_MAX_UPLOAD_MB"].flatMap(Int.init).map { $0 << 20 } ?? (100 << 20)
+        self.secret = secret
+        self.secretFile = env["MUJUN_SECRET_FILE"] ?? "data/secret.key"
+        self.bcryptCost = bcryptCost
+        self.secureCookies = env["MUJUN_SECURE_COOKIES"] == "1"
+        self.ogcCacheBytes = max(0, env["MUJUN_OGC_CACHE_MB"].flatMap(Int.init) ?? 256) << 20
+        self.trustedProxies = Set((env["MUJUN_TRUSTED_PROXIES"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " })
+            .map { ClientAddress.normalized(String($0)) }.filter { !$0.isEmpty })
+        self.publicDirectory = env["MUJUN_PUBLIC_DIR"]
+    }
+
+    public var isPostgres: Bool { databaseURL.hasPrefix("postgres") }
+
+    /// The rules in force and their YAML text.
+    public func loadRules() throws -> (Rules, String) {
+        guard let path = rulesPath else { return (Rules.default, defaultRulesYAML) }
+        let text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
+        return (try Rules(yaml: text), text)
+    }
+
+    /// What the services need, from this configuration.
+    public func serviceContext() throws -> ServiceContext {
+        let (rules, yaml) = try loadRules()
+        return ServiceContext(rules: rules, rulesYAML: yaml, passwords: PasswordHasher(cost: bcryptCost),
+                              secret: try SecretKey.load(secret: secret, file: secretFile))
+    }
+}
+
+struct ServerConfigKey: StorageKey { typealias Value = ServerConfig }
+struct ServiceContextKey: StorageKey { typealias Value = ServiceContext }
+struct SignInLimiterKey: StorageKey { typealias Value = SignInLimiter }
+struct EndpointTableKey: StorageKey { typealias Value = EndpointTable }
+
+extension Application {
+    public var serverConfig: ServerConfig {
+        get { storage[ServerConfigKey.self] ?? ServerConfig() }
+        set { storage[ServerConfigKey.self] = newValue }
+    }
+
+    /// The rules, hasher and keys every request's services use (set up by `configure`).
+    public var serviceContext: ServiceContext {
+        get {
+            guard let c = storage[ServiceContextKey.self] else { fatalError("configure(_:_:) sets up the service context") }
+            return c
+        }
+        set { storage[ServiceContextKey.self] = newValue }
+    }
+
+    /// Services acting as the system (jobs, tools that drive the app in process, tests).
+    public func systemService(as actor: String = "system") -> MujunStore.Services {
+        MujunStore.Services(db: db, caller: .system(actor), context: serviceContext)
+    }
+
+    /// Set up by `configure` (storage is not written from requests, which run on many threads).
+    var signInLimiter: SignInLimiter {
+        get {
+            guard let l = storage[SignInLimiterKey.self] else { fatalError("configure(_:_:) sets up the sign-in limiter") }
+            return l
+        }
+        set { storage[SignInLimiterKey.self] = newValue }
+    }
+
+    /// Every endpoint, resolved at start-up.
+    public var endpoints: EndpointTable {
+        get {
+            guard let t = storage[EndpointTableKey.self] else { fatalError("configure(_:_:) registers the endpoints") }
+            return t
+        }
+        set { storage[EndpointTableKey.self] = newValue }
+    }
+}
+
+/// Registers the database named by `config.databaseURL` and the migrations.
+public func configureDatabase(_ app: Application, _ config: ServerConfig) throws {
+    let (factory, id) = try DatabaseHost.configuration(url: config.databaseURL)
+    app.databases.use(factory, as: id)
+    app.migrations.add(MujunMigrations.all)
+}
+
+/// Builds the whole application without running it: database, migrations, rules, routes.
+/// Tests drive the returned application directly.
+public func configure(_ app: Application, _ config: ServerConfig = ServerConfig()) async throws {
+    try configureDatabase(app, config)
+    try await app.autoMigrate()
+    try await DatabaseHost.prepareConnection(app.db, isPostgres: config.isPostgres)
+    app.serviceContext = try config.serviceContext()
+    app.serverConfig = config
+    app.routes.defaultMaxBodySize = ByteCount(value: config.maxUpload)
+    // the map's GeoJSON and the exports compress well
+    app.http.server.configuration.responseCompression = .enabled
+
+    let json = JSONEncoder()
+    json.keyEncodingStrategy = .convertToSnakeCase
+    json.outputFormatting = [.sortedKeys]
+    json.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    json.dateEncodingStrategy = .iso8601
+    ContentConfiguration.global.use(encoder: json, for: .json)
+
+    app.ogcParcelCache = OGCParcelCache(budget: config.ogcCacheBytes)
+    app.signInLimiter = SignInLimiter()
+    app.staticFiles = try StaticFiles.locate(config)
+
+    app.middleware = Middlewares()
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(ErrorMiddleware())
+    app.middleware.use(AuthMiddleware())
+    try registerEndpoints(app)
+}
+
+/// Security headers on every answer (pages set their own CSP too).
+struct SecurityHeadersMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let res = try await next.respond(to: request)
+        res.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        if res.headers.first(name: "X-Frame-Options") == nil { res.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY") }
+        if res.headers.first(name: "Referrer-Policy") == nil { res.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin") }
+        return res
+    }
+}

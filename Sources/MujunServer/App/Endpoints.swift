@@ -1,0 +1,141 @@
+import Foundation
+import Vapor
+import MujunCore
+import MujunStore
+
+/// Every feature of the application, in the order their routes are registered.
+enum Features {
+    static let all: [any Feature.Type] = [
+        SystemFeature.self, AccountFeature.self, RankingFeature.self, PublicationFeature.self, AppealsFeature.self,
+        BankFeature.self, LandFeature.self, OGCFeature.self, AdminFeature.self,
+    ]
+
+    /// Every endpoint of every feature.
+    static var endpoints: [Endpoint] { all.flatMap { $0.endpoints } }
+}
+
+/// The endpoints resolved at start-up: the access table and the OpenAPI document are
+/// computed once here, and each route's responder applies its own endpoint's gate, so a
+/// request costs no lookup in these lists.
+public final class EndpointTable: Sendable {
+    public let endpoints: [Endpoint]
+    /// The OpenAPI document of the JSON API, serialized.
+    public let openAPI: String
+
+    init(_ endpoints: [Endpoint]) throws {
+        self.endpoints = endpoints
+        openAPI = try OpenAPIDocument.build(endpoints).serialized(pretty: true)
+    }
+
+    /// (method, path pattern, requirement) of every endpoint: what docs/SECURITY.md prints.
+    public var accessTable: [(HTTPMethod, String, Requirement)] { endpoints.map { ($0.method, $0.path, $0.requirement) } }
+
+    /// The endpoint a method and concrete path go to, as the router would choose (constant
+    /// components before `:parameters` before `**`); nil when none.
+    public func endpoint(_ method: HTTPMethod, _ path: String) -> Endpoint? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var best: (score: [Int], e: Endpoint)?
+        for e in endpoints where e.method == method || (method == .HEAD && e.method == .GET) {
+            guard Self.matches(e.path, parts) else { continue }
+            let score = Self.specificity(e.path)
+            if best == nil || score.lexicographicallyPrecedes(best!.score, by: >) { best = (score, e) }
+        }
+        return best?.e
+    }
+
+    /// Per component: 2 for a constant, 1 for a `:parameter`, 0 for `**`.
+    static func specificity(_ pattern: String) -> [Int] {
+        pattern.split(separator: "/", omittingEmptySubsequences: true).map { $0 == "**" ? 0 : ($0.hasPrefix(":") ? 1 : 2) }
+    }
+
+    static func matches(_ pattern: String, _ parts: [String]) -> Bool {
+        let p = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var i = 0
+        for (k, seg) in p.enumerated() {
+            if seg == "**" { return parts.count >= k }
+            guard i < parts.count else { return false }
+            if !seg.hasPrefix(":") && seg != parts[i] { return false }
+            i += 1
+        }
+        return i == parts.count
+    }
+}
+
+/// Registers every endpoint with Vapor, and for each path a 405 answer (with `Allow`) to the
+/// methods it does not take.
+func registerEndpoints(_ app: Application) throws {
+    let table = try EndpointTable(Features.endpoints)
+    app.endpoints = table
+    var methods: [String: [HTTPMethod]] = [:]
+    for e in table.endpoints {
+        let components = e.path.pathComponents
+        let body: HTTPBodyStreamStrategy = e.streamsBody ? .stream : .collect(maxSize: e.maxBody.map { ByteCount(value: $0) })
+        app.on(e.method, components, body: body) { req async throws -> Response in
+            if let early = try await Gate.check(e, req) { return early }
+            return try await e.handler(req)
+        }
+        methods[e.path, default: []].append(e.method)
+    }
+    for (path, allowed) in methods {
+        let names = Set(allowed.map(\.rawValue) + (allowed.contains(.GET) ? ["HEAD"] : []))
+        let allow = names.sorted().joined(separator: ", ")
+        for m in [HTTPMethod.GET, .POST, .PUT, .DELETE, .PATCH, .OPTIONS, .TRACE] where !allowed.contains(m) {
+            app.on(m, path.pathComponents) { req async throws -> Response in
+                throw Abort(.methodNotAllowed, headers: ["Allow": allow],
+                            reason: "\(req.method.rawValue) 不适用于此地址（可用：\(allow)）/ method not allowed (allowed: \(allow))")
+            }
+        }
+    }
+}
+
+/// What an endpoint needs. Every endpoint declares one; docs/SECURITY.md prints them all.
+public enum Requirement: Sendable, Hashable, CustomStringConvertible {
+    /// anyone, signed in or not
+    case open
+    /// any signed-in user
+    case signedIn
+    /// a signed-in user whose role holds the permission
+    case permission(Permission)
+
+    public var description: String {
+        switch self {
+        case .open: "public"
+        case .signedIn: "signed in"
+        case .permission(let p): p.rawValue
+        }
+    }
+}
+
+/// The access table, derived from the endpoint declarations (kept under this name for the
+/// tests and docs that read it).
+public enum RouteAccess {
+    /// (method, path pattern, requirement) of every endpoint.
+    public static var table: [(HTTPMethod, String, Requirement)] { Features.endpoints.map { ($0.method, $0.path, $0.requirement) } }
+
+    /// The requirement of a request path, or nil when no endpoint matches.
+    public static func requirement(_ method: HTTPMethod, _ path: String) -> Requirement? {
+        EndpointTable.shared.endpoint(method, path)?.requirement
+    }
+
+    /// The route table of docs/SECURITY.md (between its `routes:begin`/`routes:end` markers).
+    public static func markdown() -> String {
+        var lines = ["| method | path | needs | what |", "|---|---|---|---|"]
+        for e in Features.endpoints {
+            let needs: String
+            switch e.requirement {
+            case .open: needs = "public"
+            case .signedIn: needs = "signed in"
+            case .permission(let p): needs = "`\(p.rawValue)`" + (e.publicKey != nil ? " (or public when the admin marks it)" : "")
+            }
+            lines.append("| \(e.method.rawValue) | `\(e.path)` | \(needs) | \(e.summary.replacingOccurrences(of: "|", with: "\\|")) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension EndpointTable {
+    /// The table of the declarations, built once per process (for `RouteAccess`).
+    static let shared: EndpointTable = {
+        do { return try EndpointTable(Features.endpoints) } catch { fatalError("the endpoint declarations are inconsistent: \(error)") }
+    }()
+}

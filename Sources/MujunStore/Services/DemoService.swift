@@ -1,0 +1,165 @@
+import Foundation
+import FluentKit
+import SQLKit
+import MujunCore
+
+/// The demo city (`mujun demo`, `make run`): its enterprises imported and evaluated, its
+/// parcels assessed, one account per role, publication states, consents and four appeals at
+/// different stages — so that a newcomer sees a living system. Runs as the system.
+public struct DemoService: ServiceBase {
+    public let services: Services
+    init(_ s: Services) { services = s }
+
+    /// A demo login, printed by `make run`.
+    public struct Login: Sendable {
+        public var login: String
+        public var password: String
+        public var role: Role
+        public var note: String
+    }
+
+    /// Demo-only accounts (never use these passwords for real data).
+    public static func accounts(city: DemoCity, evaluatedTown: String = "古山镇") -> [(login: String, name: String, unit: String, role: Role, town: String?, code: String?, password: String)] {
+        let ent = city.enterprises.first { $0.town == evaluatedTown && $0.group == .above } ?? city.enterprises[0]
+        return [
+            ("admin", "系统管理员", "市大数据中心", .admin, nil, nil, "Admin#2025demo"),
+            ("hq", "指挥部值班员", "五金产业转型升级指挥部", .headquarters, nil, nil, "Hq#2025demo"),
+            ("tax", "税务局数据专员", "市税务局", .department, nil, nil, "Tax#2025demo"),
+            ("gushan", "古山镇经发办", "古山镇人民政府", .town, "古山镇", nil, "Town#2025demo"),
+            ("qiye", ent.name, ent.name, .enterprise, nil, ent.creditCode, "Ent#2025demo"),
+            ("bank", "农商银行客户经理", "永康农商银行", .bank, nil, nil, "Bank#2025demo"),
+            ("daibiao", "人大代表", "市人大代表", .requester, nil, nil, "Rep#2025demo"),
+        ]
+    }
+
+    /// Loads the whole demo city: each year imported and evaluated, parcels and land use
+    /// imported and assessed, then accounts, publication, consents and appeals. `progress`
+    /// gets a line per stage.
+    public func loadCity(_ city: DemoCity, years: [Int], today: Date = Date(), progress: (String) -> Void = { _ in }) async throws -> [Login] {
+        guard caller.isSystem else { throw ServiceError(.forbidden, "仅限系统 / system only") }
+        let yearList = years.sorted()
+        guard let latest = yearList.last else { throw ServiceError.invalid("没有年度 / no years") }
+        for y in yearList {
+            let records = city.records(year: y, latestYear: latest)
+            _ = try await services.ranking.importEnterprises(records, fileName: "demo-\(y)")
+            let (run, outcome) = try await services.ranking.evaluate(year: y)
+            let a = outcome.classCounts(.above), b = outcome.classCounts(.below)
+            progress("\(y) 年度：\(records.count) 家企业，评价运行 #\(run.id)；规上 A\(a[.A] ?? 0)/B\(a[.B] ?? 0)/C\(a[.C] ?? 0)/D\(a[.D] ?? 0)，规下 A\(b[.A] ?? 0)/B\(b[.B] ?? 0)/C\(b[.C] ?? 0)/D\(b[.D] ?? 0)")
+        }
+        let land = DemoLand(city: city)
+        try await services.land.importParcels(land.parcels, fileName: "demo-parcels")
+        try await services.land.importLandUse(land.landUse, fileName: "demo-land-use")
+        for y in yearList {
+            let s = try await services.land.assess(year: y)
+            progress("\(y) 年度地块：\(s.parcels) 个，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片（整治候选 \(s.candidates) 片）")
+        }
+        return try await loadPeople(city: city, years: yearList, today: today)
+    }
+
+    /// Creates the accounts (skipping existing ones), publishes earlier years as final and the
+    /// latest year into a publicity period around today, records consents of about two
+    /// thirds of the enterprises, and files the demo appeals. Returns the logins to print.
+    public func loadPeople(city: DemoCity, years: [Int], today: Date = Date()) async throws -> [Login] {
+        guard caller.isSystem else { throw ServiceError(.forbidden, "仅限系统 / system only") }
+        var logins: [Login] = []
+        let store = unscoped
+        for a in Self.accounts(city: city) {
+            if try await store.user(login: a.login) == nil {
+                _ = try await services.accounts.createUser(.init(login: a.login, displayName: a.name, unit: a.unit, role: a.role,
+                                                                 town: a.town, creditCode: a.code, password: a.password,
+                                                                 mustChangePassword: false))
+            }
+            let note = [a.unit, a.town, a.code].compactMap { $0 }.joined(separator: "，")
+            logins.append(Login(login: a.login, password: a.password, role: a.role, note: note))
+        }
+        let sorted = years.sorted()
+        let publication = services.publication
+        for y in sorted.dropLast() where try await store.publication(year: y).status != .final {
+            try await publication.change(year: y, .publicity(start: "\(y + 1)-04-01", end: "\(y + 1)-04-10"))
+            try await publication.change(year: y, .final)
+        }
+        if let last = sorted.last, try await store.publication(year: last).status == .draft {
+            try await publication.change(year: last, .publicity(start: ChinaDay.today(today.addingTimeInterval(-3 * 86400)),
+                                                                end: ChinaDay.today(today.addingTimeInterval(7 * 86400))))
+        }
+        var rng = SeededRandom(seed: city.seed &+ 77)
+        for chunk in city.enterprises.filter({ _ in rng.chance(0.65) }).chunked(1000) {
+            let rows: [[any SQLExpression]] = chunk.map { [SQLBind($0.creditCode), SQLBind(true), SQLBind("demo"), SQLBind(today)] }
+            try await store.sql.insert(into: "consents").columns("credit_code", "consent", "updated_by", "updated_at").rows(rows)
+                .onConflict(with: ["credit_code"]) { $0.set(excludedValueOf: "consent") }.run()
+        }
+        if let last = sorted.last, try await store.appeals(year: last, scope: .all).isEmpty {
+            try await demoAppeals(city: city, year: last)
+        }
+        return logins
+    }
+
+    /// Four appeals of 古山镇 enterprises in the latest year, one per stage of the loop:
+    /// upheld and replied (the demo enterprise `qiye` can rate it), rejected and closed with a
+    /// rating, accepted, and just filed (also `qiye`). Filed through the appeal service as
+    /// the enterprises themselves, so that they pass the same checks as real ones.
+    func demoAppeals(city: DemoCity, year: Int) async throws {
+        let town = "古山镇"
+        guard let qiye = Self.accounts(city: city, evaluatedTown: town).first(where: { $0.login == "qiye" })?.code else { return }
+        let store = unscoped
+        let records = try await store.records(year: year).filter { $0.town == town && ($0.landMu ?? 0) > 0 }
+        let evaluated = Set(try await store.fullResults(.init(year: year, town: town)).filter(\.evaluated).map(\.creditCode))
+        let candidates = records.filter { evaluated.contains($0.creditCode) }
+        guard let own = candidates.first(where: { $0.creditCode == qiye }) else { return }
+        let others = candidates.filter { $0.creditCode != qiye }
+        guard let second = others.first(where: { $0.tax != nil }),
+              let third = others.last(where: { $0.energyTce != nil && $0.creditCode != second.creditCode }) else { return }
+        func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+        func as_(_ code: String, login: String) -> AppealService {
+            services.acting(as: .user(Principal(userID: 0, login: login, displayName: login, role: .enterprise, creditCode: code))).appeals
+        }
+        let hq = services.acting(as: .user(Principal(userID: 0, login: "hq", displayName: "hq", role: .headquarters))).appeals
+        // a minimal one-page PDF standing in for the certificate
+        let pdf = Data("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".utf8)
+
+        // 1. qiye: land area, upheld → corrected and re-evaluated, replied (waits for its rating)
+        let land = own.landMu ?? 0
+        let claimedLand = round1(land * 0.85)
+        let upheld = try await as_(own.creditCode, login: "qiye").file(.init(
+            year: year, field: AppealField.landMu.rawValue, claimedValue: formatNumber(claimedLand),
+            reason: "本企业东侧约 \(formatNumber(round1(land - claimedLand))) 亩厂房已于上年度退还园区，不动产权证书已变更，请按变更后的登记面积计算用地面积。",
+            attachment: UploadedFile(filename: "不动产权证书（变更后）.pdf", data: pdf)))
+        try await hq.accept(id: upheld, note: "已签收，转自然资源和规划局核对不动产登记信息")
+        try await hq.decide(id: upheld, outcome: .upheld,
+                            answer: "经自然资源和规划局核对，企业东侧厂房已退还园区并完成不动产登记变更，支持申诉，用地面积按变更后的登记面积计算。",
+                            corrected: formatNumber(claimedLand))
+
+        // 2. another enterprise: tax, rejected, rated and closed
+        let tax = second.tax ?? 0
+        let secondAppeals = as_(second.creditCode, login: "demo")
+        let rejected = try await secondAppeals.file(.init(
+            year: year, field: AppealField.tax.rawValue, claimedValue: formatNumber(round1(tax * 1.2 + 10)),
+            reason: "本年度部分税款由集团总部汇总缴纳，应计入本企业评价税收。", attachment: nil))
+        try await hq.accept(id: rejected, note: nil)
+        try await hq.decide(id: rejected, outcome: .rejected,
+                            answer: "经市税务局核实，总部汇总缴纳的税款按规定计入总部所在地企业，不计入本企业评价税收，驳回申诉。", corrected: nil)
+        try await secondAppeals.rate(id: rejected, rating: 3)
+
+        // 3. a third enterprise: energy use, accepted and being checked
+        let energy = third.energyTce ?? 0
+        let accepted = try await as_(third.creditCode, login: "demo").file(.init(
+            year: year, field: AppealField.energyTce.rawValue, claimedValue: formatNumber(round1(energy * 0.8)),
+            reason: "能耗数据误将同一园区内另一企业的天然气用量计入本企业，请核减。", attachment: nil))
+        try await hq.accept(id: accepted, note: "已签收，请发改局核对能耗在线监测数据")
+
+        // 4. qiye: employees, just filed
+        let employees = own.employees ?? 0
+        _ = try await as_(own.creditCode, login: "qiye").file(.init(
+            year: year, field: AppealField.employees.rawValue, claimedValue: formatNumber((employees + 12).rounded()),
+            reason: "年平均职工人数漏报了 12 名劳务派遣人员，社保缴纳记录可证明。", attachment: nil))
+    }
+
+    /// The lines `make run` prints.
+    public static func describe(_ logins: [Login], url: String = "http://127.0.0.1:8080") -> String {
+        var lines = ["亩均 Mujun 演示账号（仅用于演示数据）/ demo logins — \(url)"]
+        for l in logins {
+            lines.append("  \(l.role.chinese.padding(toLength: 6, withPad: "　", startingAt: 0)) 用户名 \(l.login.padding(toLength: 8, withPad: " ", startingAt: 0)) 密码 \(l.password)   \(l.note)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

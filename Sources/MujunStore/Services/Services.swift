@@ -1,0 +1,75 @@
+import Foundation
+import FluentKit
+import MujunCore
+
+/// What every service needs besides the database: the rules in force, the password hasher,
+/// and the key of token hashes. Made once (at start-up, or by the
+/// command-line tool) and shared.
+public struct ServiceContext: Sendable {
+    /// The evaluation rules in force and their YAML text (stored with every run).
+    public var rules: Rules
+    public var rulesYAML: String
+    public var passwords: PasswordHasher
+    public var secret: SecretKey
+
+    public init(rules: Rules, rulesYAML: String, passwords: PasswordHasher, secret: SecretKey) {
+        self.rules = rules; self.rulesYAML = rulesYAML; self.passwords = passwords; self.secret = secret
+    }
+
+    /// The land rules (the `land:` section of the rules file).
+    public var landRules: LandRules { (try? LandRules.from(yaml: rulesYAML)) ?? .default }
+}
+
+/// The services of one caller: each feature's reads (within the caller's scope), checks and
+/// workflow steps. The server makes one per request (`req.services`), the command-line tool
+/// one per command (`Caller.system("cli")`).
+///
+/// ```swift
+/// let s = Services(db: db, caller: .user(principal), context: context)
+/// let page = try await s.ranking.results(filter, sort: .rank, descending: false, page: 1, per: 50)
+/// try await s.appeals.accept(id: 12, note: "已签收")      // one transaction, 409 when already accepted
+/// ```
+public struct Services: Sendable {
+    public let db: any Database
+    public let caller: Caller
+    public let context: ServiceContext
+
+    public init(db: any Database, caller: Caller, context: ServiceContext) {
+        self.db = db; self.caller = caller; self.context = context
+    }
+
+    /// The same services for another caller.
+    public func acting(as caller: Caller) -> Services { Services(db: db, caller: caller, context: context) }
+
+    public var system: SystemService { SystemService(self) }
+    public var accounts: AccountService { AccountService(self) }
+    public var admin: AdminService { AdminService(self) }
+    public var ranking: RankingService { RankingService(self) }
+    public var publication: PublicationService { PublicationService(self) }
+    public var appeals: AppealService { AppealService(self) }
+    public var credit: CreditService { CreditService(self) }
+    public var land: LandService { LandService(self) }
+    public var surveys: SurveyService { SurveyService(self) }
+    public var demo: DemoService { DemoService(self) }
+
+    /// The towns the caller may see and filter by (a town user: its own).
+    public var towns: [String] { caller.scope.towns ?? context.rules.towns }
+
+    /// Reads within the caller's scope (and only published years for roles that do not see drafts).
+    var scoped: Store { Store(db, scope: caller.scope, publishedOnly: !caller.seesDrafts) }
+    /// The unscoped store: for the writes a service performs and the checks it makes, never
+    /// for a read shown to the caller.
+    var unscoped: Store { Store(db) }
+}
+
+/// The service every feature builds on: `Services` plus the caller.
+protocol ServiceBase: Sendable {
+    var services: Services { get }
+}
+
+extension ServiceBase {
+    var caller: Caller { services.caller }
+    var context: ServiceContext { services.context }
+    var scoped: Store { services.scoped }
+    var unscoped: Store { services.unscoped }
+}
