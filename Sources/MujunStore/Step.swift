@@ -35,7 +35,8 @@ extension Store {
         var table: String
         /// Column = value pairs that identify the row.
         var key: [(String, any Encodable & Sendable)]
-        /// What the audit log and the messages call the row ("申诉 #12").
+        /// What the messages call the row ("申诉 #12"), and the audit log's target unless
+        /// `target` says otherwise.
         var subject: String
         /// The state column, and the states the row must be in (nil: any state).
         var stateColumn: String?
@@ -57,6 +58,8 @@ extension Store {
         /// the state it is in, or "changed by another request").
         var conflictMessage: String?
         var events: [Event] = []
+        /// The audit entry's target, when it is not `subject`.
+        var target: String?
     }
 
     /// Performs `step` (see above); `work` runs inside the transaction after the row was
@@ -88,7 +91,7 @@ extension Store {
             for e in step.events {
                 try await tx.recordEvent(type: e.type, id: e.id, from: e.from, to: e.to, actor: caller.actor, note: e.note)
             }
-            try await tx.audit(actor: caller.actor, action: step.action, target: step.subject,
+            try await tx.audit(actor: caller.actor, action: step.action, target: step.target ?? step.subject,
                                detail: caller.detail(detail ?? step.detail))
             return result
         }

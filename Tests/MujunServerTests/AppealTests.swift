@@ -4,7 +4,7 @@ import Vapor
 import VaporTesting
 import SQLKit
 import MujunCore
-import MujunStore
+@testable import MujunStore
 @testable import MujunServer
 
 @Suite("Publication, appeals, the enterprise view and the bank view", .serialized)
@@ -107,7 +107,7 @@ struct AppealTests {
             res = try await get(app, "/my", ent)
             #expect(res.status == .ok)
             var html = res.body.string
-            #expect(html.contains(HTML.escape(row.name)))
+            #expect(html.contains(HTMLWriter.escape(row.name)))
             #expect(html.contains(#"id="final-class""#) && html.contains(#"data-class="\#(row.finalClass ?? "exempt")""#))
             #expect(html.contains(#"id="gap""#) && html.contains(#"id="indicators""#) && html.contains(#"id="policies""#))
             #expect(html.contains(#"id="history""#))
@@ -208,8 +208,8 @@ struct AppealTests {
             let runsAfter = try await app.store.runs(year: 2025)
             #expect(runsAfter.count == runsBefore.count + 1)
             #expect(Set(runsBefore.map(\.id)).isSubset(of: Set(runsAfter.map(\.id))))
-            #expect(ResultSummaryDTO.decode(appeal.resultBefore)?.landMu == land)
-            #expect(ResultSummaryDTO.decode(appeal.resultAfter)?.totalScore == after.totalScore)
+            #expect(AppealService.decode(appeal.resultBefore)?.landMu == land)
+            #expect(AppealService.decode(appeal.resultAfter)?.totalScore == after.totalScore)
 
             // the enterprise sees the answer and the before/after, and rates the reply
             res = try await get(app, "/appeals/\(id)", ent)
@@ -517,7 +517,7 @@ struct AppealTests {
             // the export: one row per listed enterprise
             res = try await get(app, "/bank/credit-list.xlsx", bank)
             #expect(res.status == .ok)
-            #expect(res.headers.first(name: .contentType) == ExportController.xlsxType)
+            #expect(res.headers.first(name: .contentType) == Page.xlsxType)
             let table = try XLSXTable(data: Data(res.body.readableBytesView))
             var rows: [[String]] = []
             try table.forEachRow { _, cells in rows.append(cells) }

@@ -4,7 +4,7 @@ import Vapor
 import VaporTesting
 import SQLKit
 import MujunCore
-import MujunStore
+@testable import MujunStore
 @testable import MujunServer
 
 /// The battle map, parcels, surveys, clusters and the land import page, over the demo city
@@ -139,13 +139,13 @@ struct LandPageTests {
             #expect(try await get(app, "/clusters.xlsx", hq).status == .notFound)
             #expect(try await get(app, "/land", hq).status == .ok)
         }
-        #expect(LandController.origin(of: "https://tiles.example.gov.cn/{z}/{x}/{y}.png") == "https://tiles.example.gov.cn")
-        #expect(LandController.origin(of: "http://10.1.2.3:8080/wmts/{z}/{x}/{y}.png") == "http://10.1.2.3:8080")
-        #expect(LandController.origin(of: "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png") == "https://*.tile.openstreetmap.org")
-        #expect(LandController.origin(of: "javascript:alert(1)") == nil)
+        #expect(MapPage.origin(of: "https://tiles.example.gov.cn/{z}/{x}/{y}.png") == "https://tiles.example.gov.cn")
+        #expect(MapPage.origin(of: "http://10.1.2.3:8080/wmts/{z}/{x}/{y}.png") == "http://10.1.2.3:8080")
+        #expect(MapPage.origin(of: "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png") == "https://*.tile.openstreetmap.org")
+        #expect(MapPage.origin(of: "javascript:alert(1)") == nil)
         // only scheme and host reach the header
-        #expect(LandController.origin(of: "https://tiles.example/x'; script-src *") == "https://tiles.example")
-        #expect(LandController.origin(of: "https://a b/{z}") == nil)
+        #expect(MapPage.origin(of: "https://tiles.example/x'; script-src *") == "https://tiles.example")
+        #expect(MapPage.origin(of: "https://a b/{z}") == nil)
     }
 
     @Test("/api/v1/map/parcels: every parcel for the headquarters, only 古山镇 for its town user, 403 for a bank")

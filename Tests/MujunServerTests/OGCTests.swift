@@ -4,7 +4,7 @@ import Vapor
 import SQLKit
 import VaporTesting
 import MujunCore
-import MujunStore
+@testable import MujunStore
 @testable import MujunServer
 
 /// OGC API - Features at /ogc (Part 1 Core + GeoJSON + OpenAPI 3.0, Part 2 CRS): structure,

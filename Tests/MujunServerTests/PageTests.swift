@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VaporTesting
 import MujunCore
-import MujunStore
+@testable import MujunStore
 @testable import MujunServer
 
 @Suite("Pages and export", .serialized)
@@ -143,7 +143,7 @@ struct PageTests {
                 let res = try await get(app, "/enterprises/\(code)?year=2025")
                 #expect(res.status == .ok)
                 let html = res.body.string
-                #expect(html.contains(#"<h1 id="enterprise-name">\#(HTML.escape(result.name))</h1>"#))
+                #expect(html.contains(#"<h1 id="enterprise-name">\#(HTMLWriter.escape(result.name))</h1>"#))
                 let cls = try #require(result.finalClass?.rawValue)
                 #expect(html.contains(#"id="final-class" class="big-badge cls-\#(cls)" data-class="\#(cls)">\#(cls)</div>"#))
                 #expect(html.contains("组内第 \(result.rank!) / \(result.groupSize) 名"))
@@ -174,7 +174,7 @@ struct PageTests {
             let all = try await app.store.results(.init(year: 2025, cls: "exempt"), per: 10)
             if let ex = all.items.first {
                 let html = try await get(app, "/enterprises/\(ex.creditCode)?year=2025").body.string
-                #expect(html.contains("不参评：\(HTML.escape(ex.exemptReason ?? ""))"))
+                #expect(html.contains("不参评：\(HTMLWriter.escape(ex.exemptReason ?? ""))"))
                 #expect(html.contains(#"data-class="exempt""#))
             }
         }
@@ -190,17 +190,17 @@ struct PageTests {
             r.classBeforeVeto = .B; r.finalClass = .D; r.vetoes = ["重大环境违法"]
             r.gap?.barredByVeto = "重大环境违法"
             r.gap?.target = .A
-            var html = PageController.renderEnterprise(EnterpriseView(result: r, history: history, years: [2025]))
+            var html = RankingViews.enterprise(EnterpriseView(result: r, history: history, years: [2025]), crumbs: true, yearHref: nil).html
             #expect(html.contains("距 <b>A 类</b>还差"))
             #expect(html.contains(#"id="gap-barred""#) && html.contains("因一票否决（重大环境违法）"))
             #expect(html.contains("否决前为 B 类"))
             // scored A, forced to D: no better class by score, the veto is what keeps it down
             r.classBeforeVeto = .A; r.gap = nil
-            html = PageController.renderEnterprise(EnterpriseView(result: r, history: history, years: [2025]))
+            html = RankingViews.enterprise(EnterpriseView(result: r, history: history, years: [2025]), crumbs: true, yearHref: nil).html
             #expect(html.contains("按总分已属 A 类") && html.contains(#"id="gap-barred""#))
             // a name with markup stays text in the JSON for the charts too
             r.name = "</script><script>alert(1)</script>"
-            html = PageController.renderEnterprise(EnterpriseView(result: r, history: history, years: [2025]))
+            html = RankingViews.enterprise(EnterpriseView(result: r, history: history, years: [2025]), crumbs: true, yearHref: nil).html
             #expect(!html.contains("<script>alert"))
         }
     }
@@ -279,7 +279,7 @@ struct PageTests {
                           "year=2025", "year=2024&class=D", "year=2025&group=below&class=exempt"] {
                 let res = try await get(app, "/export/ranking.xlsx?\(query)")
                 #expect(res.status == .ok, "\(query)")
-                #expect(res.headers.first(name: .contentType) == ExportController.xlsxType)
+                #expect(res.headers.first(name: .contentType) == Page.xlsxType)
                 let disposition = res.headers.first(name: .contentDisposition) ?? ""
                 #expect(disposition.hasPrefix("attachment;") && disposition.contains("filename*=UTF-8''"))
                 let data = Data(buffer: res.body)
@@ -302,7 +302,7 @@ struct PageTests {
             #expect(row[0] == "1")
             let total = try #require(Double(row[headers.firstIndex(of: "总分")!]))
             #expect(abs(total - top.totalScore!) < 1e-9)
-            #expect(ExportController.fileName(year: 2025, group: nil) == "2025年度亩均评价排名.xlsx")
+            #expect(RankingExport.fileName(year: 2025, group: nil) == "2025年度亩均评价排名.xlsx")
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VaporTesting
 import MujunCore
-import MujunStore
+@testable import MujunStore
 @testable import MujunServer
 
 /// The store and the JSON API, on SQLite by default and on PostgreSQL when

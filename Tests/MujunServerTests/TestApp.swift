@@ -3,12 +3,14 @@ import Testing
 import Vapor
 import SQLKit
 import MujunCore
-import MujunStore
+@testable import MujunStore
 @testable import MujunServer
 
 /// Builds applications for the server tests.
 ///
-/// By default each application has its own in-memory SQLite database. When
+/// By default each application has its own SQLite database in a temporary file (WAL, as in
+/// production: readers and one writer at a time, which the concurrency tests rely on; the
+/// file is removed afterwards). When
 /// `MUJUN_TEST_DATABASE_URL` is set (a `postgres://…` URL), every application uses that
 /// database instead: the schema is dropped and recreated before the migrations run, so each
 /// test starts from an empty database, and a process-wide lock keeps tests from using the
@@ -27,8 +29,10 @@ enum TestApp {
     static func with<T>(maxUpload: Int? = nil, _ body: (Application) async throws -> T) async throws -> T {
         let shared = sharedDatabaseURL
         if shared != nil { await SharedDatabaseLock.shared.acquire() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mujun-test-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
         do {
-            let result = try await run(databaseURL: shared ?? "sqlite://:memory:", maxUpload: maxUpload, body)
+            let result = try await run(databaseURL: shared ?? "sqlite://" + file, maxUpload: maxUpload, body)
             if shared != nil { await SharedDatabaseLock.shared.release() }
             return result
         } catch {

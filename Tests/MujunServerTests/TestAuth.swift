@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import Vapor
 import VaporTesting
+import NIOConcurrencyHelpers
 import MujunCore
-import MujunStore
+@testable import MujunStore
 @testable import MujunServer
 
 /// Signed-in test users: a user of the role and a live session, as request headers.
@@ -18,13 +19,14 @@ enum TestAuth {
         var postHeaders: HTTPHeaders { ["Cookie": "\(SessionPolicy.cookie)=\(token)", "X-CSRF-Token": csrf] }
     }
 
-    nonisolated(unsafe) static var counter = 0
+    /// Numbers test users; tests run in parallel, so it is locked.
+    static let counter = NIOLockedValueBox(0)
 
     /// Creates a user (low bcrypt cost) and a session for it, without going through /login.
     static func session(_ app: Application, _ role: Role, town: String? = nil, creditCode: String? = nil,
                         login: String? = nil, mustChange: Bool = false) async throws -> Session {
-        counter += 1
-        let name = login ?? "\(role.rawValue)\(counter)"
+        let n = counter.withLockedValue { $0 += 1; return $0 }
+        let name = login ?? "\(role.rawValue)\(n)"
         let id = try await app.store.createUser(.init(login: name, displayName: "测试\(role.chinese)", unit: "测试单位", role: role,
                                                       town: town, creditCode: creditCode,
                                                       passwordHash: try Bcrypt.hash("Passw0rd!x", cost: 4),

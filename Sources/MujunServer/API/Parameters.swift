@@ -98,7 +98,7 @@ extension ParameterReason {
 
 enum YearBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1990...2100 }
 enum PageBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...1_000_000 }
-enum PerPageBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...1_000 }
+enum PerPageBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...10_000 }
 enum RecordIDBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...Int64(Int32.max) * 1024 }
 enum MapLimitBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...20_000 }
 enum ClusterNumberBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...10_000_000 }
@@ -108,7 +108,7 @@ enum RatingBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...5 
 typealias Year = Bounded<YearBounds>
 /// A page number (1–1,000,000).
 typealias PageNumber = Bounded<PageBounds>
-/// Rows per page (1–1,000).
+/// Rows per page (1–10,000; pages show at most 1,000).
 typealias PerPage = Bounded<PerPageBounds>
 /// The id of a stored record (appeal, survey, user, token).
 typealias RecordID = Bounded<RecordIDBounds>
@@ -156,6 +156,26 @@ struct Text<B: TextBounds>: ParameterValue, Hashable, Encodable {
 }
 
 enum SearchBounds: TextBounds { static let maxLength = 100 }
+
+/// Text taken as it is (control characters included: a `next` path is checked by its user),
+/// at most 2,000 characters.
+struct RawText: ParameterValue, Hashable {
+    var value: String
+    init(parameterText: String) throws(ParameterReason) {
+        guard parameterText.count <= 2_000 else {
+            throw ParameterReason(zh: "不能超过 2000 个字符", en: "must be at most 2000 characters")
+        }
+        value = parameterText
+    }
+    init(from decoder: any Decoder) throws {
+        let s = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parameterText: s) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+        }
+    }
+    static func jsonSchema(_ registry: SchemaRegistry) -> JSONValue { ["type": "string", "maxLength": 2000] }
+    static var schemaExample: RawText { try! RawText(parameterText: "") }
+}
 enum NameBounds: TextBounds { static let maxLength = 200 }
 
 /// A search text: part of a name, credit code or parcel id (at most 100 characters).

@@ -43,6 +43,14 @@ public final class EndpointTable: Sendable {
         return best?.e
     }
 
+    /// The methods the endpoints at a concrete path take (empty: no such path).
+    public func allowedMethods(_ path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var names = Set(endpoints.filter { Self.matches($0.path, parts) }.map(\.method.rawValue))
+        if names.contains("GET") { names.insert("HEAD") }
+        return names.sorted()
+    }
+
     /// Per component: 2 for a constant, 1 for a `:parameter`, 0 for `**`.
     static func specificity(_ pattern: String) -> [Int] {
         pattern.split(separator: "/", omittingEmptySubsequences: true).map { $0 == "**" ? 0 : ($0.hasPrefix(":") ? 1 : 2) }
@@ -61,29 +69,17 @@ public final class EndpointTable: Sendable {
     }
 }
 
-/// Registers every endpoint with Vapor, and for each path a 405 answer (with `Allow`) to the
-/// methods it does not take.
+/// Registers every endpoint with Vapor; its route's responder applies the endpoint's gate and
+/// then its handler. (A method an existing path does not take is answered 405 by the error
+/// middleware, from `EndpointTable.allowedMethods`.)
 func registerEndpoints(_ app: Application) throws {
     let table = try EndpointTable(Features.endpoints)
     app.endpoints = table
-    var methods: [String: [HTTPMethod]] = [:]
     for e in table.endpoints {
-        let components = e.path.pathComponents
         let body: HTTPBodyStreamStrategy = e.streamsBody ? .stream : .collect(maxSize: e.maxBody.map { ByteCount(value: $0) })
-        app.on(e.method, components, body: body) { req async throws -> Response in
+        app.on(e.method, e.path.pathComponents, body: body) { req async throws -> Response in
             if let early = try await Gate.check(e, req) { return early }
             return try await e.handler(req)
-        }
-        methods[e.path, default: []].append(e.method)
-    }
-    for (path, allowed) in methods {
-        let names = Set(allowed.map(\.rawValue) + (allowed.contains(.GET) ? ["HEAD"] : []))
-        let allow = names.sorted().joined(separator: ", ")
-        for m in [HTTPMethod.GET, .POST, .PUT, .DELETE, .PATCH, .OPTIONS, .TRACE] where !allowed.contains(m) {
-            app.on(m, path.pathComponents) { req async throws -> Response in
-                throw Abort(.methodNotAllowed, headers: ["Allow": allow],
-                            reason: "\(req.method.rawValue) 不适用于此地址（可用：\(allow)）/ method not allowed (allowed: \(allow))")
-            }
         }
     }
 }

@@ -43,6 +43,15 @@ struct ErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
+            if request.route == nil, (error as? any AbortError)?.status == .notFound {
+                // a path that exists, asked with a method it does not take
+                let allowed = request.application.endpoints.allowedMethods(request.url.path)
+                if !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
+                    let allow = allowed.joined(separator: ", ")
+                    return Self.render(.methodNotAllowed, "\(request.method.rawValue) 不适用于此地址（可用：\(allow)）/ method not allowed (allowed: \(allow))",
+                                       ["Allow": allow], request)
+                }
+            }
             if request.route == nil, request.identity == nil, (error as? any AbortError)?.status == .notFound {
                 // no such route, nobody signed in: as for any other page behind sign-in
                 if request.wantsJSON || request.method != .GET {

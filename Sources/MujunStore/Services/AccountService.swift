@@ -166,7 +166,7 @@ public struct AccountService: ServiceBase {
 
     func accountStep(_ u: Store.UserRecord, action: String, verb: (String, String), set: [(String, any SQLExpression)]) -> Store.Step {
         Store.Step(table: "users", key: [("id", u.id)], subject: "用户 \(u.login)", stateColumn: nil, from: nil, to: nil,
-                   set: set, action: action, detail: nil, verb: verb)
+                   set: set, action: action, detail: nil, verb: verb, target: u.login)
     }
 
     /// A readable random password for a new or reset account (the user must change it).
@@ -305,6 +305,7 @@ public struct AccountService: ServiceBase {
                               set: [("revoked_at", SQLBind(Date()))], action: "token.revoke", detail: nil, verb: ("撤销", "revoke"))
         step.condition = SQLBinaryExpression(SQLColumn("revoked_at"), .is, SQLLiteral.null)
         step.conflictMessage = "令牌 #\(id) 已撤销 / token #\(id) is already revoked"
+        step.target = "#\(id)"
         try await unscoped.perform(step, by: caller)
     }
 }

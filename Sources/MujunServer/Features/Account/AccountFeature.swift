@@ -8,7 +8,7 @@ enum AccountFeature: Feature {
     static let endpoints: [Endpoint] = [
         .page("/login", .open, "登录页 / the sign-in page", tag: "account", parameters: LoginQuery.self) { req, q in
             if let p = req.identity?.principal { return req.redirect(to: home(p.role)) }
-            return loginPage(req, message: nil, login: "", next: q.next, status: .ok)
+            return loginPage(req, message: nil, login: "", next: q.next?.value, status: .ok)
         },
         .form("/login", .open, "登录 / sign in", tag: "account", body: LoginForm.self, accepts: [.form]) { req, _, form in
             try await signIn(req, form)
@@ -42,7 +42,7 @@ enum AccountFeature: Feature {
         }.with { $0.duringPasswordChange = true },
     ]
 
-    struct LoginQuery: Decodable, Sendable { var next: String?; var changed: String? }
+    struct LoginQuery: Decodable, Sendable { var next: RawText?; var changed: String? }
     struct LoginForm: Decodable, Sendable { var login: String?; var password: String?; var _csrf: String?; var next: String? }
     struct PasswordForm: Decodable, Sendable { var current: String?; var new: String?; var confirm: String?; var _csrf: String? }
 

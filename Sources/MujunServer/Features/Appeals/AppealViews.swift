@@ -374,7 +374,7 @@ enum AppealViews {
                     h.text("申诉数据项 ")
                     h.select(name: "field", id: "appeal-field",
                              options: [("", "请选择")] + AppealField.allCases.map { ($0.rawValue, "\($0.chinese)（当前 \(figures[$0].map(formatNumber) ?? "空")）") },
-                             selected: form?.field?.rawValue ?? "", attrs: [.required])
+                             selected: form?.field ?? "", attrs: [.required])
                 }
                 h.el(.label) { h in
                     h.text("申报值 ")

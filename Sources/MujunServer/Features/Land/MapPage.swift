@@ -105,7 +105,9 @@ enum MapPage {
                 h.el(.label) { h in
                     h.text("镇街 ")
                     if let locked = config.lockedTown {
-                        h.select(name: "town", id: "map-town", options: [(locked, locked)], selected: locked, attrs: [.disabled(true)])
+                        h.el(.select, .id("map-town"), .name("town"), .disabled(true)) { h in
+                            h.el(.option, .value(locked), .selected(true), text: locked)
+                        }
                     } else {
                         h.select(name: "town", id: "map-town", options: [("", "全部镇街")] + towns.map { ($0, $0) }, selected: config.town ?? "")
                     }

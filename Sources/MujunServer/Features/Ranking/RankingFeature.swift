@@ -49,7 +49,7 @@ enum RankingFeature: Feature {
             return try await ranking.runs(year: try await ranking.year(q.year?.int))
         },
         .json(.POST, "/api/v1/evaluations", .permission(.runEvaluation), "运行评价 / run the evaluation of a year", tag: "evaluations",
-              body: EvaluateRequest.self, output: RunDTO.self, status: .created, errors: [422]) { req, _, body in
+              body: EvaluateRequest.self, output: RunDTO.self, errors: [422]) { req, _, body in
             let (run, outcome) = try await req.service.ranking.evaluate(year: body.year.int)
             var counts: [String: [String: Int]] = [:]
             for g in EnterpriseGroup.allCases {
