@@ -15,5 +15,8 @@ public enum MujunMigrations {
         CreatePublicationAndAppeals(),
         CreateLand(),
         CreateDataRevisions(),
+        AddForeignKeys(),
+        AddCaseEventChecks(),
+        AddCurrentRunIndex(),
     ]
 }
