@@ -99,12 +99,14 @@ public func configureDatabase(_ app: Application, _ config: ServerConfig) throws
     } else if url.hasPrefix("sqlite:") {
         var path = String(url.dropFirst("sqlite:".count))
         if path.hasPrefix("//") { path.removeFirst(2) }
+        // every connection opens with PRAGMA foreign_keys=ON (SQLite's default is off): the
+        // schema's foreign keys (migration AddForeignKeys) hold only where it is on
         if path == ":memory:" || path.isEmpty {
-            app.databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
+            app.databases.use(.sqlite(SQLiteConfiguration(storage: .memory, enableForeignKeys: true), sqlLogLevel: .debug), as: .sqlite)
         } else {
             let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+            app.databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path), enableForeignKeys: true), sqlLogLevel: .debug), as: .sqlite)
         }
     } else {
         throw Abort(.internalServerError, reason: "DATABASE_URL 无法识别 / unsupported DATABASE_URL: \(url)")
