@@ -35,10 +35,14 @@ public final class DatabaseHost: Sendable {
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
-            if path == ":memory:" || path.isEmpty { return (.sqlite(.memory, sqlLogLevel: .debug), .sqlite) }
+            // every connection opens with PRAGMA foreign_keys=ON (SQLite's default is off): the
+            // schema's foreign keys (migration AddForeignKeys) hold only where it is on
+            if path == ":memory:" || path.isEmpty {
+                return (.sqlite(SQLiteConfiguration(storage: .memory, enableForeignKeys: true), sqlLogLevel: .debug), .sqlite)
+            }
             let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            return (.sqlite(.file(path), sqlLogLevel: .debug), .sqlite)
+            return (.sqlite(SQLiteConfiguration(storage: .file(path: path), enableForeignKeys: true), sqlLogLevel: .debug), .sqlite)
         }
         throw ServiceError(.invalid, "DATABASE_URL 无法识别 / unsupported DATABASE_URL: \(url)")
     }

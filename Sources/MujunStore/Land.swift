@@ -266,6 +266,19 @@ extension Store {
             let sql = db as! any SQLDatabase
             try await sql.delete(from: "parcel_assessments").where("year", .equal, year).run()
             try await sql.delete(from: "land_clusters").where("year", .equal, year).run()
+            // clusters before the assessments that name them (parcel_assessments (year, cluster) → land_clusters)
+            let ccols = ["year", "number", "area_mu", "parcels", "towns", "blocks", "low_share", "candidate", "geom",
+                         "minx", "miny", "maxx", "maxy", "detail"]
+            for chunk in Array(zip(clusters.clusters, clusterJSON)).chunked(Self.chunkSize(columns: ccols.count)) {
+                let rows: [[any SQLExpression]] = chunk.map { pair in
+                    let (c, json) = pair
+                    return [SQLBind(year), SQLBind(c.number), SQLBind(c.areaMu), SQLBind(c.count), SQLBind(c.towns.joined(separator: ";")),
+                     SQLBind(c.blocks.joined(separator: ";")), SQLBind(c.lowEfficiencyShare), SQLBind(c.candidate),
+                     SQLBind(outlineOf[c.number] ?? Data()), SQLBind(c.bbox.minX), SQLBind(c.bbox.minY), SQLBind(c.bbox.maxX),
+                     SQLBind(c.bbox.maxY), SQLBind(json)]
+                }
+                try await sql.insert(into: "land_clusters").columns(ccols).rows(rows).run()
+            }
             let cols = ["year", "parcel_id", "town", "low_efficiency", "tax_per_mu", "occupant_class", "cluster", "candidate", "detail"]
             for chunk in Array(zip(assessment.parcels, assessJSON)).chunked(Self.chunkSize(columns: cols.count)) {
                 let rows: [[any SQLExpression]] = chunk.map { pair in
@@ -279,18 +292,6 @@ extension Store {
                             SQLBind(clusters.cluster(of: a.parcelID)?.candidate ?? false), SQLBind(json)]
                 }
                 try await sql.insert(into: "parcel_assessments").columns(cols).rows(rows).run()
-            }
-            let ccols = ["year", "number", "area_mu", "parcels", "towns", "blocks", "low_share", "candidate", "geom",
-                         "minx", "miny", "maxx", "maxy", "detail"]
-            for chunk in Array(zip(clusters.clusters, clusterJSON)).chunked(Self.chunkSize(columns: ccols.count)) {
-                let rows: [[any SQLExpression]] = chunk.map { pair in
-                    let (c, json) = pair
-                    return [SQLBind(year), SQLBind(c.number), SQLBind(c.areaMu), SQLBind(c.count), SQLBind(c.towns.joined(separator: ";")),
-                     SQLBind(c.blocks.joined(separator: ";")), SQLBind(c.lowEfficiencyShare), SQLBind(c.candidate),
-                     SQLBind(outlineOf[c.number] ?? Data()), SQLBind(c.bbox.minX), SQLBind(c.bbox.minY), SQLBind(c.bbox.maxX),
-                     SQLBind(c.bbox.maxY), SQLBind(json)]
-                }
-                try await sql.insert(into: "land_clusters").columns(ccols).rows(rows).run()
             }
             try await Store(db).audit(actor: actor, action: "land.assess", target: "\(year)",
                                       detail: ["\(parcels.count) 个地块，低效 \(low.count) 个，集中连片 \(clusters.clusters.count) 片（候选 \(clusters.candidates.count) 片）", detail].compactMap { $0 }.joined(separator: " · "))

@@ -659,8 +659,11 @@ struct OGCTests {
             try await app.store.assessLand(year: Self.year, rules: .default, actor: "test")
             #expect(try await properties(changed.parcelID)["low_efficiency"] is Bool)
 
-            // a deleted parcel is gone from the page and the count
-            try await sql.raw("DELETE FROM parcels WHERE parcel_id = \(bind: p.parcelID)").run()
+            // a deleted parcel is gone from the page and the count (its survey, land use and
+            // assessment first: the foreign keys refuse to leave them pointing at nothing)
+            for table in ["surveys", "land_use", "parcel_assessments", "parcels"] {
+                try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE parcel_id = \(bind: p.parcelID)").run()
+            }
             let r = try await Self.get(app, path, h)
             #expect(r.json["numberMatched"] as? Int == land.parcels.count - 1)
             #expect(!r.features.contains { $0["id"] as? String == p.parcelID })

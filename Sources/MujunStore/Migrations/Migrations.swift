@@ -1,6 +1,9 @@
 import FluentKit
 
 /// Every migration, in order. Append; never edit one that has shipped.
+///
+/// One migration per file, `NNN/TypeName.swift`. Fluent records a migration by its type name,
+/// so a type may move to another file but must never be renamed.
 public enum MujunMigrations {
     public static let all: [any Migration] = [
         CreateEnterpriseYear(),
@@ -12,5 +15,8 @@ public enum MujunMigrations {
         CreatePublicationAndAppeals(),
         CreateLand(),
         CreateDataRevisions(),
+        AddForeignKeys(),
+        AddCaseEventChecks(),
+        AddCurrentRunIndex(),
     ]
 }
