@@ -412,9 +412,10 @@ public struct Store: Sendable {
             .orderBy("id", .descending).limit(limit).all(decoding: AuditEntry.self)
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers with the schema in place (one row of a table every
+    /// migrated database has).
     func ping() async throws {
-        _ = try await sql.raw("SELECT 1 AS one").first()
+        _ = try await sql.select().column("revision").from("data_revisions").limit(1).all()
     }
 }
 

@@ -46,8 +46,10 @@ public struct PublicationService: ServiceBase {
         case draft
     }
 
-    /// Applies a change (one step, audited).
-    public func change(year: Int, _ change: Change) async throws {
+    /// Applies a change (one step, audited). `expected` is the state the user saw when asking
+    /// (the page's form sends it): the step applies only from that state, so two changes sent
+    /// from the same page at once cannot both apply.
+    public func change(year: Int, _ change: Change, expected: PublicationStatus? = nil) async throws {
         try caller.require(.publishResults)
         let store = unscoped
         guard try await store.evaluatedYears().contains(year) else {
@@ -92,6 +94,12 @@ public struct PublicationService: ServiceBase {
             step.action = "publication.draft"
         }
         step.set += [("updated_by", SQLBind(caller.actor)), ("updated_at", now)]
+        if let expected {
+            guard step.from?.contains(expected.rawValue) ?? true else {
+                throw ServiceError.conflict("\(year) 年度结果为“\(expected.chinese)”时不能\(step.verb.zh) / cannot \(step.verb.en) from \(expected.rawValue)")
+            }
+            step.from = [expected.rawValue]
+        }
         let finalising: Bool = { if case .final = change { return true } else { return false } }()
         let pending = step
         try await store.db.transaction { db in

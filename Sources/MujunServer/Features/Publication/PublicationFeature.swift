@@ -4,6 +4,8 @@ import MujunCore
 import MujunStore
 
 /// Publication of a year's results: draft → publicity period (公示) → final.
+extension PublicationStatus: ParameterEnum {}
+
 enum PublicationFeature: Feature {
     static let endpoints: [Endpoint] = [
         .page("/publish", .permission(.publishResults), "评价结果发布 / publication of results", tag: "publication") { req, _ in
@@ -12,7 +14,7 @@ enum PublicationFeature: Feature {
         .form("/publish/:year", .permission(.publishResults), "公示、正式发布或撤回 / start publicity, finalise or return to draft",
               tag: "publication", parameters: YearPath.self, body: PublishForm.self, accepts: [.form]) { req, q, form in
             do {
-                try await req.service.publication.change(year: q.year.int, try form.change())
+                try await req.service.publication.change(year: q.year.int, try form.change(), expected: form.from)
             } catch let e as ServiceError where e.kind != .forbidden {
                 return try await page(req, error: e.message, status: ErrorMiddleware.status(e.kind))
             }
@@ -26,6 +28,8 @@ enum PublicationFeature: Feature {
         var action: Action
         var start: String?
         var end: String?
+        /// the state the page showed (the change applies only from it)
+        var from: PublicationStatus?
         enum Action: String, ParameterEnum { case publicity, final, draft }
 
         func change() throws -> PublicationService.Change {
@@ -84,6 +88,7 @@ enum PublicationFeature: Feature {
                     h.el(.form, .method("post"), .action("/publish/\(y.year)"), .cls("publicity-form")) { h in
                         h.csrfField()
                         h.void(.input, .type("hidden"), .name("action"), .value("publicity"))
+                        h.void(.input, .type("hidden"), .name("from"), .value(p.status.rawValue))
                         h.el(.label) { h in h.text("开始 "); h.void(.input, .type("date"), .name("start"), .value(start), .required) }
                         h.el(.label) { h in h.text("结束 "); h.void(.input, .type("date"), .name("end"), .value(end), .required) }
                         h.el(.button, .type("submit"), text: p.status == .draft ? "开始公示" : "修改公示期")
@@ -93,6 +98,7 @@ enum PublicationFeature: Feature {
                     h.el(.form, .method("post"), .action("/publish/\(y.year)"), .cls("final-form")) { h in
                         h.csrfField()
                         h.void(.input, .type("hidden"), .name("action"), .value("final"))
+                        h.void(.input, .type("hidden"), .name("from"), .value(p.status.rawValue))
                         h.el(.button, .type("submit"), .disabled(y.openAppeals > 0), .title(y.openAppeals > 0 ? "尚有申诉未答复" : nil), text: "正式发布")
                     }
                 }
@@ -100,6 +106,7 @@ enum PublicationFeature: Feature {
                     h.el(.form, .method("post"), .action("/publish/\(y.year)"), .cls("draft-form")) { h in
                         h.csrfField()
                         h.void(.input, .type("hidden"), .name("action"), .value("draft"))
+                        h.void(.input, .type("hidden"), .name("from"), .value(p.status.rawValue))
                         h.el(.button, .type("submit"), .cls("secondary"), text: "撤回为草稿")
                     }
                 }
