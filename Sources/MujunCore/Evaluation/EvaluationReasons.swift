@@ -7,10 +7,12 @@ import Foundation
 /// rank and class is written byte by byte in ``ResultBuilder``, for speed.)
 enum ReasonText {
     /// 不参评: a 规下 enterprise below the rules' smallest area.
-    static func smallLand(minLandMu: Double) -> String { "用地面积不足\(formatNumber(minLandMu))亩" }
+    static func smallLand(minLandMu: Double) -> String {
+        "\(RecordField.landMu.name)不足\(formatNumber(minLandMu))\(RecordField.landMu.unit)"
+    }
 
     /// 不参评: no area, or an area that is not positive.
-    static var noLand: String { "无用地面积" }
+    static let noLand = "无\(RecordField.landMu.name)"
 
     /// The first reason of a result that is not evaluated.
     static func exempt(_ reason: String) -> String { "不参评：\(reason)" }

@@ -470,35 +470,3 @@ struct ClassBoundaries {
         }
     }
 }
-
-extension Indicator {
-    /// ``numerator(_:)`` of the record at `r`, reading the one field only.
-    @inline(__always)
-    func numerator(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
-        switch self {
-        case .taxPerMu, .taxPerKwh: r.pointee.tax
-        case .vaPerMu, .vaPerEnergy, .vaPerEmission, .labourProductivity: r.pointee.valueAdded
-        case .rndRatio: r.pointee.rnd
-        }
-    }
-
-    /// ``denominator(_:)`` of the record at `r`.
-    @inline(__always)
-    func denominator(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
-        switch self {
-        case .taxPerMu, .vaPerMu: r.pointee.landMu
-        case .vaPerEnergy: r.pointee.energyTce
-        case .vaPerEmission: r.pointee.emissions
-        case .labourProductivity: r.pointee.employees
-        case .rndRatio: r.pointee.revenue
-        case .taxPerKwh: r.pointee.electricity
-        }
-    }
-
-    /// ``value(_:)`` of the record at `r`.
-    @inline(__always)
-    func value(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
-        guard let n = numerator(at: r), let d = denominator(at: r), d != 0 else { return nil }
-        return n / d
-    }
-}
