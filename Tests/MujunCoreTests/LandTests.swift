@@ -377,8 +377,8 @@ import Testing
     /// The STRtree method gives exactly the components of the O(n²) all-pairs distance graph.
     @Test(arguments: [5.0, 20.0, 45.0])
     func clustersMatchBruteForceOnDemoParcels(gap: Double) throws {
-        let land = DemoLand(city: DemoCity(enterprises: 1500, seed: 11))
-        var rng = SeededRandom(seed: 99)
+        let land = DemoLand(city: DemoCity(enterprises: 1500, seed: TestSeed.seed(11, "demo city")))
+        var rng = TestSeed.generator(99, "sample")
         // 500 random parcels of one dense area, so that clusters are not trivial
         let town = land.parcels.filter { $0.town == "经济开发区" }
         var pool = town
@@ -484,10 +484,11 @@ import Testing
     // MARK: Demo land
 
     @Test func demoLandIsDeterministicAndHousesEveryEvaluatedEnterprise() throws {
-        let city = DemoCity(enterprises: 3000, seed: 5)
+        let seed = TestSeed.seed(5)
+        let city = DemoCity(enterprises: 3000, seed: seed)
         let a = DemoLand(city: city), b = DemoLand(city: city)
         #expect(a.parcels == b.parcels && a.landUse == b.landUse)
-        #expect(DemoLand(city: DemoCity(enterprises: 3000, seed: 6)).parcels != a.parcels)
+        #expect(DemoLand(city: DemoCity(enterprises: 3000, seed: seed &+ 1)).parcels != a.parcels)
         let ratio = Double(a.parcels.count) / Double(city.enterprises.count)
         #expect(ratio > 0.8 && ratio < 1.3, "\(a.parcels.count) parcels for \(city.enterprises.count) enterprises")
         #expect(Set(a.parcels.map(\.parcelID)).count == a.parcels.count)
@@ -529,7 +530,7 @@ import Testing
     /// The demo GeoJSON imports back to the same parcels, in every output CRS.
     @Test(arguments: [CRSName.working, .crs84, .epsg(4528), .epsg(4490)])
     func demoGeoJSONRoundTrips(_ crs: CRSName) throws {
-        let land = DemoLand(city: DemoCity(enterprises: 600, seed: 3))
+        let land = DemoLand(city: DemoCity(enterprises: 600, seed: TestSeed.seed(3)))
         let data = try land.geoJSON(crs: crs)
         let back = try ParcelImport.read(geojson: data, towns: Self.towns)
         #expect(back.count == land.parcels.count)
@@ -552,7 +553,7 @@ import Testing
 
     /// Import, area and clustering speed on the demo city (printed; loose bounds in debug builds).
     @Test func importAndClusterSpeed() throws {
-        let land = DemoLand(city: DemoCity(enterprises: 8000, seed: 1))
+        let land = DemoLand(city: DemoCity(enterprises: 8000, seed: TestSeed.seed(1)))
         let data = try land.geoJSON(crs: .working)
         let t0 = Date()
         let parcels = try ParcelImport.read(geojson: data, towns: Self.towns)
