@@ -34,6 +34,7 @@ import Testing
             #expect(ind.chinese == e.0 && ind.unit == e.1 && ind.fields.numerator == e.2 && ind.fields.denominator == e.3)
         }
         #expect(Indicator.taxPerMu.formula == "评价税收 ÷ 用地面积")
+        #expect(Indicator.allCases.filter(\.isRatio) == [.rndRatio])
         var r = EnterpriseRecord(year: 2025, creditCode: "X", name: "甲", town: "古山镇", group: .above, landMu: 4, tax: 10)
         #expect(Indicator.taxPerMu.value(r) == 2.5)
         r[.landMu] = 0

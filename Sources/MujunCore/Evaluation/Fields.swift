@@ -140,11 +140,12 @@ public enum Indicator: String, Codable, Sendable, CaseIterable, Hashable {
     /// The figure divided by.
     public var denominatorField: RecordField { row.denominator }
 
-    /// The unit, from the figures' units: `万元/亩`; `比值` when both have the same unit.
-    public var unit: String {
-        let n = numeratorField.unit, d = denominatorField.unit
-        return n == d ? "比值" : "\(n)/\(d)"
-    }
+    /// Whether it divides like figures (研发经费 by 营业收入, both 万元): a share, without unit,
+    /// which pages show as a percentage.
+    public var isRatio: Bool { numeratorField.unit == denominatorField.unit }
+
+    /// The unit, from the figures' units: `万元/亩`; `比值` for a ratio.
+    public var unit: String { isRatio ? "比值" : "\(numeratorField.unit)/\(denominatorField.unit)" }
 
     /// How it is computed, in Chinese: `评价税收 ÷ 用地面积`.
     public var formula: String { "\(numeratorField.name) ÷ \(denominatorField.name)" }
