@@ -221,7 +221,7 @@ import Testing
     }
 
     @Test func deterministic() {
-        let city = DemoCity(enterprises: 500, seed: 9)
+        let city = DemoCity(enterprises: 500, seed: TestSeed.seed(9))
         let recs = city.records(year: 2025, latestYear: 2025)
         let a = Evaluator().evaluate(year: 2025, records: recs)
         let b = Evaluator().evaluate(year: 2025, records: recs.reversed())

@@ -57,47 +57,6 @@ public enum AppealOutcome: String, Codable, Sendable, CaseIterable {
     public var chinese: String { self == .upheld ? "支持" : "驳回" }
 }
 
-/// The figures an appeal can dispute: the numeric columns of the enterprise template.
-public enum AppealField: String, Codable, Sendable, CaseIterable {
-    case landMu = "land_mu", tax, valueAdded = "value_added", revenue, rnd, energyTce = "energy_tce"
-    case emissions, electricity, employees
-
-    public var chinese: String {
-        EnterpriseImport.fields.first { $0.key == rawValue }?.chinese ?? rawValue
-    }
-
-    public func value(of r: EnterpriseRecord) -> Double? {
-        switch self {
-        case .landMu: r.landMu
-        case .tax: r.tax
-        case .valueAdded: r.valueAdded
-        case .revenue: r.revenue
-        case .rnd: r.rnd
-        case .energyTce: r.energyTce
-        case .emissions: r.emissions
-        case .electricity: r.electricity
-        case .employees: r.employees
-        }
-    }
-
-    public func set(_ v: Double?, on r: inout EnterpriseRecord) {
-        switch self {
-        case .landMu: r.landMu = v
-        case .tax: r.tax = v
-        case .valueAdded: r.valueAdded = v
-        case .revenue: r.revenue = v
-        case .rnd: r.rnd = v
-        case .energyTce: r.energyTce = v
-        case .emissions: r.emissions = v
-        case .electricity: r.electricity = v
-        case .employees: r.employees = v
-        }
-    }
-
-    /// Whether a negative value is allowed (only tax and value added may be negative).
-    public var allowsNegative: Bool { self == .tax || self == .valueAdded }
-}
-
 /// Where a year's results stand: 草稿 → 公示 → 正式.
 public enum PublicationStatus: String, Codable, Sendable, CaseIterable {
     case draft, publicity, final

@@ -8,12 +8,21 @@ import Glibc
 public enum DemoFiles {
     public static let headers = EnterpriseImport.fields.map(\.chinese)
 
+    /// A record's cells in the order of ``headers`` (``EnterpriseImport/fields``).
     static func cells(_ r: EnterpriseRecord) -> [String] {
-        func n(_ x: Double?) -> String { x.map { formatNumber($0) } ?? "" }
-        return [String(r.year), r.creditCode, r.name, r.town, r.group.chinese, r.industry ?? "", n(r.landMu), n(r.tax),
-                n(r.valueAdded), n(r.revenue), n(r.rnd), n(r.energyTce), n(r.emissions), n(r.electricity),
-                n(r.employees), r.vetoes.joined(separator: ";"), r.exempt ?? ""]
+        var cells: [String] = []
+        cells.reserveCapacity(headers.count)
+        cells.append(String(r.year)); cells.append(r.creditCode); cells.append(r.name); cells.append(r.town)
+        cells.append(r.group.chinese); cells.append(r.industry ?? "")
+        for f in figures { cells.append(r[f].map { formatNumber($0) } ?? "") }
+        cells.append(r.vetoes.joined(separator: ";")); cells.append(r.exempt ?? "")
+        return cells
     }
+
+    private static let figures = RecordField.allCases
+
+    /// The positions of the figures among the cells (written as numbers to XLSX).
+    static let figureColumns = Set(EnterpriseImport.fields.indices.filter { RecordField(rawValue: EnterpriseImport.fields[$0].key) != nil })
 
     /// The template as UTF-8 CSV bytes.
     public static func csv(_ records: [EnterpriseRecord]) -> [UInt8] {
@@ -42,7 +51,7 @@ public enum DemoFiles {
             w.addSheet(name: "企业亩均数据", headers: headers, rows: records.map { r in
                 cells(r).enumerated().map { i, c in
                     if c.isEmpty { return .empty }
-                    if i >= 6 && i <= 14, let d = Double(c) { return .number(d) }
+                    if figureColumns.contains(i), let d = Double(c) { return .number(d) }
                     return .text(c)
                 }
             })

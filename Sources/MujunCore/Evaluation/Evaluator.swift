@@ -1,5 +1,9 @@
 import Foundation
 
+// The evaluation method: exemptions, benchmarks, scores, ranks, classes, vetoes, gaps and
+// policies. Its fast sorts are in EvaluationSort.swift, its sentences (and the assembly of
+// each result) in EvaluationReasons.swift.
+
 /// Runs the per-mu evaluation (亩均效益综合评价) of one year, exactly as EVALUATION.md
 /// describes it, under the given rules. Pure and deterministic: the same rules, records
 /// and history always give the same outcome.
@@ -23,7 +27,7 @@ public struct Evaluator: Sendable {
     private func evaluate(year: Int, records: UnsafeBufferPointer<EnterpriseRecord>, history: History) -> EvaluationOutcome {
         let count = records.count
         let recordBase = records.baseAddress
-        let smallLand = "用地面积不足\(formatNumber(rules.minLandMu))亩"
+        let smallLand = ReasonText.smallLand(minLandMu: rules.minLandMu)
         var exempt = [String?](repeating: nil, count: count)
         exempt.withUnsafeMutableBufferPointer { ep in
             Parallel.chunks(count) { range in
@@ -81,14 +85,14 @@ public struct Evaluator: Sendable {
     /// Why a record is not evaluated (不参评原因), or nil when it is.
     public func exemption(_ r: EnterpriseRecord) -> String? {
         exemption(exempt: r.exempt, landMu: r.landMu, group: r.group,
-                  smallLand: "用地面积不足\(formatNumber(rules.minLandMu))亩")
+                  smallLand: ReasonText.smallLand(minLandMu: rules.minLandMu))
     }
 
     /// ``exemption(_:)`` with the text for a too small area made once.
     @inline(__always)
     private func exemption(exempt: String?, landMu: Double?, group: EnterpriseGroup, smallLand: String) -> String? {
         if let exempt, case let e = FastText.trimmed(exempt), !e.isEmpty { return e }
-        guard let land = landMu, land > 0 else { return "无用地面积" }
+        guard let land = landMu, land > 0 else { return ReasonText.noLand }
         if group == .below && land < rules.minLandMu { return smallLand }
         return nil
     }
@@ -155,8 +159,7 @@ public struct Evaluator: Sendable {
             scores.benchmarks.append(bench)
             scores.benchmarkValues[j] = b
             scores.fills[j] = fill
-            let how = average ? "按组内平均得分 \(formatScore(fill)) 计" : "记 0 分"
-            scores.missingReasons.append("\(indicator.chinese)缺失，\(how)")
+            scores.missingReasons.append(ReasonText.missing(indicator, average: average, fill: fill))
         }
         // totals: the item scores in indicator order, then the bonus
         let bonusRules = rules.bonus
@@ -236,11 +239,6 @@ public struct Evaluator: Sendable {
         return scores
     }
 
-    @inline(__always)
-    private static func append(_ s: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
     private func clamp(_ s: Double, weight: Double) -> Double {
         var s = max(s, rules.scoring.floor)
         if let cap = rules.scoring.cap { s = min(s, cap * weight) }
@@ -309,27 +307,28 @@ public struct Evaluator: Sendable {
         var forced: EnterpriseClass?
         for kind in kinds {
             guard let rule = rules.vetoes[kind] else {
-                reasons.append("一票否决：\(kind)（规则中未定义，未计）")
+                reasons.append(ReasonText.vetoUndefined(kind))
                 continue
             }
             if let f = rule.force {
                 forced = max(forced ?? f, f)
-                reasons.append("一票否决：\(kind) → 直接评为 \(f.rawValue) 类")
+                reasons.append(ReasonText.vetoForces(kind, f))
             }
         }
         if let forced { final = forced }
         for kind in kinds {
             if let cap = rules.vetoes[kind]?.atBest {
                 if final < cap { final = cap }
-                reasons.append("一票否决：\(kind) → 最高评为 \(cap.rawValue) 类")
+                reasons.append(ReasonText.vetoCaps(kind, cap))
             }
         }
-        if final != cls { reasons.append("否决前 \(cls.rawValue) 类，最终 \(final.rawValue) 类") }
+        if final != cls { reasons.append(ReasonText.vetoed(from: cls, to: final)) }
         return (final, reasons)
     }
 
-    private func gap(from cls: EnterpriseClass, total: Double, items: [IndicatorScore],
-                     record: UnsafePointer<EnterpriseRecord>, lowest: ClassBoundaries) -> ClassGap? {
+    /// How far a result is from the next better class that any total reaches.
+    func gap(from cls: EnterpriseClass, total: Double, items: [IndicatorScore],
+             record: UnsafePointer<EnterpriseRecord>, lowest: ClassBoundaries) -> ClassGap? {
         var target = cls.better
         var boundary: Double?
         while let t = target {
@@ -366,8 +365,8 @@ public struct Evaluator: Sendable {
     }
 
     /// The policy of a final class (and the reason added when consecutive years change it).
-    fileprivate func policy(_ cls: EnterpriseClass, history: [Int: EnterpriseClass], year: Int,
-                            policies: [PolicyEntry?]) -> (PolicyOutcome, String?) {
+    func policy(_ cls: EnterpriseClass, history: [Int: EnterpriseClass], year: Int,
+                policies: [PolicyEntry?]) -> (PolicyOutcome, String?) {
         var consecutive = 1
         if !history.isEmpty {
             while history[year - consecutive] == cls { consecutive += 1 }
@@ -380,15 +379,10 @@ public struct Evaluator: Sendable {
         var reason: String?
         if let years = p.consecutiveYears, let s = p.consecutiveElectricitySurcharge, consecutive >= years {
             surcharge = s
-            reason = "连续 \(consecutive) 年 \(cls.rawValue) 类，差别化电价加价 \(formatNumber(s)) 元/千瓦时"
+            reason = ReasonText.consecutive(years: consecutive, cls, surcharge: s)
         }
         return (PolicyOutcome(electricitySurcharge: surcharge, energyQuotaFactor: p.energyQuotaFactor,
                               creditEligible: p.creditEligible, consecutiveYears: consecutive, other: p.other), reason)
-    }
-
-    fileprivate func gapOf(_ cls: EnterpriseClass, total: Double, items: [IndicatorScore],
-                           record: UnsafePointer<EnterpriseRecord>, lowest: ClassBoundaries) -> ClassGap? {
-        gap(from: cls, total: total, items: items, record: record, lowest: lowest)
     }
 }
 
@@ -461,312 +455,6 @@ struct GroupView {
     let lowest: ClassBoundaries
 }
 
-/// What a class's policy gives, with a thread's own copy of the texts.
-struct PolicyEntry {
-    var electricitySurcharge: Double
-    var energyQuotaFactor: Double?
-    var creditEligible: Bool
-    var consecutiveYears: Int?
-    var consecutiveElectricitySurcharge: Double?
-    var other: [String: String]
-}
-
-/// Builds whole results on one thread. It keeps its own copies of the texts and policy
-/// tables that many results share, so threads never contend for their reference counts.
-private struct ResultBuilder {
-    let evaluator: Evaluator
-    let year: Int
-    let policies: [PolicyEntry?]
-    let groups: [GroupView]
-    let missingReasons: [[String]]
-    let bonusTexts: [String]
-    let bonusRules: [BonusRule]
-    let mode: ClassMode
-    var text: [UInt8] = []
-    var lastExempt: (reason: String, reasons: [String])?
-
-    init(evaluator: Evaluator, year: Int, policies: [ClassPolicy?], groups: [GroupScores]) {
-        self.evaluator = evaluator
-        self.year = year
-        self.groups = groups.map(\.view)
-        func own(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
-        self.policies = policies.map { p in
-            p.map { p in
-                var other: [String: String] = [:]
-                for (k, v) in p.other { other[own(k)] = own(v) }
-                return PolicyEntry(electricitySurcharge: p.electricitySurcharge, energyQuotaFactor: p.energyQuotaFactor,
-                                   creditEligible: p.creditEligible, consecutiveYears: p.consecutiveYears,
-                                   consecutiveElectricitySurcharge: p.consecutiveElectricitySurcharge, other: other)
-            }
-        }
-        missingReasons = groups.map { $0.missingReasons.map(own) }
-        bonusRules = evaluator.rules.bonus
-        bonusTexts = bonusRules.map { own("\($0.name) +\(formatNumber($0.points))") }
-        mode = evaluator.rules.classes.mode
-        text.reserveCapacity(128)
-    }
-
-    mutating func exempt(_ r: UnsafePointer<EnterpriseRecord>, reason: String) -> EnterpriseResult {
-        let reasons: [String]
-        // consecutive exempt results with the same reason (byte for byte) share one array
-        if let last = lastExempt, last.reason.utf8.elementsEqual(reason.utf8) {
-            reasons = last.reasons
-        } else {
-            reasons = ["不参评：\(reason)"]
-            lastExempt = (reason, reasons)
-        }
-        return EnterpriseResult(
-            year: year, creditCode: r.pointee.creditCode, name: r.pointee.name, town: r.pointee.town,
-            group: r.pointee.group, industry: r.pointee.industry, landMu: r.pointee.landMu, evaluated: false,
-            exemptReason: reason, items: [], bonus: 0, bonusReasons: [], totalScore: nil, rank: nil, groupSize: 0,
-            classBeforeVeto: nil, finalClass: nil, vetoes: r.pointee.vetoes, reasons: reasons, policy: nil, gap: nil)
-    }
-
-    mutating func evaluated(_ r: UnsafePointer<EnterpriseRecord>, group g: Int, t: Int,
-                            history: [Int: EnterpriseClass]) -> EnterpriseResult {
-        let gs = groups[g]
-        let m = gs.m, n = gs.n
-        var missing = 0
-        let items = [IndicatorScore](unsafeUninitializedCapacity: m) { buf, initialized in
-            for j in 0..<m {
-                let s = gs.scores[j * n + t]
-                if s == nil { missing += 1 }
-                (buf.baseAddress! + j).initialize(to: IndicatorScore(
-                    indicator: gs.indicators[j].0, weight: gs.indicators[j].1, value: gs.values[j * n + t],
-                    benchmark: gs.benchmarkValues[j], score: s ?? gs.fills[j], missing: s == nil))
-            }
-            initialized = m
-        }
-        var bonus = 0.0
-        var bonusReasons: [String] = []
-        for (k, rule) in bonusRules.enumerated() {
-            if let v = rule.indicator.value(at: r), v >= rule.atLeast {
-                bonus += rule.points
-                bonusReasons.append(bonusTexts[k])
-            }
-        }
-        let total = gs.totals[t]
-        let cls = gs.classes[t]
-        let rank = gs.ranks[t]
-        var reasons: [String] = []
-        reasons.reserveCapacity(missing + 1)
-        for j in 0..<m where items[j].missing { reasons.append(missingReasons[g][j]) }
-        // "总分 \(score)，组内第 \(rank)/\(n) 名，按比例评为 \(cls) 类" or "总分 \(score)，按分数线评为 \(cls) 类"
-        text.removeAll(keepingCapacity: true)
-        Self.append("总分 ", to: &text)
-        FastFormat.appendFixed2(total, to: &text)
-        switch mode {
-        case .quota:
-            Self.append("，组内第 ", to: &text)
-            FastFormat.appendInt(rank, to: &text)
-            text.append(0x2F)
-            FastFormat.appendInt(gs.n, to: &text)
-            Self.append(" 名，按比例评为 ", to: &text)
-        case .score:
-            Self.append("，按分数线评为 ", to: &text)
-        }
-        text.append(0x41 + UInt8(cls.order))  // "A"…"D"
-        Self.append(" 类", to: &text)
-        reasons.append(String(decoding: text, as: UTF8.self))
-        var final = cls
-        if !r.pointee.vetoes.isEmpty {
-            let (f, vetoReasons) = evaluator.applyVetoes(cls, kinds: r.pointee.vetoes)
-            final = f
-            reasons += vetoReasons
-        }
-        let gap = evaluator.gapOf(cls, total: total, items: items, record: r, lowest: gs.lowest)
-        let (policy, policyReason) = evaluator.policy(final, history: history, year: year, policies: policies)
-        if let policyReason { reasons.append(policyReason) }
-        return EnterpriseResult(
-            year: year, creditCode: r.pointee.creditCode, name: r.pointee.name, town: r.pointee.town,
-            group: r.pointee.group, industry: r.pointee.industry, landMu: r.pointee.landMu, evaluated: true,
-            exemptReason: nil, items: items, bonus: bonus, bonusReasons: bonusReasons, totalScore: total, rank: rank,
-            groupSize: gs.n, classBeforeVeto: cls, finalClass: final, vetoes: r.pointee.vetoes, reasons: reasons,
-            policy: policy, gap: gap)
-    }
-
-    @inline(__always)
-    private static func append(_ s: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-}
-
-/// A number without trailing zeros: 3 → "3", 2.5 → "2.5".
-public func formatNumber(_ x: Double) -> String {
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-    return String(x)
-}
-
-/// A score as shown: 2 decimals.
-public func formatScore(_ x: Double) -> String { FastFormat.fixed2(x) }
-
-/// The canonical order of records: by credit code (String order). When every code is ASCII,
-/// String order is byte order, so codes are compared by their first 16 bytes packed into
-/// two big-endian integers, and as Strings only when those are equal.
-struct CodeOrder: Sendable {
-    private let keys: [CodeSortKey]?
-
-    init(_ records: UnsafeBufferPointer<EnterpriseRecord>) {
-        let n = records.count
-        var ascii = [Bool](repeating: true, count: Parallel.cores)
-        var keys = [CodeSortKey](repeating: CodeSortKey(a: 0, b: 0), count: n)
-        keys.withUnsafeMutableBufferPointer { kp in
-            ascii.withUnsafeMutableBufferPointer { ap in
-                Parallel.chunks(n) { range in
-                    var allASCII = true
-                    for i in range {
-                        let key = records[i].creditCode.utf8.withContiguousStorageIfAvailable { CodeOrder.key($0) }
-                            ?? CodeOrder.key(Array(records[i].creditCode.utf8))
-                        if let key { kp[i] = key } else { allASCII = false; break }
-                    }
-                    if !allASCII { ap[range.lowerBound * ap.count / max(n, 1)] = false }
-                }
-            }
-        }
-        self.keys = ascii.contains(false) ? nil : keys
-    }
-
-    /// The first 16 bytes big-endian (zero-padded), or nil when the code is not ASCII.
-    private static func key(_ buf: some Collection<UInt8>) -> CodeSortKey? {
-        var a: UInt64 = 0, b: UInt64 = 0
-        var j = 0
-        for byte in buf {
-            guard byte < 0x80 else { return nil }
-            if j < 8 { a |= UInt64(byte) << (56 - 8 * j) } else if j < 16 { b |= UInt64(byte) << (56 - 8 * (j - 8)) }
-            j += 1
-        }
-        return CodeSortKey(a: a, b: b)
-    }
-
-    /// Whether record `x`'s code comes before record `y`'s (`<` on the codes).
-    @inline(__always)
-    func less(_ x: Int, _ y: Int, _ records: UnsafeBufferPointer<EnterpriseRecord>) -> Bool {
-        if let keys {
-            let p = keys[x], q = keys[y]
-            if p.a != q.a { return p.a < q.a }
-            if p.b != q.b { return p.b < q.b }
-        }
-        return records[x].creditCode < records[y].creditCode
-    }
-
-    /// The positions in `rows` (record indices) sorted by credit code: what
-    /// `Array(rows.indices).sorted { less(rows[$0], rows[$1]) }` gives.
-    func sortedPositions(_ rows: [Int], _ records: UnsafeBufferPointer<EnterpriseRecord>) -> [Int] {
-        guard let keys else {
-            return Array(rows.indices).sorted { records[rows[$0]].creditCode < records[rows[$1]].creditCode }
-        }
-        // stable radix sort by (a, b), then runs of equal (a, b) by the whole code
-        let n = rows.count
-        guard n > 1 else { return Array(0..<n) }
-        var ts = Array(0..<n)
-        var bs = rows.map { keys[$0].b }
-        RadixSort.sort(&bs, &ts)
-        let a0 = keys[rows[0]].a
-        let sameA = !rows.contains { keys[$0].a != a0 }  // usual: one region code
-        if !sameA {
-            var as_ = ts.map { keys[rows[$0]].a }
-            RadixSort.sort(&as_, &ts)
-            bs = ts.map { keys[rows[$0]].b }
-        }
-        var start = 0
-        while start < n {
-            var end = start + 1
-            while end < n && bs[end] == bs[start] && (sameA || keys[rows[ts[end]]].a == keys[rows[ts[start]]].a) {
-                end += 1
-            }
-            if end - start > 1 {
-                ts[start..<end].sort { records[rows[$0]].creditCode < records[rows[$1]].creditCode }
-            }
-            start = end
-        }
-        return ts
-    }
-}
-
-/// Stable least-significant-digit radix sort on 64-bit keys.
-enum RadixSort {
-    /// A key whose unsigned order is the order of `x` (not NaN; -0 and +0 alike).
-    @inline(__always)
-    static func ascendingKey(_ x: Double) -> UInt64 {
-        let bits = (x == 0 ? 0.0 : x).bitPattern
-        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
-    }
-
-    /// Sorts `keys` ascending, stably, applying the same moves to `values`.
-    static func sort(_ keys: inout [UInt64], _ values: inout [Int]) {
-        let n = keys.count
-        guard n > 1 else { return }
-        let bits = 11, buckets = 1 << bits, mask = UInt64(buckets - 1)
-        var keys2 = [UInt64](repeating: 0, count: n)
-        var values2 = [Int](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: buckets)
-        for shift in stride(from: 0, to: 64, by: bits) {
-            var moved = false
-            keys.withUnsafeBufferPointer { k in
-                values.withUnsafeBufferPointer { v in
-                    keys2.withUnsafeMutableBufferPointer { k2 in
-                        values2.withUnsafeMutableBufferPointer { v2 in
-                            counts.withUnsafeMutableBufferPointer { c in
-                                for d in 0..<buckets { c[d] = 0 }
-                                for i in 0..<n { c[Int((k[i] >> UInt64(shift)) & mask)] += 1 }
-                                if c[Int((k[0] >> UInt64(shift)) & mask)] == n { return }  // one digit: nothing moves
-                                var sum = 0
-                                for d in 0..<buckets { let x = c[d]; c[d] = sum; sum += x }
-                                for i in 0..<n {
-                                    let d = Int((k[i] >> UInt64(shift)) & mask)
-                                    k2[c[d]] = k[i]; v2[c[d]] = v[i]; c[d] += 1
-                                }
-                                moved = true
-                            }
-                        }
-                    }
-                }
-            }
-            if moved {
-                swap(&keys, &keys2)
-                swap(&values, &values2)
-            }
-        }
-    }
-}
-
-struct RankEntry {
-    var total: Double
-    var k: Int
-}
-
-extension Indicator {
-    /// ``numerator(_:)`` of the record at `r`, reading the one field only.
-    @inline(__always)
-    func numerator(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
-        switch self {
-        case .taxPerMu, .taxPerKwh: r.pointee.tax
-        case .vaPerMu, .vaPerEnergy, .vaPerEmission, .labourProductivity: r.pointee.valueAdded
-        case .rndRatio: r.pointee.rnd
-        }
-    }
-
-    /// ``denominator(_:)`` of the record at `r`.
-    @inline(__always)
-    func denominator(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
-        switch self {
-        case .taxPerMu, .vaPerMu: r.pointee.landMu
-        case .vaPerEnergy: r.pointee.energyTce
-        case .vaPerEmission: r.pointee.emissions
-        case .labourProductivity: r.pointee.employees
-        case .rndRatio: r.pointee.revenue
-        case .taxPerKwh: r.pointee.electricity
-        }
-    }
-
-    /// ``value(_:)`` of the record at `r`.
-    @inline(__always)
-    func value(at r: UnsafePointer<EnterpriseRecord>) -> Double? {
-        guard let n = numerator(at: r), let d = denominator(at: r), d != 0 else { return nil }
-        return n / d
-    }
-}
-
 /// The lowest total of each class, by ``EnterpriseClass/order``.
 struct ClassBoundaries {
     private var a: Double?, b: Double?, c: Double?, d: Double?
@@ -781,36 +469,4 @@ struct ClassBoundaries {
             }
         }
     }
-}
-
-struct CodeSortKey: Sendable {
-    var a: UInt64
-    var b: UInt64
-}
-
-/// Splits index ranges over the cores for loops whose iterations are independent.
-enum Parallel {
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    /// Calls `body` with consecutive ranges that together cover `0..<n`, concurrently when
-    /// `n` is large enough to be worth it. `body` must only write what its range owns.
-    static func chunks(_ n: Int, minimum: Int = 16_384, _ body: (Range<Int>) -> Void) {
-        let parts = min(cores, n / minimum)
-        if parts <= 1 { body(0..<n); return }
-        perform(parts) { t in body((t * n / parts)..<((t + 1) * n / parts)) }
-    }
-
-    /// `DispatchQueue.concurrentPerform` for a body that is not `@Sendable` (the caller
-    /// guarantees that the iterations touch disjoint data).
-    static func perform(_ iterations: Int, _ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
-        }
-    }
-}
-
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

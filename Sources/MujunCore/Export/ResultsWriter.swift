@@ -40,7 +40,7 @@ public enum ResultsWriter {
             Column(en: "name", zh: "企业名称") { .text($0.name) },
             Column(en: "town", zh: "所属镇街") { .text($0.town) },
             Column(en: "group", zh: "规模") { .text($0.group.chinese) },
-            Column(en: "land_mu", zh: "用地面积(亩)") { .number($0.landMu) },
+            Column(en: RecordField.landMu.key, zh: RecordField.landMu.chinese) { .number($0.landMu) },
         ]
         let used = Indicator.allCases.filter { ind in outcome.benchmarks.contains { $0.indicator == ind } }
         for ind in used {

@@ -4,7 +4,8 @@ import Foundation
 /// checking every row. All or nothing: any bad row fails the whole read, and the failure
 /// lists every bad row (row number, column, reason in Chinese and English).
 public enum EnterpriseImport {
-    /// The template's columns.
+    /// The template's columns: who and where, the figures (``RecordField``, of which only
+    /// 用地面积 is required), then vetoes and exemption.
     public static let fields: [FieldSpec] = [
         FieldSpec(key: "year", chinese: "年度", required: false),
         FieldSpec(key: "credit_code", chinese: "统一社会信用代码", required: true),
@@ -12,15 +13,7 @@ public enum EnterpriseImport {
         FieldSpec(key: "town", chinese: "所属镇街", required: true),
         FieldSpec(key: "scale", chinese: "规模", required: true),
         FieldSpec(key: "industry", chinese: "行业代码", required: false),
-        FieldSpec(key: "land_mu", chinese: "用地面积(亩)", required: true),
-        FieldSpec(key: "tax", chinese: "评价税收(万元)", required: false),
-        FieldSpec(key: "value_added", chinese: "工业增加值(万元)", required: false),
-        FieldSpec(key: "revenue", chinese: "营业收入(万元)", required: false),
-        FieldSpec(key: "rnd", chinese: "研发经费(万元)", required: false),
-        FieldSpec(key: "energy_tce", chinese: "综合能耗(吨标煤)", required: false),
-        FieldSpec(key: "emissions", chinese: "排放当量(吨)", required: false),
-        FieldSpec(key: "electricity", chinese: "用电量(万千瓦时)", required: false),
-        FieldSpec(key: "employees", chinese: "年平均职工人数", required: false),
+    ] + RecordField.allCases.map { FieldSpec(key: $0.key, chinese: $0.chinese, required: $0 == .landMu) } + [
         FieldSpec(key: "veto", chinese: "一票否决", required: false),
         FieldSpec(key: "exempt", chinese: "不参评原因", required: false),
     ]
@@ -411,10 +404,12 @@ struct RowChecker: Sendable {
         self.year = year
         func idx(_ key: String) -> Int { m.index(of: key) ?? -1 }
         iYear = idx("year"); iCode = idx("credit_code"); iName = idx("name"); iTown = idx("town")
-        iScale = idx("scale"); iIndustry = idx("industry"); iLand = idx("land_mu"); iTax = idx("tax")
-        iValueAdded = idx("value_added"); iRevenue = idx("revenue"); iRnd = idx("rnd")
-        iEnergy = idx("energy_tce"); iEmissions = idx("emissions"); iElectricity = idx("electricity")
-        iEmployees = idx("employees"); iVeto = idx("veto"); iExempt = idx("exempt")
+        iScale = idx("scale"); iIndustry = idx("industry"); iVeto = idx("veto"); iExempt = idx("exempt")
+        iLand = idx(RecordField.landMu.key); iTax = idx(RecordField.tax.key)
+        iValueAdded = idx(RecordField.valueAdded.key); iRevenue = idx(RecordField.revenue.key)
+        iRnd = idx(RecordField.rnd.key); iEnergy = idx(RecordField.energyTce.key)
+        iEmissions = idx(RecordField.emissions.key); iElectricity = idx(RecordField.electricity.key)
+        iEmployees = idx(RecordField.employees.key)
         header = Dictionary(uniqueKeysWithValues: EnterpriseImport.fields.map { ($0.key, m.header(of: $0.key)) })
         towns = Set(rules.towns)
         townTable = TownTable(rules.towns)
@@ -503,15 +498,15 @@ struct RowChecker: Sendable {
         if group == nil {
             fail("scale", "规模应为 规上 或 规下，实为 \"\(scaleText)\"", "scale must be 规上 (above) or 规下 (below), got \"\(scaleText)\"")
         }
-        let landMu = number(cells, iLand, "land_mu", nonNegative: true, &errs, row)
-        let tax = number(cells, iTax, "tax", nonNegative: false, &errs, row)
-        let valueAdded = number(cells, iValueAdded, "value_added", nonNegative: false, &errs, row)
-        let revenue = number(cells, iRevenue, "revenue", nonNegative: true, &errs, row)
-        let rnd = number(cells, iRnd, "rnd", nonNegative: true, &errs, row)
-        let energy = number(cells, iEnergy, "energy_tce", nonNegative: true, &errs, row)
-        let emissions = number(cells, iEmissions, "emissions", nonNegative: true, &errs, row)
-        let electricity = number(cells, iElectricity, "electricity", nonNegative: true, &errs, row)
-        let employees = number(cells, iEmployees, "employees", nonNegative: true, integer: true, &errs, row)
+        let landMu = number(cells, iLand, .landMu, &errs, row)
+        let tax = number(cells, iTax, .tax, &errs, row)
+        let valueAdded = number(cells, iValueAdded, .valueAdded, &errs, row)
+        let revenue = number(cells, iRevenue, .revenue, &errs, row)
+        let rnd = number(cells, iRnd, .rnd, &errs, row)
+        let energy = number(cells, iEnergy, .energyTce, &errs, row)
+        let emissions = number(cells, iEmissions, .emissions, &errs, row)
+        let electricity = number(cells, iElectricity, .electricity, &errs, row)
+        let employees = number(cells, iEmployees, .employees, &errs, row)
         var vetoes: [String] = []
         let vetoText = cell(cells, iVeto)
         if !vetoText.isEmpty {
@@ -562,22 +557,23 @@ struct RowChecker: Sendable {
         return towns.contains(town)
     }
 
+    /// The figure `field` in column `i`, checked as the table says (sign, whole number).
     @inline(__always)
-    private func number(_ cells: UnsafeMutableBufferPointer<String>, _ i: Int, _ key: String, nonNegative: Bool, integer: Bool = false,
+    private func number(_ cells: UnsafeMutableBufferPointer<String>, _ i: Int, _ field: RecordField,
                         _ errs: inout [RowError], _ row: Int) -> Double? {
         let text = cell(cells, i)
         switch FastText.parseNumber(text) {
         case .empty: return nil
         case .invalid:
-            errs.append(RowError(row: row, column: header[key]!, zh: "不是数字：\"\(text)\"", en: "not a number: \"\(text)\""))
+            errs.append(RowError(row: row, column: header[field.key]!, zh: "不是数字：\"\(text)\"", en: "not a number: \"\(text)\""))
             return nil
         case .value(let v):
-            if nonNegative && v < 0 {
-                errs.append(RowError(row: row, column: header[key]!, zh: "不能为负数：\(text)", en: "must not be negative: \(text)"))
+            if !field.allowsNegative && v < 0 {
+                errs.append(RowError(row: row, column: header[field.key]!, zh: "不能为负数：\(text)", en: "must not be negative: \(text)"))
                 return nil
             }
-            if integer && v != v.rounded() {
-                errs.append(RowError(row: row, column: header[key]!, zh: "应为整数：\(text)", en: "must be a whole number: \(text)"))
+            if field.isWholeNumber && v != v.rounded() {
+                errs.append(RowError(row: row, column: header[field.key]!, zh: "应为整数：\(text)", en: "must be a whole number: \(text)"))
                 return nil
             }
             return v

@@ -28,6 +28,9 @@ public struct ImportFailure: Error, Sendable, CustomStringConvertible {
     public var errors: [RowError]
     /// How many more errors were found past the limit.
     public var omitted: Int
+    /// Set when the file was refused for its size, not its content (an XLSX past its
+    /// ``XLSXLimits``): the server answers 413 rather than 422. `errors` holds the message.
+    public var limitExceeded: XLSXLimitExceeded?
 
     public static let limit = 1000
 
@@ -38,6 +41,13 @@ public struct ImportFailure: Error, Sendable, CustomStringConvertible {
     /// A failure of the whole file (encoding, broken workbook, missing column…).
     public static func file(zh: String, en: String, column: String = "") -> ImportFailure {
         ImportFailure(errors: [RowError(row: 0, column: column, zh: zh, en: en)])
+    }
+
+    /// A workbook too large to read: the limit's message, and ``limitExceeded`` set.
+    public static func tooLarge(_ exceeded: XLSXLimitExceeded) -> ImportFailure {
+        var f = file(zh: exceeded.zh, en: exceeded.en)
+        f.limitExceeded = exceeded
+        return f
     }
 
     public var description: String {

@@ -4,8 +4,10 @@ import Foundation
 public enum TableReader {
     /// Opens `url` as XLSX when the file starts with the ZIP signature `PK\u{3}\u{4}` or is
     /// named `*.xlsx`, else as CSV (with `encoding`, or detected when `nil`).
-    /// A missing or unreadable file, a legacy `.xls`, or a damaged file → `ImportFailure`.
-    public static func open(url: URL, encoding: TextEncodingChoice? = nil) throws(ImportFailure) -> any TableSource {
+    /// A missing or unreadable file, a legacy `.xls`, or a damaged file → `ImportFailure`; a
+    /// workbook past `limits` → `ImportFailure` with ``ImportFailure/limitExceeded`` set.
+    public static func open(url: URL, encoding: TextEncodingChoice? = nil,
+                            limits: XLSXLimits = .fromEnvironment()) throws(ImportFailure) -> any TableSource {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw ImportFailure.file(
@@ -35,7 +37,7 @@ public enum TableReader {
                 en: "this is \(kind.en) (as web systems often export as \"Excel\"), not a real workbook or CSV; open it in Excel and save it as .xlsx or CSV")
         }
         if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || ext == "xlsx" || ext == "xlsm" {
-            return try XLSXTable(data: data)
+            return try XLSXTable(data: data, limits: limits)
         }
         return try CSVTable(data: data, encoding: encoding)
     }

@@ -4,6 +4,95 @@ import FoundationXML
 #endif
 import ZIPFoundation
 
+/// What reading an XLSX upload may cost, against ZIP bombs (a 2.4 MB workbook can inflate to
+/// 600 MB): the bytes its parts inflate to, and the cells of its worksheet. Past either, the
+/// workbook is refused with ``XLSXLimitExceeded`` (HTTP 413), before inflating what is too
+/// large and without reading further.
+public struct XLSXLimits: Sendable, Hashable {
+    /// The most bytes the parts read (relationships, workbook, shared strings, styles and the
+    /// worksheet) may inflate to, together.
+    public var maxInflatedBytes: Int
+    /// The most cells the worksheet may have: its `<c>` elements and the empty cells that rows
+    /// get before their cells (also the most shared strings).
+    public var maxCells: Int
+
+    public init(maxInflatedBytes: Int = XLSXLimits.default.maxInflatedBytes, maxCells: Int = XLSXLimits.default.maxCells) {
+        self.maxInflatedBytes = maxInflatedBytes
+        self.maxCells = maxCells
+    }
+
+    /// 200 MB inflated, 5,000,000 cells.
+    public static let `default` = XLSXLimits(maxInflatedBytes: 200 << 20, maxCells: 5_000_000)
+
+    /// The environment variable that sets ``maxInflatedBytes``, in MB (MiB).
+    public static let inflatedMBVariable = "MUJUN_XLSX_MAX_MB"
+    /// The environment variable that sets ``maxCells``.
+    public static let cellsVariable = "MUJUN_XLSX_MAX_CELLS"
+
+    /// ``default``, with each limit replaced by its environment variable when that is a
+    /// positive whole number (``inflatedMBVariable``, ``cellsVariable``); other values are
+    /// ignored. The readers use this unless given limits.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> XLSXLimits {
+        func positive(_ name: String) -> Int? {
+            guard let text = environment[name], let v = Int(text.trimmingCharacters(in: .whitespaces)), v > 0 else { return nil }
+            return v
+        }
+        var limits = XLSXLimits.default
+        if let mb = positive(inflatedMBVariable) { limits.maxInflatedBytes = min(mb, 1 << 30) << 20 }
+        if let n = positive(cellsVariable) { limits.maxCells = n }
+        return limits
+    }
+}
+
+/// A workbook refused for its size (``XLSXLimits``), not for its content: answered with 413
+/// Payload Too Large. Carried by ``ImportFailure/limitExceeded``.
+public enum XLSXLimitExceeded: Error, Sendable, Hashable {
+    /// The parts read declare, or inflate to, more than `limit` bytes.
+    case inflatedSize(limit: Int)
+    /// The worksheet has more than `limit` cells (or the workbook more shared strings).
+    case cellCount(limit: Int)
+
+    /// The reason in Chinese: the limit, and how to change it.
+    public var zh: String {
+        switch self {
+        case .inflatedSize(let limit):
+            "Excel 工作簿解压后超过 \(Self.bytes(limit).zh) 的上限，未读取（XLSX 是压缩文件，解压后的内容受此限制）。"
+                + "请拆分文件或另存为 CSV 后再导入；此上限由环境变量 \(XLSXLimits.inflatedMBVariable)（单位 MB）设定。"
+        case .cellCount(let limit):
+            "Excel 工作表超过 \(Self.grouped(limit)) 个单元格的上限，未读取。"
+                + "请拆分文件或另存为 CSV 后再导入；此上限由环境变量 \(XLSXLimits.cellsVariable) 设定。"
+        }
+    }
+
+    /// The reason in English: the limit, and how to change it.
+    public var en: String {
+        switch self {
+        case .inflatedSize(let limit):
+            "the workbook inflates to more than the limit of \(Self.bytes(limit).en) and was not read (an XLSX file is "
+                + "compressed; what it inflates to is limited). Split the file or save it as CSV and import that; the limit "
+                + "is set with the environment variable \(XLSXLimits.inflatedMBVariable) (in MB)."
+        case .cellCount(let limit):
+            "the worksheet has more than the limit of \(Self.grouped(limit)) cells and was not read. Split the file or save "
+                + "it as CSV and import that; the limit is set with the environment variable \(XLSXLimits.cellsVariable)."
+        }
+    }
+
+    /// `200 MB`, `64 KB` or `1000 字节 / bytes`.
+    private static func bytes(_ n: Int) -> (zh: String, en: String) {
+        if n >= 1 << 20 && n % (1 << 20) == 0 { return ("\(grouped(n >> 20)) MB", "\(grouped(n >> 20)) MB") }
+        if n >= 1 << 10 && n % (1 << 10) == 0 { return ("\(grouped(n >> 10)) KB", "\(grouped(n >> 10)) KB") }
+        return ("\(grouped(n)) 字节", "\(grouped(n)) bytes")
+    }
+
+    /// `5,000,000`.
+    private static func grouped(_ n: Int) -> String {
+        var digits = Array(String(n))
+        var k = digits.count - 3
+        while k > 0 && digits[k - 1] != "-" { digits.insert(",", at: k); k -= 3 }
+        return String(digits)
+    }
+}
+
 /// The first worksheet of an Excel workbook (Excel 工作簿, .xlsx) read as a table.
 ///
 /// The worksheet is found the way Excel finds it: `_rels/.rels` → the workbook part →
@@ -27,11 +116,8 @@ public final class XLSXTable: TableSource {
 
     private let rows: [(Int, [String])]
 
-    /// Upper bound on the uncompressed size of one part, against ZIP bombs.
-    static let maxPartSize: UInt64 = 1 << 31
-
-    /// Reads the first worksheet of the workbook file at `url`.
-    public convenience init(url: URL) throws(ImportFailure) {
+    /// Reads the first worksheet of the workbook file at `url`, within `limits`.
+    public convenience init(url: URL, limits: XLSXLimits = .fromEnvironment()) throws(ImportFailure) {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
@@ -40,13 +126,14 @@ public final class XLSXTable: TableSource {
                 zh: "无法读取文件 \(url.lastPathComponent)：\(error.localizedDescription)",
                 en: "cannot read the file \(url.lastPathComponent): \(error.localizedDescription)")
         }
-        try self.init(data: data)
+        try self.init(data: data, limits: limits)
     }
 
-    /// Reads the first worksheet of a workbook held in memory.
-    public init(data: Data) throws(ImportFailure) {
+    /// Reads the first worksheet of a workbook held in memory, within `limits`: a workbook
+    /// past them fails with ``ImportFailure/limitExceeded`` set.
+    public init(data: Data, limits: XLSXLimits = .fromEnvironment()) throws(ImportFailure) {
         try XLSXTable.checkSignature(data.prefix(8))
-        let parts = try PartReader(data: data)
+        var parts = try PartReader(data: data, limits: limits)
 
         // 1. The workbook part, from the package relationships.
         var workbookPath = "xl/workbook.xml"
@@ -87,7 +174,7 @@ public final class XLSXTable: TableSource {
         let sstPath = wbRels.first(where: { $0.type.hasSuffix("/sharedStrings") })?.target
             ?? (baseDir.isEmpty ? "" : baseDir + "/") + "sharedStrings.xml"
         if let sstXML = try parts.read(sstPath) {
-            sharedStrings = try XLSXTable.parseSharedStrings(sstXML, part: sstPath)
+            sharedStrings = try XLSXTable.parseSharedStrings(sstXML, part: sstPath, maxCount: limits.maxCells)
         }
         var dateStyles: [XLSXDateKind?] = []
         let stylesPath = wbRels.first(where: { $0.type.hasSuffix("/styles") })?.target
@@ -101,7 +188,8 @@ public final class XLSXTable: TableSource {
             throw XLSXTable.invalid(
                 "找不到工作表部件 \(sheetRel.target)", "the worksheet part \(sheetRel.target) is missing")
         }
-        let delegate = SheetDelegate(sharedStrings: sharedStrings, dateStyles: dateStyles, date1904: workbook.date1904)
+        let delegate = SheetDelegate(sharedStrings: sharedStrings, dateStyles: dateStyles, date1904: workbook.date1904,
+                                     maxCells: limits.maxCells)
         try XLSXTable.run(sheetXML, delegate: delegate, part: sheetRel.target)
         if let bad = delegate.badSharedString {
             throw XLSXTable.invalid(
@@ -146,7 +234,8 @@ public final class XLSXTable: TableSource {
 
     // MARK: - Package parts
 
-    /// Reads parts of the ZIP package by path (case-insensitively, as Excel does).
+    /// Reads parts of the ZIP package by path (case-insensitively, as Excel does), within
+    /// ``XLSXLimits/maxInflatedBytes`` over all the parts read.
     ///
     /// The ZIP directory is read here with every offset and size checked against the file;
     /// the parts are inflated with ZIPFoundation's `Data.decompress`, fed from a bounded
@@ -158,12 +247,16 @@ public final class XLSXTable: TableSource {
                       var compressedSize: Int; var uncompressedSize: UInt64; var dataOffset: Int }
         let data: Data
         let items: [String: Item]
+        let limits: XLSXLimits
+        /// The bytes inflated so far, by every part read.
+        private(set) var inflated = 0
 
         private static let damaged = XLSXTable.invalid(
             "ZIP 结构损坏或文件不完整", "the ZIP structure is damaged or the file is truncated")
 
-        init(data: Data) throws(ImportFailure) {
+        init(data: Data, limits: XLSXLimits) throws(ImportFailure) {
             self.data = data
+            self.limits = limits
             let parsed: [String: Item]? = data.withUnsafeBytes { raw in PartReader.directory(raw) }
             guard let parsed else { throw PartReader.damaged }
             self.items = parsed
@@ -240,17 +333,24 @@ public final class XLSXTable: TableSource {
 
         private struct OutOfInput: Error {}
         private struct TooLarge: Error {}
+        private struct OverLimit: Error {}
 
         /// The bytes of the part at `path`, or nil when the package has no such part.
-        func read(_ path: String) throws(ImportFailure) -> Data? {
+        ///
+        /// A part whose declared size does not fit in what is left of the limit is refused
+        /// before it is inflated; and since declared sizes can lie, inflating stops as soon as
+        /// the bytes it produced pass what is left (the limit's error) or the declared size
+        /// (a damaged part).
+        mutating func read(_ path: String) throws(ImportFailure) -> Data? {
             var key = path.lowercased()
             while key.hasPrefix("/") { key.removeFirst() }
             guard let item = items[key] else { return nil }
             if item.flags & 1 != 0 {
                 throw XLSXTable.invalid("工作簿已加密，请先取消密码", "the workbook is encrypted; remove its password first")
             }
-            if item.uncompressedSize > XLSXTable.maxPartSize {
-                throw XLSXTable.invalid("部件 \(path) 过大", "the part \(path) is too large")
+            let left = max(limits.maxInflatedBytes - inflated, 0)
+            if item.uncompressedSize > UInt64(left) {
+                throw ImportFailure.tooLarge(.inflatedSize(limit: limits.maxInflatedBytes))
             }
             let damaged = XLSXTable.invalid(
                 "部件 \(path) 已损坏，无法解压", "the part \(path) is damaged and cannot be decompressed")
@@ -278,9 +378,12 @@ public final class XLSXTable: TableSource {
                         },
                         consumer: { chunk in
                             out.append(chunk)
+                            if out.count > left { throw OverLimit() }
                             if out.count > limit { throw TooLarge() }
                         })
                     guard crc == item.crc, out.count == limit else { throw damaged }
+                } catch is OverLimit {
+                    throw ImportFailure.tooLarge(.inflatedSize(limit: limits.maxInflatedBytes))
                 } catch {
                     throw damaged
                 }
@@ -289,6 +392,7 @@ public final class XLSXTable: TableSource {
                     "部件 \(path) 使用了不支持的压缩方式 \(item.method)",
                     "the part \(path) uses an unsupported compression method (\(item.method))")
             }
+            inflated += out.count
             return out
         }
     }
@@ -332,6 +436,7 @@ public final class XLSXTable: TableSource {
         parser.shouldResolveExternalEntities = false
         parser.delegate = delegate
         let ok = parser.parse()
+        if let stop = delegate.stop { throw stop }
         // FoundationXML on Linux lets libxml2 recover from errors and may still return true,
         // and does not notice a document that simply stops: check both ourselves.
         if !ok || delegate.fatalLine != nil || !delegate.rootClosed {
@@ -370,8 +475,9 @@ public final class XLSXTable: TableSource {
         return wb
     }
 
-    static func parseSharedStrings(_ xml: Data, part: String) throws(ImportFailure) -> [String] {
-        let d = SharedStringsDelegate()
+    /// The shared strings, at most `maxCount` of them (more fail with the cell limit).
+    static func parseSharedStrings(_ xml: Data, part: String, maxCount: Int) throws(ImportFailure) -> [String] {
+        let d = SharedStringsDelegate(maxCount: maxCount)
         try run(xml, delegate: d, part: part)
         return d.strings
     }
@@ -500,6 +606,8 @@ class XMLPartDelegate: NSObject, XMLParserDelegate {
     private(set) var rootClosed = false
     /// The line of the first real error, if any.
     private(set) var fatalLine: Int? = nil
+    /// Set by a subclass to stop reading at once (a limit was passed); `run` throws it.
+    var stop: ImportFailure?
 
     func start(_ name: Substring, _ attributes: [String: String]) {}
     func end(_ name: Substring) {}
@@ -509,6 +617,7 @@ class XMLPartDelegate: NSObject, XMLParserDelegate {
                       qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
         depth += 1
         start(localName(elementName), attributeDict)
+        if stop != nil { parser.abortParsing() }
     }
 
     final func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
@@ -516,6 +625,7 @@ class XMLPartDelegate: NSObject, XMLParserDelegate {
         depth -= 1
         if depth == 0 { rootClosed = true }
         end(localName(elementName))
+        if stop != nil { parser.abortParsing() }
     }
 
     final func parser(_ parser: XMLParser, foundCharacters string: String) {
@@ -548,12 +658,19 @@ private final class ElementCollector: XMLPartDelegate {
 /// leaving out phonetic guides (`<rPh>`).
 private final class SharedStringsDelegate: XMLPartDelegate {
     var strings: [String] = []
+    private let maxCount: Int
+    private var count = 0
     private var current = ""
     private var inSI = false, inT = false, phonetic = 0
 
+    init(maxCount: Int) { self.maxCount = maxCount }
+
     override func start(_ name: Substring, _ attributes: [String: String]) {
         switch name {
-        case "si": inSI = true; current = ""
+        case "si":
+            count += 1
+            if count > maxCount { stop = ImportFailure.tooLarge(.cellCount(limit: maxCount)); return }
+            inSI = true; current = ""
         case "rPh": phonetic += 1
         case "t": inT = inSI && phonetic == 0
         default: break
@@ -605,6 +722,9 @@ private final class SheetDelegate: XMLPartDelegate {
     let sharedStrings: [String]
     let dateStyles: [XLSXDateKind?]
     let date1904: Bool
+    let maxCells: Int
+    /// The cells so far: `<c>` elements, and the empty cells put before them in their rows.
+    private var cellCount = 0
 
     var rows: [(Int, [String])] = []
     var badSharedString: Int? = nil
@@ -624,10 +744,19 @@ private final class SheetDelegate: XMLPartDelegate {
 
     private enum Capture { case none, value, inline }
 
-    init(sharedStrings: [String], dateStyles: [XLSXDateKind?], date1904: Bool) {
+    init(sharedStrings: [String], dateStyles: [XLSXDateKind?], date1904: Bool, maxCells: Int) {
         self.sharedStrings = sharedStrings
         self.dateStyles = dateStyles
         self.date1904 = date1904
+        self.maxCells = maxCells
+    }
+
+    /// Counts `n` more cells; false (and reading stops) past the limit.
+    private func count(_ n: Int) -> Bool {
+        cellCount += n
+        if cellCount <= maxCells { return true }
+        stop = ImportFailure.tooLarge(.cellCount(limit: maxCells))
+        return false
     }
 
     override func start(_ name: Substring, _ attributes: [String: String]) {
@@ -638,6 +767,7 @@ private final class SheetDelegate: XMLPartDelegate {
             cells.removeAll(keepingCapacity: true)
             column = -1
         case "c" where inRow:
+            guard count(1) else { return }
             if let ref = attributes["r"], let col = SheetDelegate.columnIndex(ref) { column = col } else { column += 1 }
             cellType = attributes["t"] ?? "n"
             cellStyle = attributes["s"].flatMap { Int($0) } ?? 0
@@ -664,6 +794,7 @@ private final class SheetDelegate: XMLPartDelegate {
             let text = cellText()
             if text.isEmpty { return }
             if cells.count <= column {
+                guard count(column - cells.count) else { return }
                 cells.append(contentsOf: repeatElement("", count: column + 1 - cells.count))
             }
             cells[column] = text

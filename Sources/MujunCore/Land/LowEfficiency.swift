@@ -143,7 +143,7 @@ public enum LowEfficiencyKind: String, Codable, Sendable, CaseIterable, Hashable
     public var chinese: String {
         switch self {
         case .idle: "闲置"
-        case .lowTaxPerMu: "亩均税收低"
+        case .lowTaxPerMu: "\(Indicator.taxPerMu.chinese)低"
         case .occupantClass: "用地企业评价为 D 类"
         case .lowFAR: "容积率低"
         }
@@ -289,7 +289,7 @@ public struct LowEfficiencyAssessor: Sendable {
             if let limit = rules.taxPerMuBelow, let t = taxPerMu, t < limit {
                 reasons.append(LowEfficiencyReason(
                     kind: .lowTaxPerMu,
-                    zh: "亩均税收 \(fixed2(t)) 万元/亩，低于 \(formatNumber(limit)) 万元/亩",
+                    zh: "\(Indicator.taxPerMu.chinese) \(fixed2(t)) \(Indicator.taxPerMu.unit)，低于 \(formatNumber(limit)) \(Indicator.taxPerMu.unit)",
                     en: "tax per mu \(fixed2(t)) (10k yuan/mu) is below \(formatNumber(limit))",
                     value: t, threshold: limit))
             }
