@@ -36,11 +36,16 @@ class Finding:
         first = re.sub(r"\d{6,}", "N", first)  # big numbers in messages do not make a new problem
         return self.operation, self.kind, self.code, self.status, first
 
+    def binary_body(self) -> bool:
+        return "\ufffd" in self.request_body or bool(re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", self.request_body))
+
     def curl(self) -> str:
         parts = ["curl", "-sS", "-X", self.method, "-H", '"Authorization: Bearer $TOKEN"']
         if self.media_type:
             parts += ["-H", shlex.quote(f"Content-Type: {self.media_type}")]
-        if self.request_body:
+        if self.request_body and self.binary_body():
+            parts += ["--data-binary", "@BODY"]  # binary: the bytes are in the NDJSON report
+        elif self.request_body:
             parts += ["--data-binary", shlex.quote(self.request_body)]
         parts.append('"' + self.url.replace('"', '%22') + '"')
         return " ".join(parts)
@@ -64,6 +69,14 @@ def _decode(content: Any, limit: int) -> str:
         raw = json.dumps(content, ensure_ascii=False).encode()
     text = raw[:limit].decode("utf-8", "replace")
     return text + ("…" if len(raw) > limit else "")
+
+
+def _content_type(case: dict, request: dict) -> str:
+    """The Content-Type sent (with a multipart boundary), else the case's media type."""
+    for name, value in (request.get("headers") or {}).items():
+        if name.lower() == "content-type":
+            return value[0] if isinstance(value, list) else str(value)
+    return case.get("media_type") or ""
 
 
 def _url(uri: str) -> str:
@@ -114,7 +127,7 @@ def read(path: Path) -> Iterator[Finding]:
                     yield Finding(operation=label, kind="no answer", code="no response",
                                   title="the request got no answer", message="", phase=str(body.get("phase")),
                                   method=request.get("method", ""), url=_url(request.get("uri", "")),
-                                  request_body=_request_body(case, request), media_type=case.get("media_type") or "")
+                                  request_body=_request_body(case, request), media_type=_content_type(case, request))
             for case_id, checks in (recorder.get("checks") or {}).items():
                 for check in checks:
                     if check.get("status") != "failure":
@@ -129,7 +142,7 @@ def read(path: Path) -> Iterator[Finding]:
                         code=failure.get("code") or failure.get("type", "?"), title=failure.get("title", "?"),
                         message=failure.get("message", ""), phase=str(body.get("phase")),
                         method=request.get("method") or case.get("method", ""), url=_url(request.get("uri", "")),
-                        request_body=_request_body(case, request), media_type=case.get("media_type") or "",
+                        request_body=_request_body(case, request), media_type=_content_type(case, request),
                         status=response.get("status_code"), response_body=_decode(response.get("content"), 400))
 
 
@@ -154,7 +167,11 @@ def describe(g: Group, indent: str = "  ") -> str:
     if f.url:
         lines.append(f"{indent}request ({f.phase}): {f.method} {f.url}")
         if f.request_body:
-            lines.append(f"{indent}body ({f.media_type or '?'}): {f.request_body[:300]}")
+            body = f.request_body[:300]
+            if f.binary_body():
+                body = re.sub(r"[^\x09\x0a\x0d\x20-\x7e\u00a0-\uffef]", "?", body.replace("\ufffd", "?")) + \
+                    "  (binary: BODY is the request body in the NDJSON report)"
+            lines.append(f"{indent}body ({f.media_type or '?'}): {body}")
         lines.append(f"{indent}answer: " + (f"{f.status} {f.response_body[:300]}" if f.status is not None else "none"))
-        lines.append(f"{indent}repeat (BASE=http://127.0.0.1:PORT, TOKEN=an admin token): {f.curl()}")
+        lines.append(f"{indent}repeat (BASE=http://127.0.0.1:PORT, TOKEN=the run's API token): {f.curl()}")
     return "\n".join(lines)
