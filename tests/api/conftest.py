@@ -88,7 +88,7 @@ class Crash:
                 + "\n    ".join(crash_summary(self.log)))
 
 
-def crash_summary(log: Path, frames: int = 8) -> list[str]:
+def crash_summary(log: Path, frames: int = 14) -> list[str]:
     """The reason of a Swift crash and the first frames of the crashed thread, from the
     runtime's backtrace in the server log (else the log's last lines)."""
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -34,6 +33,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from mujun_seed import rng
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("MUJUN_BIN", REPO / ".build" / "debug" / "mujun")).resolve()
@@ -109,7 +110,8 @@ def server():
         env.update({
             # the same database and secret for demo, token and serve: tokens are kept as keyed hashes
             "DATABASE_URL": f"sqlite://{workdir / 'mujun.sqlite'}",
-            "MUJUN_SECRET": secrets.token_hex(24),
+            # the key tokens are hashed with, from the run's seed like every random input
+            "MUJUN_SECRET": rng("ogc-server-secret").randbytes(24).hex(),
             "MUJUN_SECRET_FILE": str(workdir / "secret.key"),
         })
         env.pop("MUJUN_RULES", None)
