@@ -1,6 +1,7 @@
 # Mujun (亩均) — the two commands that matter:
 #   make run    install what is missing, build, load the demo city (first time), serve on :8080
-#   make test   every test: Swift on SQLite, Swift on PostgreSQL, browser (Chromium), CLI
+#   make test   every test: Swift on SQLite, Swift on PostgreSQL, browser (Chromium), CLI, GDAL,
+#               the OpenAPI document and schemathesis
 # Everything else: `make help`.
 
 SHELL := /bin/bash
@@ -20,17 +21,19 @@ BROWSER_ENTERPRISES ?= 600
 BROWSER_SEED ?= 7
 # set by `make test` so that its legs do not re-run the build it just did
 SKIP_BUILD ?=
+# where `make test-api` leaves schemathesis's output, reports and findings.md (emptied first)
+API_REPORT_DIR ?= .ci/out/test-api
 
-.PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli test-gis \
+.PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli test-gis test-api \
         bench clean distclean
 
 help:
 	@echo "make run            install deps, build, load the demo city into $(DEMO_DB) (once), serve http://$(HOST):$(PORT)"
-	@echo "make test           all tests: Swift/SQLite, Swift/PostgreSQL, browser, CLI (what .ci/run calls)"
+	@echo "make test           all tests: Swift/SQLite, Swift/PostgreSQL, browser, CLI, GDAL, API (what .ci/run calls)"
 	@echo "make deps           install missing Debian packages and Python test modules (as root)"
 	@echo "make build          swift build (debug)"
 	@echo "make demo           re-create the demo database"
-	@echo "make test-swift | test-postgres | test-browser | test-cli   one leg of make test"
+	@echo "make test-swift | test-postgres | test-browser | test-cli | test-gis | test-api   one leg of make test"
 	@echo "make bench          release build, then bench/run.sh (Swift vs pandas on 1,000,000 enterprises, …)"
 	@echo "make clean          remove build products; make distclean also removes data/ and bench-data/"
 
@@ -77,13 +80,13 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	@failed=""; \
-	for leg in test-swift test-postgres test-browser test-cli test-gis; do \
+	for leg in test-swift test-postgres test-browser test-cli test-gis test-api; do \
 	    echo ""; echo "==== make $$leg"; \
 	    $(MAKE) --no-print-directory $$leg SKIP_BUILD=1 || failed="$$failed $$leg"; \
 	done; \
 	echo ""; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
-	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, browser, CLI, GDAL)"
+	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, browser, CLI, GDAL, API)"
 
 # The Swift suite on SQLite (MUJUN_TEST_DATABASE_URL unset).
 test-swift:
@@ -144,6 +147,36 @@ test-cli:
 test-gis:
 	$(if $(SKIP_BUILD),,$(SWIFT) build)
 	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/ogc
+
+# /openapi.json (openapi-spec-validator, every documented operation answers, every JSON route is
+# documented) and schemathesis against /api/v1 as the admin, on a fresh demo database (tests/api,
+# tests/api/README.md). The tests start the server (and a new one after a crash) and write its pid
+# to $$tmp/serve.pid: it is killed here even on failure. Bounded: about 5 minutes on 2 cores.
+test-api:
+	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	@set -uo pipefail; \
+	tmp="$$(mktemp -d /tmp/mujun-api.XXXXXX)"; \
+	cleanup() { \
+	    if [ -f "$$tmp/serve.pid" ]; then \
+	        pid="$$(cat "$$tmp/serve.pid")"; \
+	        if kill -0 "$$pid" 2>/dev/null; then \
+	            kill "$$pid" 2>/dev/null; \
+	            for _ in $$(seq 1 50); do kill -0 "$$pid" 2>/dev/null || break; sleep 0.1; done; \
+	            kill -9 "$$pid" 2>/dev/null; \
+	        fi; \
+	    fi; \
+	    rm -rf "$$tmp"; \
+	}; \
+	trap cleanup EXIT; \
+	rm -rf "$(API_REPORT_DIR)"; mkdir -p "$(API_REPORT_DIR)"; \
+	MUJUN_BIN="$(abspath $(BIN))" MUJUN_API_WORKDIR="$$tmp" MUJUN_API_REPORT_DIR="$(abspath $(API_REPORT_DIR))" \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/api; rc=$$?; \
+	if [ $$rc -ne 0 ]; then \
+	    log="$$(ls -t "$$tmp"/serve-*.log 2>/dev/null | head -n 1)"; \
+	    if [ -n "$$log" ]; then echo "---- last lines of the server log ($$(basename "$$log"))"; tail -n 40 "$$log"; fi; \
+	fi; \
+	echo "test-api: schemathesis output, reports and findings.md in $(API_REPORT_DIR)"; \
+	exit $$rc
 
 # ------------------------------------------------------------------ bench
 bench: deps

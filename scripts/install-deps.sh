@@ -4,8 +4,9 @@
 #   Debian: Chromium + chromedriver and a CJK font (browser tests, screenshots of the
 #   Chinese UI), Chart.js and Leaflet (served by the app), PostgreSQL 15 (the Postgres
 #   test leg), SQLite, GDAL/GEOS/PROJ, and the C libraries Swift on Linux links against.
-#   Python (the `python3` on PATH): selenium, openpyxl, pytest, and pandas (the reference
-#   implementation of the evaluation that tests/cli cross-checks and `make bench` times).
+#   Python (the `python3` on PATH): selenium, openpyxl, pytest, pandas (the reference
+#   implementation of the evaluation that tests/cli cross-checks and `make bench` times), and
+#   openapi-spec-validator and schemathesis 4.x (tests/api: the OpenAPI document and fuzzing).
 # Environment: MUJUN_SKIP_APT=1 skips the Debian part, MUJUN_SKIP_PIP=1 the Python part.
 set -euo pipefail
 
@@ -23,10 +24,31 @@ APT_PACKAGES=(
     fonts-noto-cjk
     ca-certificates procps
 )
-PIP_MODULES=(selenium openpyxl pytest pandas)   # import name = PyPI name for these
+# IMPORT_NAME=PIP_REQUIREMENT, or just the name when both are the same; a module that imports but
+# whose installed version does not meet the requirement counts as missing.
+PIP_MODULES=(
+    selenium openpyxl pytest pandas
+    "openapi_spec_validator=openapi-spec-validator"
+    "schemathesis=schemathesis>=4,<5"
+)
 
 say()  { printf 'install-deps: %s\n' "$*"; }
 fail() { printf 'install-deps: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# py_has IMPORT_NAME REQUIREMENT: the module imports and its distribution meets the requirement
+py_has() {
+    python3 - "$1" "$2" >/dev/null 2>&1 <<'PY'
+import importlib, importlib.metadata as md, sys
+module, requirement = sys.argv[1], sys.argv[2]
+importlib.import_module(module)
+try:
+    from pip._vendor.packaging.requirements import Requirement
+except ImportError:  # no pip to read the requirement with: importing is enough
+    sys.exit(0)
+req = Requirement(requirement)
+sys.exit(0 if req.specifier.contains(md.version(req.name), prereleases=True) else 1)
+PY
+}
 
 is_installed() {
     # dpkg-query prints "install ok installed" for a fully installed package
@@ -68,9 +90,11 @@ fi
 # ---------------------------------------------------------------- Python test modules
 if [ "${MUJUN_SKIP_PIP:-0}" != "1" ]; then
     command -v python3 >/dev/null 2>&1 || fail "python3 not found on PATH"
-    pmissing=()
+    pmissing=()      # pip requirements to install
+    pimports=()      # and the modules they must make importable
     for m in "${PIP_MODULES[@]}"; do
-        python3 -c "import $m" >/dev/null 2>&1 || pmissing+=("$m")
+        mod="${m%%=*}"; req="${m#*=}"
+        if ! py_has "$mod" "$req"; then pmissing+=("$req"); pimports+=("$mod=$req"); fi
     done
     if [ ${#pmissing[@]} -gt 0 ]; then
         say "installing Python modules for $(command -v python3): ${pmissing[*]}"
@@ -84,8 +108,8 @@ if [ "${MUJUN_SKIP_PIP:-0}" != "1" ]; then
             tail -n 20 "$log" >&2
             fail "pip install failed for: ${pmissing[*]} (full log: $log)"
         fi
-        for m in "${pmissing[@]}"; do
-            python3 -c "import $m" >/dev/null 2>&1 || fail "Python module $m still not importable after pip install (log: $log)"
+        for m in "${pimports[@]}"; do
+            py_has "${m%%=*}" "${m#*=}" || fail "Python module ${m%%=*} (${m#*=}) still not importable after pip install (log: $log)"
         done
         rm -f "$log"
         say "Python modules installed"

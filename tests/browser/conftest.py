@@ -15,10 +15,18 @@ Every page is behind sign-in. The helpers other test modules use (keep their nam
     session_cookie(driver)                    the browser's mujun_session value, or None
     http_get(base_url, path, cookie=None)     (status, headers, body); redirects are not followed
     http_login(base_url, user, password)      a session cookie value, through the /login form
+    open_page(driver, url)                    navigates and waits for document.readyState complete
+    element(scope, css, what)                 the first match under a driver or an element; fails
+                                              naming `what`, the selector and the page when absent
+    elements(scope, css, what, at_least=1)    every match; fails when there are fewer than at_least
+    attribute(el, name, what)                 an attribute that must be there (fails when absent)
     fixtures: base_url, year, driver, screenshot, signed_in_hq, signed_in_admin,
               signed_in_town (gushan, 古山镇), signed_in_enterprise (qiye), signed_in_bank,
               hq_cookie, fetch and api (JSON) — these read as the headquarters user.
 The demo accounts are DEMO_ACCOUNTS (what `mujun demo` creates; demo data only).
+
+No helper treats an element as optional: a selector that finds nothing is a failure that names
+the element and the page, so a renamed id or class cannot turn a check into one that never runs.
 """
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ import http.cookiejar
 import json
 import os
 import re
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +42,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import mujun_seed  # noqa: E402  (tests/mujun_seed.py: the run's seed, should a test need random inputs)
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -120,6 +132,53 @@ def http_login(base_url: str, user: str, password: str, timeout: float = 60) -> 
     return cookie
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    mujun_seed.report(terminalreporter)
+
+
+# ------------------------------------------------------------------ elements that must be there
+def _page(scope) -> str:
+    """The URL of the page a driver or an element is on."""
+    driver = getattr(scope, "parent", scope)  # a WebElement's parent is its driver
+    try:
+        return driver.current_url
+    except Exception:  # noqa: BLE001 - only for the message
+        return "(unknown page)"
+
+
+def element(scope, css: str, what: str | None = None):
+    """The first element matching `css` under `scope` (a driver or an element). Fails, naming
+    `what`, the selector and the page, when there is none."""
+    from selenium.webdriver.common.by import By
+    found = scope.find_elements(By.CSS_SELECTOR, css)
+    if not found:
+        pytest.fail(f"{what or css} is missing: nothing matches {css!r} on {_page(scope)}")
+    return found[0]
+
+
+def elements(scope, css: str, what: str | None = None, at_least: int = 1) -> list:
+    """Every element matching `css` under `scope`; fails when fewer than `at_least` are there."""
+    from selenium.webdriver.common.by import By
+    found = scope.find_elements(By.CSS_SELECTOR, css)
+    if len(found) < at_least:
+        pytest.fail(f"{what or css}: expected at least {at_least} matching {css!r} on {_page(scope)}, "
+                    f"found {len(found)}")
+    return found
+
+
+def attribute(el, name: str, what: str | None = None) -> str:
+    """The value of an attribute that must be present (an absent one fails, naming the page)."""
+    value = el.get_attribute(name)
+    if value is None:
+        pytest.fail(f"{what or el.tag_name} has no {name} attribute on {_page(el)}")
+    return value
+
+
+def open_page(driver, url: str, timeout: float = 30) -> None:
+    driver.get(url)
+    _wait_loaded(driver, timeout)
+
+
 def session_cookie(driver) -> str | None:
     """The browser's session cookie value (the browser must be on the server's site)."""
     c = driver.get_cookie(SESSION_COOKIE)
@@ -163,6 +222,8 @@ def login(driver, base_url: str, user: str, password: str) -> None:
     assert not errors, f"sign-in as {user} failed: {errors[0].text}"
     assert "/account/password" not in driver.current_url, f"{user} must change its password first"
     _wait_loaded(driver)
+    assert _signed_in_as(driver, base_url, user), \
+        f"after signing in as {user} (now at {driver.current_url}) /account does not show {user}"
 
 
 # the name other modules may look for
@@ -170,16 +231,17 @@ sign_in = login
 
 
 def logout(driver, base_url: str) -> None:
-    """Signs out with the 退出 button when a page shows it, else drops the cookies."""
-    from selenium.webdriver.common.by import By
+    """Signs out with the 退出 button of /account when the browser has a live session (a
+    session the server already ended sends /account to /login: nothing to click then), and
+    drops the cookies. A live session whose /account has no button#logout fails."""
     from selenium.webdriver.support.ui import WebDriverWait
 
+    if urllib.parse.urlparse(driver.current_url).netloc != urllib.parse.urlparse(base_url).netloc:
+        driver.get(base_url + "/healthz")
     if session_cookie(driver):
-        driver.get(base_url + "/account")
-        _wait_loaded(driver)
-        buttons = driver.find_elements(By.ID, "logout")
-        if buttons:
-            buttons[0].click()
+        open_page(driver, base_url + "/account")
+        if urllib.parse.urlparse(driver.current_url).path != "/login":
+            element(driver, "button#logout", "the 退出 (sign-out) button").click()
             WebDriverWait(driver, 30).until(lambda d: urllib.parse.urlparse(d.current_url).path == "/login")
     driver.delete_all_cookies()
 
@@ -272,6 +334,8 @@ def api_all(api: Callable[..., Any]) -> Callable[..., list[dict]]:
             data = api("/api/v1/results", **query, page=page, per=per)
             items += data["items"]
             if not data["items"] or len(items) >= data["total"]:
+                assert len(items) == data["total"], \
+                    f"/api/v1/results {query}: {len(items)} items over {page} pages, total says {data['total']}"
                 return items
             page += 1
     return _all

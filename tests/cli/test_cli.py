@@ -11,14 +11,15 @@ import csv
 import io
 import json
 import os
-import random
 import re
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
+import openpyxl  # scripts/install-deps.sh installs it; the XLSX cases need it
 import pytest
+
+from mujun_seed import ENV as SEED_ENV, SEED, rng
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("MUJUN_BIN", REPO / ".build" / "debug" / "mujun"))
@@ -117,7 +118,6 @@ def csv_text(rows: list[dict], headers: list[str], newline: str = "\n") -> str:
 
 
 def write_xlsx(path: Path, rows: list[dict], headers: list[str]) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "企业亩均数据"
@@ -156,15 +156,15 @@ def code_column(header: list[str]) -> int:
     raise AssertionError(f"no credit_code / 统一社会信用代码 column in output header {header}")
 
 
-def assert_clean_failure(proc: subprocess.CompletedProcess) -> str:
+def assert_clean_failure(proc: subprocess.CompletedProcess, note: str = "") -> str:
     """Non-zero exit that is not a crash (no signal, no Swift fatal error, no traceback)."""
     out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, f"expected failure, got exit 0:\n{out}"
-    assert 0 < proc.returncode < 128, f"exit code {proc.returncode} looks like a crash/signal:\n{out}"
+    assert proc.returncode != 0, f"expected failure, got exit 0 {note}:\n{out}"
+    assert 0 < proc.returncode < 128, f"exit code {proc.returncode} looks like a crash/signal {note}:\n{out}"
     for crash in ("Fatal error", "Stack dump", "Traceback", "Segmentation fault", "Illegal instruction",
                   "Current stack trace", "💣"):
-        assert crash not in out, f"crash output ({crash}):\n{out}"
-    assert out.strip(), "a failure must say why"
+        assert crash not in out, f"crash output ({crash}) {note}:\n{out}"
+    assert out.strip(), f"a failure must say why {note}"
     return out
 
 
@@ -184,22 +184,28 @@ def inputs(tmp_path: Path) -> dict[str, Path]:
     return files
 
 
-def test_all_input_forms_give_identical_results(mujun: Path, inputs: dict[str, Path], tmp_path: Path) -> None:
-    outputs = {}
-    for kind, src in inputs.items():
-        out = tmp_path / f"out-{kind}.csv"
-        proc = run(mujun, "evaluate", str(src), "--year", "2025", "--out", str(out), cwd=tmp_path)
-        assert proc.returncode == 0, f"{kind}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-        assert out.is_file(), f"{kind}: no output written"
-        outputs[kind] = read_csv_rows(out)
-    reference = outputs["utf8"]
-    for kind, rows in outputs.items():
-        assert rows == reference, f"{kind} output differs from the UTF-8 CSV's"
+def evaluate_to_rows(mujun: Path, src: Path, tmp_path: Path, kind: str) -> list[list[str]]:
+    out = tmp_path / f"out-{kind}.csv"
+    proc = run(mujun, "evaluate", str(src), "--year", "2025", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, f"{kind}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert out.is_file(), f"{kind}: no output written"
+    return read_csv_rows(out)
 
+
+def test_utf8_csv_gives_one_row_per_enterprise(mujun: Path, inputs: dict[str, Path], tmp_path: Path) -> None:
+    reference = evaluate_to_rows(mujun, inputs["utf8"], tmp_path, "utf8")
     header, body = reference[0], [r for r in reference[1:] if any(c.strip() for c in r)]
     i = code_column(header)
     assert len(body) == len(ENTERPRISES), "one output row per input enterprise"
     assert sorted(r[i] for r in body) == sorted(r["credit_code"] for r in records())
+
+
+@pytest.mark.parametrize("kind", ["gb18030", "utf8bom", "xlsx"])
+def test_every_input_form_gives_the_utf8_csv_result(mujun: Path, inputs: dict[str, Path], tmp_path: Path,
+                                                    kind: str) -> None:
+    reference = evaluate_to_rows(mujun, inputs["utf8"], tmp_path, "utf8")
+    rows = evaluate_to_rows(mujun, inputs[kind], tmp_path, kind)
+    assert rows == reference, f"{kind} output differs from the UTF-8 CSV's"
 
 
 def test_output_is_utf8_csv_with_the_result_columns(mujun: Path, inputs: dict[str, Path], tmp_path: Path) -> None:
@@ -215,14 +221,14 @@ def test_output_is_utf8_csv_with_the_result_columns(mujun: Path, inputs: dict[st
 
 
 def test_out_xlsx_opens_in_openpyxl(mujun: Path, inputs: dict[str, Path], tmp_path: Path) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
     out = tmp_path / "results.xlsx"
     proc = run(mujun, "evaluate", str(inputs["utf8"]), "--year", "2025", "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert out.read_bytes()[:2] == b"PK"
     wb = openpyxl.load_workbook(out, read_only=True)
     rows = [[("" if v is None else str(v)) for v in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
-    header_at = next(n for n, r in enumerate(rows) if "credit_code" in r or "统一社会信用代码" in r)
+    header_at = next((n for n, r in enumerate(rows) if "credit_code" in r or "统一社会信用代码" in r), None)
+    assert header_at is not None, f"no header row with credit_code / 统一社会信用代码 in {out.name}: {rows[:3]}"
     i = code_column(rows[header_at])
     codes = [r[i] for r in rows[header_at + 1:] if len(r) > i and r[i]]
     assert sorted(codes) == sorted(r["credit_code"] for r in records())
@@ -234,8 +240,8 @@ def test_out_json_parses(mujun: Path, inputs: dict[str, Path], tmp_path: Path) -
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     text = json.dumps(data, ensure_ascii=False)
-    for r in records():
-        assert r["credit_code"] in text
+    missing = [r["credit_code"] for r in records() if r["credit_code"] not in text]
+    assert not missing, f"credit codes missing from {out.name}: {missing}"
 
 
 def _find_col(header: list[str], *names: str) -> int:
@@ -261,17 +267,24 @@ def test_evaluate_matches_hand_computed(mujun: Path, tmp_path: Path) -> None:
     got = {r[ci]: r for r in body}
     with open(REPO / "bench" / "testdata" / "small.expected.csv", encoding="utf-8", newline="") as f:
         expected = list(csv.DictReader(f))
-    assert len(got) == len(expected)
+    assert expected, "bench/testdata/small.expected.csv has no rows"
+    assert sorted(got) == sorted(e["credit_code"] for e in expected), "one output row per expected enterprise"
+    # every difference at once, not only the first
+    wrong = []
     for e in expected:
         r = got[e["credit_code"]]
         where = f"{e['tag']} {e['credit_code']}"
-        assert r[ki] == e["class"], f"{where}: class {r[ki]!r}, expected {e['class']!r}"
-        assert r[ri] == e["rank"], f"{where}: rank {r[ri]!r}, expected {e['rank']!r}"
-        assert r[ei] == e["exempt_reason"], f"{where}: reason {r[ei]!r}, expected {e['exempt_reason']!r}"
+        for what, col, want in (("class", ki, e["class"]), ("rank", ri, e["rank"]),
+                                ("exempt reason", ei, e["exempt_reason"])):
+            if r[col] != want:
+                wrong.append(f"{where}: {what} {r[col]!r}, expected {want!r}")
         if e["total_score_exact"]:
-            assert float(r[si]) == pytest.approx(float(Fraction(e["total_score_exact"])), abs=1e-6), where
-        else:
-            assert r[si] == "", where
+            want_score = float(Fraction(e["total_score_exact"]))
+            if not r[si] or abs(float(r[si]) - want_score) > 1e-6:
+                wrong.append(f"{where}: total score {r[si]!r}, expected {want_score!r}")
+        elif r[si] != "":
+            wrong.append(f"{where}: total score {r[si]!r}, expected none")
+    assert not wrong, "\n".join(wrong)
 
 
 # ------------------------------------------------------------------ bad input
@@ -333,10 +346,11 @@ def test_existing_output_is_left_alone_on_bad_input(mujun: Path, tmp_path: Path)
     assert out.read_text(encoding="utf-8") == "earlier results\n"
 
 
+# random bytes from the run's seed (printed at the end of the run; MUJUN_TEST_SEED repeats it)
 @pytest.mark.parametrize("name,content", [
-    ("broken.xlsx", random.Random(1).randbytes(4096)),
-    ("truncated.xlsx", b"PK\x03\x04" + random.Random(2).randbytes(2000)),
-    ("garbage.csv", bytes(range(256)) * 8 + random.Random(3).randbytes(4096)),
+    ("broken.xlsx", rng("random-bytes-xlsx").randbytes(4096)),
+    ("truncated.xlsx", b"PK\x03\x04" + rng("truncated-zip-xlsx").randbytes(2000)),
+    ("garbage.csv", bytes(range(256)) * 8 + rng("binary-garbage-csv").randbytes(4096)),
     ("empty.csv", b""),
 ], ids=["random-bytes-xlsx", "truncated-zip-xlsx", "binary-garbage-csv", "empty-csv"])
 def test_unreadable_files_give_one_clear_message(mujun: Path, tmp_path: Path, name: str, content: bytes) -> None:
@@ -344,10 +358,11 @@ def test_unreadable_files_give_one_clear_message(mujun: Path, tmp_path: Path, na
     src.write_bytes(content)
     out = tmp_path / "out.csv"
     proc = run(mujun, "evaluate", str(src), "--year", "2025", "--out", str(out), cwd=tmp_path)
-    output = assert_clean_failure(proc)
+    seed = f"(input from {SEED_ENV}={SEED})"
+    output = assert_clean_failure(proc, seed)
     lines = [l for l in output.splitlines() if l.strip()]
-    assert len(lines) <= 6, f"expected one clear message, got {len(lines)} lines:\n{output}"
-    assert not out.exists()
+    assert len(lines) <= 6, f"expected one clear message, got {len(lines)} lines {seed}:\n{output}"
+    assert not out.exists(), f"{out.name} was written for an unreadable input {seed}"
 
 
 def test_missing_input_file_is_a_clear_error(mujun: Path, tmp_path: Path) -> None:
@@ -363,6 +378,3 @@ def test_rules_show_prints_the_default_weights(mujun: Path, tmp_path: Path) -> N
     assert "tax_per_mu" in proc.stdout
     assert re.search(r"\b30\b", proc.stdout) and re.search(r"\b50\b", proc.stdout)
 
-
-if __name__ == "__main__":
-    sys.exit(pytest.main([__file__, "-q"]))

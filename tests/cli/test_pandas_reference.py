@@ -17,7 +17,7 @@ SMALL = BENCH / "testdata" / "small.csv"
 EXPECTED = BENCH / "testdata" / "small.expected.csv"
 
 sys.path.insert(0, str(BENCH))
-pytest.importorskip("pandas", reason="pandas is installed by scripts/install-deps.sh")
+import pandas  # noqa: E402,F401  (scripts/install-deps.sh installs it: the reference needs it)
 import pandas_evaluate  # noqa: E402
 
 
@@ -36,19 +36,22 @@ def run_reference(src: Path, out: Path, *extra: str) -> list[dict[str, str]]:
 
 def check_against_expected(rows: list[dict[str, str]]) -> None:
     exp = expected_rows()
+    assert exp, f"{EXPECTED} has no rows"
     assert [r["credit_code"] for r in rows] == list(exp), "one row per input enterprise, in input order"
+    wrong = []  # every difference at once, not only the first
     for r in rows:
         e = exp[r["credit_code"]]
         where = f"{e['tag']} {r['credit_code']}"
-        assert r["group"] == e["group"], where
-        assert r["exempt_reason"] == e["exempt_reason"], where
-        assert r["class_before_veto"] == e["class_before_veto"], where
-        assert r["class"] == e["class"], where
-        assert r["rank"] == e["rank"], where
+        for key in ("group", "exempt_reason", "class_before_veto", "class", "rank"):
+            if r[key] != e[key]:
+                wrong.append(f"{where}: {key} {r[key]!r}, expected {e[key]!r}")
         if e["total_score_exact"]:
-            assert float(r["total_score"]) == pytest.approx(float(Fraction(e["total_score_exact"])), abs=1e-9), where
-        else:
-            assert r["total_score"] == "", where
+            want = float(Fraction(e["total_score_exact"]))
+            if not r["total_score"] or abs(float(r["total_score"]) - want) > 1e-9:
+                wrong.append(f"{where}: total_score {r['total_score']!r}, expected {want!r}")
+        elif r["total_score"] != "":
+            wrong.append(f"{where}: total_score {r['total_score']!r}, expected none")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_small_case_matches_hand_computation(tmp_path: Path) -> None:
@@ -93,17 +96,20 @@ def test_quota_rounds_half_up() -> None:
     assert pandas_evaluate.quota_limits(0) == [0, 0, 0]
 
 
-def test_bad_numbers_and_unknown_veto_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("old,new,needle", [(",100,500,", ",abc,500,", "not a number"),
+                                             ("欠缴税款", "不存在的否决", "unknown veto")],
+                         ids=["bad-number", "unknown-veto"])
+def test_bad_numbers_and_unknown_veto_are_refused(tmp_path: Path, old: str, new: str, needle: str) -> None:
     text = SMALL.read_text(encoding="utf-8").splitlines()
-    for bad_line, needle in [(text[3].replace(",100,500,", ",abc,500,"), "not a number"),
-                             (text[3].replace("欠缴税款", "不存在的否决"), "unknown veto")]:
-        src = tmp_path / "bad.csv"
-        src.write_text("\n".join([text[0], text[1], text[2], bad_line]) + "\n", encoding="utf-8")
-        proc = subprocess.run([sys.executable, str(BENCH / "pandas_evaluate.py"), str(src), str(tmp_path / "o.csv")],
-                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        assert proc.returncode == 1
-        assert needle in proc.stderr and "4" in proc.stderr
-        assert "Traceback" not in proc.stderr
+    assert old in text[3], f"line 4 of {SMALL.name} no longer holds {old!r}: {text[3]!r}"
+    bad_line = text[3].replace(old, new)
+    src = tmp_path / "bad.csv"
+    src.write_text("\n".join([text[0], text[1], text[2], bad_line]) + "\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(BENCH / "pandas_evaluate.py"), str(src), str(tmp_path / "o.csv")],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert needle in proc.stderr and "4" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_compare_results_accepts_itself_and_catches_a_class_change(tmp_path: Path) -> None:

@@ -13,14 +13,14 @@ and runs the real GDAL client (Debian gdal-bin) against it:
 
 Run:   python3 -m pytest -q tests/ogc
 Needs: the binary (`swift build`; env MUJUN_BIN overrides .build/debug/mujun) and gdal-bin
-(`apt-get install gdal-bin`; the tests are skipped, with the reason, when ogrinfo is missing).
+(`apt-get install gdal-bin`, which scripts/install-deps.sh does; without ogrinfo/ogr2ogr the
+tests fail saying so, rather than skip: a leg of skipped tests would pass having checked nothing).
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -34,14 +34,11 @@ from pathlib import Path
 
 import pytest
 
+from mujun_seed import rng
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("MUJUN_BIN", REPO / ".build" / "debug" / "mujun")).resolve()
 HOME_TOWN = "古山镇"
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("ogrinfo") is None or shutil.which("ogr2ogr") is None,
-    reason="GDAL command-line tools (ogrinfo, ogr2ogr) are not installed: apt-get install gdal-bin",
-)
 
 # urllib without any proxy from the environment: the server is on loopback
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -102,6 +99,9 @@ def run_mujun(env: dict[str, str], cwd: Path, *args: str, timeout: int = 900) ->
 
 @pytest.fixture(scope="module")
 def server():
+    missing = [tool for tool in ("ogrinfo", "ogr2ogr") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"GDAL's {' and '.join(missing)} not installed: apt-get install gdal-bin (scripts/install-deps.sh does)")
     assert BIN.exists(), f"{BIN} is not built: run `swift build` first (or set MUJUN_BIN)"
     workdir = Path(tempfile.mkdtemp(prefix="mujun-ogc-"))
     proc: subprocess.Popen | None = None
@@ -110,7 +110,8 @@ def server():
         env.update({
             # the same database and secret for demo, token and serve: tokens are kept as keyed hashes
             "DATABASE_URL": f"sqlite://{workdir / 'mujun.sqlite'}",
-            "MUJUN_SECRET": secrets.token_hex(24),
+            # the key tokens are hashed with, from the run's seed like every random input
+            "MUJUN_SECRET": rng("ogc-server-secret").randbytes(24).hex(),
             "MUJUN_SECRET_FILE": str(workdir / "secret.key"),
         })
         env.pop("MUJUN_RULES", None)
@@ -188,99 +189,179 @@ def same_value(gdal_value, api_value) -> bool:
     return gdal_value == api_value
 
 
-def test_ogrinfo_reads_the_parcels_layer(server: Server):
-    token = server.tokens["hq"]
-    status, page = server.api("/collections/parcels/items?limit=1", token)
-    assert status == 200, page
-    matched = page["numberMatched"]
-    assert matched > 100
-    r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "parcels", token=token)
+def api_ok(server: Server, path: str, token: str | None) -> dict:
+    status, body = server.api(path, token)
+    assert status == 200, f"GET /ogc{path} -> {status}: {str(body)[:500]}"
+    return body
+
+
+def properties_agree(what: str, api_props: dict, gdal_props: dict) -> None:
+    """Every attribute of the API's feature is in GDAL's copy with the same value (all listed at once)."""
+    assert api_props, f"{what}: the API's feature has no properties"
+    missing = sorted(set(api_props) - set(gdal_props))
+    assert not missing, f"{what}: attributes missing from ogr2ogr's output: {missing}"
+    differ = [f"{k}: GDAL {gdal_props[k]!r} vs API {v!r}" for k, v in api_props.items() if not same_value(gdal_props[k], v)]
+    assert not differ, f"{what}:\n" + "\n".join(differ)
+
+
+@pytest.fixture(scope="module")
+def parcels_matched(server: Server) -> int:
+    matched = api_ok(server, "/collections/parcels/items?limit=1", server.tokens["hq"])["numberMatched"]
+    assert matched > 100, f"the demo city has only {matched} parcels"
+    return matched
+
+
+@pytest.fixture(scope="module")
+def parcels_summary(server: Server) -> str:
+    """`ogrinfo -so` of the parcels layer, as the headquarters."""
+    r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "parcels", token=server.tokens["hq"])
     assert r.returncode == 0, f"ogrinfo failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}\n{server.log()}"
-    assert feature_count(r.stdout) == matched
-    fields = field_names(r.stdout)
-    for name in ("parcel_id", "town", "area_mu", "low_efficiency", "tax_per_mu", "cluster"):
-        assert name in fields, f"{name} not among ogrinfo's fields {fields}"
-    assert "Polygon" in r.stdout
-    # the layer list
-    r = server.gdal("ogrinfo", "-ro", "-q", f"OAPIF:{server.root}", token=token)
-    assert r.returncode == 0, r.stderr
-    assert "parcels" in r.stdout and "clusters" in r.stdout
+    return r.stdout
 
 
-def test_ogr2ogr_pulls_every_parcel(server: Server):
-    token = server.tokens["hq"]
-    _, page = server.api("/collections/parcels/items?limit=1", token)
-    matched = page["numberMatched"]
-    data = ogr2ogr_geojson(server, "parcels", token, "parcels.geojson")
-    features = data["features"]
-    assert len(features) == matched, "ogr2ogr followed the next links to the end"
-    ids = [f["properties"]["parcel_id"] for f in features]
-    assert len(set(ids)) == matched, "every parcel once"
-    assert_near_yongkang(features)
+@pytest.fixture(scope="module")
+def parcels_via_gdal(server: Server) -> list[dict]:
+    """Every parcel as ogr2ogr pulled it, as the headquarters."""
+    return ogr2ogr_geojson(server, "parcels", server.tokens["hq"], "parcels.geojson")["features"]
 
-    # one known parcel: a low-efficiency one, with its reasons, compared with the API's answer
-    _, all_items = server.api("/collections/parcels/items?limit=10000", token)
-    assert all_items["numberReturned"] == matched
-    known = next(f for f in all_items["features"] if f["properties"]["low_efficiency"] and f["properties"]["block"])
+
+@pytest.fixture(scope="module")
+def known_parcel(server: Server, parcels_matched: int) -> dict:
+    """A low-efficiency parcel in a block (with reasons), as GET …/items/{id} answers it."""
+    everything = api_ok(server, "/collections/parcels/items?limit=10000", server.tokens["hq"])
+    assert everything["numberReturned"] == parcels_matched
+    known = next((f for f in everything["features"]
+                  if f["properties"]["low_efficiency"] and f["properties"]["block"]), None)
+    assert known is not None, "the demo city has no low-efficiency parcel in a block"
     pid = known["properties"]["parcel_id"]
-    status, one = server.api(f"/collections/parcels/items/{urllib.parse.quote(pid, safe='')}", token)
-    assert status == 200, one
-    got = next(f for f in features if f["properties"]["parcel_id"] == pid)
-    for key, value in one["properties"].items():
-        assert key in got["properties"], f"{key} missing from ogr2ogr's output"
-        assert same_value(got["properties"][key], value), f"{pid} {key}: GDAL {got['properties'][key]!r} vs API {value!r}"
+    return api_ok(server, f"/collections/parcels/items/{urllib.parse.quote(pid, safe='')}", server.tokens["hq"])
+
+
+def test_ogrinfo_counts_every_parcel(parcels_summary: str, parcels_matched: int):
+    assert feature_count(parcels_summary) == parcels_matched
+
+
+def test_ogrinfo_lists_the_parcel_fields(parcels_summary: str):
+    fields = field_names(parcels_summary)
+    missing = [name for name in ("parcel_id", "town", "area_mu", "low_efficiency", "tax_per_mu", "cluster")
+               if name not in fields]
+    assert not missing, f"{missing} not among ogrinfo's fields {fields}"
+    assert "Polygon" in parcels_summary
+
+
+def test_ogrinfo_lists_both_layers(server: Server):
+    r = server.gdal("ogrinfo", "-ro", "-q", f"OAPIF:{server.root}", token=server.tokens["hq"])
+    assert r.returncode == 0, r.stderr
+    assert "parcels" in r.stdout and "clusters" in r.stdout, r.stdout
+
+
+def test_ogr2ogr_pulls_every_parcel_once(parcels_via_gdal: list[dict], parcels_matched: int):
+    assert len(parcels_via_gdal) == parcels_matched, "ogr2ogr followed the next links to the end"
+    ids = [f["properties"]["parcel_id"] for f in parcels_via_gdal]
+    assert len(set(ids)) == parcels_matched, "every parcel once"
+    assert_near_yongkang(parcels_via_gdal)
+
+
+def gdal_copy(features: list[dict], pid: str) -> dict:
+    got = next((f for f in features if f["properties"]["parcel_id"] == pid), None)
+    assert got is not None, f"parcel {pid} is missing from ogr2ogr's output"
+    return got
+
+
+def test_ogr2ogr_parcel_attributes_equal_the_api(parcels_via_gdal: list[dict], known_parcel: dict):
+    pid = known_parcel["properties"]["parcel_id"]
+    got = gdal_copy(parcels_via_gdal, pid)
+    properties_agree(f"parcel {pid}", known_parcel["properties"], got["properties"])
     assert got["properties"]["low_efficiency_reasons"], "the reasons came through"
-    api_xy = coordinates(one["geometry"])
+
+
+def test_ogr2ogr_parcel_coordinates_equal_the_api(parcels_via_gdal: list[dict], known_parcel: dict):
+    pid = known_parcel["properties"]["parcel_id"]
+    got = gdal_copy(parcels_via_gdal, pid)
+    api_xy = coordinates(known_parcel["geometry"])
     gdal_xy = coordinates(got["geometry"])
-    assert len(api_xy) == len(gdal_xy)
-    for (a, b), (c, d) in zip(api_xy, gdal_xy):
-        assert abs(a - c) < 1e-7 and abs(b - d) < 1e-7
+    assert api_xy and len(api_xy) == len(gdal_xy), f"{len(api_xy)} vertices in the API, {len(gdal_xy)} via GDAL"
+    off = [(i, a, c) for i, (a, c) in enumerate(zip(api_xy, gdal_xy))
+           if abs(a[0] - c[0]) >= 1e-7 or abs(a[1] - c[1]) >= 1e-7]
+    assert not off, f"parcel {pid}: vertices differ (index, API, GDAL): {off[:5]}"
     lon, lat = gdal_xy[0]
     assert abs(lon - 120.0) < 0.3 and abs(lat - 28.9) < 0.3
 
 
-def test_ogr2ogr_pulls_every_cluster(server: Server):
-    token = server.tokens["hq"]
-    status, page = server.api("/collections/clusters/items?limit=10000", token)
-    assert status == 200, page
-    matched = page["numberMatched"]
-    assert matched > 10
-    r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "clusters", token=token)
+@pytest.fixture(scope="module")
+def clusters_page(server: Server) -> dict:
+    page = api_ok(server, "/collections/clusters/items?limit=10000", server.tokens["hq"])
+    assert page["numberMatched"] > 10, f"the demo city has only {page['numberMatched']} clusters"
+    return page
+
+
+@pytest.fixture(scope="module")
+def clusters_via_gdal(server: Server) -> list[dict]:
+    return ogr2ogr_geojson(server, "clusters", server.tokens["hq"], "clusters.geojson")["features"]
+
+
+def test_ogrinfo_reads_the_clusters_layer(server: Server, clusters_page: dict):
+    r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "clusters", token=server.tokens["hq"])
     assert r.returncode == 0, r.stderr
-    assert feature_count(r.stdout) == matched
-    for name in ("number", "area_mu", "parcels", "towns", "low_efficiency_share", "candidate"):
-        assert name in field_names(r.stdout)
-    data = ogr2ogr_geojson(server, "clusters", token, "clusters.geojson")
-    assert len(data["features"]) == matched
-    assert_near_yongkang(data["features"])
-    biggest = max(page["features"], key=lambda f: f["properties"]["parcels"])
-    got = next(f for f in data["features"] if f["properties"]["number"] == biggest["properties"]["number"])
-    for key, value in biggest["properties"].items():
-        assert same_value(got["properties"][key], value), f"cluster {key}: GDAL {got['properties'][key]!r} vs API {value!r}"
+    assert feature_count(r.stdout) == clusters_page["numberMatched"]
+    fields = field_names(r.stdout)
+    missing = [name for name in ("number", "area_mu", "parcels", "towns", "low_efficiency_share", "candidate")
+               if name not in fields]
+    assert not missing, f"{missing} not among ogrinfo's fields {fields}"
 
 
-def test_a_town_token_sees_only_its_parcels(server: Server):
-    hq, town = server.tokens["hq"], server.tokens["gushan"]
-    _, mine = server.api("/collections/parcels/items?limit=1&town=" + urllib.parse.quote(HOME_TOWN), hq)
-    expected = mine["numberMatched"]
-    _, everything = server.api("/collections/parcels/items?limit=1", hq)
-    assert 0 < expected < everything["numberMatched"]
-    _, seen = server.api("/collections/parcels/items?limit=1", town)
-    assert seen["numberMatched"] == expected
-    data = ogr2ogr_geojson(server, "parcels", town, "gushan.geojson")
+def test_ogr2ogr_pulls_every_cluster(clusters_via_gdal: list[dict], clusters_page: dict):
+    assert len(clusters_via_gdal) == clusters_page["numberMatched"]
+    assert_near_yongkang(clusters_via_gdal)
+
+
+def test_ogr2ogr_cluster_attributes_equal_the_api(clusters_via_gdal: list[dict], clusters_page: dict):
+    biggest = max(clusters_page["features"], key=lambda f: f["properties"]["parcels"])
+    number = biggest["properties"]["number"]
+    got = next((f for f in clusters_via_gdal if f["properties"]["number"] == number), None)
+    assert got is not None, f"cluster {number} is missing from ogr2ogr's output"
+    properties_agree(f"cluster {number}", biggest["properties"], got["properties"])
+
+
+@pytest.fixture(scope="module")
+def home_town_count(server: Server) -> int:
+    hq = server.tokens["hq"]
+    mine = api_ok(server, "/collections/parcels/items?limit=1&town=" + urllib.parse.quote(HOME_TOWN), hq)["numberMatched"]
+    everything = api_ok(server, "/collections/parcels/items?limit=1", hq)["numberMatched"]
+    assert 0 < mine < everything, f"{HOME_TOWN} holds {mine} of {everything} parcels: pick a town with part of them"
+    return mine
+
+
+def test_a_town_token_sees_only_its_parcel_count(server: Server, home_town_count: int):
+    seen = api_ok(server, "/collections/parcels/items?limit=1", server.tokens["gushan"])
+    assert seen["numberMatched"] == home_town_count
+
+
+def test_ogr2ogr_with_a_town_token_pulls_only_its_parcels(server: Server, home_town_count: int):
+    data = ogr2ogr_geojson(server, "parcels", server.tokens["gushan"], "gushan.geojson")
     towns = {f["properties"]["town"] for f in data["features"]}
     assert towns == {HOME_TOWN}
-    assert len(data["features"]) == expected
-    r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "parcels", token=town)
+    assert len(data["features"]) == home_town_count
+
+
+def test_ogrinfo_with_a_town_token_counts_only_its_parcels(server: Server, home_town_count: int):
+    r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "parcels", token=server.tokens["gushan"])
     assert r.returncode == 0, r.stderr
-    assert feature_count(r.stdout) == expected
+    assert feature_count(r.stdout) == home_town_count
 
 
-def test_without_a_token_gdal_is_refused(server: Server):
-    status, _ = server.api("/collections")
-    assert status == 401
+def test_without_a_token_the_api_answers_401(server: Server):
+    status, body = server.api("/collections")
+    assert status == 401, body
+
+
+def test_without_a_token_ogrinfo_is_refused(server: Server):
     r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "parcels")
     assert r.returncode != 0, r.stdout
-    assert "401" in r.stderr
+    assert "401" in r.stderr, r.stderr
+
+
+def test_with_a_wrong_token_ogrinfo_is_refused(server: Server):
     r = server.gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.root}", "parcels", token="mj_not-a-valid-token")
-    assert r.returncode != 0
+    assert r.returncode != 0, r.stdout
+    assert "401" in r.stderr, r.stderr
