@@ -88,10 +88,15 @@ test: deps
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, browser, CLI, GDAL, API)"
 
-# The Swift suite on SQLite (MUJUN_TEST_DATABASE_URL unset).
+# The Swift suite on SQLite (MUJUN_TEST_DATABASE_URL unset); the memory-growth tests measure the
+# process's RSS, so they run alone in a process of their own after the rest.
 test-swift:
 	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests)
-	env -u MUJUN_TEST_DATABASE_URL $(SWIFT) test --skip-build
+	@failed=0; \
+	env -u MUJUN_TEST_DATABASE_URL $(SWIFT) test --skip-build --skip MujunCoreTests.MemoryGrowthTests || failed=1; \
+	echo "test-swift: the memory-growth tests, in a process of their own"; \
+	env -u MUJUN_TEST_DATABASE_URL $(SWIFT) test --skip-build --filter MujunCoreTests.MemoryGrowthTests || failed=1; \
+	exit $$failed
 
 # The database tests again, on a throw-away PostgreSQL 15 cluster (stopped even on failure);
 # its own directory per run, so that two runs on one machine do not stop each other's.

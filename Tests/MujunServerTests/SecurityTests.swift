@@ -268,19 +268,21 @@ struct SecurityTests {
     func documented() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("docs/SECURITY.md"), encoding: .utf8)
-        // rows of a markdown table: | `METHOD /path` | requirement | …
+        // the marked section is exactly what the declarations write
+        let expected = try #require(RouteAccess.document(text), "docs/SECURITY.md has no <!-- routes:begin --> / <!-- routes:end --> markers")
+        #expect(text == expected, "docs/SECURITY.md's route table differs from the declarations: run `.build/debug/mujun docs routes --write docs/SECURITY.md`")
+        // and every declared route has its row with its requirement (a table the tools read too)
         var documented: [String: String] = [:]
         for line in text.split(separator: "\n") where line.hasPrefix("|") {
             let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count > 2, let m = String(cells[1]).captures(#"^`([A-Z]+ /[^`]*)`$"#).first else { continue }
             documented[m] = cells[2]
         }
-        #expect(!documented.isEmpty, "no `METHOD /path` rows in docs/SECURITY.md")
         var problems: [String] = []
         for (m, p, req) in RouteAccess.table {
             let key = "\(m.rawValue) \(p)"
             guard let cell = documented[key] else { problems.append("\(key) is missing"); continue }
-            if !cell.contains("`\(req.description)`") { problems.append("\(key): documented as \(cell), the table says `\(req)`") }
+            if cell != "`\(req.description)`" { problems.append("\(key): documented as \(cell), the table says `\(req)`") }
         }
         let listed = Set(RouteAccess.table.map { "\($0.0.rawValue) \($0.1)" })
         for key in documented.keys where !listed.contains(key) { problems.append("\(key) is documented but not in RouteAccess.table") }

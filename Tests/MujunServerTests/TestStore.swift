@@ -144,8 +144,3 @@ enum SessionPolicy {
 
 /// A random token, as the server makes them.
 func randomToken(_ bytes: Int = 32) -> String { Tokens.random(bytes) }
-
-/// The served OpenAPI document (built from the declarations).
-enum OpenAPIDocument2 {
-    static var json: String { EndpointTable.shared.openAPI }
-}

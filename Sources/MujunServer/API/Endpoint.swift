@@ -145,6 +145,7 @@ extension Request {
         guard let known, accepted.contains(known) else {
             throw Abort(.unsupportedMediaType, reason: "不支持的请求体类型 \(ct.type)/\(ct.subType)（可用：\(accepted.map(\.rawValue).joined(separator: "、"))）/ unsupported content type")
         }
+        if known == .multipart { try MultipartGuard.check(self) }
         do {
             return try content.decode(B.self)
         } catch let e as DecodingError {

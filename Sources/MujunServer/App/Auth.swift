@@ -193,6 +193,7 @@ enum Gate {
                         throw Abort(.payloadTooLarge, reason: "上传内容过大 / the upload is too large")
                     }
                 }
+                try MultipartGuard.check(req)
                 sent = try? req.content.get(String.self, at: "_csrf")
             }
             guard let sent, Tokens.equal(sent, expected) else {

@@ -113,20 +113,41 @@ public enum RouteAccess {
         EndpointTable.shared.endpoint(method, path)?.requirement
     }
 
-    /// The route table of docs/SECURITY.md (between its `routes:begin`/`routes:end` markers).
+    /// The route table of docs/SECURITY.md (between its `routes:begin`/`routes:end` markers),
+    /// written from the declarations: `mujun docs routes --write docs/SECURITY.md` refreshes it
+    /// and a test fails while it differs.
     public static func markdown() -> String {
-        var lines = ["| method | path | needs | what |", "|---|---|---|---|"]
+        var lines = ["| route | requirement | who may use it | anonymous | what |", "|---|---|---|---|---|"]
         for e in Features.endpoints {
-            let needs: String
+            let who: String
             switch e.requirement {
-            case .open: needs = "public"
-            case .signedIn: needs = "signed in"
-            case .permission(let p): needs = "`\(p.rawValue)`" + (e.publicKey != nil ? " (or public when the admin marks it)" : "")
+            case .open: who = "everyone"
+            case .signedIn: who = "every role"
+            case .permission(let p):
+                let roles = Role.allCases.filter { AccessPolicy.allows($0, p) }
+                who = roles.count == Role.allCases.count ? "every role" : roles.map(\.chinese).joined(separator: "、")
             }
-            lines.append("| \(e.method.rawValue) | `\(e.path)` | \(needs) | \(e.summary.replacingOccurrences(of: "|", with: "\\|")) |")
+            var anonymous: String
+            if e.requirement == .open {
+                anonymous = "allowed"
+            } else {
+                let json = e.path.hasPrefix("/api/") || e.path.hasPrefix("/ogc") || e.path == "/openapi.json"
+                anonymous = json || e.method != .GET ? "401" : "→ /login"
+                if let key = e.publicKey { anonymous += "; allowed when the admin marks `\(key)` public" }
+            }
+            lines.append("| `\(e.method.rawValue) \(e.path)` | `\(e.requirement)` | \(who) | \(anonymous) | \(e.summary.replacingOccurrences(of: "|", with: "\\|")) |")
         }
         return lines.joined(separator: "\n")
     }
+
+    /// `text` with its `<!-- routes:begin -->…<!-- routes:end -->` section replaced by `markdown()`.
+    public static func document(_ text: String) -> String? {
+        guard let a = text.range(of: "<!-- routes:begin -->"), let b = text.range(of: "<!-- routes:end -->"), a.upperBound <= b.lowerBound else {
+            return nil
+        }
+        return String(text[..<a.upperBound]) + "\n" + markdown() + "\n" + String(text[b.lowerBound...])
+    }
+
 }
 
 extension EndpointTable {

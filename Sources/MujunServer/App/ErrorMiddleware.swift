@@ -2,6 +2,7 @@ import Foundation
 import Vapor
 import MujunCore
 import MujunStore
+import MultipartKit
 
 /// Every error of every request is answered here, one way: its status and message (an
 /// unexpected error is logged and answered 500 without details), written as JSON `{error,
@@ -16,7 +17,10 @@ struct ErrorMiddleware: AsyncMiddleware {
         case let e as ServiceError:
             return (status(e.kind), e.message, [:])
         case let e as ImportFailure:
-            return (.unprocessableEntity, e.errors.first.map { $0.description } ?? "导入失败 / import failed", [:])
+            return (e.limitExceeded != nil ? .payloadTooLarge : .unprocessableEntity,
+                    e.errors.first.map { $0.description } ?? "导入失败 / import failed", [:])
+        case let e as MultipartError:
+            return (.badRequest, "multipart 请求体格式无效 / malformed multipart body (\(e))", [:])
         case let e as DecodingError:
             return (.badRequest, Request.describe(e), [:])
         case let abort as any AbortError:

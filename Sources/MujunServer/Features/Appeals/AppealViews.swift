@@ -379,7 +379,7 @@ enum AppealViews {
                 h.el(.label) { h in
                     h.text("申报值 ")
                     h.void(.input, .type("text"), .attr("inputmode", "decimal"), .name("claimed_value"), .id("claimed-value"), .required,
-                           .value(form?.claimedValue?.text ?? ""))
+                           .value(form?.claimedValue.text ?? ""))
                 }
             }
             h.el(.p) { h in

@@ -102,14 +102,14 @@ enum AppealsFeature: Feature {
     /// JSON clients send the attachment as `{"filename": "x.pdf", "data": "<base64>"}`.
     struct AppealInput: Decodable, Sendable {
         var year: Year?
-        var field: String?
-        var claimedValue: NumberText?
-        var reason: String?
+        var field: String
+        var claimedValue: NumberText
+        var reason: String
         var attachment: File?
         enum CodingKeys: String, CodingKey { case year, field, claimedValue = "claimed_value", reason, attachment }
 
         var filing: AppealService.Filing {
-            .init(year: year?.int, field: field, claimedValue: claimedValue?.text, reason: reason,
+            .init(year: year?.int, field: field, claimedValue: claimedValue.text, reason: reason,
                   attachment: attachment.map { UploadedFile(filename: $0.filename, data: Data(buffer: $0.data)) })
         }
     }

@@ -134,7 +134,7 @@ enum LandFeature: Feature {
 
     /// A survey as a form or the JSON API sends it.
     struct SurveyInput: Decodable, Sendable {
-        var actualUse: String?
+        var actualUse: String
         var occupantsSeen: String?
         var idle: Flag?
         var remarks: String?

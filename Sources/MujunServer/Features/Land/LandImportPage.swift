@@ -220,7 +220,8 @@ enum LandImportPage {
                                                                  encoding: form.encoding?.nilIfEmpty.flatMap(TextEncodingChoice.init(name:)))
             return try await render(req, outcome: .landUseImported(file: name, rows: rows.count, parcels: Set(rows.map(\.parcelID)).count), status: .ok)
         } catch let failure as ImportFailure {
-            return try await render(req, outcome: .refused(kind: "land-use", file: name, failure: failure), status: .unprocessableEntity)
+            return try await render(req, outcome: .refused(kind: "land-use", file: name, failure: failure),
+                                    status: failure.limitExceeded != nil ? .payloadTooLarge : .unprocessableEntity)
         }
     }
 

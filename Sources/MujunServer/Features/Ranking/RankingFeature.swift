@@ -61,7 +61,7 @@ enum RankingFeature: Feature {
         .raw(.POST, "/api/v1/imports/enterprises", .permission(.importData),
              "导入企业亩均数据（CSV/XLSX，全部成功或全部不写入）/ import enterprise data, all or nothing", tag: "imports",
              parameters: ImportQuery.self, documents: Store.ImportSummary.self, keys: .snakeCase, body: [.file, .multipart], status: .created,
-             errors: [422]) { req, q in
+             errors: [413, 422]) { req, q in
             try await importEnterprises(req, q)
         }.with { $0.maxBody = nil },
     ]
@@ -187,6 +187,7 @@ enum RankingFeature: Feature {
     static func importEnterprises(_ req: Request, _ q: ImportQuery) async throws -> Response {
         let data: Data
         if let ct = req.headers.contentType, ct.type == "multipart" {
+            try MultipartGuard.check(req)
             struct Upload: Decodable { var file: File? }
             guard let file = (try? req.content.decode(Upload.self))?.file else {
                 throw Abort(.badRequest, reason: "表单中缺少文件字段 file / the form has no file field")
@@ -201,9 +202,11 @@ enum RankingFeature: Feature {
                                                                            year: q.year?.int, encoding: q.encoding?.choice)
             return try Endpoint.encode(summary, status: .created, for: req)
         } catch let f as ImportFailure {
+            // a spreadsheet past the inflated-size or cell limits: 413, refused before it was read whole
+            let status: HTTPResponseStatus = f.limitExceeded != nil ? .payloadTooLarge : .unprocessableEntity
             return try Endpoint.encode(ErrorDTO(error: f.errors.first.map { $0.description } ?? "导入失败 / import failed",
-                                                status: "422", errors: f.errors, omitted: f.omitted),
-                                       status: .unprocessableEntity, for: req)
+                                                status: String(status.code), errors: f.errors, omitted: f.omitted),
+                                       status: status, for: req)
         }
     }
 }

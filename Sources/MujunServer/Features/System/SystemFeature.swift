@@ -16,7 +16,8 @@ enum SystemFeature: Feature {
         .custom(.GET, "/vendor/:file", .open, "Chart.js、Leaflet（Debian 软件包）/ Chart.js and Leaflet from Debian", kind: .asset, tag: "system") { req in
             try await vendorFile(req)
         }.with { $0.duringPasswordChange = true },
-        .custom(.GET, "/openapi.json", .signedIn, "接口文档（OpenAPI 3.0）/ the API document", kind: .asset, tag: "system") { req in
+        .raw(.GET, "/openapi.json", .signedIn, "本接口文档（OpenAPI 3.0.3）/ this API document", tag: "system",
+             documents: AnyJSONObject.self) { req, _ in
             Response(status: .ok, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(string: req.application.endpoints.openAPI))
         }.with { $0.publicKey = "openapi" },
     ]
@@ -62,6 +63,14 @@ enum SystemFeature: Feature {
 }
 
 struct HealthDTO: Content { var status: String }
+
+/// A JSON object whose members are not described further (the OpenAPI document itself).
+struct AnyJSONObject: Decodable, SchemaDescribing {
+    static func jsonSchema(_ registry: SchemaRegistry) -> JSONValue { ["type": "object"] }
+    static var schemaExample: AnyJSONObject { AnyJSONObject() }
+    init() {}
+    init(from decoder: any Decoder) throws {}
+}
 
 /// Where the static files are: found once at start-up (not relative to whatever the working
 /// directory happens to be), and checked.
