@@ -137,7 +137,7 @@ public struct HTMLWriter: Sendable {
 public struct Tag: Sendable {
     let name: StaticString
     public static let a = Tag(name: "a"), abbr = Tag(name: "abbr"), aside = Tag(name: "aside"), b = Tag(name: "b")
-    public static let body = Tag(name: "body"), button = Tag(name: "button"), caption = Tag(name: "caption")
+    public static let body = Tag(name: "body"), button = Tag(name: "button"), canvas = Tag(name: "canvas"), caption = Tag(name: "caption")
     public static let code = Tag(name: "code"), datalist = Tag(name: "datalist"), dd = Tag(name: "dd"), details = Tag(name: "details"), div = Tag(name: "div")
     public static let dl = Tag(name: "dl"), dt = Tag(name: "dt"), em = Tag(name: "em"), fieldset = Tag(name: "fieldset")
     public static let footer = Tag(name: "footer"), form = Tag(name: "form"), h1 = Tag(name: "h1"), h2 = Tag(name: "h2")

@@ -118,8 +118,7 @@ enum RankingFeature: Feature {
         let view = RankingView(params: params, years: years, towns: req.service.towns, page: page,
                                byTown: try await ranking.classCountsByTown(params.filter),
                                benchmarks: try await ranking.benchmarks(runID: run.id).filter { $0.group == params.group }, run: run)
-        return LegacyHTML.page(title: "\(params.year) 年度亩均效益评价排名", active: "ranking",
-                               head: Page.Head.chart + [.script("/static/ranking.js")], body: RankingViews.renderRanking(view))
+        return RankingViews.ranking(view)
     }
 
     static func enterprisePage(_ req: Request, _ q: EnterpriseQuery) async throws -> Response {
@@ -130,8 +129,7 @@ enum RankingFeature: Feature {
             return RankingViews.notFound(code: q.code.value, year: q.year?.int)
         }
         let view = EnterpriseView(result: result, history: try await ranking.history(creditCode: code), years: years)
-        return LegacyHTML.page(title: "\(result.name) · \(result.year) 年度亩均评价", active: "ranking",
-                               head: Page.Head.chart + [.script("/static/enterprise.js")], body: RankingViews.renderEnterprise(view))
+        return RankingViews.enterprise(view)
     }
 
     static func rulesPage(_ req: Request) async throws -> Response {
@@ -144,8 +142,7 @@ enum RankingFeature: Feature {
             runs = try await ranking.runs(year: y)
             current = try await ranking.currentRun(year: y)?.id
         }
-        return LegacyHTML.page(title: "评价规则", active: "rules",
-                               body: RankingViews.renderRules(context.rules, yaml: context.rulesYAML, year: years.first, runs: runs, currentRun: current))
+        return RankingViews.rules(context.rules, yaml: context.rulesYAML, year: years.first, runs: runs, currentRun: current)
     }
 
     // MARK: API

@@ -124,354 +124,630 @@ struct EnterpriseView: Sendable {
 }
 
 
+// MARK: - Pages
+
 enum RankingViews {
-    /// The enterprise page's content for another page (`/my`): without the crumbs, with the
-    /// year links pointing where that page wants them.
-    static func enterprise(_ v: EnterpriseView, crumbs: Bool, yearHref: ((Int) -> String)?) -> HTMLWriter {
-        var s = renderEnterprise(v)
-        if !crumbs, let r = s.range(of: "<p class=\"crumbs\">"), let e = s.range(of: "</p>", range: r.upperBound..<s.endIndex) {
-            s.removeSubrange(r.lowerBound..<e.upperBound)
+    // MARK: the ranking
+
+    static func ranking(_ v: RankingView) -> Response {
+        Page.render(title: "\(v.params.year) 年度亩均效益评价排名", active: "ranking",
+                    head: Page.Head.chart + [.script("/static/ranking.js")]) { h in
+            ranking(&h, v)
         }
-        if let yearHref {
-            for y in v.history.map(\.year) {
-                s = s.replacingOccurrences(of: LegacyHTML.escape(HTML.url("/enterprises/\(HTML.percent(v.result.creditCode))", [("year", String(y))])),
-                                           with: LegacyHTML.escape(yearHref(y)))
+    }
+
+    static func ranking(_ h: inout HTMLWriter, _ v: RankingView) {
+        let p = v.params
+        h.el(.section, .cls("page-head")) { h in
+            h.el(.h1, .id("page-title"), text: "\(p.year) 年度亩均效益评价排名")
+            h.yearLinks(label: "评价年度：", years: v.years, current: p.year) { p.href(year: $0, page: 1) }
+        }
+        h.el(.nav, .cls("tabs"), .id("group-tabs")) { h in
+            for g in EnterpriseGroup.allCases {
+                h.el(.a, .id("tab-\(g.rawValue)"), .href(p.href(group: g, cls: .some(nil), page: 1)), .cls(g == p.group ? "active" : nil),
+                     text: "\(g.chinese)企业")
             }
         }
-        var h = HTMLWriter()
-        h.appendVerbatim(s)
-        return h
-    }
-
-    static func notFound(code: String, year: Int?) -> Response {
-        let body = """
-        <section class="card empty" id="not-found"><h1>未找到该企业的评价结果</h1>
-        <p>\(year.map { "\($0) 年度" } ?? "最新年度")没有统一社会信用代码为 <code>\(LegacyHTML.escape(code))</code> 的企业评价结果。</p>
-        <p>请检查信用代码是否正确，或在 <a href="/ranking">亩均排名</a> 中按企业名称搜索。</p></section>
-        """
-        return LegacyHTML.page(title: "未找到企业", status: .notFound, active: "ranking", body: body)
-    }
-
-    static func emptyState(dataYears: [Int], year: Int?, evaluated: [Int]) -> Response {
-        let y = year ?? dataYears.first(where: { !evaluated.contains($0) }) ?? dataYears.first ?? Calendar.current.component(.year, from: Date()) - 1
-        var notes = ""
-        if let year, !evaluated.isEmpty {
-            notes += "<p>\(year) 年度尚无评价结果。已有评价结果的年度："
-                + evaluated.map { "<a href=\"/ranking?year=\($0)\">\($0) 年度</a>" }.joined(separator: "、") + "</p>"
-        } else {
-            notes += "<p>数据库中还没有任何年度的评价结果。</p>"
+        filters(&h, v)
+        h.el(.div, .cls("overview")) { h in
+            summary(&h, v)
+            h.el(.section, .cls("card chart-card")) { h in
+                h.el(.h2) { h in
+                    h.text("各镇街分类分布 ")
+                    h.el(.small, text: p.group.chinese)
+                }
+                h.el(.div, .cls("chart-box")) { h in
+                    h.el(.canvas, .id("class-chart"), .aria("label", "各镇街分类企业数"), .role("img"))
+                }
+            }
         }
-        let pending = dataYears.filter { !evaluated.contains($0) }
-        if let first = pending.first {
-            notes += "<p>已导入数据但尚未评价的年度：\(pending.map(String.init).joined(separator: "、"))，运行评价即可生成排名：<code>mujun evaluate --year \(first)</code></p>"
-        }
-        let body = """
-        <section class="card empty" id="empty-state">
-        <h1>\(year.map { "\($0) 年度" } ?? "")暂无亩均效益评价结果</h1>
-        \(notes)
-        <p>可以按以下任一方式生成评价结果：</p>
-        <ol>
-        <li>载入演示数据（永康市 17 个镇街的模拟企业、多个年度，并完成评价）：<code>mujun demo</code></li>
-        <li>导入本市企业亩均数据后运行评价：<br><code>mujun import enterprises 企业亩均数据.xlsx --year \(y)</code><br><code>mujun evaluate --year \(y)</code></li>
-        <li>通过接口：<code>POST /api/v1/imports/enterprises?year=\(y)</code> 上传 CSV 或 XLSX 文件，再 <code>POST /api/v1/evaluations</code>（请求体 <code>{"year": \(y)}</code>）。</li>
-        </ol>
-        <p>评价方法与权重见 <a href="/rules">评价规则</a>；接口说明见 <a href="/openapi.json">OpenAPI 文档</a>。</p>
-        </section>
-        """
-        return LegacyHTML.page(title: "暂无评价结果", active: "ranking", body: body)
-    }
-
-
-    static func renderRanking(_ v: RankingView) -> String {
-        let p = v.params
-        let counts = v.counts
-        var h = ""
-        // heading and year selector
-        h += "<section class=\"page-head\"><h1 id=\"page-title\">\(p.year) 年度亩均效益评价排名</h1>"
-        h += "<nav class=\"years\" id=\"year-select\" aria-label=\"评价年度\"><span>评价年度：</span>"
-        for y in v.years {
-            h += "<a href=\"\(LegacyHTML.escape(p.href(year: y, page: 1)))\"\(y == p.year ? " class=\"active\"" : "")>\(y)</a>"
-        }
-        h += "</nav></section>"
-        // group tabs
-        h += "<nav class=\"tabs\" id=\"group-tabs\">"
-        for g in EnterpriseGroup.allCases {
-            h += "<a id=\"tab-\(g.rawValue)\" href=\"\(LegacyHTML.escape(p.href(group: g, cls: .some(nil), page: 1)))\"\(g == p.group ? " class=\"active\"" : "")>\(g.chinese)企业</a>"
-        }
-        h += "</nav>"
-        // filters
-        h += "<form id=\"filters\" class=\"filters\" method=\"get\" action=\"/ranking\">"
-        h += "<input type=\"hidden\" name=\"year\" value=\"\(p.year)\"><input type=\"hidden\" name=\"group\" value=\"\(p.group.rawValue)\">"
-        h += "<label>镇街 <select id=\"town\" name=\"town\"><option value=\"\">全部镇街</option>"
-        for t in v.chartTowns {
-            h += "<option value=\"\(LegacyHTML.escape(t))\"\(t == p.town ? " selected" : "")>\(LegacyHTML.escape(t))</option>"
-        }
-        h += "</select></label>"
-        h += "<label>分类 <select id=\"class\" name=\"class\"><option value=\"\">全部</option>"
-        for k in classKeys {
-            h += "<option value=\"\(k)\"\(k == p.cls ? " selected" : "")>\(k == "exempt" ? "不参评" : k)</option>"
-        }
-        h += "</select></label>"
-        h += "<label>搜索 <input type=\"search\" id=\"q\" name=\"q\" value=\"\(LegacyHTML.escape(p.q))\" placeholder=\"企业名称或信用代码\"></label>"
-        h += "<button type=\"submit\">查询</button>"
-        h += "<a class=\"reset\" href=\"\(LegacyHTML.escape(HTML.url("/ranking", [("year", String(p.year)), ("group", p.group.rawValue)])))\">重置</a>"
-        h += "</form>"
-
-        // counts, benchmarks and chart
-        let evaluated = ["A", "B", "C", "D"].reduce(0) { $0 + (counts[$1] ?? 0) }
-        h += "<div class=\"overview\"><section class=\"card\" id=\"summary\">"
-        h += "<h2>分类统计 <small>\(p.group.chinese)\(p.town.map { "·" + LegacyHTML.escape($0) } ?? "·全市")</small></h2>"
-        h += "<div id=\"class-counts\" class=\"class-counts\""
-        for k in classKeys { h += " data-\(k.lowercased())=\"\(counts[k] ?? 0)\"" }
-        h += ">"
-        for k in classKeys {
-            let href = p.href(cls: .some(k), page: 1)
-            h += "<a class=\"count cls-\(k)\(p.cls == k ? " selected" : "")\" data-class=\"\(k)\" href=\"\(LegacyHTML.escape(href))\">"
-            h += "<span class=\"label\">\(className(k))</span><span class=\"n\">\(counts[k] ?? 0)</span></a>"
-        }
-        h += "</div>"
-        h += "<p class=\"muted\">参评 \(evaluated) 家，不参评 \(counts["exempt"] ?? 0) 家\(v.run.map { "；评价运行 #\($0.id)，\(HTML.dateTime($0.createdAt))" } ?? "")</p>"
-        h += "<p id=\"benchmarks\" class=\"benchmarks\"><strong>基准值（\(p.group.chinese)）：</strong>"
-        h += v.benchmarks.sorted { Indicator.allCases.firstIndex(of: $0.indicator)! < Indicator.allCases.firstIndex(of: $1.indicator)! }
-            .map { b in
-                "<span data-indicator=\"\(b.indicator.rawValue)\">\(b.indicator.chinese) <b>\(HTML.value(b.value, b.indicator))</b> \(LegacyHTML.escape(HTML.unit(b.indicator)))</span>"
-            }.joined(separator: "<span class=\"sep\">·</span>")
-        h += "</p></section>"
-        h += "<section class=\"card chart-card\"><h2>各镇街分类分布 <small>\(p.group.chinese)</small></h2>"
-        h += "<div class=\"chart-box\"><canvas id=\"class-chart\" aria-label=\"各镇街分类企业数\" role=\"img\"></canvas></div></section></div>"
-
         struct ChartData: Encodable { var towns: [String]; var classes: [String]; var labels: [String]; var counts: [String: [Int]]; var selected: String? }
         let towns = v.chartTowns
         var series: [String: [Int]] = [:]
         for k in classKeys { series[k] = towns.map { v.byTown[$0]?[k] ?? 0 } }
-        h += LegacyHTML.jsonScript(id: "chart-data", ChartData(towns: towns, classes: classKeys, labels: classKeys.map(className),
-                                                          counts: series, selected: p.town))
+        h.jsonScript(id: "chart-data", ChartData(towns: towns, classes: classKeys, labels: classKeys.map(className),
+                                                 counts: series, selected: p.town))
+        h.el(.section, .cls("card")) { h in
+            h.el(.div, .cls("toolbar")) { h in
+                h.el(.span, .id("result-total"), .data("total", v.page.total), text: "共 \(v.page.total) 家企业")
+                h.el(.a, .id("export-xlsx"), .cls("button"), .href(p.exportHref), text: "导出 Excel")
+            }
+            resultTable(&h, v)
+            h.pager(page: v.page.page, pages: v.pageCount, info: "第 \(v.page.page)/\(v.pageCount) 页，共 \(v.page.total) 家") {
+                p.href(page: $0)
+            }
+        }
+    }
 
-        // the table
-        h += "<section class=\"card\"><div class=\"toolbar\"><span id=\"result-total\" data-total=\"\(v.page.total)\">共 \(v.page.total) 家企业</span>"
-        h += "<a id=\"export-xlsx\" class=\"button\" href=\"\(LegacyHTML.escape(p.exportHref))\">导出 Excel</a></div>"
-        h += "<div class=\"table-wrap\"><table id=\"ranking-table\" class=\"data\"><thead><tr>"
-        func th(_ key: Store.ResultSort, _ label: String, numeric: Bool = false) -> String {
+    /// The filter form: town, class, search.
+    private static func filters(_ h: inout HTMLWriter, _ v: RankingView) {
+        let p = v.params
+        h.el(.form, .id("filters"), .cls("filters"), .method("get"), .action("/ranking")) { h in
+            h.void(.input, .type("hidden"), .name("year"), .value(p.year))
+            h.void(.input, .type("hidden"), .name("group"), .value(p.group.rawValue))
+            h.el(.label) { h in
+                h.text("镇街 ")
+                h.el(.select, .id("town"), .name("town")) { h in
+                    h.el(.option, .value(""), text: "全部镇街")
+                    for t in v.chartTowns { h.el(.option, .value(t), .selected(t == p.town), text: t) }
+                }
+            }
+            h.el(.label) { h in
+                h.text("分类 ")
+                h.el(.select, .id("class"), .name("class")) { h in
+                    h.el(.option, .value(""), text: "全部")
+                    for k in classKeys { h.el(.option, .value(k), .selected(k == p.cls), text: k == "exempt" ? "不参评" : k) }
+                }
+            }
+            h.el(.label) { h in
+                h.text("搜索 ")
+                h.void(.input, .type("search"), .id("q"), .name("q"), .value(p.q ?? ""), .placeholder("企业名称或信用代码"))
+            }
+            h.el(.button, .type("submit"), text: "查询")
+            h.el(.a, .cls("reset"), .href(HTML.url("/ranking", [("year", String(p.year)), ("group", p.group.rawValue)])), text: "重置")
+        }
+    }
+
+    /// The class counts (links that filter by class), the run and the benchmarks.
+    private static func summary(_ h: inout HTMLWriter, _ v: RankingView) {
+        let p = v.params
+        let counts = v.counts
+        func n(_ k: String) -> Int { counts[k] ?? 0 }
+        h.el(.section, .cls("card"), .id("summary")) { h in
+            h.el(.h2) { h in
+                h.text("分类统计 ")
+                h.el(.small, text: p.group.chinese + (p.town.map { "·" + $0 } ?? "·全市"))
+            }
+            h.el(.div, .id("class-counts"), .cls("class-counts"),
+                 .data("a", n("A")), .data("b", n("B")), .data("c", n("C")), .data("d", n("D")), .data("exempt", n("exempt"))) { h in
+                for k in classKeys {
+                    h.el(.a, .cls("count cls-\(k)\(p.cls == k ? " selected" : "")"), .data("class", k), .href(p.href(cls: .some(k), page: 1))) { h in
+                        h.el(.span, .cls("label"), text: className(k))
+                        h.el(.span, .cls("n"), text: String(n(k)))
+                    }
+                }
+            }
+            let evaluated = ["A", "B", "C", "D"].reduce(0) { $0 + n($1) }
+            h.el(.p, .cls("muted"),
+                 text: "参评 \(evaluated) 家，不参评 \(n("exempt")) 家" + (v.run.map { "；评价运行 #\($0.id)，\(HTML.dateTime($0.createdAt))" } ?? ""))
+            h.el(.p, .id("benchmarks"), .cls("benchmarks")) { h in
+                h.el(.strong, text: "基准值（\(p.group.chinese)）：")
+                let order = Indicator.allCases
+                let sorted = v.benchmarks.sorted { (order.firstIndex(of: $0.indicator) ?? 0) < (order.firstIndex(of: $1.indicator) ?? 0) }
+                for (i, b) in sorted.enumerated() {
+                    if i > 0 { h.el(.span, .cls("sep"), text: "·") }
+                    h.el(.span, .data("indicator", b.indicator.rawValue)) { h in
+                        h.text(b.indicator.chinese + " ")
+                        h.el(.b, text: HTML.value(b.value, b.indicator))
+                        h.text(" " + HTML.unit(b.indicator))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The ranking table: sortable headers, one row per enterprise.
+    private static func resultTable(_ h: inout HTMLWriter, _ v: RankingView) {
+        let p = v.params
+        func th(_ h: inout HTMLWriter, _ key: Store.ResultSort, _ label: String, numeric: Bool = false) {
             let current = p.sort == key
             let desc = current ? !p.descending : RankingParams.defaultDescending(key)
             let arrow = current ? (p.descending ? " ▼" : " ▲") : ""
-            let cls = (numeric ? "num " : "") + (current ? "sorted \(p.descending ? "desc" : "asc")" : "")
-            return "<th id=\"sort-\(key.rawValue)\" class=\"\(cls)\"><a href=\"\(LegacyHTML.escape(p.href(sort: key, descending: desc, page: 1)))\">\(label)\(arrow)</a></th>"
+            let cls = ((numeric ? ["num"] : []) + (current ? ["sorted \(p.descending ? "desc" : "asc")"] : [])).joined(separator: " ")
+            h.el(.th, .id("sort-\(key.rawValue)"), .cls(cls)) { h in
+                h.el(.a, .href(p.href(sort: key, descending: desc, page: 1)), text: label + arrow)
+            }
         }
-        h += th(.rank, "排名", numeric: true) + th(.name, "企业名称") + "<th>统一社会信用代码</th>" + th(.town, "镇街")
-        h += th(.land, "用地面积(亩)", numeric: true) + th(.taxPerMu, "亩均税收(万元/亩)", numeric: true)
-        h += th(.total, "总分", numeric: true) + th(.cls, "分类") + "<th>一票否决</th><th>不参评原因</th>"
-        h += "</tr></thead><tbody>"
-        if v.page.items.isEmpty {
-            h += "<tr class=\"none\"><td colspan=\"10\">没有符合条件的企业。</td></tr>"
+        dataTable(&h, id: "ranking-table", head: { h in
+            th(&h, .rank, "排名", numeric: true)
+            th(&h, .name, "企业名称")
+            h.el(.th, text: "统一社会信用代码")
+            th(&h, .town, "镇街")
+            th(&h, .land, "用地面积(亩)", numeric: true)
+            th(&h, .taxPerMu, "亩均税收(万元/亩)", numeric: true)
+            th(&h, .total, "总分", numeric: true)
+            th(&h, .cls, "分类")
+            h.el(.th, text: "一票否决")
+            h.el(.th, text: "不参评原因")
+        }, body: { h in
+            if v.page.items.isEmpty {
+                h.el(.tr, .cls("none")) { h in h.el(.td, .colspan(10), text: "没有符合条件的企业。") }
+            }
+            for r in v.page.items {
+                let cls = r.finalClass ?? "exempt"
+                h.el(.tr, .data("credit-code", r.creditCode), .data("class", cls)) { h in
+                    h.el(.td, .cls("num rank"), text: r.rank.map(String.init) ?? "—")
+                    h.el(.td, .cls("name")) { h in h.el(.a, .href(enterpriseHref(r.creditCode, year: p.year)), text: r.name) }
+                    h.el(.td, .cls("code"), text: r.creditCode)
+                    h.el(.td, .cls("town"), text: r.town)
+                    h.el(.td, .cls("num"), text: HTML.num(r.landMu))
+                    h.el(.td, .cls("num"), text: HTML.num(r.taxPerMu))
+                    h.el(.td, .cls("num total"), text: HTML.num(r.totalScore))
+                    h.el(.td, .cls("class cls-\(cls)")) { h in
+                        if let fc = r.finalClass { h.el(.span, .cls("badge cls-\(fc)"), text: fc) } else { h.text("不参评") }
+                    }
+                    h.el(.td, .cls("veto"), text: (r.veto ?? "").split(separator: ";").joined(separator: "、"))
+                    h.el(.td, .cls("exempt"), text: r.exemptReason)
+                }
+            }
+        })
+    }
+
+    // MARK: one enterprise
+
+    static func enterprise(_ v: EnterpriseView) -> Response {
+        Page.render(title: "\(v.result.name) · \(v.result.year) 年度亩均评价", active: "ranking",
+                    head: Page.Head.chart + [.script("/static/enterprise.js")]) { h in
+            enterprise(&h, v)
         }
-        for r in v.page.items {
-            let link = HTML.url("/enterprises/\(HTML.percent(r.creditCode))", [("year", String(p.year))])
-            let cls = r.finalClass ?? "exempt"
-            h += "<tr data-credit-code=\"\(LegacyHTML.escape(r.creditCode))\" data-class=\"\(LegacyHTML.escape(cls))\">"
-            h += "<td class=\"num rank\">\(r.rank.map(String.init) ?? "—")</td>"
-            h += "<td class=\"name\"><a href=\"\(LegacyHTML.escape(link))\">\(LegacyHTML.escape(r.name))</a></td>"
-            h += "<td class=\"code\">\(LegacyHTML.escape(r.creditCode))</td>"
-            h += "<td class=\"town\">\(LegacyHTML.escape(r.town))</td>"
-            h += "<td class=\"num\">\(HTML.num(r.landMu))</td>"
-            h += "<td class=\"num\">\(HTML.num(r.taxPerMu))</td>"
-            h += "<td class=\"num total\">\(HTML.num(r.totalScore))</td>"
-            h += "<td class=\"class cls-\(LegacyHTML.escape(cls))\">\(r.finalClass.map { "<span class=\"badge cls-\(LegacyHTML.escape($0))\">\(LegacyHTML.escape($0))</span>" } ?? "不参评")</td>"
-            let vetoes = (r.veto ?? "").split(separator: ";").map { LegacyHTML.escape(String($0)) }.joined(separator: "、")
-            h += "<td class=\"veto\">\(vetoes)</td>"
-            h += "<td class=\"exempt\">\(LegacyHTML.escape(r.exemptReason))</td></tr>"
-        }
-        h += "</tbody></table></div>"
-        // pager
-        let pages = v.pageCount
-        h += "<nav class=\"pager\" id=\"pager\">"
-        h += v.page.page > 1 ? "<a rel=\"prev\" href=\"\(LegacyHTML.escape(p.href(page: v.page.page - 1)))\">上一页</a>" : "<span class=\"disabled\">上一页</span>"
-        h += "<span class=\"info\">第 \(v.page.page)/\(pages) 页，共 \(v.page.total) 家</span>"
-        h += v.page.page < pages ? "<a rel=\"next\" href=\"\(LegacyHTML.escape(p.href(page: v.page.page + 1)))\">下一页</a>" : "<span class=\"disabled\">下一页</span>"
-        h += "</nav></section>"
+    }
+
+    /// The enterprise page's content for another page (`/my`): without the crumbs, with the
+    /// year links pointing where that page wants them (nil: to the enterprise page).
+    static func enterprise(_ v: EnterpriseView, crumbs: Bool, yearHref: ((Int) -> String)?) -> HTMLWriter {
+        var h = HTMLWriter()
+        enterprise(&h, v, crumbs: crumbs, yearHref: yearHref)
         return h
     }
 
+    /// `/enterprises/{code}?year=`.
+    static func enterpriseHref(_ code: String, year: Int) -> String {
+        HTML.url("/enterprises/\(HTML.percent(code))", [("year", String(year))])
+    }
 
-    static func renderEnterprise(_ v: EnterpriseView) -> String {
+    /// The enterprise page's content: head card, explanation, indicators, gap, policies,
+    /// history and the charts' data. `yearHref` is where a link to another year goes.
+    static func enterprise(_ h: inout HTMLWriter, _ v: EnterpriseView, crumbs: Bool = true, yearHref: ((Int) -> String)? = nil) {
         let r = v.result
-        let back = HTML.url("/ranking", [("year", String(r.year)), ("group", r.group.rawValue)])
-        var h = "<p class=\"crumbs\"><a href=\"\(LegacyHTML.escape(back))\">← 返回 \(r.year) 年度\(r.group.chinese)企业排名</a></p>"
-        // head card
-        h += "<section class=\"card ent-head\"><div class=\"ent-facts\">"
-        h += "<h1 id=\"enterprise-name\">\(LegacyHTML.escape(r.name))</h1><dl class=\"facts\">"
-        h += "<dt>统一社会信用代码</dt><dd id=\"credit-code\">\(LegacyHTML.escape(r.creditCode))</dd>"
-        h += "<dt>所属镇街</dt><dd id=\"town\">\(LegacyHTML.escape(r.town))</dd>"
-        h += "<dt>企业规模</dt><dd id=\"group\">\(r.group.chinese)</dd>"
-        if let ind = r.industry, !ind.isEmpty { h += "<dt>行业代码</dt><dd>\(LegacyHTML.escape(ind))</dd>" }
-        h += "<dt>用地面积</dt><dd id=\"land\">\(HTML.num(r.landMu)) 亩</dd>"
-        let resultYears = v.history.map(\.year)
-        h += "<dt>评价年度</dt><dd id=\"years\">"
-        h += (resultYears.isEmpty ? [r.year] : resultYears).map { y in
-            y == r.year ? "<strong>\(y)</strong>"
-                : "<a href=\"\(LegacyHTML.escape(HTML.url("/enterprises/\(HTML.percent(r.creditCode))", [("year", String(y))])))\">\(y)</a>"
-        }.joined(separator: " ")
-        h += "</dd></dl></div>"
-        h += "<div class=\"ent-class\">"
-        let fc = r.finalClass?.rawValue
-        h += "<div class=\"caption\">\(r.year) 年度最终分类</div>"
-        h += "<div id=\"final-class\" class=\"big-badge cls-\(fc ?? "exempt")\" data-class=\"\(fc ?? "exempt")\">\(fc ?? "不参评")</div>"
-        if r.evaluated {
-            if let before = r.classBeforeVeto, before != r.finalClass {
-                h += "<div id=\"class-before\" class=\"before\">否决前为 \(before.rawValue) 类</div>"
+        let yearLink = yearHref ?? { enterpriseHref(r.creditCode, year: $0) }
+        if crumbs {
+            h.el(.p, .cls("crumbs")) { h in
+                h.el(.a, .href(HTML.url("/ranking", [("year", String(r.year)), ("group", r.group.rawValue)])),
+                     text: "← 返回 \(r.year) 年度\(r.group.chinese)企业排名")
             }
-            h += "<div id=\"total-score\" class=\"score\">总分 <b>\(HTML.num(r.totalScore))</b></div>"
-            if let rank = r.rank { h += "<div id=\"rank\" class=\"rank\">组内第 \(rank) / \(r.groupSize) 名</div>" }
-        } else {
-            h += "<div id=\"exempt-reason\" class=\"before\">不参评：\(LegacyHTML.escape(r.exemptReason))</div>"
         }
-        h += "</div></section>"
-
-        // vetoes and reasons
-        h += "<section class=\"card\" id=\"explanation\"><h2>评价说明</h2>"
-        if !r.vetoes.isEmpty {
-            h += "<p id=\"vetoes\" class=\"veto-line\"><strong>一票否决：</strong>" + r.vetoes.map { "<span class=\"veto-tag\">\(LegacyHTML.escape($0))</span>" }.joined(separator: " ") + "</p>"
-        }
-        h += "<ul id=\"reasons\">" + r.reasons.map { "<li>\(LegacyHTML.escape($0))</li>" }.joined() + "</ul>"
-        if !r.bonusReasons.isEmpty || r.bonus != 0 {
-            h += "<p id=\"bonus\">加分 \(HTML.num(r.bonus))：" + r.bonusReasons.map { LegacyHTML.escape($0) }.joined(separator: "；") + "</p>"
-        }
-        h += "</section>"
-
-        // indicators
-        h += "<div class=\"overview wide-left\"><section class=\"card\" id=\"indicator-card\"><h2>指标得分</h2>"
-        if r.items.isEmpty {
-            h += "<p class=\"muted\">不参评企业不计算指标得分。</p>"
-        } else {
-            h += "<div class=\"table-wrap\"><table id=\"indicators\" class=\"data\"><thead><tr><th>指标</th><th>单位</th><th class=\"num\">指标值</th>"
-            h += "<th class=\"num\">基准值</th><th class=\"num\">值/基准</th><th class=\"num\">权重</th><th class=\"num\">得分</th><th>说明</th></tr></thead><tbody>"
-            for it in r.items {
-                let ratio = (it.value != nil && (it.benchmark ?? 0) > 0) ? it.value! / it.benchmark! : nil
-                h += "<tr data-indicator=\"\(it.indicator.rawValue)\"\(it.missing ? " class=\"missing\"" : "")>"
-                h += "<td>\(it.indicator.chinese)</td><td>\(LegacyHTML.escape(HTML.unit(it.indicator)))</td>"
-                h += "<td class=\"num\">\(HTML.value(it.value, it.indicator))</td><td class=\"num\">\(HTML.value(it.benchmark, it.indicator))</td>"
-                h += "<td class=\"num\">\(ratio.map { String(format: "%.2f", $0) } ?? "—")</td>"
-                h += "<td class=\"num\">\(formatNumber(it.weight))</td><td class=\"num score\">\(HTML.num(it.score))</td>"
-                h += "<td>\(it.missing ? "<span class=\"missing-tag\">缺失，按平均分计</span>" : "")</td></tr>"
-            }
-            h += "</tbody><tfoot><tr><td colspan=\"5\">合计\(r.bonus != 0 ? "（含加分 \(HTML.num(r.bonus))）" : "")</td>"
-            h += "<td class=\"num\">\(formatNumber(r.items.reduce(0) { $0 + $1.weight }))</td><td class=\"num\"><b>\(HTML.num(r.totalScore))</b></td><td></td></tr></tfoot></table></div>"
-        }
-        h += "</section><section class=\"card chart-card\"><h2>指标值与基准值之比</h2>"
-        h += "<div class=\"chart-box\"><canvas id=\"indicator-chart\" role=\"img\" aria-label=\"指标值/基准值\"></canvas></div></section></div>"
-
-        // gap to the next better class
-        h += "<section class=\"card\" id=\"gap\"><h2>提升空间</h2>"
-        if !r.evaluated {
-            h += "<p class=\"gap-line\">不参评：\(LegacyHTML.escape(r.exemptReason))</p>"
-        } else if r.classBeforeVeto == .A && r.finalClass == .A {
-            h += "<p class=\"gap-line\">已是 A 类。</p>"
-        } else if r.classBeforeVeto == .A, let fc = r.finalClass {
-            let kinds = r.vetoes.map { LegacyHTML.escape($0) }.joined(separator: "、")
-            h += "<p class=\"gap-line\">按总分已属 A 类，但因一票否决（\(kinds)）最终为 \(fc.rawValue) 类。</p>"
-            h += "<p id=\"gap-barred\" class=\"warning\">否决情形消除前，提高得分不能改变分类。</p>"
-        } else if let g = r.gap {
-            h += "<p class=\"gap-line\">距 <b>\(g.target.rawValue) 类</b>还差 <b id=\"points-needed\">\(HTML.num(g.pointsNeeded))</b> 分"
-            h += "<span class=\"muted\">（\(g.target.rawValue) 类最低总分 \(HTML.num(g.boundary))，当前 \(HTML.num(r.totalScore))）</span></p>"
-            if let before = r.classBeforeVeto, before != r.finalClass {
-                h += "<p class=\"muted\">按否决前分类 \(before.rawValue) 类计算。</p>"
-            }
-            if let barred = g.barredByVeto {
-                h += "<p id=\"gap-barred\" class=\"warning\">因一票否决（\(LegacyHTML.escape(barred))），即使总分达到也不能评为 \(g.target.rawValue) 类。</p>"
-            }
-            h += "<p class=\"muted\">以下为单靠一项指标提升（其他指标与基准值不变）所需达到的数值：</p>"
-            h += "<div class=\"table-wrap\"><table class=\"data\" id=\"gap-table\"><thead><tr><th>指标</th><th class=\"num\">当前值</th><th class=\"num\">目标值</th>"
-            h += "<th class=\"num\">需提高</th><th>折合</th></tr></thead><tbody>"
-            for ig in g.indicators {
-                let ind = ig.indicator
-                h += "<tr data-indicator=\"\(ind.rawValue)\"><td>\(ind.chinese)（\(LegacyHTML.escape(HTML.unit(ind)))）</td>"
-                h += "<td class=\"num\">\(HTML.value(ig.current, ind))</td>"
-                if ig.target == nil {
-                    h += "<td class=\"num\">—</td><td class=\"num\">—</td><td>单靠该指标无法达到（受得分上限限制）</td></tr>"
-                    continue
+        enterpriseHead(&h, v, yearLink: yearLink)
+        explanation(&h, r)
+        h.el(.div, .cls("overview wide-left")) { h in
+            indicators(&h, r)
+            h.el(.section, .cls("card chart-card")) { h in
+                h.el(.h2, text: "指标值与基准值之比")
+                h.el(.div, .cls("chart-box")) { h in
+                    h.el(.canvas, .id("indicator-chart"), .role("img"), .aria("label", "指标值/基准值"))
                 }
-                h += "<td class=\"num\">\(HTML.value(ig.target, ind))</td>"
-                h += "<td class=\"num\">\(ig.increase.map { HTML.value($0, ind) } ?? "—")</td><td>"
-                if ig.current == nil {
-                    h += "该指标缺失，补齐数据后按实际值计分"
-                } else if let n = ig.numeratorIncrease {
-                    h += "需增加\(ind.numeratorChinese) \(String(format: "%.1f", n)) 万元"
+            }
+        }
+        gap(&h, r)
+        policies(&h, r)
+        h.el(.div, .cls("overview")) { h in
+            history(&h, v, yearLink: yearLink)
+            h.el(.section, .cls("card chart-card")) { h in
+                h.el(.h2, text: "历年总分")
+                h.el(.div, .cls("chart-box")) { h in
+                    h.el(.canvas, .id("history-chart"), .role("img"), .aria("label", "历年总分"))
                 }
-                h += "</td></tr>"
             }
-            h += "</tbody></table></div>"
-        } else {
-            h += "<p class=\"gap-line\">暂无可比较的更高分类。</p>"
         }
-        h += "</section>"
-
-        // policies
-        h += "<section class=\"card\" id=\"policies\"><h2>适用的差别化政策</h2>"
-        if let pol = r.policy, let fc = r.finalClass {
-            h += "<dl class=\"facts policies\">"
-            h += "<dt>差别化电价加价</dt><dd id=\"policy-surcharge\">\(formatNumber(pol.electricitySurcharge)) 元/千瓦时</dd>"
-            h += "<dt>用能指标系数</dt><dd id=\"policy-energy\">\(pol.energyQuotaFactor.map(formatNumber) ?? "—")</dd>"
-            h += "<dt>亩均英雄贷</dt><dd id=\"policy-credit\" data-eligible=\"\(pol.creditEligible)\">\(pol.creditEligible ? "可申请" : "不可申请")</dd>"
-            h += "<dt>连续年数</dt><dd id=\"policy-years\">连续 \(pol.consecutiveYears) 年 \(fc.rawValue) 类</dd>"
-            for (k, val) in pol.other.sorted(by: { $0.key < $1.key }) {
-                h += "<dt>\(LegacyHTML.escape(k))</dt><dd>\(LegacyHTML.escape(val))</dd>"
-            }
-            h += "</dl>"
-        } else {
-            h += "<p class=\"muted\">不参评企业不适用按分类的差别化政策。</p>"
-        }
-        h += "</section>"
-
-        // history
-        h += "<div class=\"overview\"><section class=\"card\"><h2>历年评价</h2><div class=\"table-wrap\"><table id=\"history\" class=\"data\"><thead><tr>"
-        h += "<th>年度</th><th>规模</th><th class=\"num\">亩均税收</th><th class=\"num\">总分</th><th class=\"num\">排名</th><th>分类</th></tr></thead><tbody>"
-        for e in v.history {
-            let link = HTML.url("/enterprises/\(HTML.percent(r.creditCode))", [("year", String(e.year))])
-            h += "<tr data-year=\"\(e.year)\"\(e.year == r.year ? " class=\"current\"" : "")><td><a href=\"\(LegacyHTML.escape(link))\">\(e.year)</a></td>"
-            h += "<td>\(EnterpriseGroup(rawValue: e.group)?.chinese ?? LegacyHTML.escape(e.group))</td>"
-            h += "<td class=\"num\">\(HTML.num(e.taxPerMu))</td><td class=\"num\">\(HTML.num(e.totalScore))</td>"
-            h += "<td class=\"num\">\(e.rank.map { r in "\(r)" + (e.groupSize.map { " / \($0)" } ?? "") } ?? "—")</td>"
-            h += "<td>\(e.finalClass != nil ? LegacyHTML.classBadge(e.finalClass) : "<span class=\"badge cls-exempt\" title=\"\(LegacyHTML.escape(e.exemptReason))\">不参评</span>")</td></tr>"
-        }
-        h += "</tbody></table></div></section>"
-        h += "<section class=\"card chart-card\"><h2>历年总分</h2><div class=\"chart-box\"><canvas id=\"history-chart\" role=\"img\" aria-label=\"历年总分\"></canvas></div></section></div>"
 
         struct Ind: Encodable { var key: String; var name: String; var ratio: Double?; var value: Double?; var benchmark: Double?; var missing: Bool }
         struct Hist: Encodable { var year: Int; var score: Double?; var cls: String? }
         struct EntData: Encodable { var indicators: [Ind]; var history: [Hist]; var year: Int }
         let data = EntData(
             indicators: r.items.map { it in
-                let ratio = (it.value != nil && (it.benchmark ?? 0) > 0) ? it.value! / it.benchmark! : nil
-                return Ind(key: it.indicator.rawValue, name: it.indicator.chinese, ratio: HTML.finite(ratio),
-                           value: HTML.finite(it.value), benchmark: HTML.finite(it.benchmark), missing: it.missing)
+                Ind(key: it.indicator.rawValue, name: it.indicator.chinese, ratio: HTML.finite(ratio(it)),
+                    value: HTML.finite(it.value), benchmark: HTML.finite(it.benchmark), missing: it.missing)
             },
             history: v.history.map { Hist(year: $0.year, score: HTML.finite($0.totalScore), cls: $0.finalClass) },
             year: r.year)
-        h += LegacyHTML.jsonScript(id: "enterprise-data", data)
-        return h
+        h.jsonScript(id: "enterprise-data", data)
     }
 
-    static func renderRules(_ rules: Rules, yaml: String, year: Int?, runs: [Store.RunInfo], currentRun: Int64?) -> String {
-        var h = "<section class=\"page-head\"><h1>亩均效益综合评价规则</h1><p class=\"muted\" id=\"rules-name\">现行规则：\(LegacyHTML.escape(rules.name))</p></section>"
-        // weights
+    /// Value ÷ benchmark, when both are there and the benchmark is positive.
+    private static func ratio(_ it: IndicatorScore) -> Double? {
+        guard let value = it.value, let benchmark = it.benchmark, benchmark > 0 else { return nil }
+        return value / benchmark
+    }
+
+    /// Name, facts, years, and the class with score and rank.
+    private static func enterpriseHead(_ h: inout HTMLWriter, _ v: EnterpriseView, yearLink: (Int) -> String) {
+        let r = v.result
+        h.el(.section, .cls("card ent-head")) { h in
+            h.el(.div, .cls("ent-facts")) { h in
+                h.el(.h1, .id("enterprise-name"), text: r.name)
+                h.el(.dl, .cls("facts")) { h in
+                    h.el(.dt, text: "统一社会信用代码"); h.el(.dd, .id("credit-code"), text: r.creditCode)
+                    h.el(.dt, text: "所属镇街"); h.el(.dd, .id("town"), text: r.town)
+                    h.el(.dt, text: "企业规模"); h.el(.dd, .id("group"), text: r.group.chinese)
+                    if let ind = r.industry, !ind.isEmpty { h.el(.dt, text: "行业代码"); h.el(.dd, text: ind) }
+                    h.el(.dt, text: "用地面积"); h.el(.dd, .id("land"), text: "\(HTML.num(r.landMu)) 亩")
+                    let resultYears = v.history.map(\.year)
+                    h.el(.dt, text: "评价年度")
+                    h.el(.dd, .id("years")) { h in
+                        for (i, y) in (resultYears.isEmpty ? [r.year] : resultYears).enumerated() {
+                            if i > 0 { h.text(" ") }
+                            if y == r.year { h.el(.strong, text: String(y)) } else { h.el(.a, .href(yearLink(y)), text: String(y)) }
+                        }
+                    }
+                }
+            }
+            h.el(.div, .cls("ent-class")) { h in
+                let fc = r.finalClass?.rawValue
+                h.el(.div, .cls("caption"), text: "\(r.year) 年度最终分类")
+                h.el(.div, .id("final-class"), .cls("big-badge cls-\(fc ?? "exempt")"), .data("class", fc ?? "exempt"), text: fc ?? "不参评")
+                if r.evaluated {
+                    if let before = r.classBeforeVeto, before != r.finalClass {
+                        h.el(.div, .id("class-before"), .cls("before"), text: "否决前为 \(before.rawValue) 类")
+                    }
+                    h.el(.div, .id("total-score"), .cls("score")) { h in
+                        h.text("总分 ")
+                        h.el(.b, text: HTML.num(r.totalScore))
+                    }
+                    if let rank = r.rank { h.el(.div, .id("rank"), .cls("rank"), text: "组内第 \(rank) / \(r.groupSize) 名") }
+                } else {
+                    h.el(.div, .id("exempt-reason"), .cls("before"), text: "不参评：\(r.exemptReason ?? "")")
+                }
+            }
+        }
+    }
+
+    /// Vetoes, the reasons of the class, bonus points.
+    private static func explanation(_ h: inout HTMLWriter, _ r: EnterpriseResult) {
+        h.el(.section, .cls("card"), .id("explanation")) { h in
+            h.el(.h2, text: "评价说明")
+            if !r.vetoes.isEmpty {
+                h.el(.p, .id("vetoes"), .cls("veto-line")) { h in
+                    h.el(.strong, text: "一票否决：")
+                    for (i, veto) in r.vetoes.enumerated() {
+                        if i > 0 { h.text(" ") }
+                        h.el(.span, .cls("veto-tag"), text: veto)
+                    }
+                }
+            }
+            h.el(.ul, .id("reasons")) { h in
+                for reason in r.reasons { h.el(.li, text: reason) }
+            }
+            if !r.bonusReasons.isEmpty || r.bonus != 0 {
+                h.el(.p, .id("bonus"), text: "加分 \(HTML.num(r.bonus))：" + r.bonusReasons.joined(separator: "；"))
+            }
+        }
+    }
+
+    /// The indicator scores.
+    private static func indicators(_ h: inout HTMLWriter, _ r: EnterpriseResult) {
+        h.el(.section, .cls("card"), .id("indicator-card")) { h in
+            h.el(.h2, text: "指标得分")
+            if r.items.isEmpty {
+                h.el(.p, .cls("muted"), text: "不参评企业不计算指标得分。")
+                return
+            }
+            dataTable(&h, id: "indicators", head: { h in
+                headerCells(&h, [("指标", false), ("单位", false), ("指标值", true), ("基准值", true), ("值/基准", true),
+                                 ("权重", true), ("得分", true), ("说明", false)])
+            }, body: { h in
+                for it in r.items {
+                    h.el(.tr, .data("indicator", it.indicator.rawValue), .cls(it.missing ? "missing" : nil)) { h in
+                        h.el(.td, text: it.indicator.chinese)
+                        h.el(.td, text: HTML.unit(it.indicator))
+                        h.el(.td, .cls("num"), text: HTML.value(it.value, it.indicator))
+                        h.el(.td, .cls("num"), text: HTML.value(it.benchmark, it.indicator))
+                        h.el(.td, .cls("num"), text: ratio(it).map { String(format: "%.2f", $0) } ?? "—")
+                        h.el(.td, .cls("num"), text: formatNumber(it.weight))
+                        h.el(.td, .cls("num score"), text: HTML.num(it.score))
+                        h.el(.td) { h in
+                            if it.missing { h.el(.span, .cls("missing-tag"), text: "缺失，按平均分计") }
+                        }
+                    }
+                }
+            }, foot: { h in
+                h.el(.tr) { h in
+                    h.el(.td, .colspan(5), text: "合计" + (r.bonus != 0 ? "（含加分 \(HTML.num(r.bonus))）" : ""))
+                    h.el(.td, .cls("num"), text: formatNumber(r.items.reduce(0) { $0 + $1.weight }))
+                    h.el(.td, .cls("num")) { h in h.el(.b, text: HTML.num(r.totalScore)) }
+                    h.el(.td)
+                }
+            })
+        }
+    }
+
+    /// The gap to the next better class, and what one indicator alone would need.
+    private static func gap(_ h: inout HTMLWriter, _ r: EnterpriseResult) {
+        h.el(.section, .cls("card"), .id("gap")) { h in
+            h.el(.h2, text: "提升空间")
+            if !r.evaluated {
+                h.el(.p, .cls("gap-line"), text: "不参评：\(r.exemptReason ?? "")")
+            } else if r.classBeforeVeto == .A && r.finalClass == .A {
+                h.el(.p, .cls("gap-line"), text: "已是 A 类。")
+            } else if r.classBeforeVeto == .A, let fc = r.finalClass {
+                h.el(.p, .cls("gap-line"), text: "按总分已属 A 类，但因一票否决（\(r.vetoes.joined(separator: "、"))）最终为 \(fc.rawValue) 类。")
+                h.el(.p, .id("gap-barred"), .cls("warning"), text: "否决情形消除前，提高得分不能改变分类。")
+            } else if let g = r.gap {
+                h.el(.p, .cls("gap-line")) { h in
+                    h.text("距 ")
+                    h.el(.b, text: "\(g.target.rawValue) 类")
+                    h.text("还差 ")
+                    h.el(.b, .id("points-needed"), text: HTML.num(g.pointsNeeded))
+                    h.text(" 分")
+                    h.el(.span, .cls("muted"), text: "（\(g.target.rawValue) 类最低总分 \(HTML.num(g.boundary))，当前 \(HTML.num(r.totalScore))）")
+                }
+                if let before = r.classBeforeVeto, before != r.finalClass {
+                    h.el(.p, .cls("muted"), text: "按否决前分类 \(before.rawValue) 类计算。")
+                }
+                if let barred = g.barredByVeto {
+                    h.el(.p, .id("gap-barred"), .cls("warning"), text: "因一票否决（\(barred)），即使总分达到也不能评为 \(g.target.rawValue) 类。")
+                }
+                h.el(.p, .cls("muted"), text: "以下为单靠一项指标提升（其他指标与基准值不变）所需达到的数值：")
+                h.table(id: "gap-table", headers: [("指标", false), ("当前值", true), ("目标值", true), ("需提高", true), ("折合", false)],
+                        rows: g.indicators) { h, ig in
+                    let ind = ig.indicator
+                    h.el(.tr, .data("indicator", ind.rawValue)) { h in
+                        h.el(.td, text: "\(ind.chinese)（\(HTML.unit(ind))）")
+                        h.el(.td, .cls("num"), text: HTML.value(ig.current, ind))
+                        guard ig.target != nil else {
+                            h.el(.td, .cls("num"), text: "—")
+                            h.el(.td, .cls("num"), text: "—")
+                            h.el(.td, text: "单靠该指标无法达到（受得分上限限制）")
+                            return
+                        }
+                        h.el(.td, .cls("num"), text: HTML.value(ig.target, ind))
+                        h.el(.td, .cls("num"), text: ig.increase.map { HTML.value($0, ind) } ?? "—")
+                        h.el(.td) { h in
+                            if ig.current == nil {
+                                h.text("该指标缺失，补齐数据后按实际值计分")
+                            } else if let n = ig.numeratorIncrease {
+                                h.text("需增加\(ind.numeratorChinese) \(String(format: "%.1f", n)) 万元")
+                            }
+                        }
+                    }
+                }
+            } else {
+                h.el(.p, .cls("gap-line"), text: "暂无可比较的更高分类。")
+            }
+        }
+    }
+
+    /// The differentiated policies that apply to the enterprise's class.
+    private static func policies(_ h: inout HTMLWriter, _ r: EnterpriseResult) {
+        h.el(.section, .cls("card"), .id("policies")) { h in
+            h.el(.h2, text: "适用的差别化政策")
+            guard let pol = r.policy, let fc = r.finalClass else {
+                h.el(.p, .cls("muted"), text: "不参评企业不适用按分类的差别化政策。")
+                return
+            }
+            h.el(.dl, .cls("facts policies")) { h in
+                h.el(.dt, text: "差别化电价加价"); h.el(.dd, .id("policy-surcharge"), text: "\(formatNumber(pol.electricitySurcharge)) 元/千瓦时")
+                h.el(.dt, text: "用能指标系数"); h.el(.dd, .id("policy-energy"), text: pol.energyQuotaFactor.map(formatNumber) ?? "—")
+                h.el(.dt, text: "亩均英雄贷")
+                h.el(.dd, .id("policy-credit"), .data("eligible", pol.creditEligible), text: pol.creditEligible ? "可申请" : "不可申请")
+                h.el(.dt, text: "连续年数"); h.el(.dd, .id("policy-years"), text: "连续 \(pol.consecutiveYears) 年 \(fc.rawValue) 类")
+                for (k, val) in pol.other.sorted(by: { $0.key < $1.key }) {
+                    h.el(.dt, text: k); h.el(.dd, text: val)
+                }
+            }
+        }
+    }
+
+    /// The results of every year.
+    private static func history(_ h: inout HTMLWriter, _ v: EnterpriseView, yearLink: (Int) -> String) {
+        h.el(.section, .cls("card")) { h in
+            h.el(.h2, text: "历年评价")
+            dataTable(&h, id: "history", head: { h in
+                headerCells(&h, [("年度", false), ("规模", false), ("亩均税收", true), ("总分", true), ("排名", true), ("分类", false)])
+            }, body: { h in
+                for e in v.history {
+                    h.el(.tr, .data("year", e.year), .cls(e.year == v.result.year ? "current" : nil)) { h in
+                        h.el(.td) { h in h.el(.a, .href(yearLink(e.year)), text: String(e.year)) }
+                        h.el(.td, text: EnterpriseGroup(rawValue: e.group)?.chinese ?? e.group)
+                        h.el(.td, .cls("num"), text: HTML.num(e.taxPerMu))
+                        h.el(.td, .cls("num"), text: HTML.num(e.totalScore))
+                        h.el(.td, .cls("num"), text: e.rank.map { "\($0)" + (e.groupSize.map { " / \($0)" } ?? "") } ?? "—")
+                        h.el(.td) { h in
+                            if e.finalClass != nil {
+                                h.classBadge(e.finalClass)
+                            } else {
+                                h.el(.span, .cls("badge cls-exempt"), .title(e.exemptReason ?? ""), text: "不参评")
+                            }
+                        }
+                    }
+                }
+            })
+        }
+    }
+
+    // MARK: not found, nothing evaluated
+
+    static func notFound(code: String, year: Int?) -> Response {
+        Page.render(title: "未找到企业", status: .notFound, active: "ranking") { h in
+            h.el(.section, .cls("card empty"), .id("not-found")) { h in
+                h.el(.h1, text: "未找到该企业的评价结果")
+                h.el(.p) { h in
+                    h.text("\(year.map { "\($0) 年度" } ?? "最新年度")没有统一社会信用代码为 ")
+                    h.el(.code, text: code)
+                    h.text(" 的企业评价结果。")
+                }
+                h.el(.p) { h in
+                    h.text("请检查信用代码是否正确，或在 ")
+                    h.el(.a, .href("/ranking"), text: "亩均排名")
+                    h.text(" 中按企业名称搜索。")
+                }
+            }
+        }
+    }
+
+    static func emptyState(dataYears: [Int], year: Int?, evaluated: [Int]) -> Response {
+        let y = year ?? dataYears.first(where: { !evaluated.contains($0) }) ?? dataYears.first ?? Calendar.current.component(.year, from: Date()) - 1
+        let pending = dataYears.filter { !evaluated.contains($0) }
+        return Page.render(title: "暂无评价结果", active: "ranking") { h in
+            h.el(.section, .cls("card empty"), .id("empty-state")) { h in
+                h.el(.h1, text: "\(year.map { "\($0) 年度" } ?? "")暂无亩均效益评价结果")
+                if let year, !evaluated.isEmpty {
+                    h.el(.p) { h in
+                        h.text("\(year) 年度尚无评价结果。已有评价结果的年度：")
+                        for (i, e) in evaluated.enumerated() {
+                            if i > 0 { h.text("、") }
+                            h.el(.a, .href("/ranking?year=\(e)"), text: "\(e) 年度")
+                        }
+                    }
+                } else {
+                    h.el(.p, text: "数据库中还没有任何年度的评价结果。")
+                }
+                if let first = pending.first {
+                    h.el(.p) { h in
+                        h.text("已导入数据但尚未评价的年度：\(pending.map(String.init).joined(separator: "、"))，运行评价即可生成排名：")
+                        h.el(.code, text: "mujun evaluate --year \(first)")
+                    }
+                }
+                h.el(.p, text: "可以按以下任一方式生成评价结果：")
+                h.el(.ol) { h in
+                    h.el(.li) { h in
+                        h.text("载入演示数据（永康市 17 个镇街的模拟企业、多个年度，并完成评价）：")
+                        h.el(.code, text: "mujun demo")
+                    }
+                    h.el(.li) { h in
+                        h.text("导入本市企业亩均数据后运行评价：")
+                        h.void(.br)
+                        h.el(.code, text: "mujun import enterprises 企业亩均数据.xlsx --year \(y)")
+                        h.void(.br)
+                        h.el(.code, text: "mujun evaluate --year \(y)")
+                    }
+                    h.el(.li) { h in
+                        h.text("通过接口：")
+                        h.el(.code, text: "POST /api/v1/imports/enterprises?year=\(y)")
+                        h.text(" 上传 CSV 或 XLSX 文件，再 ")
+                        h.el(.code, text: "POST /api/v1/evaluations")
+                        h.text("（请求体 ")
+                        h.el(.code, text: "{\"year\": \(y)}")
+                        h.text("）。")
+                    }
+                }
+                h.el(.p) { h in
+                    h.text("评价方法与权重见 ")
+                    h.el(.a, .href("/rules"), text: "评价规则")
+                    h.text("；接口说明见 ")
+                    h.el(.a, .href("/openapi.json"), text: "OpenAPI 文档")
+                    h.text("。")
+                }
+            }
+        }
+    }
+
+    // MARK: the rules
+
+    static func rules(_ rules: Rules, yaml: String, year: Int?, runs: [Store.RunInfo], currentRun: Int64?) -> Response {
+        Page.render(title: "评价规则", active: "rules") { h in
+            self.rules(&h, rules, yaml: yaml, year: year, runs: runs, currentRun: currentRun)
+        }
+    }
+
+    static func rules(_ h: inout HTMLWriter, _ rules: Rules, yaml: String, year: Int?, runs: [Store.RunInfo], currentRun: Int64?) {
+        h.el(.section, .cls("page-head")) { h in
+            h.el(.h1, text: "亩均效益综合评价规则")
+            h.el(.p, .cls("muted"), .id("rules-name"), text: "现行规则：\(rules.name)")
+        }
+        weights(&h, rules)
+        h.el(.div, .cls("overview")) { h in
+            scoring(&h, rules)
+            classes(&h, rules)
+        }
+        rulePolicies(&h, rules)
+        h.el(.section, .cls("card"), .id("rules-towns")) { h in
+            h.el(.h2, text: "镇街（\(rules.towns.count) 个）")
+            h.el(.p, .cls("towns")) { h in
+                for (i, t) in rules.towns.enumerated() {
+                    if i > 0 { h.text(" ") }
+                    h.el(.span, .cls("tag"), text: t)
+                }
+            }
+        }
+        h.el(.section, .cls("card"), .id("runs")) { h in
+            h.el(.h2, text: "评价运行记录\(year.map { "（\($0) 年度）" } ?? "")")
+            if runs.isEmpty {
+                h.el(.p, .cls("muted"), text: "尚无评价运行。")
+                return
+            }
+            h.table(id: "runs-table", headers: [("运行号", true), ("年度", false), ("企业数", true), ("参评数", true), ("操作人", false),
+                                                ("时间", false), ("规则", false), ("状态", false)], rows: runs) { h, run in
+                h.el(.tr, .data("run", run.id)) { h in
+                    h.el(.td, .cls("num"), text: "#\(run.id)")
+                    h.el(.td, text: String(run.year))
+                    h.el(.td, .cls("num"), text: String(run.enterprises))
+                    h.el(.td, .cls("num"), text: String(run.evaluated))
+                    h.el(.td, text: run.actor)
+                    h.el(.td, text: HTML.dateTime(run.createdAt))
+                    h.el(.td) { h in
+                        h.text((try? Rules(yaml: run.rulesYAML))?.name ?? "—")
+                        if run.rulesYAML != yaml {
+                            h.text(" ")
+                            h.el(.span, .cls("muted"), text: "（与现行规则不同）")
+                        }
+                    }
+                    h.el(.td) { h in
+                        if run.id == currentRun { h.el(.b, text: "当前结果") } else { h.text("已被替代") }
+                    }
+                }
+            }
+        }
+        h.el(.section, .cls("card")) { h in
+            h.el(.h2, text: "规则文件（YAML）")
+            h.el(.pre, .id("rules-yaml"), text: yaml)
+        }
+    }
+
+    /// The indicators and their weights in each group.
+    private static func weights(_ h: inout HTMLWriter, _ rules: Rules) {
         let above = rules.weights["above"] ?? [:], below = rules.weights["below"] ?? [:]
-        h += "<section class=\"card\"><h2>指标与权重</h2><div class=\"table-wrap\"><table id=\"weights\" class=\"data\"><thead><tr>"
-        h += "<th>指标</th><th>代码</th><th>计算方法</th><th>单位</th><th class=\"num\">规上权重</th><th class=\"num\">规下权重</th></tr></thead><tbody>"
         let fieldNames = ["tax": "评价税收", "land_mu": "用地面积", "value_added": "工业增加值", "energy_tce": "综合能耗",
                           "emissions": "排放当量", "employees": "年平均职工人数", "rnd": "研发经费", "revenue": "营业收入", "electricity": "用电量"]
-        for ind in Indicator.allCases where (above[ind.rawValue] ?? 0) > 0 || (below[ind.rawValue] ?? 0) > 0 {
-            let f = ind.fields
-            h += "<tr data-indicator=\"\(ind.rawValue)\"><td>\(ind.chinese)</td><td><code>\(ind.rawValue)</code></td>"
-            h += "<td>\(fieldNames[f.numerator] ?? f.numerator) ÷ \(fieldNames[f.denominator] ?? f.denominator)</td><td>\(LegacyHTML.escape(ind.unit))</td>"
-            h += "<td class=\"num weight-above\">\(above[ind.rawValue].flatMap { $0 > 0 ? formatNumber($0) : nil } ?? "—")</td>"
-            h += "<td class=\"num weight-below\">\(below[ind.rawValue].flatMap { $0 > 0 ? formatNumber($0) : nil } ?? "—")</td></tr>"
+        func weight(_ w: Double?) -> String { w.flatMap { $0 > 0 ? formatNumber($0) : nil } ?? "—" }
+        h.el(.section, .cls("card")) { h in
+            h.el(.h2, text: "指标与权重")
+            dataTable(&h, id: "weights", head: { h in
+                headerCells(&h, [("指标", false), ("代码", false), ("计算方法", false), ("单位", false), ("规上权重", true), ("规下权重", true)])
+            }, body: { h in
+                for ind in Indicator.allCases where (above[ind.rawValue] ?? 0) > 0 || (below[ind.rawValue] ?? 0) > 0 {
+                    let f = ind.fields
+                    h.el(.tr, .data("indicator", ind.rawValue)) { h in
+                        h.el(.td, text: ind.chinese)
+                        h.el(.td) { h in h.el(.code, text: ind.rawValue) }
+                        h.el(.td, text: "\(fieldNames[f.numerator] ?? f.numerator) ÷ \(fieldNames[f.denominator] ?? f.denominator)")
+                        h.el(.td, text: ind.unit)
+                        h.el(.td, .cls("num weight-above"), text: weight(above[ind.rawValue]))
+                        h.el(.td, .cls("num weight-below"), text: weight(below[ind.rawValue]))
+                    }
+                }
+            }, foot: { h in
+                h.el(.tr) { h in
+                    h.el(.td, .colspan(4), text: "合计")
+                    h.el(.td, .cls("num"), text: formatNumber(above.values.reduce(0, +)))
+                    h.el(.td, .cls("num"), text: formatNumber(below.values.reduce(0, +)))
+                }
+            })
+            h.el(.p, .cls("muted"),
+                 text: "规上、规下企业分组评分、分组排名。规下企业用地面积低于 \(formatNumber(rules.minLandMu)) 亩不参评；用地面积缺失或不大于 0 不参评。")
         }
-        h += "</tbody><tfoot><tr><td colspan=\"4\">合计</td><td class=\"num\">\(formatNumber(above.values.reduce(0, +)))</td>"
-        h += "<td class=\"num\">\(formatNumber(below.values.reduce(0, +)))</td></tr></tfoot></table></div>"
-        h += "<p class=\"muted\">规上、规下企业分组评分、分组排名。规下企业用地面积低于 \(formatNumber(rules.minLandMu)) 亩不参评；用地面积缺失或不大于 0 不参评。</p></section>"
+    }
 
-        // benchmark and scoring
-        h += "<div class=\"overview\"><section class=\"card\" id=\"rules-benchmark\"><h2>基准值与计分</h2><dl class=\"facts\">"
+    /// Benchmarks, scoring bounds, missing indicators, bonus points.
+    private static func scoring(_ h: inout HTMLWriter, _ rules: Rules) {
         let modeText: String
         switch rules.benchmark.mode {
         case .aggregate: modeText = "aggregate：组内有该指标的参评企业 Σ分子 ÷ Σ分母"
@@ -479,97 +755,144 @@ enum RankingViews {
         case .median: modeText = "median：组内指标值的中位数"
         case .fixed: modeText = "fixed：规则中给定的数值"
         }
-        h += "<dt>基准值</dt><dd id=\"benchmark-mode\" data-mode=\"\(rules.benchmark.mode.rawValue)\">\(modeText)</dd>"
-        if rules.benchmark.mode == .fixed {
-            for g in EnterpriseGroup.allCases {
-                let items = rules.indicators(for: g).map { ind, _ in
-                    "\(ind.chinese) \(rules.fixedBenchmark(g, ind).map(formatNumber) ?? "—") \(LegacyHTML.escape(ind.unit))"
+        h.el(.section, .cls("card"), .id("rules-benchmark")) { h in
+            h.el(.h2, text: "基准值与计分")
+            h.el(.dl, .cls("facts")) { h in
+                h.el(.dt, text: "基准值"); h.el(.dd, .id("benchmark-mode"), .data("mode", rules.benchmark.mode.rawValue), text: modeText)
+                if rules.benchmark.mode == .fixed {
+                    for g in EnterpriseGroup.allCases {
+                        let items = rules.indicators(for: g).map { ind, _ in
+                            "\(ind.chinese) \(rules.fixedBenchmark(g, ind).map(formatNumber) ?? "—") \(ind.unit)"
+                        }
+                        h.el(.dt, text: "\(g.chinese)基准值"); h.el(.dd, text: items.joined(separator: "；"))
+                    }
                 }
-                h += "<dt>\(g.chinese)基准值</dt><dd>\(items.joined(separator: "；"))</dd>"
+                h.el(.dt, text: "单项得分"); h.el(.dd, text: "权重 × 指标值 ÷ 基准值")
+                h.el(.dt, text: "得分下限"); h.el(.dd, .id("scoring-floor"), text: formatNumber(rules.scoring.floor))
+                h.el(.dt, text: "得分上限"); h.el(.dd, .id("scoring-cap"), text: rules.scoring.cap.map { "权重 × \(formatNumber($0))" } ?? "不封顶")
+                h.el(.dt, text: "缺失指标")
+                h.el(.dd, .id("scoring-missing"),
+                     text: rules.scoring.missing == .average ? "average：按组内有该指标企业的平均单项得分计" : "zero：记 0 分")
+                h.el(.dt, text: "加分项")
+                h.el(.dd, .id("bonus-rules"), text: rules.bonus.isEmpty ? "无" : rules.bonus.map { b in
+                    "\(b.name)：\(b.indicator.chinese) ≥ \(formatNumber(b.atLeast)) 加 \(formatNumber(b.points)) 分"
+                }.joined(separator: "；"))
             }
         }
-        h += "<dt>单项得分</dt><dd>权重 × 指标值 ÷ 基准值</dd>"
-        h += "<dt>得分下限</dt><dd id=\"scoring-floor\">\(formatNumber(rules.scoring.floor))</dd>"
-        h += "<dt>得分上限</dt><dd id=\"scoring-cap\">\(rules.scoring.cap.map { "权重 × \(formatNumber($0))" } ?? "不封顶")</dd>"
-        h += "<dt>缺失指标</dt><dd id=\"scoring-missing\">\(rules.scoring.missing == .average ? "average：按组内有该指标企业的平均单项得分计" : "zero：记 0 分")</dd>"
-        h += "<dt>加分项</dt><dd id=\"bonus-rules\">"
-        h += rules.bonus.isEmpty ? "无" : rules.bonus.map { b in
-            "\(LegacyHTML.escape(b.name))：\(b.indicator.chinese) ≥ \(formatNumber(b.atLeast)) 加 \(formatNumber(b.points)) 分"
-        }.joined(separator: "；")
-        h += "</dd></dl></section>"
+    }
 
-        // classes
-        h += "<section class=\"card\" id=\"rules-classes\"><h2>分类</h2>"
-        let letters: [EnterpriseClass] = [.A, .B, .C]
-        switch rules.classes.mode {
-        case .quota:
-            h += "<p>按比例（quota）：组内按总分从高到低排序，累计比例</p><ul id=\"class-rules\">"
-            func pct(_ x: Double) -> String { formatNumber((x * 10_000).rounded() / 100) + "%" }
-            var prev = 0.0
-            for c in letters {
-                let share = rules.quotaShare(c) ?? prev
-                h += "<li>\(LegacyHTML.classBadge(c.rawValue)) " + (prev == 0 ? "前 \(pct(share))" : "\(pct(prev))–\(pct(share))") + "</li>"
-                prev = share
+    /// How classes are given, and the vetoes.
+    private static func classes(_ h: inout HTMLWriter, _ rules: Rules) {
+        h.el(.section, .cls("card"), .id("rules-classes")) { h in
+            h.el(.h2, text: "分类")
+            let letters: [EnterpriseClass] = [.A, .B, .C]
+            switch rules.classes.mode {
+            case .quota:
+                h.el(.p, text: "按比例（quota）：组内按总分从高到低排序，累计比例")
+                func pct(_ x: Double) -> String { formatNumber((x * 10_000).rounded() / 100) + "%" }
+                var prev = 0.0
+                h.el(.ul, .id("class-rules")) { h in
+                    for c in letters {
+                        let share = rules.quotaShare(c) ?? prev
+                        h.el(.li) { h in
+                            h.classBadge(c.rawValue)
+                            h.text(prev == 0 ? " 前 \(pct(share))" : " \(pct(prev))–\(pct(share))")
+                        }
+                        prev = share
+                    }
+                    h.el(.li) { h in
+                        h.classBadge("D")
+                        h.text(" 其余（后 \(pct(1 - prev))）")
+                    }
+                }
+                h.el(.p, .cls("muted"), text: "位次 p 的企业：p ≤ round(比例 × n) 即入该类（四舍五入）；总分相同的企业不拆分到不同分类。")
+            case .score:
+                h.el(.p, text: "按分数线（score）：")
+                h.el(.ul, .id("class-rules")) { h in
+                    for c in letters {
+                        h.el(.li) { h in
+                            h.classBadge(c.rawValue)
+                            h.text(" 总分 ≥ \(rules.scoreThreshold(c).map(formatNumber) ?? "—")")
+                        }
+                    }
+                    h.el(.li) { h in
+                        h.classBadge("D")
+                        h.text(" 其余")
+                    }
+                }
             }
-            h += "<li>\(LegacyHTML.classBadge("D")) 其余（后 \(pct(1 - prev))）</li></ul>"
-            h += "<p class=\"muted\">位次 p 的企业：p ≤ round(比例 × n) 即入该类（四舍五入）；总分相同的企业不拆分到不同分类。</p>"
-        case .score:
-            h += "<p>按分数线（score）：</p><ul id=\"class-rules\">"
-            for c in letters {
-                h += "<li>\(LegacyHTML.classBadge(c.rawValue)) 总分 ≥ \(rules.scoreThreshold(c).map(formatNumber) ?? "—")</li>"
+            h.el(.h3, text: "一票否决")
+            h.el(.table, .id("vetoes"), .cls("data")) { h in
+                h.el(.thead) { h in h.el(.tr) { h in headerCells(&h, [("情形", false), ("处理", false)]) } }
+                h.el(.tbody) { h in
+                    for (kind, v) in rules.vetoes.sorted(by: { $0.key < $1.key }) {
+                        var effect: [String] = []
+                        if let f = v.force { effect.append("直接评为 \(f.rawValue) 类") }
+                        if let b = v.atBest { effect.append("最高评为 \(b.rawValue) 类") }
+                        h.el(.tr) { h in
+                            h.el(.td, text: kind)
+                            h.el(.td, text: effect.joined(separator: "；"))
+                        }
+                    }
+                }
             }
-            h += "<li>\(LegacyHTML.classBadge("D")) 其余</li></ul>"
         }
-        h += "<h3>一票否决</h3><table id=\"vetoes\" class=\"data\"><thead><tr><th>情形</th><th>处理</th></tr></thead><tbody>"
-        for (kind, v) in rules.vetoes.sorted(by: { $0.key < $1.key }) {
-            var effect: [String] = []
-            if let f = v.force { effect.append("直接评为 \(f.rawValue) 类") }
-            if let b = v.atBest { effect.append("最高评为 \(b.rawValue) 类") }
-            h += "<tr><td>\(LegacyHTML.escape(kind))</td><td>\(effect.joined(separator: "；"))</td></tr>"
-        }
-        h += "</tbody></table></section></div>"
+    }
 
-        // policies
-        h += "<section class=\"card\" id=\"rules-policies\"><h2>差别化政策</h2><div class=\"table-wrap\"><table id=\"policies-table\" class=\"data\"><thead><tr>"
-        h += "<th>分类</th><th class=\"num\">电价加价(元/千瓦时)</th><th class=\"num\">用能指标系数</th><th>亩均英雄贷</th><th>连续年份加价</th><th>其他政策</th></tr></thead><tbody>"
-        for c in EnterpriseClass.allCases {
-            guard let p = rules.policy(for: c) else {
-                h += "<tr><td>\(LegacyHTML.classBadge(c.rawValue))</td><td colspan=\"5\">未规定</td></tr>"
-                continue
+    /// The policies of each class.
+    private static func rulePolicies(_ h: inout HTMLWriter, _ rules: Rules) {
+        h.el(.section, .cls("card"), .id("rules-policies")) { h in
+            h.el(.h2, text: "差别化政策")
+            dataTable(&h, id: "policies-table", head: { h in
+                headerCells(&h, [("分类", false), ("电价加价(元/千瓦时)", true), ("用能指标系数", true), ("亩均英雄贷", false),
+                                 ("连续年份加价", false), ("其他政策", false)])
+            }, body: { h in
+                for c in EnterpriseClass.allCases {
+                    guard let p = rules.policy(for: c) else {
+                        h.el(.tr) { h in
+                            h.el(.td) { h in h.classBadge(c.rawValue) }
+                            h.el(.td, .colspan(5), text: "未规定")
+                        }
+                        continue
+                    }
+                    h.el(.tr, .data("class", c.rawValue)) { h in
+                        h.el(.td) { h in h.classBadge(c.rawValue) }
+                        h.el(.td, .cls("num"), text: formatNumber(p.electricitySurcharge))
+                        h.el(.td, .cls("num"), text: p.energyQuotaFactor.map(formatNumber) ?? "—")
+                        h.el(.td, text: p.creditEligible ? "可申请" : "不可申请")
+                        if let y = p.consecutiveYears, let s = p.consecutiveElectricitySurcharge {
+                            h.el(.td, text: "连续 \(y) 年及以上：\(formatNumber(s)) 元/千瓦时")
+                        } else {
+                            h.el(.td, text: "—")
+                        }
+                        h.el(.td) { h in
+                            for (i, o) in p.other.sorted(by: { $0.key < $1.key }).enumerated() {
+                                if i > 0 { h.void(.br) }
+                                h.text("\(o.key)：\(o.value)")
+                            }
+                        }
+                    }
+                }
+            })
+        }
+    }
+
+    // MARK: pieces
+
+    /// `<div class="table-wrap"><table id=… class="data">` with a head row, a body and an optional foot.
+    private static func dataTable(_ h: inout HTMLWriter, id: String, head: (inout HTMLWriter) -> Void, body: (inout HTMLWriter) -> Void,
+                                  foot: ((inout HTMLWriter) -> Void)? = nil) {
+        h.el(.div, .cls("table-wrap")) { h in
+            h.el(.table, .id(id), .cls("data")) { h in
+                h.el(.thead) { h in h.el(.tr, content: head) }
+                h.el(.tbody, content: body)
+                if let foot { h.el(.tfoot, content: foot) }
             }
-            h += "<tr data-class=\"\(c.rawValue)\"><td>\(LegacyHTML.classBadge(c.rawValue))</td><td class=\"num\">\(formatNumber(p.electricitySurcharge))</td>"
-            h += "<td class=\"num\">\(p.energyQuotaFactor.map(formatNumber) ?? "—")</td><td>\(p.creditEligible ? "可申请" : "不可申请")</td>"
-            if let y = p.consecutiveYears, let s = p.consecutiveElectricitySurcharge {
-                h += "<td>连续 \(y) 年及以上：\(formatNumber(s)) 元/千瓦时</td>"
-            } else { h += "<td>—</td>" }
-            h += "<td>" + p.other.sorted(by: { $0.key < $1.key }).map { "\(LegacyHTML.escape($0.key))：\(LegacyHTML.escape($0.value))" }.joined(separator: "<br>") + "</td></tr>"
         }
-        h += "</tbody></table></div></section>"
+    }
 
-        // towns
-        h += "<section class=\"card\" id=\"rules-towns\"><h2>镇街（\(rules.towns.count) 个）</h2><p class=\"towns\">"
-        h += rules.towns.map { "<span class=\"tag\">\(LegacyHTML.escape($0))</span>" }.joined(separator: " ") + "</p></section>"
-
-        // runs
-        h += "<section class=\"card\" id=\"runs\"><h2>评价运行记录\(year.map { "（\($0) 年度）" } ?? "")</h2>"
-        if runs.isEmpty {
-            h += "<p class=\"muted\">尚无评价运行。</p>"
-        } else {
-            h += "<div class=\"table-wrap\"><table class=\"data\" id=\"runs-table\"><thead><tr><th class=\"num\">运行号</th><th>年度</th><th class=\"num\">企业数</th>"
-            h += "<th class=\"num\">参评数</th><th>操作人</th><th>时间</th><th>规则</th><th>状态</th></tr></thead><tbody>"
-            for run in runs {
-                let name = (try? Rules(yaml: run.rulesYAML))?.name ?? "—"
-                let same = run.rulesYAML == yaml
-                h += "<tr data-run=\"\(run.id)\"><td class=\"num\">#\(run.id)</td><td>\(run.year)</td><td class=\"num\">\(run.enterprises)</td>"
-                h += "<td class=\"num\">\(run.evaluated)</td><td>\(LegacyHTML.escape(run.actor))</td><td>\(HTML.dateTime(run.createdAt))</td>"
-                h += "<td>\(LegacyHTML.escape(name))\(same ? "" : " <span class=\"muted\">（与现行规则不同）</span>")</td>"
-                h += "<td>\(run.id == currentRun ? "<b>当前结果</b>" : "已被替代")</td></tr>"
-            }
-            h += "</tbody></table></div>"
-        }
-        h += "</section>"
-
-        h += "<section class=\"card\"><h2>规则文件（YAML）</h2><pre id=\"rules-yaml\">\(LegacyHTML.escape(yaml))</pre></section>"
-        return h
+    /// Header cells, numeric ones right-aligned.
+    private static func headerCells(_ h: inout HTMLWriter, _ cells: [(label: String, numeric: Bool)]) {
+        for c in cells { h.el(.th, .cls(c.numeric ? "num" : nil), text: c.label) }
     }
 }
