@@ -184,7 +184,7 @@ extension Endpoint {
     /// A JSON operation of the API without a body.
     static func json<P: Decodable & Sendable, O: Encodable & Decodable & Sendable>(
         _ method: HTTPMethod, _ path: String, _ requirement: Requirement, _ summary: String,
-        tag: String, parameters: P.Type = NoParameters.self, output: O.Type, status: HTTPResponseStatus = .ok,
+        tag: String, parameters: P.Type, output: O.Type, status: HTTPResponseStatus = .ok,
         errors: [UInt] = [], handler: @escaping @Sendable (Request, P) async throws -> O
     ) -> Endpoint {
         var e = Endpoint(
@@ -203,7 +203,7 @@ extension Endpoint {
     /// A JSON operation of the API with a body (JSON, and forms where `accepts` says so).
     static func json<P: Decodable & Sendable, B: Decodable & Sendable, O: Encodable & Decodable & Sendable>(
         _ method: HTTPMethod, _ path: String, _ requirement: Requirement, _ summary: String,
-        tag: String, parameters: P.Type = NoParameters.self, body: B.Type, accepts: [BodyType] = [.json],
+        tag: String, parameters: P.Type, body: B.Type, accepts: [BodyType] = [.json],
         output: O.Type, status: HTTPResponseStatus = .ok, errors: [UInt] = [],
         handler: @escaping @Sendable (Request, P, B) async throws -> O
     ) -> Endpoint {
@@ -226,7 +226,7 @@ extension Endpoint {
     /// `Doc` describes what it writes, for the document and for the tests that check it.
     static func raw<P: Decodable & Sendable, Doc: Decodable>(
         _ method: HTTPMethod, _ path: String, _ requirement: Requirement, _ summary: String,
-        tag: String, parameters: P.Type = NoParameters.self, documents: Doc.Type, keys: SchemaRegistry.KeyStyle = .verbatim,
+        tag: String, parameters: P.Type, documents: Doc.Type, keys: SchemaRegistry.KeyStyle = .verbatim,
         mediaType: String = "application/json", body: [BodyType]? = nil, status: HTTPResponseStatus = .ok, errors: [UInt] = [],
         handler: @escaping @Sendable (Request, P) async throws -> Response
     ) -> Endpoint {
@@ -245,7 +245,7 @@ extension Endpoint {
 
     /// A file to download (XLSX…).
     static func download<P: Decodable & Sendable>(
-        _ path: String, _ requirement: Requirement, _ summary: String, tag: String, parameters: P.Type = NoParameters.self,
+        _ path: String, _ requirement: Requirement, _ summary: String, tag: String, parameters: P.Type,
         mediaType: String, documented: Bool = true, errors: [UInt] = [],
         handler: @escaping @Sendable (Request, P) async throws -> Response
     ) -> Endpoint {
@@ -260,7 +260,7 @@ extension Endpoint {
 
     /// A page (HTML). Empty query values count as absent (forms send them).
     static func page<P: Decodable & Sendable>(
-        _ path: String, _ requirement: Requirement, _ summary: String, tag: String, parameters: P.Type = NoParameters.self,
+        _ path: String, _ requirement: Requirement, _ summary: String, tag: String, parameters: P.Type,
         handler: @escaping @Sendable (Request, P) async throws -> Response
     ) -> Endpoint {
         Endpoint(
@@ -271,7 +271,7 @@ extension Endpoint {
 
     /// A browser form post, answered with a redirect or a page.
     static func form<P: Decodable & Sendable, B: Decodable & Sendable>(
-        _ path: String, _ requirement: Requirement, _ summary: String, tag: String, parameters: P.Type = NoParameters.self,
+        _ path: String, _ requirement: Requirement, _ summary: String, tag: String, parameters: P.Type,
         body: B.Type, accepts: [BodyType] = [.form, .multipart],
         handler: @escaping @Sendable (Request, P, B) async throws -> Response
     ) -> Endpoint {

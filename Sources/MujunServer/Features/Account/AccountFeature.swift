@@ -10,25 +10,25 @@ enum AccountFeature: Feature {
             if let p = req.identity?.principal { return req.redirect(to: home(p.role)) }
             return loginPage(req, message: nil, login: "", next: q.next?.value, status: .ok)
         },
-        .form("/login", .open, "登录 / sign in", tag: "account", body: LoginForm.self, accepts: [.form]) { req, _, form in
+        .form("/login", .open, "登录 / sign in", tag: "account", parameters: NoParameters.self, body: LoginForm.self, accepts: [.form]) { req, _, form in
             try await signIn(req, form)
         },
-        .form("/logout", .signedIn, "退出 / sign out", tag: "account", body: NoParameters.self) { req, _, _ in
+        .form("/logout", .signedIn, "退出 / sign out", tag: "account", parameters: NoParameters.self, body: NoParameters.self) { req, _, _ in
             if let id = req.identity?.sessionID { try await req.service.accounts.signOut(sessionID: id) }
             let res = req.redirect(to: "/login", redirectType: .normal)
             res.cookies[SessionCookie.name] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/")
             return res
         }.with { $0.duringPasswordChange = true },
-        .page("/", .signedIn, "首页：按角色转到常用页面 / home", tag: "account") { req, _ in
+        .page("/", .signedIn, "首页：按角色转到常用页面 / home", tag: "account", parameters: NoParameters.self) { req, _ in
             req.redirect(to: home(try req.principal().role))
         },
-        .page("/account", .signedIn, "我的账户 / my account", tag: "account") { req, _ in
+        .page("/account", .signedIn, "我的账户 / my account", tag: "account", parameters: NoParameters.self) { req, _ in
             AccountViews.account(try req.principal())
         },
-        .page("/account/password", .signedIn, "修改密码页 / change the password", tag: "account") { req, _ in
+        .page("/account/password", .signedIn, "修改密码页 / change the password", tag: "account", parameters: NoParameters.self) { req, _ in
             AccountViews.password(forced: req.identity?.mustChangePassword == true, message: nil, status: .ok)
         }.with { $0.duringPasswordChange = true },
-        .form("/account/password", .signedIn, "修改密码 / change the password", tag: "account", body: PasswordForm.self,
+        .form("/account/password", .signedIn, "修改密码 / change the password", tag: "account", parameters: NoParameters.self, body: PasswordForm.self,
               accepts: [.form]) { req, _, form in
             do {
                 try await req.service.accounts.changePassword(current: form.current ?? "", new: form.new ?? "", confirm: form.confirm ?? "")

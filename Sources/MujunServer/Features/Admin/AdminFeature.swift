@@ -9,13 +9,13 @@ import MujunStore
 /// and never kept. There is deliberately no endpoint that changes or deletes audit entries.
 enum AdminFeature: Feature {
     static let endpoints: [Endpoint] = [
-        .page("/admin", .permission(.manageUsers), "管理首页（转到用户）/ admin home", tag: "admin") { req, _ in
+        .page("/admin", .permission(.manageUsers), "管理首页（转到用户）/ admin home", tag: "admin", parameters: NoParameters.self) { req, _ in
             req.redirect(to: "/admin/users")
         },
         .page("/admin/users", .permission(.manageUsers), "用户管理 / users", tag: "admin", parameters: DoneQuery.self) { req, q in
             try await usersPage(req, notice: .text(q.done.map(\.message)), error: nil, form: nil, status: .ok)
         },
-        .form("/admin/users", .permission(.manageUsers), "新建用户 / create a user", tag: "admin", body: UserForm.self, accepts: [.form]) { req, _, form in
+        .form("/admin/users", .permission(.manageUsers), "新建用户 / create a user", tag: "admin", parameters: NoParameters.self, body: UserForm.self, accepts: [.form]) { req, _, form in
             try await createUser(req, form)
         },
         .form("/admin/users/:id/reset-password", .permission(.manageUsers), "重置密码 / reset a password", tag: "admin",
@@ -33,7 +33,7 @@ enum AdminFeature: Feature {
         .page("/admin/tokens", .permission(.manageUsers), "API 令牌 / API tokens", tag: "admin", parameters: DoneQuery.self) { req, q in
             try await tokensPage(req, notice: .text(q.done.map(\.message)), error: nil, form: nil, status: .ok)
         },
-        .form("/admin/tokens", .permission(.manageUsers), "签发令牌 / issue a token", tag: "admin", body: TokenForm.self, accepts: [.form]) { req, _, form in
+        .form("/admin/tokens", .permission(.manageUsers), "签发令牌 / issue a token", tag: "admin", parameters: NoParameters.self, body: TokenForm.self, accepts: [.form]) { req, _, form in
             try await issueToken(req, form)
         },
         .form("/admin/tokens/:id/revoke", .permission(.manageUsers), "撤销令牌 / revoke a token", tag: "admin",
@@ -51,7 +51,7 @@ enum AdminFeature: Feature {
         .page("/admin/settings", .permission(.manageSettings), "设置 / settings", tag: "admin", parameters: DoneQuery.self) { req, q in
             try await settingsPage(req, notice: q.done?.message)
         },
-        .form("/admin/settings", .permission(.manageSettings), "保存设置 / save the settings", tag: "admin",
+        .form("/admin/settings", .permission(.manageSettings), "保存设置 / save the settings", tag: "admin", parameters: NoParameters.self,
               body: SettingsForm.self, accepts: [.form]) { req, _, form in
             var keys = Set<String>()
             if form.public_rules?.value == true { keys.insert("rules") }

@@ -12,12 +12,12 @@ enum AppealsFeature: Feature {
               parameters: YearQuery.self) { req, q in
             try await myPage(req, year: q.year?.int, form: nil, error: nil, status: .ok)
         },
-        .form("/my/consent", .permission(.setConsent), "同意或撤回亩均英雄贷授权 / consent to the credit list", tag: "appeals",
+        .form("/my/consent", .permission(.setConsent), "同意或撤回亩均英雄贷授权 / consent to the credit list", tag: "appeals", parameters: NoParameters.self,
               body: ConsentForm.self, accepts: [.form]) { req, _, form in
             try await req.service.credit.setConsent(form.consent.value)
             return req.redirect(to: "/my#consent", redirectType: .normal)
         },
-        .form("/my/appeals", .permission(.fileAppeal), "提出申诉（表单）/ file an appeal", tag: "appeals",
+        .form("/my/appeals", .permission(.fileAppeal), "提出申诉（表单）/ file an appeal", tag: "appeals", parameters: NoParameters.self,
               body: AppealInput.self, accepts: [.multipart, .form]) { req, _, input in
             do {
                 let id = try await req.service.appeals.file(input.filing)
@@ -59,7 +59,7 @@ enum AppealsFeature: Feature {
               parameters: ListQuery.self, output: [AppealDTO].self) { req, q in
             try await req.service.appeals.list(year: q.year?.int, state: q.state).map(AppealDTO.init)
         },
-        .json(.POST, "/api/v1/appeals", .permission(.fileAppeal), "提出申诉 / file an appeal", tag: "appeals",
+        .json(.POST, "/api/v1/appeals", .permission(.fileAppeal), "提出申诉 / file an appeal", tag: "appeals", parameters: NoParameters.self,
               body: AppealInput.self, accepts: [.json, .multipart], output: AppealDTO.self, status: .created,
               errors: [409, 422]) { req, _, input in
             let s = req.service.appeals

@@ -21,7 +21,7 @@ enum LandFeature: Feature {
               parameters: ParcelQuery.self, body: SurveyInput.self, accepts: [.multipart, .form]) { req, q, input in
             try await ParcelPage.submitFromForm(req, id: q.id.value, input)
         }.with { $0.maxBody = 16 << 20 },
-        .page("/surveys", .permission(.viewLand), "调查与复核 / surveys waiting for review", tag: "land") { req, _ in
+        .page("/surveys", .permission(.viewLand), "调查与复核 / surveys waiting for review", tag: "land", parameters: NoParameters.self) { req, _ in
             try await ClusterPages.surveys(req)
         },
         .form("/surveys/:id/review", .permission(.reviewSurvey), "确认或退回调查（表单）/ confirm or return a survey", tag: "land",
@@ -44,18 +44,18 @@ enum LandFeature: Feature {
                   parameters: ClusterListQuery.self, mediaType: Page.xlsxType, documented: false) { req, q in
             try await ClusterPages.export(req, q)
         },
-        .page("/land", .permission(.manageLand), "地块数据导入与认定 / land import and assessment", tag: "land") { req, _ in
+        .page("/land", .permission(.manageLand), "地块数据导入与认定 / land import and assessment", tag: "land", parameters: NoParameters.self) { req, _ in
             try await LandImportPage.render(req, outcome: nil, status: .ok)
         },
-        .form("/land/parcels", .permission(.manageLand), "导入地块 GeoJSON（表单）/ import parcels", tag: "land",
+        .form("/land/parcels", .permission(.manageLand), "导入地块 GeoJSON（表单）/ import parcels", tag: "land", parameters: NoParameters.self,
               body: UploadForm.self, accepts: [.multipart]) { req, _, form in
             try await LandImportPage.uploadParcels(req, form)
         }.with { $0.maxBody = nil },
-        .form("/land/land-use", .permission(.manageLand), "导入用地关系（表单）/ import land use", tag: "land",
+        .form("/land/land-use", .permission(.manageLand), "导入用地关系（表单）/ import land use", tag: "land", parameters: NoParameters.self,
               body: UploadForm.self, accepts: [.multipart]) { req, _, form in
             try await LandImportPage.uploadLandUse(req, form)
         }.with { $0.maxBody = nil },
-        .form("/land/assess", .permission(.manageLand), "运行低效用地认定（表单）/ run the assessment", tag: "land",
+        .form("/land/assess", .permission(.manageLand), "运行低效用地认定（表单）/ run the assessment", tag: "land", parameters: NoParameters.self,
               body: AssessForm.self, accepts: [.form]) { req, _, form in
             try await LandImportPage.assess(req, form)
         },

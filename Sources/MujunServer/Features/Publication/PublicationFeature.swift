@@ -8,7 +8,7 @@ extension PublicationStatus: ParameterEnum {}
 
 enum PublicationFeature: Feature {
     static let endpoints: [Endpoint] = [
-        .page("/publish", .permission(.publishResults), "评价结果发布 / publication of results", tag: "publication") { req, _ in
+        .page("/publish", .permission(.publishResults), "评价结果发布 / publication of results", tag: "publication", parameters: NoParameters.self) { req, _ in
             try await page(req, error: nil, status: .ok)
         },
         .form("/publish/:year", .permission(.publishResults), "公示、正式发布或撤回 / start publicity, finalise or return to draft",

@@ -14,14 +14,14 @@ enum RankingFeature: Feature {
               parameters: EnterpriseQuery.self) { req, q in
             try await enterprisePage(req, q)
         },
-        .page("/rules", .permission(.viewRules), "评价规则 / the rules in force", tag: "rules") { req, _ in
+        .page("/rules", .permission(.viewRules), "评价规则 / the rules in force", tag: "rules", parameters: NoParameters.self) { req, _ in
             try await rulesPage(req)
         }.with { $0.publicKey = "rules" },
         .download("/export/ranking.xlsx", .permission(.viewResults), "导出排名 Excel / the ranking as XLSX", tag: "export",
                   parameters: ResultsQuery.self, mediaType: Page.xlsxType) { req, q in
             try await exportRanking(req, q)
         },
-        .json(.GET, "/api/v1/years", .signedIn, "有评价结果和有数据的年度 / years evaluated and years with data", tag: "results",
+        .json(.GET, "/api/v1/years", .signedIn, "有评价结果和有数据的年度 / years evaluated and years with data", tag: "results", parameters: NoParameters.self,
               output: YearsDTO.self) { req, _ in
             YearsDTO(evaluated: try await req.service.ranking.evaluatedYears(), data: try await req.service.ranking.dataYears())
         },
@@ -39,7 +39,7 @@ enum RankingFeature: Feature {
             let (result, history) = try await ranking.enterprise(creditCode: q.code.value, year: try await ranking.year(q.year?.int))
             return EnterpriseDTO(result: result, history: history)
         },
-        .json(.GET, "/api/v1/rules", .permission(.viewRules), "现行评价规则 / the rules in force", tag: "rules", output: RulesDTO.self) { req, _ in
+        .json(.GET, "/api/v1/rules", .permission(.viewRules), "现行评价规则 / the rules in force", tag: "rules", parameters: NoParameters.self, output: RulesDTO.self) { req, _ in
             let c = req.application.serviceContext
             return RulesDTO(yaml: c.rulesYAML, name: c.rules.name, weights: c.rules.weights)
         }.with { $0.publicKey = "rules" },
@@ -48,7 +48,7 @@ enum RankingFeature: Feature {
             let ranking = req.service.ranking
             return try await ranking.runs(year: try await ranking.year(q.year?.int))
         },
-        .json(.POST, "/api/v1/evaluations", .permission(.runEvaluation), "运行评价 / run the evaluation of a year", tag: "evaluations",
+        .json(.POST, "/api/v1/evaluations", .permission(.runEvaluation), "运行评价 / run the evaluation of a year", tag: "evaluations", parameters: NoParameters.self,
               body: EvaluateRequest.self, output: RunDTO.self, errors: [422]) { req, _, body in
             let (run, outcome) = try await req.service.ranking.evaluate(year: body.year.int)
             var counts: [String: [String: Int]] = [:]

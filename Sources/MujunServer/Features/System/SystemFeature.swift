@@ -7,7 +7,7 @@ import MujunStore
 /// the OpenAPI document.
 enum SystemFeature: Feature {
     static let endpoints: [Endpoint] = [
-        .json(.GET, "/healthz", .open, "健康检查 / health check", tag: "system", output: HealthDTO.self, errors: [503]) { req, _ in
+        .json(.GET, "/healthz", .open, "健康检查 / health check", tag: "system", parameters: NoParameters.self, output: HealthDTO.self, errors: [503]) { req, _ in
             try await health(req)
         }.with { $0.duringPasswordChange = true },
         .custom(.GET, "/static/**", .open, "本项目的样式与脚本 / the project's CSS and JS", kind: .asset, tag: "system") { req in
@@ -17,7 +17,7 @@ enum SystemFeature: Feature {
             try await vendorFile(req)
         }.with { $0.duringPasswordChange = true },
         .raw(.GET, "/openapi.json", .signedIn, "本接口文档（OpenAPI 3.0.3）/ this API document", tag: "system",
-             documents: AnyJSONObject.self) { req, _ in
+             parameters: NoParameters.self, documents: AnyJSONObject.self) { req, _ in
             Response(status: .ok, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(string: req.application.endpoints.openAPI))
         }.with { $0.publicKey = "openapi" },
     ]
