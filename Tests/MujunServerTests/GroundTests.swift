@@ -275,4 +275,40 @@ struct GroundTests {
             #expect(r.status == .badRequest)
         }
     }
+    @Test("a multipart body whose part header has a byte outside ASCII, or no colon, is 400 on every multipart endpoint; the server lives on")
+    func nonASCIIMultipartHeaders() async throws {
+        try await TestApp.with { app in
+            let w = try await S.world(app)
+            let boundary = "mujunBoundary"
+            let bodies: [(String, [UInt8])] = [
+                ("a header name with é", Array("--\(boundary)\r\nContent-Disposit".utf8) + [0xC3, 0xA9] + Array("on: form-data; name=\"file\"\r\n\r\nx\r\n--\(boundary)--\r\n".utf8)),
+                ("a header name with 0x80", Array("--\(boundary)\r\n".utf8) + [0x80] + Array(": x\r\n\r\nx\r\n--\(boundary)--\r\n".utf8)),
+                ("a header line without a colon", Array("--\(boundary)\r\nContent-Disposition form-data\r\n\r\nx\r\n--\(boundary)--\r\n".utf8)),
+            ]
+            let multipart = try app.endpoints.endpoints.filter { e in
+                try e.bodyDoc?(SchemaRegistry()).types.contains(.multipart) == true
+            }
+            #expect(multipart.count >= 4, "the imports, appeals, surveys and land imports take multipart bodies")
+            for e in multipart {
+                let role: Role
+                switch e.requirement {
+                case .open: Issue.record("\(e.path) takes multipart bodies from anyone"); continue
+                case .signedIn: role = .admin
+                case .permission(let p):
+                    role = try #require(Role.allCases.first { AccessPolicy.allows($0, p) }, "nobody may use \(e.path)")
+                }
+                let session = try await S.session(app, w.account(role).id)
+                let path = Self.concrete(e.path, code: w.ownCode)
+                for (what, bytes) in bodies {
+                    for csrfInForm in [false, true] {
+                        let headers = (csrfInForm ? session.headers : session.postHeaders)
+                            .adding("Content-Type", "multipart/form-data; boundary=\(boundary)")
+                        let r = try await S.send(app, e.method, path, headers: headers, body: ByteBuffer(bytes: bytes))
+                        #expect(r.status == .badRequest, "\(e.method) \(path), \(what), CSRF \(csrfInForm ? "in the form" : "in the header"): \(r.status) \(r.text.prefix(200))")
+                    }
+                }
+            }
+            #expect(try await S.send(app, .GET, "/healthz").status == .ok)
+        }
+    }
 }

@@ -11,7 +11,7 @@ import MujunCore
 /// enum RulesFeature: Feature {
 ///     static let endpoints: [Endpoint] = [
 ///         .json(.GET, "/api/v1/rules", .permission(.viewRules), "现行评价规则 / the rules in force",
-///               tag: "rules", output: RulesDTO.self) { req, _ in try await rules(req) },
+///               tag: "rules", parameters: NoParameters.self, output: RulesDTO.self) { req, _ in try await rules(req) },
 ///     ]
 /// }
 /// ```
@@ -224,7 +224,7 @@ extension Endpoint {
 
     /// An operation that answers with bytes it writes itself (GeoJSON, an upload's result…);
     /// `Doc` describes what it writes, for the document and for the tests that check it.
-    static func raw<P: Decodable & Sendable, Doc: Decodable>(
+    static func raw<P: Decodable & Sendable, Doc: Decodable & SendableMetatype>(
         _ method: HTTPMethod, _ path: String, _ requirement: Requirement, _ summary: String,
         tag: String, parameters: P.Type, documents: Doc.Type, keys: SchemaRegistry.KeyStyle = .verbatim,
         mediaType: String = "application/json", body: [BodyType]? = nil, status: HTTPResponseStatus = .ok, errors: [UInt] = [],
@@ -301,6 +301,6 @@ extension Endpoint {
 }
 
 /// A part of the application: its endpoints, declared once.
-protocol Feature {
+protocol Feature: SendableMetatype {
     static var endpoints: [Endpoint] { get }
 }
