@@ -6,7 +6,7 @@ import MujunServer
 /// declarations (the tests fail while the file's copy differs).
 struct Docs: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "由代码生成的文档 / documents written from the code", subcommands: [Routes.self])
+        abstract: "由代码生成的文档 / documents written from the code", subcommands: [Routes.self, OpenAPI.self])
 
     struct Routes: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -24,5 +24,12 @@ struct Docs: ParsableCommand {
             try updated.write(to: url, atomically: true, encoding: .utf8)
             print("已更新 \(path) 的路由表（\(RouteAccess.table.count) 条）/ route table written")
         }
+    }
+
+    struct OpenAPI: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "openapi", abstract: "打印 /openapi.json 所提供的接口文档 / print the OpenAPI document /openapi.json serves")
+
+        func run() throws { print(RouteAccess.openAPI) }
     }
 }

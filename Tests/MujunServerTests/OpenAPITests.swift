@@ -32,6 +32,26 @@ struct OpenAPITests {
         }
     }
 
+    struct Optionals: Decodable {
+        var must: String
+        var s: String?, b: Bool?, d: Double?, f: Float?, i: Int?, i32: Int32?, i64: Int64?, u8: UInt8?
+        var date: Date?, list: [String]?
+    }
+
+    @Test("an optional property is never required, whatever its type: the encoder leaves nil out of the answer")
+    func optionalsAreNotRequired() throws {
+        let props = try SchemaRegistry().properties(Optionals.self)
+        #expect(props.count == 11)
+        #expect(props.filter(\.required).map(\.name) == ["must"])
+        let doc = try document()
+        let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+        #expect(schemas["Error"]?["required"] as? [String] == ["error"])
+        let appealRequired = try #require(schemas["Appeal"]?["required"] as? [String])
+        for optional in ["attachment_name", "outcome", "answer", "rating", "enterprise_name", "current_value"] {
+            #expect(!appealRequired.contains(optional), "\(optional) is optional in AppealDTO")
+        }
+    }
+
     @Test("every numeric parameter has bounds, every enum its values, every body its schema")
     func bounded() throws {
         let doc = try document()

@@ -125,7 +125,8 @@ def first_items(api, year) -> dict[str, dict]:
 
 # ------------------------------------------------------------------ API shape (what the pages are checked against)
 def test_api_results_shape(api, year) -> None:
-    data = api("/api/v1/results", year=year, group="above", town="", **{"class": ""}, page=1, per=50)
+    # (empty filters are left out, as the pages' scripts do: the API refuses `class=` with 400)
+    data = api("/api/v1/results", year=year, group="above", page=1, per=50)
     assert set(data) >= {"items", "total", "page", "per"}
     assert data["page"] == 1 and data["per"] == 50
     assert 0 < len(data["items"]) <= 50 and data["total"] >= len(data["items"])

@@ -345,6 +345,12 @@ public enum ParcelGeoJSON {
                 }
             }
         }
+        appendPolygons(polygons, digits: digits, to: &out)
+    }
+
+    /// Appends a GeoJSON Polygon (one polygon) or MultiPolygon of flat `[x, y, x, y, …]` rings,
+    /// each coordinate with `digits` decimals.
+    public static func appendPolygons(_ polygons: [[[Double]]], digits: Int, to out: inout [UInt8]) {
         let multi = polygons.count > 1
         out += Array(multi ? "{\"type\":\"MultiPolygon\",\"coordinates\":[".utf8 : "{\"type\":\"Polygon\",\"coordinates\":".utf8)
         for (pi, poly) in polygons.enumerated() {

@@ -1,4 +1,5 @@
 import Foundation
+import MujunCore
 
 /// A JSON value whose objects keep their keys in insertion order: what the OpenAPI document
 /// and the JSON schemas are built from, so that the served document reads in a stable,
@@ -95,20 +96,5 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         }
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
+    static func quote(_ s: String, into out: inout String) { out += ParcelGeoJSON.jsonString(s) }
 }

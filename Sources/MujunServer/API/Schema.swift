@@ -329,11 +329,32 @@ private struct KeyedRecorder<K: CodingKey>: KeyedDecodingContainerProtocol {
         return sample
     }
 
-    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: K) throws -> T? {
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: K) throws -> T? { try decodeIfPresent(T.self, key) }
+
+    // The standard library's own overloads for the basic types would otherwise take its default
+    // implementation (`contains` + `decodeNil` + `decode`), which records the key as required.
+    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? { try decodeIfPresent(String.self, key) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? { try decodeIfPresent(Bool.self, key) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? { try decodeIfPresent(Double.self, key) }
+    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? { try decodeIfPresent(Float.self, key) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: K) throws -> Int? { try decodeIfPresent(Int.self, key) }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: K) throws -> Int8? { try decodeIfPresent(Int8.self, key) }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: K) throws -> Int16? { try decodeIfPresent(Int16.self, key) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: K) throws -> Int32? { try decodeIfPresent(Int32.self, key) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: K) throws -> Int64? { try decodeIfPresent(Int64.self, key) }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: K) throws -> UInt? { try decodeIfPresent(UInt.self, key) }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: K) throws -> UInt8? { try decodeIfPresent(UInt8.self, key) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: K) throws -> UInt16? { try decodeIfPresent(UInt16.self, key) }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: K) throws -> UInt32? { try decodeIfPresent(UInt32.self, key) }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: K) throws -> UInt64? { try decodeIfPresent(UInt64.self, key) }
+
+    /// The one place an optional key is recorded.
+    private func decodeIfPresent<T: Decodable>(_ type: T.Type, _ key: K) throws -> T? {
         let (schema, _) = try decoder.value(T.self)
         decoder.recorder.add(decoder.registry.wireName(key.stringValue, decoder.style), SchemaRegistry.nullable(schema), required: false)
         return nil
     }
+
 
     func nestedContainer<N: CodingKey>(keyedBy type: N.Type, forKey key: K) throws -> KeyedDecodingContainer<N> {
         throw SchemaError(type: "\(K.self)", reason: "nested keyed containers are not described")

@@ -113,6 +113,9 @@ public enum RouteAccess {
         EndpointTable.shared.endpoint(method, path)?.requirement
     }
 
+    /// The OpenAPI document of the JSON API, as `/openapi.json` serves it.
+    public static var openAPI: String { EndpointTable.shared.openAPI }
+
     /// The route table of docs/SECURITY.md (between its `routes:begin`/`routes:end` markers),
     /// written from the declarations: `mujun docs routes --write docs/SECURITY.md` refreshes it
     /// and a test fails while it differs.

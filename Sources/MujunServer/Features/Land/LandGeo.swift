@@ -61,29 +61,7 @@ enum LandGeo {
                 return
             }
         }
-        let multi = polygons.count > 1
-        out.append(contentsOf: (multi ? "{\"type\":\"MultiPolygon\",\"coordinates\":[" : "{\"type\":\"Polygon\",\"coordinates\":").utf8)
-        for (pi, poly) in polygons.enumerated() {
-            if pi > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "["))
-            for (ri, ring) in poly.enumerated() {
-                if ri > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "["))
-                var j = 0
-                while j + 1 < ring.count {
-                    if j > 0 { out.append(UInt8(ascii: ",")) }
-                    out.append(UInt8(ascii: "["))
-                    ParcelGeoJSON.appendFixed(ring[j], digits: 6, to: &out)
-                    out.append(UInt8(ascii: ","))
-                    ParcelGeoJSON.appendFixed(ring[j + 1], digits: 6, to: &out)
-                    out.append(UInt8(ascii: "]"))
-                    j += 2
-                }
-                out.append(UInt8(ascii: "]"))
-            }
-            out.append(UInt8(ascii: "]"))
-        }
-        out.append(contentsOf: (multi ? "]}" : "}").utf8)
+        ParcelGeoJSON.appendPolygons(polygons, digits: 6, to: &out)
     }
 
     static func string(_ s: String?) -> String { s.map(ParcelGeoJSON.jsonString) ?? "null" }

@@ -47,7 +47,7 @@ enum ParcelPage {
         return Page.render(title: "地块 \(c.id)", status: status, active: "map", head: Page.Head.map) { h in
             body(&h, c, principal: principal, error: error, neighbours: fc, byYear: byYear)
             if principal.role != .enterprise {
-                surveySection(&h, c, principal: principal, surveys: surveys.map { SurveyDTO.make($0, names: names) }, raw: surveys, form: form)
+                surveySection(&h, c, principal: principal, surveys: surveys.map { SurveyDTO.make($0, names: names) }, form: form)
             }
         }
     }
@@ -242,7 +242,7 @@ enum ParcelPage {
 
     /// The survey history of a parcel, the review buttons (headquarters) and the survey form
     /// (a town user of the parcel's town).
-    static func surveySection(_ h: inout HTMLWriter, _ c: ParcelCardDTO, principal: Principal, surveys: [SurveyDTO], raw: [Store.Survey],
+    static func surveySection(_ h: inout HTMLWriter, _ c: ParcelCardDTO, principal: Principal, surveys: [SurveyDTO],
                               form: LandFeature.SurveyInput?) {
         let canReview = AccessPolicy.allows(principal.role, .reviewSurvey)
         h.el(.section, .cls("card"), .id("surveys")) { h in
