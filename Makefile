@@ -25,7 +25,7 @@ SKIP_BUILD ?=
 API_REPORT_DIR ?= .ci/out/test-api
 
 .PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli test-gis test-api \
-        bench clean distclean
+        bench bench-compare clean distclean
 
 help:
 	@echo "make run            install deps, build, load the demo city into $(DEMO_DB) (once), serve http://$(HOST):$(PORT)"
@@ -35,6 +35,7 @@ help:
 	@echo "make demo           re-create the demo database"
 	@echo "make test-swift | test-postgres | test-browser | test-cli | test-gis | test-api   one leg of make test"
 	@echo "make bench          release build, then bench/run.sh (Swift vs pandas on 1,000,000 enterprises, …)"
+	@echo "make bench-compare BASE=rev   every bench figure for BASE and this checkout side by side (≤ 5 % worse)"
 	@echo "make clean          remove build products; make distclean also removes data/ and bench-data/"
 
 deps:
@@ -187,6 +188,19 @@ test-api:
 bench: deps
 	$(SWIFT) build -c release
 	bash bench/run.sh
+
+# Every figure of `make bench` for BASE (a git revision) and for this checkout, in one run,
+# side by side with the change in percent; fails when a figure of ours is more than 5 % worse.
+# The base is built (release) once in its own worktree, BENCH_BASE_DIR.
+BASE ?= HEAD~1
+bench-compare: deps
+	$(SWIFT) build -c release
+	@set -e; rev="$$(git rev-parse --short $(BASE))"; dir="$${BENCH_BASE_DIR:-bench-data/base-$$rev}"; \
+	if [ ! -x "$$dir/.build/release/mujun" ]; then \
+	    [ -d "$$dir" ] || git worktree add --detach -f "$$dir" "$$rev"; \
+	    echo "bench-compare: building $$rev (release) in $$dir"; (cd "$$dir" && $(SWIFT) build -c release); \
+	fi; \
+	bash bench/compare.sh "$$dir/.build/release/mujun" .build/release/mujun
 
 # ------------------------------------------------------------------ clean
 clean:
