@@ -224,7 +224,7 @@ extension Endpoint {
 
     /// An operation that answers with bytes it writes itself (GeoJSON, an upload's result…);
     /// `Doc` describes what it writes, for the document and for the tests that check it.
-    static func raw<P: Decodable & Sendable, Doc: Decodable & SendableMetatype>(
+    static func bytes<P: Decodable & Sendable, Doc: Decodable & SendableMetatype>(
         _ method: HTTPMethod, _ path: String, _ requirement: Requirement, _ summary: String,
         tag: String, parameters: P.Type, documents: Doc.Type, keys: SchemaRegistry.KeyStyle = .verbatim,
         mediaType: String = "application/json", body: [BodyType]? = nil, status: HTTPResponseStatus = .ok, errors: [UInt] = [],

@@ -355,7 +355,6 @@ private struct KeyedRecorder<K: CodingKey>: KeyedDecodingContainerProtocol {
         return nil
     }
 
-
     func nestedContainer<N: CodingKey>(keyedBy type: N.Type, forKey key: K) throws -> KeyedDecodingContainer<N> {
         throw SchemaError(type: "\(K.self)", reason: "nested keyed containers are not described")
     }

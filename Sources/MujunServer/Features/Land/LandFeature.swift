@@ -59,11 +59,11 @@ enum LandFeature: Feature {
               body: AssessForm.self, accepts: [.form]) { req, _, form in
             try await LandImportPage.assess(req, form)
         },
-        .raw(.GET, "/api/v1/map/parcels", .permission(.viewLand), "挂图地块（GeoJSON，CRS84）/ the map's parcels", tag: "land",
+        .bytes(.GET, "/api/v1/map/parcels", .permission(.viewLand), "挂图地块（GeoJSON，CRS84）/ the map's parcels", tag: "land",
              parameters: MapParcelsQuery.self, documents: MapParcelsDoc.self, mediaType: "application/geo+json") { req, q in
             try await MapAPI.parcels(req, q)
         },
-        .raw(.GET, "/api/v1/map/clusters", .permission(.viewLand), "集中连片轮廓（GeoJSON，CRS84）/ cluster outlines", tag: "land",
+        .bytes(.GET, "/api/v1/map/clusters", .permission(.viewLand), "集中连片轮廓（GeoJSON，CRS84）/ cluster outlines", tag: "land",
              parameters: MapClustersQuery.self, documents: MapClustersDoc.self, mediaType: "application/geo+json") { req, q in
             try await MapAPI.clusters(req, q)
         },

@@ -58,7 +58,7 @@ enum RankingFeature: Feature {
             return RunDTO(id: run.id, year: run.year, enterprises: run.enterprises, evaluated: run.evaluated,
                           createdAt: run.createdAt, classCounts: counts)
         },
-        .raw(.POST, "/api/v1/imports/enterprises", .permission(.importData),
+        .bytes(.POST, "/api/v1/imports/enterprises", .permission(.importData),
              "导入企业亩均数据（CSV/XLSX，全部成功或全部不写入）/ import enterprise data, all or nothing", tag: "imports",
              parameters: ImportQuery.self, documents: Store.ImportSummary.self, keys: .snakeCase, body: [.file, .multipart], status: .created,
              errors: [413, 422]) { req, q in

@@ -16,7 +16,7 @@ enum SystemFeature: Feature {
         .custom(.GET, "/vendor/:file", .open, "Chart.js、Leaflet（Debian 软件包）/ Chart.js and Leaflet from Debian", kind: .asset, tag: "system") { req in
             try await vendorFile(req)
         }.with { $0.duringPasswordChange = true },
-        .raw(.GET, "/openapi.json", .signedIn, "本接口文档（OpenAPI 3.0.3）/ this API document", tag: "system",
+        .bytes(.GET, "/openapi.json", .signedIn, "本接口文档（OpenAPI 3.0.3）/ this API document", tag: "system",
              parameters: NoParameters.self, documents: AnyJSONObject.self) { req, _ in
             Response(status: .ok, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(string: req.application.endpoints.openAPI))
         }.with { $0.publicKey = "openapi" },
