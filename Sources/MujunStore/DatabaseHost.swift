@@ -57,6 +57,8 @@ public final class DatabaseHost: Sendable {
         }
         let host = DatabaseHost(databases: databases, db: db, isPostgres: id == .psql)
         do {
+            // WAL first: the migrations of a new database then commit with one sync each
+            try await prepareConnection(db, isPostgres: host.isPostgres)
             if migrate {
                 let migrations = Migrations()
                 migrations.add(MujunMigrations.all)
@@ -65,7 +67,6 @@ public final class DatabaseHost: Sendable {
                 try await migrator.setupIfNeeded().get()
                 try await migrator.prepareBatch().get()
             }
-            try await prepareConnection(db, isPostgres: host.isPostgres)
         } catch {
             await host.shutdown()
             throw error

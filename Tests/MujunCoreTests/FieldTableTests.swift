@@ -47,4 +47,18 @@ import Testing
         // appeals dispute exactly the figures, by the same keys
         #expect(AppealField(rawValue: "land_mu") == .landMu && AppealField.allCases.count == 9)
     }
+
+    /// The evaluator reads figures through a pointer (no copy of the record); that path has its
+    /// own switch, so it must give what the record's property gives, for every figure.
+    @Test func pointerReadsMatchTheRecord() {
+        var r = EnterpriseRecord(year: 2025, creditCode: "X", name: "甲", town: "古山镇", group: .above)
+        for (k, f) in RecordField.allCases.enumerated() { r[f] = Double(k + 1) * 1.5 }
+        withUnsafePointer(to: r) { p in
+            for f in RecordField.allCases { #expect(f.value(at: p) == r[f], "\(f)") }
+            for ind in Indicator.allCases {
+                #expect(ind.numerator(at: p) == ind.numerator(r) && ind.denominator(at: p) == ind.denominator(r), "\(ind)")
+                #expect(ind.value(at: p) == ind.value(r), "\(ind)")
+            }
+        }
+    }
 }

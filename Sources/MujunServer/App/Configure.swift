@@ -120,8 +120,9 @@ public func configureDatabase(_ app: Application, _ config: ServerConfig) throws
 /// Tests drive the returned application directly.
 public func configure(_ app: Application, _ config: ServerConfig = ServerConfig()) async throws {
     try configureDatabase(app, config)
-    try await app.autoMigrate()
+    // WAL first: the migrations of a new database then commit with one sync each
     try await DatabaseHost.prepareConnection(app.db, isPostgres: config.isPostgres)
+    try await app.autoMigrate()
     app.serviceContext = try config.serviceContext()
     app.serverConfig = config
     app.routes.defaultMaxBodySize = ByteCount(value: config.maxUpload)

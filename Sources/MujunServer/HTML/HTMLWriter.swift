@@ -120,6 +120,11 @@ public struct HTMLWriter: Sendable {
     }
 
     static func escape(_ s: String, into out: inout String) {
+        // most text has nothing to escape: append it whole (one copy, no per-character work)
+        if !s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) {
+            out += s
+            return
+        }
         for c in s.unicodeScalars {
             switch c {
             case "&": out += "&amp;"
