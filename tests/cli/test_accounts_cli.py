@@ -164,3 +164,18 @@ def test_serve_refuses_to_start_without_its_static_files(tmp_path: Path, elsewhe
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_serve_refuses_a_rules_file_with_a_bad_land_section(tmp_path: Path) -> None:
+    """A wrong `land:` section stops the start with the reason, as `mujun rules check` reports it,
+    instead of the pages quietly using the default thresholds."""
+    shown = subprocess.run([str(BIN), "rules", "show"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(shown.stdout.rstrip() + "\nland:\n  cluster_gap: -5\n", encoding="utf-8")
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{tmp_path / 'db.sqlite'}", MUJUN_RULES=str(rules),
+               MUJUN_SECRET="0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+    proc = subprocess.run([str(BIN), "serve", "--hostname", "127.0.0.1", "--port", str(free_port())], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode != 0, "mujun serve started with land.cluster_gap = -5"
+    assert "land.cluster_gap" in proc.stdout + proc.stderr, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -54,7 +54,11 @@ public struct ServerConfig: Sendable {
     public func loadRules() throws -> (Rules, String) {
         guard let path = rulesPath else { return (Rules.default, defaultRulesYAML) }
         let text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
-        return (try Rules(yaml: text), text)
+        let rules = try Rules(yaml: text)
+        // the land section too: a bad one stops the start (as `mujun rules check` reports it),
+        // instead of pages quietly using the default thresholds
+        _ = try LandRules.from(yaml: text)
+        return (rules, text)
     }
 
     /// What the services need, from this configuration.

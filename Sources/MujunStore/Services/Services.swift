@@ -7,17 +7,20 @@ import MujunCore
 /// command-line tool) and shared.
 public struct ServiceContext: Sendable {
     /// The evaluation rules in force and their YAML text (stored with every run).
-    public var rules: Rules
-    public var rulesYAML: String
+    public let rules: Rules
+    public let rulesYAML: String
     public var passwords: PasswordHasher
     public var secret: SecretKey
 
+    /// The land rules (the `land:` section of the rules file), read once.
+    public let landRules: LandRules
+
+    /// `rulesYAML` is checked by whoever loaded it (`ServerConfig.loadRules` checks both the
+    /// evaluation rules and the `land:` section); an unreadable land section here gives the defaults.
     public init(rules: Rules, rulesYAML: String, passwords: PasswordHasher, secret: SecretKey) {
         self.rules = rules; self.rulesYAML = rulesYAML; self.passwords = passwords; self.secret = secret
+        self.landRules = (try? LandRules.from(yaml: rulesYAML)) ?? .default
     }
-
-    /// The land rules (the `land:` section of the rules file).
-    public var landRules: LandRules { (try? LandRules.from(yaml: rulesYAML)) ?? .default }
 }
 
 /// The services of one caller: each feature's reads (within the caller's scope), checks and
