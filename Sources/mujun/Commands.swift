@@ -43,7 +43,7 @@ struct Import: AsyncParsableCommand {
 
         func run() async throws {
             let (rules, yaml) = try loadRules(db.rules)
-            let land = (try? LandRules.from(yaml: yaml)) ?? .default
+            let land = try LandRules.from(yaml: yaml)  // loadRules has checked it
             let parcels: [Parcel]
             do {
                 parcels = try ParcelImport.read(url: URL(fileURLWithPath: file), crs: crs, towns: rules.towns, tolerance: land.areaTolerance)

@@ -112,8 +112,7 @@ extension Land {
         @Option(help: "年度") var year: Int
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let (_, yaml) = try loadRules(db.rules)
-            do { _ = try LandRules.from(yaml: yaml) } catch { warn(error.description); throw ExitCode(2) }
+            _ = try loadRules(db.rules)  // names a bad rule (land section included) before the database opens
             let s = try await withServices(db) { s in try await s.land.assess(year: year) }
             print("\(s.year) 年度：\(s.parcels) 个地块，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片，整治候选 \(s.candidates) 片")
         }

@@ -132,41 +132,27 @@ public enum Indicator: String, Codable, Sendable, CaseIterable, Hashable {
     /// 单位电耗税收
     case taxPerKwh = "tax_per_kwh"
 
-    /// The Chinese name: `亩均税收`.
-    public var chinese: String {
+    /// One row of the table: the Chinese name, numerator ÷ denominator.
+    private var row: (chinese: String, numerator: RecordField, denominator: RecordField) {
         switch self {
-        case .taxPerMu: "亩均税收"
-        case .vaPerMu: "亩均增加值"
-        case .vaPerEnergy: "单位能耗增加值"
-        case .vaPerEmission: "单位排放增加值"
-        case .labourProductivity: "全员劳动生产率"
-        case .rndRatio: "研发经费占营业收入比重"
-        case .taxPerKwh: "单位电耗税收"
+        case .taxPerMu: ("亩均税收", .tax, .landMu)
+        case .vaPerMu: ("亩均增加值", .valueAdded, .landMu)
+        case .vaPerEnergy: ("单位能耗增加值", .valueAdded, .energyTce)
+        case .vaPerEmission: ("单位排放增加值", .valueAdded, .emissions)
+        case .labourProductivity: ("全员劳动生产率", .valueAdded, .employees)
+        case .rndRatio: ("研发经费占营业收入比重", .rnd, .revenue)
+        case .taxPerKwh: ("单位电耗税收", .tax, .electricity)
         }
     }
+
+    /// The Chinese name: `亩均税收`.
+    public var chinese: String { row.chinese }
 
     /// The figure divided.
-    @inline(__always)
-    public var numeratorField: RecordField {
-        switch self {
-        case .taxPerMu, .taxPerKwh: .tax
-        case .vaPerMu, .vaPerEnergy, .vaPerEmission, .labourProductivity: .valueAdded
-        case .rndRatio: .rnd
-        }
-    }
+    public var numeratorField: RecordField { row.numerator }
 
     /// The figure divided by.
-    @inline(__always)
-    public var denominatorField: RecordField {
-        switch self {
-        case .taxPerMu, .vaPerMu: .landMu
-        case .vaPerEnergy: .energyTce
-        case .vaPerEmission: .emissions
-        case .labourProductivity: .employees
-        case .rndRatio: .revenue
-        case .taxPerKwh: .electricity
-        }
-    }
+    public var denominatorField: RecordField { row.denominator }
 
     /// Whether it divides like figures (研发经费 by 营业收入, both 万元): a share, without unit,
     /// which pages show as a percentage.

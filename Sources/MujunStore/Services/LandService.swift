@@ -283,14 +283,10 @@ public struct LandService: ServiceBase {
     /// Assesses every parcel for `year` and clusters them (replacing the year's earlier assessment).
     public func assess(year: Int) async throws -> Store.LandRunSummary {
         try caller.require(.manageLand)
-        let rules: LandRules
-        do { rules = try LandRules.from(yaml: context.rulesYAML) } catch {
-            throw ServiceError(.unprocessable, "规则文件的 land 部分有误：\(error.zh)")
-        }
         guard try await unscoped.parcelCount(Store.ParcelFilter()) > 0 else {
             throw ServiceError(.unprocessable, "尚未导入地块，不能运行认定 / import parcels first")
         }
-        return try await unscoped.assessLand(year: year, rules: rules, actor: caller.actor, detail: caller.detail(nil))
+        return try await unscoped.assessLand(year: year, rules: context.landRules, actor: caller.actor, detail: caller.detail(nil))
     }
 
     /// Years with enterprise data (the years that can be assessed).
