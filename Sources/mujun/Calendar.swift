@@ -14,8 +14,11 @@ struct CalendarCommand: ParsableCommand {
     struct CalendarOption: ParsableArguments {
         @Option(help: "附加的工作日历 YAML / a work calendar YAML adding or replacing years") var calendar: String?
 
-        func load() throws -> WorkCalendar {
-            guard let path = calendar else { return .shipped }
+        func load() throws -> WorkCalendar { try CalendarOption.load(calendar) }
+
+        /// The shipped calendar with the years of the YAML at `path` added; exits 2 naming a bad entry.
+        static func load(_ path: String?) throws -> WorkCalendar {
+            guard let path else { return .shipped }
             do {
                 let text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
                 return WorkCalendar.shipped.merging(try WorkCalendar(yaml: text))

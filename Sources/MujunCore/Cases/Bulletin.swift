@@ -1,0 +1,301 @@
+import Foundation
+
+/// An exact fraction of two counts (a rate of CASES.md §4); nil value when the denominator is 0.
+public struct CountRate: Sendable, Hashable {
+    public var numerator: Int
+    public var denominator: Int
+
+    public init(_ numerator: Int, _ denominator: Int) { self.numerator = numerator; self.denominator = denominator }
+
+    /// The nearest double, nil when the denominator is 0.
+    public var value: Double? { denominator == 0 ? nil : Double(numerator) / Double(denominator) }
+
+    /// Shortest round-trip decimal (`0.6666666666666666`, `1.0`), "" when the denominator is 0.
+    public var csv: String { value.map { "\($0)" } ?? "" }
+
+    /// 66.7% (one decimal), "—" when the denominator is 0.
+    public var percent: String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
+
+    /// Exact comparison; an empty rate counts as 0.
+    public static func compare(_ a: CountRate, _ b: CountRate) -> Int {
+        let an = a.denominator == 0 ? 0 : a.numerator, ad = a.denominator == 0 ? 1 : a.denominator
+        let bn = b.denominator == 0 ? 0 : b.numerator, bd = b.denominator == 0 ? 1 : b.denominator
+        let l = an * bd, r = bn * ad
+        return l < r ? -1 : l > r ? 1 : 0
+    }
+}
+
+/// One case as a bulletin counts it (CASES.md §6): its current assignment and deadlines as of D.
+public struct BulletinCase: Sendable, Hashable {
+    public var ref: String
+    public var type: String
+    public var typeName: String
+    public var title: String
+    public var unit: String
+    public var assignedOn: CalendarDate
+    public var acceptDue: CalendarDate
+    public var acceptedOn: CalendarDate?
+    /// The first reply's due date, as extended by D.
+    public var replyDue: CalendarDate?
+    /// The first reply of the current assignment.
+    public var repliedOn: CalendarDate?
+    public var state: CaseLoop.State
+    public var flag: CaseFlag
+    public var rating: CaseRating?
+    public var category: String?
+    /// Whether the latest category counts as resolved.
+    public var resolved: Bool
+    public var head: Bool
+
+    public var acceptedOnTime: Bool { acceptedOn.map { $0 <= acceptDue } ?? false }
+    public func acceptLate(at d: CalendarDate) -> Bool {
+        if let a = acceptedOn { return a > acceptDue }
+        return acceptDue < d
+    }
+    /// In `reply_due`: replied, or not replied with the reply due date before D.
+    public func replyIsDue(at d: CalendarDate) -> Bool {
+        if repliedOn != nil { return true }
+        if let r = replyDue { return r < d }
+        return false
+    }
+    public var repliedOnTime: Bool {
+        guard let r = repliedOn, let due = replyDue else { return false }
+        return r <= due
+    }
+
+    /// The case as counted at `d`, or nil when it has no current assignment.
+    public init?(_ loop: CaseLoop, ref: String, title: String = "", at d: CalendarDate, calendar: WorkCalendar, redAfter: Int) {
+        guard let a = loop.assignment else { return nil }
+        self.ref = ref; self.type = loop.type.key; self.typeName = loop.type.name; self.title = title
+        self.unit = a.unit; self.assignedOn = a.on; self.acceptDue = a.acceptDue; self.acceptedOn = a.acceptedOn
+        self.replyDue = a.replyDue; self.repliedOn = a.firstReplyOn; self.state = loop.state
+        self.flag = loop.flag(at: d, calendar: calendar, redAfter: redAfter)
+        self.rating = loop.rating; self.category = loop.category
+        self.resolved = loop.category.map { loop.type.resolved.contains($0) } ?? false
+        self.head = loop.head
+    }
+}
+
+/// One unit's line of a bulletin (督导通报, CASES.md §4).
+public struct BulletinRow: Sendable, Hashable {
+    public var unit: String
+    public var assigned = 0
+    public var acceptedOnTime = 0
+    public var acceptLate = 0
+    public var replied = 0
+    public var replyDue = 0
+    public var repliedOnTime = 0
+    public var overdueNow = 0
+    public var yellow = 0
+    public var red = 0
+    public var evaluated = 0
+    public var satisfied = 0
+    public var withCategory = 0
+    public var resolved = 0
+    public var headTookPart = 0
+    /// Competition rank (1, 2, 2, 4); nil = unranked (fewer than `min_cases` in reply_due).
+    public var rank: Int?
+    /// 末位
+    public var bottom = false
+
+    public init(unit: String) { self.unit = unit }
+
+    public var onTimeRate: CountRate { CountRate(repliedOnTime, replyDue) }
+    public var satisfactionRate: CountRate { CountRate(satisfied, evaluated) }
+    public var resolutionRate: CountRate { CountRate(resolved, withCategory) }
+    public var headRate: CountRate { CountRate(headTookPart, replied) }
+
+    mutating func count(_ c: BulletinCase, at d: CalendarDate) {
+        assigned += 1
+        if c.acceptedOnTime { acceptedOnTime += 1 }
+        if c.acceptLate(at: d) { acceptLate += 1 }
+        if c.repliedOn != nil {
+            replied += 1
+            if c.head { headTookPart += 1 }
+            if c.category != nil { withCategory += 1; if c.resolved { resolved += 1 } }
+        }
+        if c.replyIsDue(at: d) { replyDue += 1 }
+        if c.repliedOnTime { repliedOnTime += 1 }
+        switch c.flag {
+        case .none: break
+        case .yellow: overdueNow += 1; yellow += 1
+        case .red: overdueNow += 1; red += 1
+        }
+        if let r = c.rating {
+            evaluated += 1
+            if r != .unsatisfied { satisfied += 1 }
+        }
+    }
+}
+
+/// A bulletin: per lead unit, the figures and ranking of CASES.md §4 for the cases whose current
+/// assignment is dated within [from, to], as of a date; and the counted cases (§6).
+///
+/// ```swift
+/// let history = try CaseHistory(table: try TableReader.open(url: url))
+/// let b = Bulletin(history: history, from: CalendarDate("2025-01-01")!, to: CalendarDate("2025-12-31")!,
+///                  asOf: CalendarDate("2026-01-15")!)
+/// b.rows.first?.unit           // the best unit of the period
+/// ```
+public struct Bulletin: Sendable {
+    public struct Parameters: Sendable, Hashable, Codable {
+        public var from: String
+        public var to: String
+        public var asOf: String
+        /// A type key, or nil for all types.
+        public var type: String?
+    }
+
+    public var from: CalendarDate, to: CalendarDate, asOf: CalendarDate
+    public var type: String?
+    /// Ranked units in rank order (equal rank by name), then the unranked by name.
+    public var rows: [BulletinRow]
+    /// The counted cases, by type key then ref.
+    public var cases: [BulletinCase]
+
+    /// Counts `cases` (each as of `asOf`) and ranks the units with `types`' `min_cases` and `bottom`.
+    public init(cases all: [BulletinCase], from: CalendarDate, to: CalendarDate, asOf: CalendarDate,
+                type: String? = nil, minCases: Int = 3, bottom: Int = 3) {
+        self.from = from; self.to = to; self.asOf = asOf; self.type = type
+        let counted = all.filter { c in
+            c.assignedOn >= from && c.assignedOn <= to && (type == nil || c.type == type)
+        }
+        var byUnit: [String: BulletinRow] = [:]
+        for c in counted { byUnit[c.unit, default: BulletinRow(unit: c.unit)].count(c, at: asOf) }
+        self.rows = Bulletin.rank(Array(byUnit.values), minCases: minCases, bottom: bottom)
+        self.cases = counted.sorted { a, b in
+            if a.type != b.type { return Bulletin.codePointsPrecede(a.type, b.type) }
+            return Bulletin.codePointsPrecede(a.ref, b.ref)
+        }
+    }
+
+    /// The bulletin of a history file as of `asOf` (only events dated on or before it count).
+    public init(history: CaseHistory, from: CalendarDate, to: CalendarDate, asOf: CalendarDate, type: String? = nil) {
+        let loops = history.replay(asOf: asOf)
+        var cases: [BulletinCase] = []
+        cases.reserveCapacity(loops.count)
+        for (i, loop) in loops.enumerated() {
+            let c = history.cases[i]
+            if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: history.calendar,
+                                    redAfter: history.types.redAfter) { cases.append(b) }
+        }
+        self.init(cases: cases, from: from, to: to, asOf: asOf, type: type,
+                  minCases: history.types.minCases, bottom: history.types.bottom)
+    }
+
+    /// Ranks units with at least `minCases` in reply_due: on-time rate descending, satisfaction
+    /// rate descending (empty = 0), overdue ascending; equal keys share a rank (1, 2, 2, 4); the
+    /// last `bottom` positions, and every unit sharing a rank with them, are 末位.
+    public static func rank(_ rows: [BulletinRow], minCases: Int, bottom: Int) -> [BulletinRow] {
+        func compareKeys(_ a: BulletinRow, _ b: BulletinRow) -> Int {
+            let t = CountRate.compare(b.onTimeRate, a.onTimeRate)  // descending
+            if t != 0 { return t }
+            let s = CountRate.compare(b.satisfactionRate, a.satisfactionRate)
+            if s != 0 { return s }
+            return a.overdueNow < b.overdueNow ? -1 : a.overdueNow > b.overdueNow ? 1 : 0
+        }
+        var ranked = rows.filter { $0.replyDue >= minCases }
+        let unranked = rows.filter { $0.replyDue < minCases }.sorted { codePointsPrecede($0.unit, $1.unit) }
+        ranked.sort { a, b in
+            let k = compareKeys(a, b)
+            return k != 0 ? k < 0 : codePointsPrecede(a.unit, b.unit)
+        }
+        for i in ranked.indices {
+            ranked[i].rank = (i > 0 && compareKeys(ranked[i - 1], ranked[i]) == 0) ? ranked[i - 1].rank : i + 1
+        }
+        if bottom > 0, !ranked.isEmpty {
+            let cut = max(0, ranked.count - bottom)
+            let bottomRank = ranked[cut].rank!
+            for i in ranked.indices where ranked[i].rank! >= bottomRank { ranked[i].bottom = true }
+        }
+        return ranked + unranked
+    }
+
+    static func codePointsPrecede(_ a: String, _ b: String) -> Bool {
+        a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
+    }
+
+    // MARK: - Output
+
+    /// The English keys of `bulletin.csv`.
+    public static let csvHeader = ["unit", "assigned", "accepted_on_time", "accept_late", "replied", "reply_due",
+                                   "replied_on_time", "on_time_rate", "overdue_now", "yellow", "red", "evaluated",
+                                   "satisfaction_rate", "resolution_rate", "head_rate", "rank", "bottom"]
+    /// The Chinese headers of the bulletin as pages and XLSX show it.
+    public static let chineseHeader = ["单位", "交办", "按时签收", "签收超时", "已办复", "应办复", "按时办复", "按时办复率",
+                                       "超期", "黄牌", "红牌", "已评价", "满意率", "解决率", "一把手参与率", "排名", "末位"]
+    /// The columns of `cases.csv` (§6).
+    public static let casesHeader = ["ref", "type", "unit", "assigned_on", "accept_due", "accepted_on", "reply_due",
+                                     "replied_on", "state", "flag", "rating", "category"]
+    public static let casesChineseHeader = ["编号", "类型", "主办单位", "交办日期", "签收期限", "签收日期", "办复期限",
+                                            "办复日期", "状态", "超期", "评价", "类别"]
+
+    /// `bulletin.csv`: UTF-8, header row, rates as unrounded decimal fractions.
+    public func csv() -> String {
+        var out = Bulletin.csvHeader.joined(separator: ",") + "\n"
+        for r in rows {
+            let fields: [String] = [
+                CSVField.escape(r.unit), "\(r.assigned)", "\(r.acceptedOnTime)", "\(r.acceptLate)", "\(r.replied)",
+                "\(r.replyDue)", "\(r.repliedOnTime)", r.onTimeRate.csv, "\(r.overdueNow)", "\(r.yellow)", "\(r.red)",
+                "\(r.evaluated)", r.satisfactionRate.csv, r.resolutionRate.csv, r.headRate.csv,
+                r.rank.map(String.init) ?? "", r.bottom ? "1" : "0",
+            ]
+            out += fields.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// `cases.csv`: the §6 columns, one row per counted case.
+    public func casesCSV() -> String {
+        var out = Bulletin.casesHeader.joined(separator: ",") + "\n"
+        for c in cases {
+            let fields: [String] = [
+                CSVField.escape(c.ref), c.type, CSVField.escape(c.unit), c.assignedOn.description, c.acceptDue.description,
+                c.acceptedOn?.description ?? "", c.replyDue?.description ?? "", c.repliedOn?.description ?? "",
+                c.state.rawValue, c.flag.rawValue, c.rating?.rawValue ?? "", CSVField.escape(c.category ?? ""),
+            ]
+            out += fields.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// The bulletin as rows for a sheet (rates as fractions formatted as percentages with one decimal).
+    public func sheetRows() -> [[XLSXCell]] {
+        func rate(_ r: CountRate) -> XLSXCell { r.value.map { .number($0) } ?? .text("—") }
+        return rows.map { r in
+            [.text(r.unit), .number(Double(r.assigned)), .number(Double(r.acceptedOnTime)), .number(Double(r.acceptLate)),
+             .number(Double(r.replied)), .number(Double(r.replyDue)), .number(Double(r.repliedOnTime)), rate(r.onTimeRate),
+             .number(Double(r.overdueNow)), .number(Double(r.yellow)), .number(Double(r.red)), .number(Double(r.evaluated)),
+             rate(r.satisfactionRate), rate(r.resolutionRate), rate(r.headRate),
+             r.rank.map { .number(Double($0)) } ?? .text("不排名"), .text(r.bottom ? "末位" : "")]
+        }
+    }
+
+    /// The counted cases as rows for a sheet, in Chinese.
+    public func caseSheetRows() -> [[XLSXCell]] {
+        cases.map { c in
+            [.text(c.ref), .text(c.typeName), .text(c.unit), .text(c.assignedOn.description), .text(c.acceptDue.description),
+             .text(c.acceptedOn?.description ?? ""), .text(c.replyDue?.description ?? ""), .text(c.repliedOn?.description ?? ""),
+             .text(c.state.chinese), .text(c.flag.chinese), .text(c.rating?.chinese ?? ""), .text(c.category ?? "")]
+        }
+    }
+
+    /// The bulletin as a workbook that prints on A4: the unit table, then the case list.
+    public func workbook(title: String = "督导通报") -> XLSXWriter {
+        var w = XLSXWriter()
+        let pct = "0.0%"
+        w.addSheet(name: title, headers: Bulletin.chineseHeader, rows: sheetRows(),
+                   numberFormats: [nil, "0", "0", "0", "0", "0", "0", pct, "0", "0", "0", "0", pct, pct, pct, "0", nil])
+        w.addSheet(name: "案件清单", headers: Bulletin.casesChineseHeader, rows: caseSheetRows())
+        return w
+    }
+}
+
+/// Minimal CSV quoting: a field with a comma, quote or line break is quoted, quotes doubled.
+public enum CSVField {
+    public static func escape(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+}
