@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import MujunCore
+import MujunServer
 
 /// `mujun cases …`: the case engine without the database (case types, the standalone bulletin).
 struct CasesCommand: ParsableCommand {
@@ -27,20 +28,14 @@ struct CasesCommand: ParsableCommand {
         }
 
         func loadCalendar() throws -> WorkCalendar {
-            try CalendarCommand.CalendarOption.load(calendar)
+            try CalendarCommand.CalendarOption.load(calendar ?? ServerConfig().calendarPath)
         }
     }
 
-    /// The case-types file in force: explicit, MUJUN_CASE_TYPES, or cases.yaml beside MUJUN_RULES.
+    /// The case-types file in force: explicit, else as the server resolves it (MUJUN_CASE_TYPES,
+    /// or cases.yaml beside MUJUN_RULES).
     static func typesPath(_ explicit: String?) -> String? {
-        if let explicit { return explicit }
-        let env = ProcessInfo.processInfo.environment
-        if let p = env["MUJUN_CASE_TYPES"], !p.isEmpty { return p }
-        if let rules = env["MUJUN_RULES"], !rules.isEmpty {
-            let beside = URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("cases.yaml").path
-            if FileManager.default.fileExists(atPath: beside) { return beside }
-        }
-        return nil
+        explicit ?? ServerConfig().caseTypesPath
     }
 
     /// `mujun cases types`: the configured types with their deadlines.

@@ -32,7 +32,7 @@ func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules, 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "导入数据（全部成功或全部不写入）/ import data, all or nothing",
-        subcommands: [Enterprises.self, Parcels.self, LandUseFile.self])
+        subcommands: [Enterprises.self, Parcels.self, LandUseFile.self, CaseHistoryFile.self, CasesFile.self])
 
     struct Parcels: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "导入地块 GeoJSON / import parcels (GeoJSON FeatureCollection)",
@@ -56,6 +56,55 @@ struct Import: AsyncParsableCommand {
             let n = parcels.count
             let mismatched = parcels.filter(\.areaMismatch).count
             print("已导入 \(n) 个地块 / imported \(n) parcels；面积与登记面积差异超过 \(formatNumber(land.areaTolerance * 100))% 的 \(mismatched) 个")
+        }
+    }
+
+    /// `mujun import case-history FILE`: past years' handling records (CASES.md §5), all or nothing.
+    struct CaseHistoryFile: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "case-history", abstract: "导入督办事项办理记录 / import a handling history (CASES.md §5), all or nothing",
+            discussion: "每行一个事件；每一行都按闭环规则检查，有错误时逐行列出且不写入任何数据。已存在且记录相同的事项保持不变。")
+        @Argument(help: "办理记录 CSV（UTF-8/GB18030）或 XLSX") var file: String
+        @Option(help: "CSV 编码：utf-8 或 gb18030（默认自动识别）") var encoding: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let config = db.config
+            let (types, calendar) = try loadCaseConfig(config)
+            let choice = encoding.flatMap(TextEncodingChoice.init(name:))
+            guard let h = CasesCommand.BulletinCommand.read(file, encoding: choice, types: types, calendar: calendar) else {
+                warn("办理记录有错误，未导入任何数据 / the history has errors; nothing was imported")
+                throw ExitCode(1)
+            }
+            let summary = try await withServices(db) { s in
+                do { return try await s.cases.importHistory(h, fileName: URL(fileURLWithPath: file).lastPathComponent) } catch let f as ImportFailure {
+                    warn(f.description); throw ExitCode(1)
+                }
+            }
+            print("已导入 \(summary.cases) 件、\(summary.events) 条事件，\(summary.unchanged) 件已存在且未变 / imported \(summary.cases) cases, "
+                  + "\(summary.events) events; \(summary.unchanged) unchanged")
+        }
+    }
+
+    /// `mujun import cases FILE`: bulk registration (FORMATS.md, cases), all or nothing.
+    struct CasesFile: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cases", abstract: "批量登记督办事项 / register cases from a file (FORMATS.md), all or nothing")
+        @Argument(help: "CSV（UTF-8/GB18030）或 XLSX") var file: String
+        @Option(help: "CSV 编码：utf-8 或 gb18030（默认自动识别）") var encoding: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let choice = encoding.flatMap(TextEncodingChoice.init(name:))
+            let summary = try await withServices(db) { s in
+                do {
+                    let table = try TableReader.open(url: URL(fileURLWithPath: file), encoding: choice)
+                    return try await s.cases.registerFile(table, fileName: URL(fileURLWithPath: file).lastPathComponent)
+                } catch let f as ImportFailure {
+                    warn(f.description); throw ExitCode(1)
+                }
+            }
+            print("已登记 \(summary.cases) 件 / registered \(summary.cases) cases")
         }
     }
 
@@ -242,5 +291,18 @@ final class Timing {
         let now = DispatchTime.now().uptimeNanoseconds
         warn(String(format: "timing %@ %.3f s", phase, Double(now - last) / 1e9))
         last = now
+    }
+}
+
+/// The case types and work calendar in force (exits 2 naming a bad file).
+func loadCaseConfig(_ config: ServerConfig) throws -> (CaseTypes, WorkCalendar) {
+    do {
+        return (try config.loadCaseTypes(), try config.loadCalendar())
+    } catch let e as CaseTypesError {
+        warn(e.description); throw ExitCode(2)
+    } catch let e as CalendarError {
+        warn(e.description); throw ExitCode(2)
+    } catch {
+        warn("无法读取督办事项类型或工作日历 / cannot read the case types or the work calendar: \(error)"); throw ExitCode(2)
     }
 }

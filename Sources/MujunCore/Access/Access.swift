@@ -94,6 +94,17 @@ public enum DataScope: Sendable, Hashable {
     }
 }
 
+/// Which cases (督办事项) a principal may read.
+public enum CaseScope: Sendable, Hashable {
+    /// the headquarters: every case
+    case all
+    /// a department or town: cases its unit leads or assists, and (a town) cases located in its jurisdiction
+    case units(unit: String, town: String?)
+    /// a deputy, petitioner or enterprise: the cases it raised (its account, or its enterprise's credit code)
+    case requester(userID: Int64, creditCode: String?)
+    case none
+}
+
 /// Things a user can do. Each route names the one it needs.
 public enum Permission: String, Sendable, CaseIterable, Hashable {
     /// read rankings, counts and exports (filtered by scope)
@@ -126,6 +137,14 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case surveyParcel
     /// confirm or return a survey
     case reviewSurvey
+    /// read cases (督办事项) within the case scope
+    case viewCases
+    /// register, assign, verify, close cases; approve extensions; issue bulletins (督办)
+    case superviseCases
+    /// accept, return, handle and reply to the cases one's unit leads (承办)
+    case handleCases
+    /// rate the reply to one's own suggestion or request (评价)
+    case evaluateCases
 }
 
 /// The role × permission matrix and the data scope of each role. One place, tested as a table.
@@ -145,6 +164,21 @@ public enum AccessPolicy {
         case .viewLand: [.admin, .headquarters, .town, .enterprise].contains(role)
         case .manageLand, .reviewSurvey: [.admin, .headquarters].contains(role)
         case .surveyParcel: role == .town
+        case .viewCases: role != .bank
+        case .superviseCases: [.admin, .headquarters].contains(role)
+        case .handleCases: [.department, .town].contains(role)
+        case .evaluateCases: [.requester, .enterprise].contains(role)
+        }
+    }
+
+    /// The cases a principal may read (CASES.md, issue 9's permissions).
+    public static func caseScope(_ p: Principal) -> CaseScope {
+        switch p.role {
+        case .admin, .headquarters: .all
+        case .department: p.unit.isEmpty ? .none : .units(unit: p.unit, town: nil)
+        case .town: (p.unit.isEmpty && p.town == nil) ? .none : .units(unit: p.unit.isEmpty ? p.town! : p.unit, town: p.town)
+        case .enterprise, .requester: .requester(userID: p.userID, creditCode: p.role == .enterprise ? p.creditCode : nil)
+        case .bank: .none
         }
     }
 

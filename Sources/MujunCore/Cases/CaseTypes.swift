@@ -145,11 +145,13 @@ public struct CaseTypes: Sendable {
     public var bottom: Int
     /// "Due soon" in a unit's inbox: within this many working days.
     public var dueSoon: Int
+    /// Units cases may be assigned to besides the towns and the units of accounts.
+    public var units: [String]
     private var index: [String: Int]
 
-    public init(types: [CaseType], redAfter: Int = 5, minCases: Int = 3, bottom: Int = 3, dueSoon: Int = 3) {
+    public init(types: [CaseType], redAfter: Int = 5, minCases: Int = 3, bottom: Int = 3, dueSoon: Int = 3, units: [String] = []) {
         self.types = types; self.redAfter = redAfter; self.minCases = minCases; self.bottom = bottom
-        self.dueSoon = dueSoon
+        self.dueSoon = dueSoon; self.units = units
         var index: [String: Int] = [:]
         for (i, t) in types.enumerated() {
             index[t.key.lowercased()] = index[t.key.lowercased()] ?? i
@@ -182,6 +184,7 @@ public struct CaseTypes: Sendable {
         min_cases: 3        # units with fewer cases due are listed unranked
         bottom: 3           # the last positions of the ranking are 末位
         due_soon: 3         # a unit's inbox: due within this many working days
+        # units: [发改局, 经信局]   # units without accounts that cases may be assigned to (towns and account units count anyway)
         types:
           - {key: task,               name: 整治任务, accept: 2 working days, reply: given, verify: true,  evaluate: false}
           - {key: suggestion,         name: 人大建议, accept: 5 working days, reply: 3 months, from: assign, extend: 6 months,
@@ -202,6 +205,7 @@ public struct CaseTypes: Sendable {
     public init(yaml: String) throws(CaseTypesError) {
         struct File: Decodable {
             var red_after: Int?, min_cases: Int?, bottom: Int?, due_soon: Int?
+            var units: [String]?
             var types: [Entry]
         }
         struct Entry: Decodable {
@@ -262,7 +266,8 @@ public struct CaseTypes: Sendable {
             throw CaseTypesError(zh: "red_after、bottom、due_soon 不能为负，min_cases 至少为 1",
                                  en: "red_after, bottom and due_soon must not be negative, min_cases must be at least 1")
         }
-        self.init(types: types, redAfter: redAfter, minCases: minCases, bottom: bottom, dueSoon: dueSoon)
+        self.init(types: types, redAfter: redAfter, minCases: minCases, bottom: bottom, dueSoon: dueSoon,
+                  units: (file.units ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
     }
 }
 

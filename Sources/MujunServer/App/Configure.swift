@@ -29,6 +29,11 @@ public struct ServerConfig: Sendable {
     /// The folder of the project's own CSS and JS (MUJUN_PUBLIC_DIR; default: `Public/` found
     /// beside the executable's package, else in the working directory).
     public var publicDirectory: String?
+    /// The case types: MUJUN_CASE_TYPES, else `cases.yaml` beside the rules file when there is
+    /// one, else the defaults of CASES.md §2.
+    public var caseTypesPath: String?
+    /// Further years of the work calendar (MUJUN_CALENDAR), added to the shipped 2025 and 2026.
+    public var calendarPath: String?
 
     public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
 
@@ -46,6 +51,24 @@ public struct ServerConfig: Sendable {
         self.trustedProxies = Set((env["MUJUN_TRUSTED_PROXIES"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " })
             .map { ClientAddress.normalized(String($0)) }.filter { !$0.isEmpty })
         self.publicDirectory = env["MUJUN_PUBLIC_DIR"]
+        self.caseTypesPath = env["MUJUN_CASE_TYPES"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? self.rulesPath.flatMap { rules in
+                let beside = URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("cases.yaml").path
+                return FileManager.default.fileExists(atPath: beside) ? beside : nil
+            }
+        self.calendarPath = env["MUJUN_CALENDAR"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The case types in force (checked: a bad file stops the start, naming the problem).
+    public func loadCaseTypes() throws -> CaseTypes {
+        guard let path = caseTypesPath else { return .default }
+        return try CaseTypes(yaml: try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8))
+    }
+
+    /// The work calendar in force: the shipped years plus MUJUN_CALENDAR's.
+    public func loadCalendar() throws -> WorkCalendar {
+        guard let path = calendarPath else { return .shipped }
+        return WorkCalendar.shipped.merging(try WorkCalendar(yaml: try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)))
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres") }
@@ -64,8 +87,11 @@ public struct ServerConfig: Sendable {
     /// What the services need, from this configuration.
     public func serviceContext() throws -> ServiceContext {
         let (rules, yaml) = try loadRules()
-        return ServiceContext(rules: rules, rulesYAML: yaml, passwords: PasswordHasher(cost: bcryptCost),
-                              secret: try SecretKey.load(secret: secret, file: secretFile))
+        var context = ServiceContext(rules: rules, rulesYAML: yaml, passwords: PasswordHasher(cost: bcryptCost),
+                                     secret: try SecretKey.load(secret: secret, file: secretFile))
+        context.caseTypes = try loadCaseTypes()
+        context.calendar = try loadCalendar()
+        return context
     }
 }
 

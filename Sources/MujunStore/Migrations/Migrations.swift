@@ -18,5 +18,6 @@ public enum MujunMigrations {
         AddForeignKeys(),
         AddCaseEventChecks(),
         AddCurrentRunIndex(),
+        CreateCases(),
     ]
 }

@@ -44,6 +44,9 @@ public struct Caller: Sendable {
     public static let anonymous = Caller(principal: nil, actor: "anonymous", scope: .none, seesDrafts: false)
 
     public var isSystem: Bool { principal == nil && actor != "anonymous" }
+
+    /// The cases (督办事项) the caller may read: the system all, nobody none.
+    public var caseScope: CaseScope { principal.map(AccessPolicy.caseScope) ?? (isSystem ? .all : .none) }
     public var role: Role? { principal?.role }
 
     /// Whether the caller holds a permission (the system holds all).

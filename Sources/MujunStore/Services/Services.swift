@@ -14,6 +14,10 @@ public struct ServiceContext: Sendable {
 
     /// The land rules (the `land:` section of the rules file), read once.
     public let landRules: LandRules
+    /// The case types (`cases.yaml` beside the rules file, or CASES.md's defaults).
+    public var caseTypes: CaseTypes = .default
+    /// The work calendar of every deadline.
+    public var calendar: WorkCalendar = .shipped
 
     /// `rulesYAML` is checked by whoever loaded it (`ServerConfig.loadRules` checks both the
     /// evaluation rules and the `land:` section); an unreadable land section here gives the defaults.
@@ -54,6 +58,7 @@ public struct Services: Sendable {
     public var land: LandService { LandService(self) }
     public var surveys: SurveyService { SurveyService(self) }
     public var demo: DemoService { DemoService(self) }
+    public var cases: CaseService { CaseService(self) }
 
     /// The towns the caller may see and filter by (a town user: its own).
     public var towns: [String] { caller.scope.towns ?? context.rules.towns }

@@ -1,0 +1,240 @@
+import Foundation
+import FluentKit
+import SQLKit
+import MujunCore
+
+/// The case engine's rows: `cases` (each case with its loop as of its latest event) and
+/// `loop_events` (its history). The loop itself is MujunCore's `CaseLoop`; these methods only
+/// store and read what it decided.
+extension Store {
+    /// A case as stored.
+    public struct CaseRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var type: String
+        public var ref: String
+        public var title: String
+        public var body: String
+        public var requester: String
+        public var requesterUser: Int64?
+        public var creditCode: String?
+        public var parcelId: String?
+        public var clusterYear: Int?
+        public var clusterNumber: Int?
+        public var town: String?
+        public var meetingId: Int64?
+        public var state: String
+        public var leadUnit: String?
+        /// `;A;B;` (the separators around every name make a unit's match exact)
+        public var coUnits: String
+        public var level: String
+        public var registeredOn: String
+        public var assignedOn: String?
+        public var acceptDue: String?
+        public var acceptedOn: String?
+        public var replyDue: String?
+        public var rehandleDue: String?
+        public var firstReplyOn: String?
+        public var rating: String?
+        public var category: String?
+        public var head: Bool
+        public var lastEventOn: String
+        public var version: Int
+
+        public var coUnitList: [String] { coUnits.split(separator: ";").map(String.init) }
+        public var loopState: CaseLoop.State? { CaseLoop.State(rawValue: state) }
+        /// The reply deadline that counts now (re-handling, else the first reply's).
+        public var currentReplyDue: String? { rehandleDue ?? replyDue }
+    }
+
+    /// One event of a case as stored.
+    public struct LoopEventRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var caseId: Int64
+        public var seq: Int
+        public var kind: String
+        public var date: String
+        /// When it was recorded (microseconds since 1970): a bulletin issued at T reads only events recorded by T.
+        public var recordedUs: Int64
+        public var actor: String
+        public var unit: String
+        public var coUnits: String
+        public var due: String?
+        public var category: String?
+        public var rating: String?
+        public var head: Bool
+        public var passed: Bool?
+        public var level: String
+        public var note: String
+
+        /// The event as the engine applies it (nil for a row no engine wrote).
+        public var event: MujunCore.CaseEvent? {
+            guard let k = CaseEventKind(rawValue: kind), let d = CalendarDate(date) else { return nil }
+            return MujunCore.CaseEvent(k, d, unit: unit, coUnits: coUnits.split(separator: ";").map(String.init),
+                             due: due.flatMap(CalendarDate.init), category: category,
+                             rating: rating.flatMap(CaseRating.init(rawValue:)), head: head, passed: passed,
+                             note: note, level: SupervisionLevel(rawValue: level) ?? .normal)
+        }
+    }
+
+    static let caseDecoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+
+    /// `;A;B;` for a list of units.
+    static func unitList(_ units: [String]) -> String { units.isEmpty ? "" : ";" + units.joined(separator: ";") + ";" }
+
+    /// The condition that keeps the rows of `scope` (nil = every row).
+    static func caseCondition(_ scope: CaseScope) -> (any SQLExpression)? {
+        func eq(_ c: String, _ v: any Encodable & Sendable) -> any SQLExpression {
+            SQLBinaryExpression(SQLColumn(c), .equal, SQLBind(v))
+        }
+        func or(_ parts: [any SQLExpression]) -> any SQLExpression {
+            SQLGroupExpression(parts.dropFirst().reduce(parts[0]) { SQLBinaryExpression($0, .or, $1) })
+        }
+        switch scope {
+        case .all: return nil
+        case .none: return SQLBinaryExpression(SQLLiteral.numeric("1"), .equal, SQLLiteral.numeric("0"))
+        case .units(let unit, let town):
+            var parts: [any SQLExpression] = [eq("lead_unit", unit),
+                                              SQLBinaryExpression(SQLColumn("co_units"), .like, SQLBind("%;\(unit);%"))]
+            if let town { parts.append(eq("town", town)) }
+            return or(parts)
+        case .requester(let id, let code):
+            var parts: [any SQLExpression] = [eq("requester_user", id)]
+            if let code { parts.append(eq("credit_code", code)) }
+            return or(parts)
+        }
+    }
+
+    static let caseColumns = ["id", "type", "ref", "title", "body", "requester", "requester_user", "credit_code", "parcel_id",
+                              "cluster_year", "cluster_number", "town", "meeting_id", "state", "lead_unit", "co_units", "level",
+                              "registered_on", "assigned_on", "accept_due", "accepted_on", "reply_due", "rehandle_due",
+                              "first_reply_on", "rating", "category", "head", "last_event_on", "version"]
+
+    /// What a case list is filtered by.
+    public struct CaseQuery: Sendable, Hashable {
+        public var type: String?
+        public var states: [String]?
+        public var leadUnit: String?
+        public var parcelID: String?
+        public var creditCode: String?
+        public var meetingID: Int64?
+        public var text: String?
+        public init(type: String? = nil, states: [String]? = nil, leadUnit: String? = nil, parcelID: String? = nil,
+                    creditCode: String? = nil, meetingID: Int64? = nil, text: String? = nil) {
+            self.type = type; self.states = states; self.leadUnit = leadUnit; self.parcelID = parcelID
+            self.creditCode = creditCode; self.meetingID = meetingID; self.text = text
+        }
+    }
+
+    /// The cases of `scope` matching `q`, newest first.
+    func cases(scope: CaseScope, _ q: CaseQuery = CaseQuery(), limit: Int? = nil, offset: Int = 0) async throws -> [CaseRecord] {
+        var s = sql.select().columns(Self.caseColumns.map { SQLColumn($0) }).from("cases")
+        if let c = Self.caseCondition(scope) { s = s.where(c) }
+        if let t = q.type { s = s.where("type", .equal, t) }
+        if let st = q.states { s = s.where("state", .in, st) }
+        if let u = q.leadUnit { s = s.where("lead_unit", .equal, u) }
+        if let p = q.parcelID { s = s.where("parcel_id", .equal, p) }
+        if let c = q.creditCode { s = s.where("credit_code", .equal, c) }
+        if let m = q.meetingID { s = s.where("meeting_id", .equal, m) }
+        if let t = q.text, !t.isEmpty {
+            let p = "%" + t + "%"
+            s = s.where(SQLGroupExpression(SQLBinaryExpression(
+                SQLBinaryExpression(SQLColumn("title"), .like, SQLBind(p)), .or,
+                SQLBinaryExpression(SQLColumn("ref"), .like, SQLBind(p)))))
+        }
+        s = s.orderBy("id", .descending)
+        if let limit { s = s.limit(limit).offset(offset) }
+        return try await s.all(decoding: CaseRecord.self, with: Self.caseDecoder)
+    }
+
+    func caseRecord(id: Int64) async throws -> CaseRecord? {
+        try await sql.select().columns(Self.caseColumns.map { SQLColumn($0) }).from("cases").where("id", .equal, id)
+            .first(decoding: CaseRecord.self, with: Self.caseDecoder)
+    }
+
+    func caseID(type: String, ref: String) async throws -> Int64? {
+        try await sql.select().column("id").from("cases").where("type", .equal, type).where("ref", .equal, ref)
+            .first(decodingColumn: "id", as: Int64.self)
+    }
+
+    /// The ids of the cases among `keys` (type, ref) that exist, by `type\u{1}ref`.
+    func caseIDs(keys: [(String, String)]) async throws -> [String: Int64] {
+        struct Row: Decodable { var id: Int64; var type: String; var ref: String }
+        var out: [String: Int64] = [:]
+        let refs = Array(Set(keys.map(\.1)))
+        for chunk in refs.chunked(500) {
+            for r in try await sql.select().columns("id", "type", "ref").from("cases").where("ref", .in, Array(chunk)).all(decoding: Row.self) {
+                out["\(r.type)\u{1}\(r.ref)"] = r.id
+            }
+        }
+        return out
+    }
+
+    /// The refs of a type starting with `prefix` (for numbering new cases).
+    func caseRefs(type: String, prefix: String) async throws -> [String] {
+        try await sql.select().column("ref").from("cases").where("type", .equal, type).where("ref", .like, prefix + "%")
+            .all(decodingColumn: "ref", as: String.self)
+    }
+
+    func loopEvents(caseID: Int64) async throws -> [LoopEventRecord] {
+        try await sql.select().columns("*").from("loop_events").where("case_id", .equal, caseID).orderBy("seq")
+            .all(decoding: LoopEventRecord.self, with: Self.caseDecoder)
+    }
+
+    /// The columns of `cases` that mirror the loop.
+    static func loopColumns(_ loop: CaseLoop) -> [(String, any SQLExpression)] {
+        let a = loop.assignment
+        return [
+            ("state", SQLBind(loop.state.rawValue)), ("lead_unit", SQLBind(a?.unit)),
+            ("co_units", SQLBind(unitList(a?.coUnits ?? []))), ("level", SQLBind((a?.level ?? .normal).rawValue)),
+            ("assigned_on", SQLBind(a?.on.description)), ("accept_due", SQLBind(a?.acceptDue.description)),
+            ("accepted_on", SQLBind(a?.acceptedOn?.description)), ("reply_due", SQLBind(a?.replyDue?.description)),
+            ("rehandle_due", SQLBind(loop.rehandleDue?.description)), ("first_reply_on", SQLBind(a?.firstReplyOn?.description)),
+            ("rating", SQLBind(loop.rating?.rawValue)), ("category", SQLBind(loop.category)), ("head", SQLBind(loop.head)),
+            ("last_event_on", SQLBind(loop.lastEventOn?.description ?? loop.registeredOn?.description ?? "")),
+        ]
+    }
+
+    /// The fields of a new case besides its loop.
+    struct NewCase: Sendable {
+        var type: String, ref: String, title: String, body: String, requester: String
+        var requesterUser: Int64?, creditCode: String?, parcelID: String?, clusterYear: Int?, clusterNumber: Int?
+        var town: String?, meetingID: Int64?, queryCodeHash: String?
+    }
+
+    /// Inserts a case with its events (already checked by the loop) and returns its id.
+    func insertCase(_ c: NewCase, loop: CaseLoop, events: [MujunCore.CaseEvent], actor: String, recordedUs: Int64) async throws -> Int64 {
+        var cols: [String] = ["type", "ref", "title", "body", "requester", "requester_user", "credit_code", "parcel_id",
+                              "cluster_year", "cluster_number", "town", "meeting_id", "query_code_hash", "registered_on", "version"]
+        var vals: [any SQLExpression] = [SQLBind(c.type), SQLBind(c.ref), SQLBind(c.title), SQLBind(c.body), SQLBind(c.requester),
+                                         SQLBind(c.requesterUser), SQLBind(c.creditCode), SQLBind(c.parcelID), SQLBind(c.clusterYear),
+                                         SQLBind(c.clusterNumber), SQLBind(c.town), SQLBind(c.meetingID), SQLBind(c.queryCodeHash),
+                                         SQLBind(loop.registeredOn?.description ?? ""), SQLBind(1)]
+        for (col, v) in Self.loopColumns(loop) { cols.append(col); vals.append(v) }
+        let id = try await sql.insert(into: "cases").columns(cols).values(vals).returning("id")
+            .first(decodingColumn: "id", as: Int64.self) ?? 0
+        for (i, e) in events.enumerated() {
+            try await insertLoopEvent(caseID: id, seq: i + 1, e, actor: actor, recordedUs: recordedUs)
+        }
+        return id
+    }
+
+    func insertLoopEvent(caseID: Int64, seq: Int, _ e: MujunCore.CaseEvent, actor: String, recordedUs: Int64) async throws {
+        try await sql.insert(into: "loop_events")
+            .columns("case_id", "seq", "kind", "date", "recorded_us", "actor", "unit", "co_units", "due", "category",
+                     "rating", "head", "passed", "level", "note")
+            .values(SQLBind(caseID), SQLBind(seq), SQLBind(e.kind.rawValue), SQLBind(e.date.description), SQLBind(recordedUs),
+                    SQLBind(actor), SQLBind(e.unit), SQLBind(Self.unitList(e.coUnits)), SQLBind(e.due?.description),
+                    SQLBind(e.category), SQLBind(e.rating?.rawValue), SQLBind(e.head), SQLBind(e.passed),
+                    SQLBind(e.level.rawValue), SQLBind(e.note))
+            .run()
+    }
+
+    /// The units of department and town accounts.
+    func accountUnits() async throws -> [String] {
+        try await sql.select().distinct().column("unit").from("users").where("role", .in, ["department", "town"])
+            .all(decodingColumn: "unit", as: String.self)
+    }
+
+    /// Now, in microseconds since 1970 (the recording time of events).
+    static func nowMicros() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
+}

@@ -1,0 +1,561 @@
+import Foundation
+import FluentKit
+import SQLKit
+import MujunCore
+
+/// The closed loop (闭环督办) for every case type: registration (one, a file, a handling history),
+/// the steps of CASES.md §1 each as one atomic, optimistically locked transaction decided by
+/// MujunCore's `CaseLoop`, and the reads of the caller's case scope (HQ all; a department or town
+/// what its unit leads or assists, a town also what lies in its jurisdiction; a requester its own).
+///
+/// ```swift
+/// let s = services.cases
+/// let new = try await s.register(.init(type: "suggestion", title: "加快园区道路建设", requester: "王代表",
+///                                      assign: .init(unit: "住建局")))
+/// try await services.acting(as: unitCaller).cases.step(id: new.id, .accept)   // 409 if already accepted
+/// ```
+public struct CaseService: ServiceBase {
+    public let services: Services
+    init(_ s: Services) { services = s }
+
+    public static let maxTitle = 200
+    public static let maxBody = 5000
+    public static let maxNote = 2000
+
+    var types: CaseTypes { context.caseTypes }
+    var calendar: WorkCalendar { context.calendar }
+
+    // MARK: - reading
+
+    /// A case with its history and what the engine says about it now.
+    public struct CaseView: Sendable {
+        public var record: Store.CaseRecord
+        public var events: [Store.LoopEventRecord]
+        public var type: CaseType
+        public var loop: CaseLoop
+        /// Yellow / red today.
+        public var flag: CaseFlag
+        /// The steps the caller may take now.
+        public var actions: [CaseEventKind]
+    }
+
+    /// The cases the caller may see, newest first.
+    public func list(_ q: Store.CaseQuery = Store.CaseQuery(), limit: Int = 200, offset: Int = 0) async throws -> [Store.CaseRecord] {
+        try caller.require(.viewCases)
+        return try await unscoped.cases(scope: caller.caseScope, q, limit: limit, offset: offset)
+    }
+
+    /// One case the caller may see (another unit's case reads as if it did not exist).
+    public func view(id: Int64) async throws -> CaseView {
+        try caller.require(.viewCases)
+        return try await makeView(try await visible(id))
+    }
+
+    /// The view of a stored case (the caller's right to see it already checked).
+    func makeView(_ r: Store.CaseRecord) async throws -> CaseView {
+        let events = try await unscoped.loopEvents(caseID: r.id)
+        let (type, loop) = try replay(r, events)
+        let today = self.today
+        return CaseView(record: r, events: events, type: type, loop: loop,
+                        flag: loop.flag(at: today, calendar: calendar, redAfter: types.redAfter),
+                        actions: loop.allowed.filter { authorize($0, r) == nil })
+    }
+
+    func visible(_ id: Int64) async throws -> Store.CaseRecord {
+        guard let r = try await unscoped.caseRecord(id: id), Self.contains(caller.caseScope, r) else {
+            throw ServiceError.notFound("督办事项不存在 / case not found")
+        }
+        return r
+    }
+
+    static func contains(_ scope: CaseScope, _ r: Store.CaseRecord) -> Bool {
+        switch scope {
+        case .all: true
+        case .none: false
+        case .units(let unit, let town): r.leadUnit == unit || r.coUnitList.contains(unit) || (town != nil && r.town == town)
+        case .requester(let id, let code): r.requesterUser == id || (code != nil && r.creditCode == code)
+        }
+    }
+
+    /// The engine's loop rebuilt from the stored events.
+    func replay(_ r: Store.CaseRecord, _ events: [Store.LoopEventRecord]) throws -> (CaseType, CaseLoop) {
+        guard let type = types.type(named: r.type) else {
+            throw ServiceError(.unprocessable, "督办事项类型 \(r.type) 未配置 / the case type \(r.type) is not configured")
+        }
+        var loop = CaseLoop(type: type)
+        for e in events {
+            guard let ev = e.event else { continue }
+            try? loop.apply(ev, calendar: calendar)
+        }
+        return (type, loop)
+    }
+
+    /// Today in Asia/Shanghai.
+    public var today: CalendarDate { CalendarDate(ChinaDay.today())! }
+
+    /// A unit's inbox (待办): the cases it leads by stage, with counts, and those it assists.
+    public struct Inbox: Sendable {
+        public var unit: String
+        public var toAccept: [Store.CaseRecord] = []
+        public var inProgress: [Store.CaseRecord] = []
+        public var dueSoon: [Store.CaseRecord] = []
+        public var overdue: [(Store.CaseRecord, CaseFlag)] = []
+        public var awaitingVerification: [Store.CaseRecord] = []
+        public var assisting: [Store.CaseRecord] = []
+    }
+
+    /// The inbox of the caller's unit (or, for HQ and the system, of `unit`).
+    public func inbox(unit: String? = nil) async throws -> Inbox {
+        try caller.require(.viewCases)
+        let u: String
+        switch caller.caseScope {
+        case .units(let mine, _): u = mine
+        case .all:
+            guard let unit, !unit.isEmpty else { throw ServiceError.invalid("请指定单位 / choose a unit") }
+            u = unit
+        default: throw ServiceError(.forbidden, "只有承办单位有待办 / only units have an inbox")
+        }
+        let open = ["assigned", "handling", "replied"]
+        let led = try await unscoped.cases(scope: .all, Store.CaseQuery(states: open, leadUnit: u))
+        var box = Inbox(unit: u)
+        let today = self.today
+        let soon = calendar.addingWorkdays(types.dueSoon, to: today)
+        for r in led {
+            guard let type = types.type(named: r.type) else { continue }
+            switch r.state {
+            case "assigned": box.toAccept.append(r)
+            case "handling": box.inProgress.append(r)
+            case "replied": if type.verify { box.awaitingVerification.append(r) }; continue
+            default: continue
+            }
+            let flag = Self.flag(r, at: today, calendar: calendar, redAfter: types.redAfter)
+            if flag != .none { box.overdue.append((r, flag)) } else if let due = Self.nextDue(r), due >= today, due <= soon {
+                box.dueSoon.append(r)
+            }
+        }
+        box.assisting = try await unscoped.cases(scope: .units(unit: u, town: nil), Store.CaseQuery(states: ["assigned", "handling"]))
+            .filter { $0.leadUnit != u }
+        return box
+    }
+
+    /// The deadline a case in the inbox is working towards: accept while assigned, else the reply.
+    static func nextDue(_ r: Store.CaseRecord) -> CalendarDate? {
+        let s = r.state == "assigned" ? r.acceptDue : r.currentReplyDue
+        return s.flatMap(CalendarDate.init)
+    }
+
+    /// The flag of a stored case at `d` from its columns (the same rule as `CaseLoop.flag`).
+    public static func flag(_ r: Store.CaseRecord, at d: CalendarDate, calendar: WorkCalendar, redAfter: Int) -> CaseFlag {
+        var missed: [CalendarDate] = []
+        switch r.state {
+        case "assigned":
+            if let a = r.acceptDue.flatMap(CalendarDate.init), a < d { missed.append(a) }
+            if let p = r.replyDue.flatMap(CalendarDate.init), p < d { missed.append(p) }
+        case "handling":
+            if let p = r.currentReplyDue.flatMap(CalendarDate.init), p < d { missed.append(p) }
+        default: break
+        }
+        guard let e = missed.min() else { return .none }
+        return calendar.addingWorkdays(redAfter + 1, to: e) <= d ? .red : .yellow
+    }
+
+    // MARK: - registering
+
+    /// A new case: what it is, who raised it, what it is linked to, and optionally its assignment.
+    public struct Registration: Sendable {
+        public struct Assign: Sendable {
+            public var unit: String
+            public var coUnits: [String]
+            public var due: String?
+            public var level: String?
+            public init(unit: String, coUnits: [String] = [], due: String? = nil, level: String? = nil) {
+                self.unit = unit; self.coUnits = coUnits; self.due = due; self.level = level
+            }
+        }
+        public var type: String
+        public var ref: String?
+        public var title: String
+        public var body: String
+        public var requester: String
+        public var requesterUser: Int64?
+        public var creditCode: String?
+        public var parcelID: String?
+        public var town: String?
+        public var meetingID: Int64?
+        /// The business date (default today); the CLI and imports give their own.
+        public var date: String?
+        public var assign: Assign?
+
+        public init(type: String, ref: String? = nil, title: String, body: String = "", requester: String,
+                    requesterUser: Int64? = nil, creditCode: String? = nil, parcelID: String? = nil, town: String? = nil,
+                    meetingID: Int64? = nil, date: String? = nil, assign: Assign? = nil) {
+            self.type = type; self.ref = ref; self.title = title; self.body = body; self.requester = requester
+            self.requesterUser = requesterUser; self.creditCode = creditCode; self.parcelID = parcelID; self.town = town
+            self.meetingID = meetingID; self.date = date; self.assign = assign
+        }
+    }
+
+    public struct Registered: Sendable, Codable {
+        public var id: Int64
+        public var ref: String
+        /// A petition's query code (查询码), shown once.
+        public var queryCode: String?
+    }
+
+    /// The units cases may be assigned to: the configured towns, the units of department and town
+    /// accounts, and `units:` of cases.yaml.
+    public func units() async throws -> [String] {
+        var set = Set(context.rules.towns).union(types.units)
+        for u in try await unscoped.accountUnits() where !u.isEmpty { set.insert(u) }
+        return set.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+    }
+
+    /// Registers (and, with `assign`, assigns) a case in one transaction.
+    public func register(_ r: Registration) async throws -> Registered {
+        try caller.require(.superviseCases)
+        let knownUnits = Set(try await units())
+        let (new, events, loop, code): (Store.NewCase, [MujunCore.CaseEvent], CaseLoop, String?)
+        do { (new, events, loop, code) = try await prepare(r, knownUnits: knownUnits) } catch { throw error.error }
+        let now = Store.nowMicros()
+        let actor = caller.actor
+        let id = try await unscoped.db.transaction { db in
+            let tx = Store(db)
+            if try await tx.caseID(type: new.type, ref: new.ref) != nil {
+                throw ServiceError.conflict("\(loop.type.name) \(new.ref) 已存在 / \(new.type) \(new.ref) exists")
+            }
+            let id = try await tx.insertCase(new, loop: loop, events: events, actor: actor, recordedUs: now)
+            try await tx.audit(actor: actor, action: "case.registered", target: "\(loop.type.name) \(new.ref)",
+                               detail: caller.detail(r.assign.map { "交办 \($0.unit)" }))
+            return id
+        }
+        return Registered(id: id, ref: new.ref, queryCode: code)
+    }
+
+    /// Checks a registration; returns the row, its events and loop, and a petition's query code.
+    func prepare(_ r: Registration, knownUnits: Set<String>) async throws(FieldRefusal) -> (Store.NewCase, [MujunCore.CaseEvent], CaseLoop, String?) {
+        guard let type = types.type(named: r.type) else {
+            throw FieldRefusal("type", "未知的督办事项类型「\(r.type)」（可选：\(types.types.map(\.name).joined(separator: "、"))）/ unknown case type \"\(r.type)\"")
+        }
+        let title = r.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty, title.count <= Self.maxTitle else {
+            throw FieldRefusal("title", "标题不能为空且不超过 \(Self.maxTitle) 字 / the title is required (at most \(Self.maxTitle) characters)")
+        }
+        guard r.body.count <= Self.maxBody else { throw FieldRefusal("body", "内容过长 / the text is too long") }
+        let requester = r.requester.trimmingCharacters(in: .whitespaces)
+        guard !requester.isEmpty else { throw FieldRefusal("requester", "请填写提出人 / the requester is required") }
+        let date = try await FieldRefusal.on("assigned_on") { try parseDate(r.date, "日期 / date") } ?? today
+        var events = [MujunCore.CaseEvent(.register, date, unit: requester)]
+        if let a = r.assign {
+            let unit = a.unit.trimmingCharacters(in: .whitespaces)
+            guard knownUnits.contains(unit) else {
+                throw FieldRefusal("lead_unit", "未知的单位「\(unit)」/ unknown unit \"\(unit)\"")
+            }
+            for u in a.coUnits where !knownUnits.contains(u) {
+                throw FieldRefusal("co_units", "未知的协办单位「\(u)」/ unknown co-unit \"\(u)\"")
+            }
+            guard let level = SupervisionLevel(named: a.level ?? "") else {
+                throw FieldRefusal("level", "督办级别应为 一般/重点/挂牌督办 / the level must be 一般, 重点 or 挂牌督办")
+            }
+            events.append(MujunCore.CaseEvent(.assign, date, unit: unit, coUnits: a.coUnits.filter { $0 != unit },
+                                    due: try await FieldRefusal.on("due") { try parseDate(a.due, "办理期限 / due date") }, level: level))
+        }
+        var loop = CaseLoop(type: type)
+        for e in events {
+            do { try loop.apply(e, calendar: calendar) } catch { throw FieldRefusal(e.kind == .assign ? "due" : "assigned_on", error.description) }
+        }
+        var ref = r.ref?.trimmingCharacters(in: .whitespaces) ?? ""
+        if ref.isEmpty { ref = try await FieldRefusal.on("ref") { try await nextRef(type: type, year: date.year) } }
+        var code: String?
+        var hash: String?
+        if type.key == "petition" {
+            let c = String(format: "%08d", UInt32.random(in: 0..<100_000_000))
+            code = c; hash = context.secret.hash("case-query:\(type.key):\(ref):\(c)")
+        }
+        let new = Store.NewCase(type: type.key, ref: ref, title: title, body: r.body, requester: requester,
+                                requesterUser: r.requesterUser, creditCode: r.creditCode, parcelID: r.parcelID,
+                                clusterYear: nil, clusterNumber: nil, town: r.town, meetingID: r.meetingID, queryCodeHash: hash)
+        return (new, events, loop, code)
+    }
+
+    /// The next free ref of a type in a year: `2026-0001`, `2026-0002`, …
+    func nextRef(type: CaseType, year: Int) async throws -> String {
+        let used = try await unscoped.caseRefs(type: type.key, prefix: "\(year)-")
+        let n = used.compactMap { Int($0.dropFirst(5)) }.max() ?? 0
+        return String(format: "%d-%04d", year, n + 1)
+    }
+
+    func parseDate(_ s: String?, _ what: String) throws -> CalendarDate? {
+        guard let s = s?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+        guard let d = CaseHistory.parseDate(s) else { throw ServiceError.invalid("\(what)「\(s)」不是 YYYY-MM-DD 日期 / not a date") }
+        return d
+    }
+
+    // MARK: - the steps
+
+    /// What a step carries (CASES.md §1); which fields count depends on the step.
+    public struct StepInput: Sendable {
+        public var unit: String?
+        public var coUnits: [String]
+        public var due: String?
+        public var category: String?
+        public var rating: String?
+        public var head: Bool
+        public var passed: Bool?
+        public var note: String
+        public var level: String?
+        /// The business date (default today; only the system may back-date).
+        public var date: String?
+        /// The version the user saw (optimistic locking): a different one is refused with 409.
+        public var version: Int?
+        public init(unit: String? = nil, coUnits: [String] = [], due: String? = nil, category: String? = nil,
+                    rating: String? = nil, head: Bool = false, passed: Bool? = nil, note: String = "",
+                    level: String? = nil, date: String? = nil, version: Int? = nil) {
+            self.unit = unit; self.coUnits = coUnits; self.due = due; self.category = category; self.rating = rating
+            self.head = head; self.passed = passed; self.note = note; self.level = level; self.date = date; self.version = version
+        }
+    }
+
+    /// Why the caller may not take step `kind` on case `r` (nil when allowed).
+    func authorize(_ kind: CaseEventKind, _ r: Store.CaseRecord) -> String? {
+        if caller.isSystem { return nil }
+        guard let p = caller.principal else { return "请先登录 / sign in first" }
+        switch kind {
+        case .register, .assign, .extend, .verify, .close:
+            return caller.allows(.superviseCases) ? nil : "只有指挥部可以\(kind.chinese) / only the headquarters may \(kind.rawValue)"
+        case .accept, .return, .progress, .reply:
+            guard caller.allows(.handleCases), let lead = r.leadUnit, p.unit == lead || (p.unit.isEmpty && p.town == lead) else {
+                return "只有主办单位（\(r.leadUnit ?? "未交办")）可以\(kind.chinese) / only the lead unit may \(kind.rawValue)"
+            }
+            return nil
+        case .evaluate:
+            let own = r.requesterUser == p.userID || (p.role == .enterprise && p.creditCode != nil && r.creditCode == p.creditCode)
+            return caller.allows(.evaluateCases) && own ? nil : "只有提出人本人可以评价 / only the requester may evaluate"
+        }
+    }
+
+    /// Takes one step of the loop on case `id`: allowed only to the right role and unit (403
+    /// naming why), only from the right state (409 naming the current one), and only when the
+    /// case is still at the version the caller saw; the event, the case's columns and the audit
+    /// entry are written in one transaction.
+    @discardableResult
+    public func step(id: Int64, _ kind: CaseEventKind, _ input: StepInput = StepInput()) async throws -> CaseView {
+        try caller.require(.viewCases)
+        let r = try await visible(id)
+        if let why = authorize(kind, r) { throw ServiceError(.forbidden, why) }
+        if let v = input.version, v != r.version {
+            throw ServiceError.conflict("督办事项 \(r.ref) 已被他人更新（当前状态：\(r.loopState?.chinese ?? r.state)），请刷新后再操作 / the case was changed by someone else; reload it")
+        }
+        let events = try await unscoped.loopEvents(caseID: id)
+        var (type, loop) = try replay(r, events)
+        var date = today
+        if let d = try parseDate(input.date, "日期 / date") {
+            guard caller.isSystem || d == today else { throw ServiceError.invalid("只能按当天办理 / steps are dated today") }
+            date = d
+        }
+        guard input.note.count <= Self.maxNote else { throw ServiceError.invalid("说明过长 / the note is too long") }
+        var e = MujunCore.CaseEvent(kind, date, unit: input.unit ?? caller.principal?.unit ?? "", coUnits: input.coUnits,
+                          due: try parseDate(input.due, "期限 / due date"), category: input.category?.uppercased(),
+                          rating: nil, head: input.head, passed: input.passed, note: input.note)
+        if let rating = input.rating, !rating.isEmpty {
+            guard let rt = CaseRating(named: rating) else {
+                throw ServiceError.invalid("评价应为 满意/基本满意/不满意 / the rating must be satisfied, basically_satisfied or unsatisfied")
+            }
+            e.rating = rt
+        }
+        if kind == .assign {
+            guard let u = input.unit, try await Set(units()).contains(u) else {
+                throw ServiceError.invalid("未知的单位「\(input.unit ?? "")」/ unknown unit")
+            }
+            guard let level = SupervisionLevel(named: input.level ?? "") else {
+                throw ServiceError.invalid("督办级别应为 一般/重点/挂牌督办 / unknown supervision level")
+            }
+            e.level = level
+        }
+        let from = loop.state
+        do { try loop.apply(e, calendar: calendar) } catch {
+            throw ServiceError(error.kind == .wrongState ? .conflict : .invalid, "督办事项 \(r.ref)：\(error.zh) / case \(r.ref): \(error.en)")
+        }
+        let now = Store.nowMicros()
+        let seq = (events.last?.seq ?? 0) + 1
+        let actor = caller.actor
+        let event = e
+        let step = Store.Step(
+            table: "cases", key: [("id", id)], subject: "\(type.name) \(r.ref)", stateColumn: "state",
+            from: [from.rawValue], to: loop.state.rawValue,
+            set: Store.loopColumns(loop).filter { $0.0 != "state" } + [("version", SQLLiteral.numeric("version + 1"))],
+            condition: SQLBinaryExpression(SQLColumn("version"), .equal, SQLBind(r.version)),
+            action: "case.\(kind.rawValue)", detail: e.note.isEmpty ? nil : e.note,
+            verb: (kind.chinese, kind.rawValue), stateName: { CaseLoop.State(rawValue: $0)?.chinese ?? $0 },
+            conflictMessage: "督办事项 \(r.ref) 已被他人更新，本次\(kind.chinese)未保存，请刷新后再操作 / the case was changed by someone else; nothing was saved")
+        try await unscoped.perform(step, by: caller) { tx in
+            try await tx.insertLoopEvent(caseID: id, seq: seq, event, actor: actor, recordedUs: now)
+            return ((), nil)
+        }
+        // the case as the step left it (a unit that returned a case no longer sees it afterwards)
+        guard let after = try await unscoped.caseRecord(id: id) else { throw ServiceError.notFound("督办事项不存在 / case not found") }
+        return try await makeView(after)
+    }
+}
+
+// MARK: - files
+
+extension CaseService {
+    /// What an import did.
+    public struct ImportSummary: Sendable, Codable {
+        public var cases: Int
+        public var events: Int
+        /// Cases already there with the same history (re-importing a file changes nothing).
+        public var unchanged: Int
+    }
+
+    /// Imports a handling history (CASES.md §5) all or nothing: the file was checked row by row
+    /// when read; a case already stored must have the same history (then it is left as it is),
+    /// else its first row is named and nothing is written.
+    public func importHistory(_ h: CaseHistory, fileName: String) async throws -> ImportSummary {
+        try caller.require(.superviseCases)
+        let actor = caller.actor
+        let now = Store.nowMicros()
+        let types = self.types
+        return try await unscoped.db.transaction { db in
+            let tx = Store(db)
+            var errors = RowErrorCollector()
+            var fresh: [(CaseHistory.Case, CaseLoop)] = []
+            var unchanged = 0
+            let loops = h.replay(asOf: CalendarDate(year: 9999, month: 12, day: 31)!)
+            let existing = try await tx.caseIDs(keys: h.cases.map { (types.types[$0.type].key, $0.ref) })
+            for (i, c) in h.cases.enumerated() {
+                let key = types.types[c.type].key
+                if let id = existing["\(key)\u{1}\(c.ref)"] {
+                    let stored = try await tx.loopEvents(caseID: id).compactMap(\.event)
+                    if stored == c.events { unchanged += 1; continue }
+                    errors.add(RowError(row: c.rows.first ?? 0, column: "编号",
+                                        zh: "\(types.types[c.type].name) \(c.ref) 已存在，且办理记录与文件不同",
+                                        en: "\(key) \(c.ref) exists with a different history"))
+                    continue
+                }
+                fresh.append((c, loops[i]))
+            }
+            if let f = errors.failure() { throw f }
+            var events = 0
+            for (c, loop) in fresh {
+                let type = types.types[c.type]
+                let new = Store.NewCase(type: type.key, ref: c.ref, title: c.title.isEmpty ? "\(type.name) \(c.ref)" : c.title,
+                                        body: "", requester: loop.requester, requesterUser: nil, creditCode: nil,
+                                        parcelID: nil, clusterYear: nil, clusterNumber: nil, town: nil, meetingID: nil,
+                                        queryCodeHash: nil)
+                _ = try await tx.insertCase(new, loop: loop, events: c.events, actor: actor, recordedUs: now)
+                events += c.events.count
+            }
+            try await tx.audit(actor: actor, action: "case.history_imported", target: fileName,
+                               detail: caller.detail("\(fresh.count) 件、\(events) 条事件；未变 \(unchanged) 件"))
+            return ImportSummary(cases: fresh.count, events: events, unchanged: unchanged)
+        }
+    }
+
+    /// The columns of the bulk-registration template (FORMATS.md, cases).
+    public static let registrationFields: [FieldSpec] = [
+        FieldSpec(key: "type", chinese: "类型", required: true),
+        FieldSpec(key: "ref", chinese: "编号"),
+        FieldSpec(key: "title", chinese: "标题", required: true),
+        FieldSpec(key: "body", chinese: "内容"),
+        FieldSpec(key: "requester", chinese: "提出人", required: true),
+        FieldSpec(key: "lead_unit", chinese: "主办单位"),
+        FieldSpec(key: "co_units", chinese: "协办单位"),
+        FieldSpec(key: "assigned_on", chinese: "交办日期"),
+        FieldSpec(key: "due", chinese: "办理期限"),
+        FieldSpec(key: "level", chinese: "督办级别"),
+        FieldSpec(key: "parcel_id", chinese: "地块编号"),
+        FieldSpec(key: "credit_code", chinese: "统一社会信用代码"),
+    ]
+
+    /// Registers (and assigns) every row of a cases file, all or nothing: every bad row is named
+    /// with its row number, column and reason (Chinese and English), and nothing is written.
+    public func registerFile(_ table: any TableSource, fileName: String) async throws -> ImportSummary {
+        try caller.require(.superviseCases)
+        let m = HeaderMatcher(headers: table.headers, fields: Self.registrationFields)
+        try m.checkRequired()
+        let knownUnits = Set(try await units())
+        let parcels = try await unscoped.parcelIDs()
+        var errors = RowErrorCollector()
+        var prepared: [(Store.NewCase, [MujunCore.CaseEvent], CaseLoop)] = []
+        var rowsOf: [String: Int] = [:]
+        var nextNumber: [String: Int] = [:]
+        var rows: [(Int, [String])] = []
+        try table.forEachRow { row, cells in rows.append((row, cells)) }
+        for (row, cells) in rows {
+            func v(_ k: String) -> String { m.value(k, in: cells).trimmingCharacters(in: .whitespacesAndNewlines) }
+            func bad(_ k: String, _ message: String) {
+                let parts = message.components(separatedBy: " / ")
+                errors.add(RowError(row: row, column: m.header(of: k), zh: parts[0], en: parts.count > 1 ? parts[1] : parts[0]))
+            }
+            let unit = v("lead_unit")
+            let code = v("credit_code")
+            if !code.isEmpty && !CreditCode.isValid(code) { bad("credit_code", "统一社会信用代码 \(code) 无效 / invalid credit code \(code)"); continue }
+            let parcel = v("parcel_id")
+            if !parcel.isEmpty && !parcels.contains(parcel) { bad("parcel_id", "地块编号 \(parcel) 不存在 / unknown parcel \(parcel)"); continue }
+            let reg = Registration(
+                type: v("type"), ref: v("ref"), title: v("title"), body: v("body"), requester: v("requester"),
+                creditCode: code.isEmpty ? nil : code, parcelID: parcel.isEmpty ? nil : parcel,
+                date: v("assigned_on").isEmpty ? nil : v("assigned_on"),
+                assign: unit.isEmpty ? nil : Registration.Assign(
+                    unit: unit, coUnits: v("co_units").split(whereSeparator: { $0 == ";" || $0 == "；" })
+                        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+                    due: v("due"), level: v("level")))
+            do throws(FieldRefusal) {
+                var (new, events, loop, _) = try await prepare(reg, knownUnits: knownUnits)
+                if v("ref").isEmpty {  // numbered after the refs already given out in this file
+                    let year = loop.registeredOn?.year ?? today.year
+                    let k = "\(new.type)|\(year)"
+                    let n = (nextNumber[k] ?? (Int(new.ref.dropFirst(5)) ?? 1)) 
+                    new.ref = String(format: "%d-%04d", year, n)
+                    nextNumber[k] = n + 1
+                }
+                let key = "\(new.type)\u{1}\(new.ref)"
+                if let first = rowsOf[key] { bad("ref", "编号 \(new.ref) 与第 \(first) 行重复 / ref \(new.ref) repeats row \(first)"); continue }
+                rowsOf[key] = row
+                prepared.append((new, events, loop))
+            } catch {
+                bad(error.field, error.error.message)
+            }
+        }
+        if let f = errors.failure() { throw f }
+        let actor = caller.actor
+        let now = Store.nowMicros()
+        let all = prepared
+        let firstRows = rowsOf
+        return try await unscoped.db.transaction { db in
+            let tx = Store(db)
+            let existing = try await tx.caseIDs(keys: all.map { ($0.0.type, $0.0.ref) })
+            var errors = RowErrorCollector()
+            for (new, _, _) in all where existing["\(new.type)\u{1}\(new.ref)"] != nil {
+                errors.add(RowError(row: firstRows["\(new.type)\u{1}\(new.ref)"] ?? 0, column: m.header(of: "ref"),
+                                    zh: "编号 \(new.ref) 已存在", en: "ref \(new.ref) exists"))
+            }
+            if let f = errors.failure() { throw f }
+            var events = 0
+            for (new, ev, loop) in all {
+                _ = try await tx.insertCase(new, loop: loop, events: ev, actor: actor, recordedUs: now)
+                events += ev.count
+            }
+            try await tx.audit(actor: actor, action: "case.file_registered", target: fileName,
+                               detail: caller.detail("\(all.count) 件"))
+            return ImportSummary(cases: all.count, events: events, unchanged: 0)
+        }
+    }
+}
+
+/// A refusal of one field of a registration (the column a file's row error names).
+struct FieldRefusal: Error {
+    var field: String
+    var error: ServiceError
+    init(_ field: String, _ message: String) { self.field = field; self.error = .invalid(message) }
+
+    /// Runs `body`, naming `field` in whatever it throws.
+    static func on<T>(_ field: String, _ body: () async throws -> T) async throws(FieldRefusal) -> T {
+        do { return try await body() } catch let e as ServiceError {
+            throw FieldRefusal(field, e.message)
+        } catch {
+            throw FieldRefusal(field, "\(error)")
+        }
+    }
+}
