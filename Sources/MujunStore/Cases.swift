@@ -229,9 +229,9 @@ extension Store {
             .run()
     }
 
-    /// The units of department and town accounts.
+    /// The units of department accounts (towns act under their town's name, which is configured).
     func accountUnits() async throws -> [String] {
-        try await sql.select().distinct().column("unit").from("users").where("role", .in, ["department", "town"])
+        try await sql.select().distinct().column("unit").from("users").where("role", .equal, "department")
             .all(decodingColumn: "unit", as: String.self)
     }
 

@@ -145,6 +145,8 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case handleCases
     /// rate the reply to one's own suggestion or request (评价)
     case evaluateCases
+    /// a unit's inbox of cases (待办): units, and HQ looking at a unit's
+    case viewInbox
 }
 
 /// The role × permission matrix and the data scope of each role. One place, tested as a table.
@@ -168,6 +170,7 @@ public enum AccessPolicy {
         case .superviseCases: [.admin, .headquarters].contains(role)
         case .handleCases: [.department, .town].contains(role)
         case .evaluateCases: [.requester, .enterprise].contains(role)
+        case .viewInbox: [.admin, .headquarters, .department, .town].contains(role)
         }
     }
 
@@ -176,7 +179,8 @@ public enum AccessPolicy {
         switch p.role {
         case .admin, .headquarters: .all
         case .department: p.unit.isEmpty ? .none : .units(unit: p.unit, town: nil)
-        case .town: (p.unit.isEmpty && p.town == nil) ? .none : .units(unit: p.unit.isEmpty ? p.town! : p.unit, town: p.town)
+        // a town handles cases under its town's name (古山镇), whatever its office is called
+        case .town: p.town.map { .units(unit: $0, town: $0) } ?? .none
         case .enterprise, .requester: .requester(userID: p.userID, creditCode: p.role == .enterprise ? p.creditCode : nil)
         case .bank: .none
         }

@@ -106,7 +106,7 @@ public struct CaseService: ServiceBase {
 
     /// The inbox of the caller's unit (or, for HQ and the system, of `unit`).
     public func inbox(unit: String? = nil) async throws -> Inbox {
-        try caller.require(.viewCases)
+        try caller.require(.viewInbox)
         let u: String
         switch caller.caseScope {
         case .units(let mine, _): u = mine
@@ -178,6 +178,8 @@ public struct CaseService: ServiceBase {
         public var body: String
         public var requester: String
         public var requesterUser: Int64?
+        /// The requester's account by login (a deputy or an enterprise user), instead of `requesterUser`.
+        public var requesterLogin: String?
         public var creditCode: String?
         public var parcelID: String?
         public var town: String?
@@ -187,10 +189,10 @@ public struct CaseService: ServiceBase {
         public var assign: Assign?
 
         public init(type: String, ref: String? = nil, title: String, body: String = "", requester: String,
-                    requesterUser: Int64? = nil, creditCode: String? = nil, parcelID: String? = nil, town: String? = nil,
+                    requesterUser: Int64? = nil, requesterLogin: String? = nil, creditCode: String? = nil, parcelID: String? = nil, town: String? = nil,
                     meetingID: Int64? = nil, date: String? = nil, assign: Assign? = nil) {
             self.type = type; self.ref = ref; self.title = title; self.body = body; self.requester = requester
-            self.requesterUser = requesterUser; self.creditCode = creditCode; self.parcelID = parcelID; self.town = town
+            self.requesterUser = requesterUser; self.requesterLogin = requesterLogin; self.creditCode = creditCode; self.parcelID = parcelID; self.town = town
             self.meetingID = meetingID; self.date = date; self.assign = assign
         }
     }
@@ -202,8 +204,8 @@ public struct CaseService: ServiceBase {
         public var queryCode: String?
     }
 
-    /// The units cases may be assigned to: the configured towns, the units of department and town
-    /// accounts, and `units:` of cases.yaml.
+    /// The units cases may be assigned to: the configured towns, the units of department accounts,
+    /// and `units:` of cases.yaml.
     public func units() async throws -> [String] {
         var set = Set(context.rules.towns).union(types.units)
         for u in try await unscoped.accountUnits() where !u.isEmpty { set.insert(u) }
@@ -214,10 +216,19 @@ public struct CaseService: ServiceBase {
     public func register(_ r: Registration) async throws -> Registered {
         try caller.require(.superviseCases)
         let knownUnits = Set(try await units())
+        var r = r
+        if r.requesterUser == nil, let login = r.requesterLogin?.trimmingCharacters(in: .whitespaces), !login.isEmpty {
+            guard let u = try await unscoped.user(login: login), u.role == Role.requester.rawValue || u.role == Role.enterprise.rawValue else {
+                throw ServiceError.invalid("没有账号为「\(login)」的代表、群众或企业用户 / no requester or enterprise account \"\(login)\"")
+            }
+            r.requesterUser = u.id
+            if u.role == Role.enterprise.rawValue, r.creditCode == nil { r.creditCode = u.creditCode }
+        }
         let (new, events, loop, code): (Store.NewCase, [MujunCore.CaseEvent], CaseLoop, String?)
         do { (new, events, loop, code) = try await prepare(r, knownUnits: knownUnits) } catch { throw error.error }
         let now = Store.nowMicros()
         let actor = caller.actor
+        let detail = caller.detail(r.assign.map { "交办 \($0.unit)" })
         let id = try await unscoped.db.transaction { db in
             let tx = Store(db)
             if try await tx.caseID(type: new.type, ref: new.ref) != nil {
@@ -225,7 +236,7 @@ public struct CaseService: ServiceBase {
             }
             let id = try await tx.insertCase(new, loop: loop, events: events, actor: actor, recordedUs: now)
             try await tx.audit(actor: actor, action: "case.registered", target: "\(loop.type.name) \(new.ref)",
-                               detail: caller.detail(r.assign.map { "交办 \($0.unit)" }))
+                               detail: detail)
             return id
         }
         return Registered(id: id, ref: new.ref, queryCode: code)
@@ -323,7 +334,8 @@ public struct CaseService: ServiceBase {
         case .register, .assign, .extend, .verify, .close:
             return caller.allows(.superviseCases) ? nil : "只有指挥部可以\(kind.chinese) / only the headquarters may \(kind.rawValue)"
         case .accept, .return, .progress, .reply:
-            guard caller.allows(.handleCases), let lead = r.leadUnit, p.unit == lead || (p.unit.isEmpty && p.town == lead) else {
+            let mine = p.role == .town ? p.town : p.unit  // a town acts under its town's name
+            guard caller.allows(.handleCases), let lead = r.leadUnit, mine == lead else {
                 return "只有主办单位（\(r.leadUnit ?? "未交办")）可以\(kind.chinese) / only the lead unit may \(kind.rawValue)"
             }
             return nil

@@ -1,0 +1,262 @@
+import Foundation
+import Vapor
+import MujunCore
+import MujunStore
+
+/// The closed loop (闭环督办) as a JSON API: case types, registration, the case list and one case
+/// with its timeline, a unit's inbox, and every step of CASES.md §1 — each step its own path, so the
+/// route table says who may take it (the service checks the unit and the requester as well).
+enum CasesFeature: Feature {
+    static let endpoints: [Endpoint] = [
+        .json(.GET, "/api/v1/case-types", .permission(.viewCases), "督办事项类型及期限 / the case types and their deadlines", tag: "cases",
+              parameters: NoParameters.self, output: [CaseTypeDTO].self) { req, _ in
+            req.application.serviceContext.caseTypes.types.map(CaseTypeDTO.init)
+        },
+        .json(.GET, "/api/v1/cases", .permission(.viewCases), "督办事项列表（本人可见范围）/ the cases the caller may see", tag: "cases",
+              parameters: CaseListQuery.self, output: [CaseDTO].self) { req, q in
+            let per = q.per?.int ?? 100
+            let rows = try await req.service.cases.list(q.query, limit: per, offset: ((q.page?.int ?? 1) - 1) * per)
+            let today = req.service.cases.today
+            let ctx = req.application.serviceContext
+            return rows.map { CaseDTO($0, types: ctx.caseTypes, calendar: ctx.calendar, today: today) }
+        },
+        .json(.POST, "/api/v1/cases", .permission(.superviseCases), "登记（并交办）督办事项 / register (and assign) a case", tag: "cases",
+              parameters: NoParameters.self, body: RegistrationInput.self, accepts: [.json, .form], output: RegisteredDTO.self,
+              status: .created, errors: [409, 422]) { req, _, input in
+            let s = req.service.cases
+            let r = try await s.register(input.registration)
+            return RegisteredDTO(id: r.id, ref: r.ref, queryCode: r.queryCode)
+        },
+        .json(.GET, "/api/v1/cases/inbox", .permission(.viewInbox), "承办单位待办（签收、办理、将到期、超期、待验收、协办）/ a unit's inbox",
+              tag: "cases", parameters: InboxQuery.self, output: InboxDTO.self) { req, q in
+            let box = try await req.service.cases.inbox(unit: q.unit?.value)
+            let ctx = req.application.serviceContext
+            let today = req.service.cases.today
+            return InboxDTO(box, types: ctx.caseTypes, calendar: ctx.calendar, today: today)
+        },
+        .json(.GET, "/api/v1/cases/:id", .permission(.viewCases), "督办事项详情、期限依据与办理过程 / one case, its deadlines and timeline",
+              tag: "cases", parameters: IDQuery.self, output: CaseDetailDTO.self) { req, q in
+            CaseDetailDTO(try await req.service.cases.view(id: q.id.value), req: req)
+        },
+    ] + stepEndpoints
+
+    /// One endpoint per step, with the permission that step needs.
+    static var stepEndpoints: [Endpoint] {
+        let steps: [(CaseEventKind, Permission, String)] = [
+            (.assign, .superviseCases, "交办（退回后重新交办）/ assign (again after a return)"),
+            (.accept, .handleCases, "签收 / accept (the lead unit)"),
+            (.return, .handleCases, "退回（须说明理由）/ return to the assigner, with a reason (the lead unit)"),
+            (.extend, .superviseCases, "批准延期 / approve an extension to a new due date"),
+            (.progress, .handleCases, "记录办理进展 / record progress (the lead unit)"),
+            (.reply, .handleCases, "答复/办结 / reply (the lead unit)"),
+            (.verify, .superviseCases, "验收 / verify the work"),
+            (.evaluate, .evaluateCases, "评价（仅提出人）/ rate the reply (the requester only)"),
+            (.close, .superviseCases, "销号 / close"),
+        ]
+        return steps.map { kind, permission, summary in
+            .json(.POST, "/api/v1/cases/:id/\(kind.rawValue)", .permission(permission), summary, tag: "cases",
+                  parameters: IDQuery.self, body: StepBody.self, accepts: [.json, .form], output: CaseDetailDTO.self,
+                  errors: [409, 422]) { req, q, body in
+                CaseDetailDTO(try await req.service.cases.step(id: q.id.value, kind, body.input), req: req)
+            }
+        }
+    }
+
+    // MARK: inputs
+
+    struct IDQuery: Decodable, Sendable { var id: RecordID }
+    struct InboxQuery: Decodable, Sendable { var unit: NameText? }
+
+    enum StateParam: String, ParameterEnum { case registered, assigned, handling, replied, verified, evaluated, closed, returned }
+
+    struct CaseListQuery: Decodable, Sendable {
+        var type: NameText?
+        var state: StateParam?
+        var unit: NameText?
+        var parcel: NameText?
+        var q: SearchText?
+        var page: PageNumber?
+        var per: PerPage?
+
+        var query: Store.CaseQuery {
+            Store.CaseQuery(type: type?.value, states: state.map { [$0.rawValue] }, leadUnit: unit?.value,
+                            parcelID: parcel?.value, text: q?.value)
+        }
+    }
+
+    struct RegistrationInput: Decodable, Sendable {
+        var type: String
+        var ref: String?
+        var title: String
+        var body: String?
+        var requester: String
+        var requesterLogin: String?
+        var creditCode: String?
+        var parcelId: String?
+        var town: String?
+        var leadUnit: String?
+        var coUnits: [String]?
+        var due: String?
+        var level: String?
+        enum CodingKeys: String, CodingKey {
+            case type, ref, title, body, requester, requesterLogin = "requester_login", creditCode = "credit_code"
+            case parcelId = "parcel_id", town, leadUnit = "lead_unit", coUnits = "co_units", due, level
+        }
+
+        var registration: CaseService.Registration {
+            .init(type: type, ref: ref, title: title, body: body ?? "", requester: requester, requesterLogin: requesterLogin,
+                  creditCode: creditCode,
+                  parcelID: parcelId, town: town,
+                  assign: leadUnit.flatMap { $0.isEmpty ? nil : CaseService.Registration.Assign(unit: $0, coUnits: coUnits ?? [], due: due, level: level) })
+        }
+    }
+
+    struct StepBody: Decodable, Sendable {
+        var unit: String?
+        var coUnits: [String]?
+        var due: String?
+        var category: String?
+        var rating: String?
+        var head: Bool?
+        var passed: Bool?
+        var note: String?
+        var level: String?
+        var version: Int?
+        enum CodingKeys: String, CodingKey {
+            case unit, coUnits = "co_units", due, category, rating, head, passed, note, level, version
+        }
+
+        var input: CaseService.StepInput {
+            .init(unit: unit, coUnits: coUnits ?? [], due: due, category: category, rating: rating, head: head ?? false,
+                  passed: passed, note: note ?? "", level: level, version: version)
+        }
+    }
+}
+
+// MARK: - outputs
+
+struct CaseTypeDTO: Content {
+    var key: String
+    var name: String
+    var accept: String
+    var reply: String?
+    var from: String
+    var extendUpTo: String?
+    var maxExtensions: Int?
+    var verify: Bool
+    var evaluate: Bool
+    var categories: [String]
+    var replyBasis: String
+
+    init(_ t: CaseType) {
+        key = t.key; name = t.name; accept = t.accept.description; reply = t.reply?.description; from = t.from.rawValue
+        extendUpTo = t.extendUpTo?.description; maxExtensions = t.maxExtensions; verify = t.verify; evaluate = t.evaluate
+        categories = t.categories; replyBasis = t.replyBasis
+    }
+}
+
+struct CaseDTO: Content {
+    var id: Int64
+    var type: String
+    var typeName: String
+    var ref: String
+    var title: String
+    var requester: String
+    var state: String
+    var stateName: String
+    var leadUnit: String?
+    var coUnits: [String]
+    var level: String
+    var assignedOn: String?
+    var acceptDue: String?
+    var acceptedOn: String?
+    var replyDue: String?
+    var rehandleDue: String?
+    var firstReplyOn: String?
+    var rating: String?
+    var category: String?
+    /// "", yellow or red today
+    var flag: String
+    var parcelId: String?
+    var creditCode: String?
+    var town: String?
+    var version: Int
+
+    init(_ r: Store.CaseRecord, types: CaseTypes, calendar: WorkCalendar, today: CalendarDate) {
+        id = r.id; type = r.type; typeName = types.type(named: r.type)?.name ?? r.type; ref = r.ref; title = r.title
+        requester = r.requester; state = r.state; stateName = r.loopState?.chinese ?? r.state; leadUnit = r.leadUnit
+        coUnits = r.coUnitList; level = r.level; assignedOn = r.assignedOn; acceptDue = r.acceptDue; acceptedOn = r.acceptedOn
+        replyDue = r.replyDue; rehandleDue = r.rehandleDue; firstReplyOn = r.firstReplyOn; rating = r.rating; category = r.category
+        flag = CaseService.flag(r, at: today, calendar: calendar, redAfter: types.redAfter).rawValue
+        parcelId = r.parcelId; creditCode = r.creditCode; town = r.town; version = r.version
+    }
+}
+
+struct LoopEventDTO: Content {
+    var seq: Int
+    var kind: String
+    var kindName: String
+    var date: String
+    var recordedAt: Date
+    var actor: String
+    var unit: String
+    var due: String?
+    var category: String?
+    var rating: String?
+    var head: Bool
+    var passed: Bool?
+    var note: String
+
+    init(_ e: Store.LoopEventRecord) {
+        seq = e.seq; kind = e.kind; kindName = CaseEventKind(rawValue: e.kind)?.chinese ?? e.kind; date = e.date
+        recordedAt = Date(timeIntervalSince1970: Double(e.recordedUs) / 1_000_000); actor = e.actor; unit = e.unit
+        due = e.due; category = e.category; rating = e.rating; head = e.head; passed = e.passed; note = e.note
+    }
+}
+
+struct CaseDetailDTO: Content {
+    var `case`: CaseDTO
+    var acceptBasis: String
+    var replyBasis: String
+    var extensions: Int
+    var actions: [String]
+    var events: [LoopEventDTO]
+
+    init(_ v: CaseService.CaseView, req: Request) {
+        let ctx = req.application.serviceContext
+        `case` = CaseDTO(v.record, types: ctx.caseTypes, calendar: ctx.calendar, today: req.service.cases.today)
+        acceptBasis = v.type.acceptBasis; replyBasis = v.type.replyBasis
+        extensions = v.loop.assignment?.extensions ?? 0
+        actions = v.actions.map(\.rawValue)
+        events = v.events.map(LoopEventDTO.init)
+    }
+}
+
+struct RegisteredDTO: Content {
+    var id: Int64
+    var ref: String
+    /// A petition's query code, shown once.
+    var queryCode: String?
+}
+
+struct InboxDTO: Content {
+    var unit: String
+    var counts: [String: Int]
+    var toAccept: [CaseDTO]
+    var inProgress: [CaseDTO]
+    var dueSoon: [CaseDTO]
+    var overdue: [CaseDTO]
+    var awaitingVerification: [CaseDTO]
+    var assisting: [CaseDTO]
+
+    init(_ b: CaseService.Inbox, types: CaseTypes, calendar: WorkCalendar, today: CalendarDate) {
+        func dto(_ rows: [Store.CaseRecord]) -> [CaseDTO] { rows.map { CaseDTO($0, types: types, calendar: calendar, today: today) } }
+        unit = b.unit
+        toAccept = dto(b.toAccept); inProgress = dto(b.inProgress); dueSoon = dto(b.dueSoon); overdue = dto(b.overdue.map(\.0))
+        awaitingVerification = dto(b.awaitingVerification); assisting = dto(b.assisting)
+        counts = ["to_accept": toAccept.count, "in_progress": inProgress.count, "due_soon": dueSoon.count,
+                  "overdue": overdue.count, "yellow": b.overdue.filter { $0.1 == .yellow }.count,
+                  "red": b.overdue.filter { $0.1 == .red }.count, "awaiting_verification": awaitingVerification.count,
+                  "assisting": assisting.count]
+    }
+}
