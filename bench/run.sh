@@ -129,4 +129,13 @@ if [ "${BENCH_SKIP_LAND:-0}" != "1" ]; then
     say "land benchmarks (bench/land/run.sh):"
     MUJUN_BIN="$BIN" BENCH_RUNS="$RUNS" PYTHON="$PYTHON" bash bench/land/run.sh || { say "land benchmarks: a target was missed or a check failed"; status=1; }
 fi
+
+# ================================================================== cases (issue 9)
+# bench/cases/run.sh: `mujun cases bulletin` on a generated history of 100,000 cases (~1,000,000
+# events) against the pandas reference bench/cases/pandas_bulletin.py, outputs compared byte for byte.
+# BENCH_SKIP_CASES=1 leaves it out.
+if [ "${BENCH_SKIP_CASES:-0}" != "1" ]; then
+    say "case bulletin benchmark (bench/cases/run.sh):"
+    MUJUN_BIN="$BIN" BENCH_RUNS="$RUNS" PYTHON="$PYTHON" bash bench/cases/run.sh || { say "case bulletin: a target was missed or a check failed"; status=1; }
+fi
 exit "$status"

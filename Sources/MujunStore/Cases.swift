@@ -235,6 +235,65 @@ extension Store {
             .all(decodingColumn: "unit", as: String.self)
     }
 
+    /// The cases a bulletin reads (id order).
+    func bulletinCases(type: String?) async throws -> [(id: Int64, type: String, ref: String, title: String)] {
+        struct Row: Decodable { var id: Int64; var type: String; var ref: String; var title: String }
+        var q = sql.select().columns("id", "type", "ref", "title").from("cases")
+        if let type { q = q.where("type", .equal, type) }
+        return try await q.orderBy("id").all(decoding: Row.self).map { ($0.id, $0.type, $0.ref, $0.title) }
+    }
+
+    /// The events a bulletin reads: dated by `asOf`, recorded by `recordedBy`, in (case, seq) order.
+    func bulletinEvents(type: String?, asOf: String, recordedBy: Int64?) async throws -> [(caseID: Int64, event: MujunCore.CaseEvent)] {
+        var q = sql.select().columns(["case_id", "kind", "date", "unit", "co_units", "due", "category", "rating", "head", "passed", "level", "note"]
+                                        .map { SQLColumn($0, table: "e") })
+            .from(SQLAlias(SQLIdentifier("loop_events"), as: SQLIdentifier("e")))
+            .where(SQLColumn("date", table: "e"), .lessThanOrEqual, SQLBind(asOf))
+        if let type {
+            q = q.join(SQLAlias(SQLIdentifier("cases"), as: SQLIdentifier("c")), method: SQLJoinMethod.inner,
+                       on: SQLColumn("id", table: "c"), .equal, SQLColumn("case_id", table: "e"))
+                .where(SQLColumn("type", table: "c"), .equal, SQLBind(type))
+        }
+        if let recordedBy { q = q.where(SQLColumn("recorded_us", table: "e"), .lessThanOrEqual, SQLBind(recordedBy)) }
+        q = q.orderBy(SQLColumn("case_id", table: "e")).orderBy(SQLColumn("seq", table: "e"))
+        var out: [(Int64, MujunCore.CaseEvent)] = []
+        for row in try await q.all() {
+            guard let kind = CaseEventKind(rawValue: try row.decode(column: "kind", as: String.self)),
+                  let date = CalendarDate(try row.decode(column: "date", as: String.self)) else { continue }
+            var e = MujunCore.CaseEvent(kind, date)
+            e.unit = try row.decode(column: "unit", as: String.self)
+            let co = try row.decode(column: "co_units", as: String.self)
+            if !co.isEmpty { e.coUnits = co.split(separator: ";").map(String.init) }
+            e.due = try row.decode(column: "due", as: String?.self).flatMap(CalendarDate.init)
+            e.category = try row.decode(column: "category", as: String?.self)
+            e.rating = try row.decode(column: "rating", as: String?.self).flatMap(CaseRating.init(rawValue:))
+            e.head = try row.decode(column: "head", as: Bool.self)
+            e.passed = try row.decode(column: "passed", as: Bool?.self)
+            e.level = SupervisionLevel(rawValue: try row.decode(column: "level", as: String.self)) ?? .normal
+            e.note = try row.decode(column: "note", as: String.self)
+            out.append((try row.decode(column: "case_id", as: Int64.self), e))
+        }
+        return out
+    }
+
+    /// Every unit a case has been assigned to.
+    func caseLeadUnits() async throws -> [String] {
+        try await sql.select().distinct().column("lead_unit").from("cases").where("lead_unit", .isNot, SQLLiteral.null)
+            .all(decodingColumn: "lead_unit", as: String.self)
+    }
+
+    /// The town of each of `ids` that is a parcel.
+    func parcelTowns(_ ids: [String]) async throws -> [String: String] {
+        struct Row: Decodable { var parcel_id: String; var town: String }
+        var out: [String: String] = [:]
+        for chunk in ids.chunked(500) {
+            for r in try await sql.select().columns("parcel_id", "town").from("parcels").where("parcel_id", .in, Array(chunk)).all(decoding: Row.self) {
+                out[r.parcel_id] = r.town
+            }
+        }
+        return out
+    }
+
     /// Now, in microseconds since 1970 (the recording time of events).
     static func nowMicros() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 }

@@ -245,6 +245,13 @@ import Testing
         #expect(Bulletin.rank(rows, minCases: 3, bottom: 0).allSatisfy { !$0.bottom })
     }
 
+    @Test func datesAsSpreadsheetsWriteThem() {
+        #expect(CaseHistory.parseDate("2025-03-01") == d("2025-03-01") && CaseHistory.parseDate("2025/3/1") == d("2025-03-01"))
+        #expect(CaseHistory.parseDate("2024-12-26 00:00:00") == d("2024-12-26") && CaseHistory.parseDate("2024-12-26T08:30") == d("2024-12-26"))
+        #expect(CaseHistory.parseDate("45652") == d("2024-12-26"))  // an Excel serial day
+        #expect(CaseHistory.parseDate("2025-02-30") == nil && CaseHistory.parseDate("2024-12-26 noon") == nil && CaseHistory.parseDate("") == nil)
+    }
+
     @Test func ratesAreExactFractions() {
         #expect(CountRate(2, 3).csv == "0.6666666666666666" && CountRate(3, 3).csv == "1.0" && CountRate(0, 4).csv == "0.0")
         #expect(CountRate(1, 0).csv == "" && CountRate(2, 3).percent == "66.7%" && CountRate(0, 0).percent == "—")

@@ -123,7 +123,9 @@ class Generator:
             if given is not None and given < due:
                 due = given
             limit = cal.due(ty["extend"], start)
-        state = {"due": due, "limit": limit, "n_ext": 0, "max": ty["max_extensions"]}
+        # "due": the deadline that counts now; "reply_due": the first reply's (as extended before it)
+        state = {"due": due, "reply_due": due, "rehandling": False, "limit": limit, "n_ext": 0,
+                 "max": ty["max_extensions"]}
 
         def handle(now: int, cap_late: int) -> int | None:
             """progress, maybe an extension, then the reply; returns the reply date (None: stopped)."""
@@ -158,6 +160,8 @@ class Generator:
                         nd = rng.randint(lo_, hi_)
                         ev.append((d, "extend", {"due": nd, "note": "申请延期，已批准"}))
                         state["due"] = nd
+                        if not state["rehandling"]:
+                            state["reply_due"] = nd
                         state["n_ext"] += 1
             if reply_on is None:
                 return None
@@ -165,6 +169,7 @@ class Generator:
             if ty["categories"] and rng.random() < 0.9:
                 f["category"] = rng.choices("ABCD", (45, 30, 15, 10))[0]
             ev.append((reply_on, "reply", f))
+            state["rehandling"] = False
             return reply_on
 
         now = handle(now, 40)
@@ -179,7 +184,9 @@ class Generator:
                 ev.append((now, "verify", {"passed": passed}))
                 if passed:
                     break
-                # failed: re-handling against the reply due date as it stands
+                # failed: re-handling against the reply due date as it stands (an extension of an
+                # earlier re-handling moved only that re-handling's deadline)
+                state["due"], state["rehandling"] = state["reply_due"], True
                 now = handle(now, 20)
                 if now is None:
                     return ev
@@ -196,6 +203,7 @@ class Generator:
                 if rating == "unsatisfied" and unsat == 0:
                     unsat = 1
                     state["due"] = cal.due(ty["rehandle"], now)
+                    state["rehandling"] = True
                     now = handle(now, 20)
                     if now is None:
                         return ev

@@ -12,11 +12,14 @@ sheet, via openpyxl); Chinese headers or English keys, matched with case and spa
 full-width brackets read as ASCII ones; unknown columns ignored; required: ref, type, event,
 date. Values: type key or Chinese name, event key or Chinese name, rating 满意/基本满意/不满意 or
 satisfied/basically_satisfied/unsatisfied, head 是/否 yes/no 1/0 true/false (empty = no),
-passed 通过/不通过 or the values of head. Dates YYYY-MM-DD or YYYY/M/D.
+passed 通过/不通过 or the values of head, level (督办级别) 一般/重点/挂牌督办. Dates YYYY-MM-DD or
+YYYY/M/D (also YYYY-M-D, YYYY.M.D and Excel serial days, as the Swift reader).
 
-Every row is checked against the state machine of §1 (rows after --as-of too). Any bad row:
-each is printed to stderr as `row N: 中文原因 / English reason` (header = row 1, a record that
-spans lines is one row), the exit status is 1 and nothing is written. Otherwise:
+Every row is checked (rows after --as-of too), as docs/CASES.md says: first every value of every
+row (each unreadable one named; its case's order is then not checked), then each case's events in
+(date, row) order against the loop of §1 (its first refused event named). Any error: each is
+printed to stderr as `row N: 中文原因 / English reason` (header = row 1, a record that spans lines
+is one row), the exit status is 1 and nothing is written. Otherwise:
 
 - `--out`: one row per lead unit, header
   unit,assigned,accepted_on_time,accept_late,replied,reply_due,replied_on_time,on_time_rate,
@@ -29,6 +32,8 @@ spans lines is one row), the exit status is 1 and nothing is written. Otherwise:
   ordered by type key, then ref.
 
 How this script reads what the two pages leave open is listed in bench/cases/README.md.
+Pandas reads and maps the file and adds up the bulletin; the state machine is a plain loop over
+the rows of each case in (date, row) order, which is what CASES.md describes.
 """
 from __future__ import annotations
 
@@ -183,22 +188,25 @@ class WorkCalendar:
 # ------------------------------------------------------------------ the history file (§5)
 HEADERS = {"编号": "ref", "标题": "title", "类型": "type", "事件": "event", "日期": "date", "单位": "unit",
            "协办单位": "co_units", "办理期限": "due", "类别": "category", "评价": "rating",
-           "一把手参与": "head", "验收结果": "passed", "说明": "note"}
+           "一把手参与": "head", "验收结果": "passed", "说明": "note", "督办级别": "level"}
 KEYS = list(dict.fromkeys(HEADERS.values()))
 REQUIRED = ("ref", "type", "event", "date")
 
 EVENTS_ZH = {"登记": "register", "交办": "assign", "签收": "accept", "退回": "return", "延期": "extend",
-             "办理": "progress", "答复": "reply", "办结": "reply", "验收": "verify", "评价": "evaluate",
-             "销号": "close"}
+             "办理": "progress", "答复": "reply", "办结": "reply", "答复/办结": "reply", "验收": "verify",
+             "评价": "evaluate", "销号": "close"}
 EVENT_KEYS = ("register", "assign", "accept", "return", "extend", "progress", "reply", "verify", "evaluate", "close")
 RATINGS = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "unsatisfied",
            "satisfied": "satisfied", "basically_satisfied": "basically_satisfied", "unsatisfied": "unsatisfied"}
-YES_NO = {"是": True, "否": False, "yes": True, "no": False, "1": True, "0": False, "true": True, "false": False}
-PASSED = {"通过": True, "不通过": False, **YES_NO}
-STATE_ZH = {None: "未登记", "registered": "登记", "assigned": "已交办", "handling": "办理中", "replied": "已答复",
+# head and passed: the same words (docs/CASES.md; the Swift reader also takes y/n, pass/fail)
+YES_WORDS = {"是", "yes", "y", "1", "true", "通过", "pass", "passed"}
+NO_WORDS = {"否", "no", "n", "0", "false", "不通过", "fail", "failed"}
+LEVELS = {"": "normal", "normal": "normal", "key": "key", "listed": "listed", "一般": "normal", "重点": "key",
+          "重点督办": "key", "挂牌": "listed", "挂牌督办": "listed"}
+STATE_ZH = {"registered": "已登记", "assigned": "待签收", "handling": "办理中", "replied": "已答复",
             "verified": "已验收", "evaluated": "已评价", "closed": "已销号", "returned": "已退回"}
-EVENT_ZH = {v: k for k, v in EVENTS_ZH.items()}
-EVENT_ZH["reply"] = "答复"
+EVENT_ZH = {"register": "登记", "assign": "交办", "accept": "签收", "return": "退回", "extend": "延期",
+            "progress": "办理", "reply": "答复", "verify": "验收", "evaluate": "评价", "close": "销号"}
 
 
 class InputError(Exception):
@@ -232,20 +240,43 @@ def event_key(value: str) -> str | None:
     return v if v in EVENT_KEYS else None
 
 
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})|(\d{4})/(\d{1,2})/(\d{1,2})")
+def rating_key(value: str) -> str | None:
+    v = value.strip()
+    return RATINGS.get(v) or RATINGS.get(v.lower())
+
+
+_BAD = object()   # a value that cannot be read
+
+
+def yes_no(value: str):
+    """True / False, None when empty, _BAD for anything else."""
+    v = value.strip()
+    if not v:
+        return None
+    v = v.lower()
+    return True if v in YES_WORDS else False if v in NO_WORDS else _BAD
+
+
+_DATE_RE = re.compile(r"(\d{1,6})[-/.](\d{1,6})[-/.](\d{1,6})")
 
 
 def parse_date(value: str) -> int | None:
-    """YYYY-MM-DD or YYYY/M/D (surrounding spaces ignored) to a day number; None when not a date."""
-    m = _DATE_RE.fullmatch(value.strip())
-    if not m:
-        return None
-    g = m.groups()
-    y, mo, d = (g[0], g[1], g[2]) if g[0] else (g[3], g[4], g[5])
-    try:
-        return day_number(date(int(y), int(mo), int(d)))
-    except ValueError:
-        return None
+    """A day number, or None when not a date. YYYY-MM-DD as CASES.md §5 says, also YYYY/M/D; like
+    the Swift reader also YYYY-M-D, YYYY.M.D (any of - / . between the parts, year 1900–9999) and a
+    five-digit Excel serial day number (25569 = 1970-01-01)."""
+    s = value.strip()
+    m = _DATE_RE.fullmatch(s)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+        if not 1900 <= y <= 9999:
+            return None
+        try:
+            return day_number(date(y, mo, d))
+        except ValueError:
+            return None
+    if len(s) == 5 and s.isascii() and s.isdigit() and int(s) > 0:
+        return int(s) - 25569
+    return None
 
 
 def detect_encoding(path: str) -> str:
@@ -293,11 +324,22 @@ def read_history(path: str) -> pd.DataFrame:
         try:
             raw = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_filter=False,
                               skip_blank_lines=False, index_col=False)
+            header = [str(h) for h in raw.columns]
         except pd.errors.EmptyDataError:
             raise InputError(f"{path} is empty") from None
-        except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as e:
+        except pd.errors.ParserError:
+            # a record with more cells than the header: the cells past the header are ignored
+            # (as the Swift reader does); the csv module reads such a file
+            try:
+                with open(path, encoding=enc, newline="") as f:
+                    records = list(csv.reader(f))
+            except (UnicodeDecodeError, csv.Error) as e:
+                raise InputError(f"cannot read {path} as a {enc} CSV: {e}") from None
+            header = records[0]
+            width = len(header)
+            raw = pd.DataFrame([(r + [""] * width)[:width] for r in records[1:]], columns=range(width))
+        except (UnicodeDecodeError, ValueError) as e:
             raise InputError(f"cannot read {path} as a {enc} CSV: {e}") from None
-        header = [str(h) for h in raw.columns]
         raw.columns = [f"c{i}" for i in range(raw.shape[1])]
     df = pd.DataFrame(index=raw.index)
     seen = set()
@@ -313,10 +355,11 @@ def read_history(path: str) -> pd.DataFrame:
         if k not in df.columns:
             df[k] = ""
     df["row"] = np.arange(2, len(df) + 2)
-    # an empty record (a blank line, or only separators) is no event; it keeps its row number
-    blank = np.ones(len(df), dtype=bool)
-    for k in KEYS:
-        blank &= np.array(mapped(df[k], lambda v: not v.strip()), dtype=bool)
+    # an empty record (a blank line, or only separators: every cell "") is no event; it keeps its
+    # row number. (A cell of spaces is not empty: such a row is read, and named for its ref.)
+    blank = np.ones(len(raw), dtype=bool)
+    for c in raw.columns:
+        blank &= (raw[c].fillna("") == "").to_numpy()
     return df[~blank].reset_index(drop=True)
 
 
@@ -328,21 +371,25 @@ def mapped(series: pd.Series, fn) -> list:
     return values[codes].tolist()
 
 
-# ------------------------------------------------------------------ the state machine (§1) and the deadlines (§3)
+# ------------------------------------------------------------------ the closed loop (§1) and the deadlines (§3)
 class Case:
-    __slots__ = ("type", "ref", "state", "unit", "assigned_on", "accept_due", "accepted_on", "given_due",
-                 "first_due", "cur_due", "limit", "n_ext", "replied_on", "unsatisfied", "rating", "category",
-                 "head")
+    """One case as the loop leaves it; `assigned_on is None` = no current assignment (never
+    assigned, or returned)."""
+    __slots__ = ("type", "ref", "state", "unit", "assigned_on", "accept_due", "accepted_on", "given",
+                 "reply_due", "limit", "n_ext", "replied_on", "rehandle_due", "had_unsatisfied", "rating",
+                 "category", "head")
 
     def __init__(self, type_: str, ref: str):
         self.type, self.ref = type_, ref
-        self.state = None
+        self.state = None                # None = not registered yet
         self.unit = ""
-        self.assigned_on = self.accept_due = self.accepted_on = self.given_due = None
-        self.first_due = self.cur_due = self.limit = None
-        self.n_ext = 0
-        self.replied_on = None
-        self.unsatisfied = 0
+        self.assigned_on = self.accept_due = self.accepted_on = self.given = None
+        self.reply_due = None            # the first reply's due date, as extended (None: from accept, not accepted)
+        self.limit = None                # the latest date an extension may reach (None: no limit)
+        self.n_ext = 0                   # extensions of the current assignment
+        self.replied_on = None           # the first reply of the current assignment
+        self.rehandle_due = None         # while re-handling: its due date
+        self.had_unsatisfied = False
         self.rating = self.category = None
         self.head = False
 
@@ -353,244 +400,272 @@ class Case:
         return c
 
 
-class Row:
-    """One row's cells by key (read when an event needs them)."""
-    __slots__ = ("cols", "i")
-
-    def __init__(self, cols: dict[str, list[str]], i: int):
-        self.cols, self.i = cols, i
-
-    def __getitem__(self, key: str) -> str:
-        return self.cols[key][self.i]
+class Event:
+    """One row's values, read (the row's values are all readable when it gets here)."""
+    __slots__ = ("kind", "day", "unit", "due", "category", "rating", "head", "passed", "note")
 
 
-def _err(zh: str, en: str) -> str:
-    return f"{zh} / {en}"
+def _err(zh: str, en: str) -> tuple[str, str]:
+    return zh, en
 
 
-def _start_reply_clock(case: Case, t: dict, start: int, cal: WorkCalendar) -> None:
-    """The reply due date and the extension limit from `start` (assignment or acceptance)."""
+def _set_reply_due(case: Case, t: dict, start: int, cal: WorkCalendar) -> None:
+    """The reply due date and the extension limit from `start` (the assignment or its acceptance)."""
     if t["reply"] == "given":
-        due = case.given_due
-        case.limit = None
+        case.reply_due = case.given
     else:
-        due = cal.due(t["reply"], start)
-        if case.given_due is not None and case.given_due < due:
-            due = case.given_due                   # a given due date may only shorten it
-        case.limit = cal.due(t["extend"], start) if t["extend"] else None
-    case.first_due = case.cur_due = due
+        computed = cal.due(t["reply"], start)
+        case.reply_due = computed if case.given is None else min(case.given, computed)  # a given date only shortens
+    case.limit = cal.due(t["extend"], start) if t["extend"] else None
 
 
-def apply(case: Case, ev: str, day: int, r: dict, cal: WorkCalendar) -> str | None:
-    """Applies one event; returns the reason when the row is refused (the case is then unchanged)."""
+def refusal(case: Case, kind: str) -> tuple[str, str] | None:
+    """Why `kind` is not allowed in the case's state (§1), or None."""
     t = CASE_TYPES[case.type]
     st = case.state
-    cat = r["category"].strip().upper()
-    if cat:
-        if ev != "reply" or not t["categories"]:
-            return _err(f"类别「{r['category']}」只能填在有类别的类型的答复上",
-                        f"category \"{r['category']}\" belongs only on a reply of a type with categories")
-        if cat not in t["categories"]:
-            return _err(f"未知类别「{r['category']}」", f"unknown category \"{r['category']}\"")
-    if ev == "register":
-        if st is not None:
-            return _err("一个事项只能登记一次", "a case is registered once")
-        case.state = "registered"
-        return None
+    if kind == "register":
+        return _err("案件已登记", "the case is already registered") if st is not None else None
     if st is None:
-        return _err(f"事项的第一个事件应为登记，而不是{EVENT_ZH[ev]}",
-                    f"the first event of a case must be register, not {ev}")
-
-    def refused() -> str:
-        return _err(f"{STATE_ZH[st]}状态下不能{EVENT_ZH[ev]}", f"{ev} is not allowed in state {st}")
-
-    if ev == "assign":
-        if st not in ("registered", "returned"):
-            return refused()
-        unit = r["unit"].strip()
-        if not unit:
-            return _err("交办须填写牵头单位", "assign needs the lead unit")
-        due_s = r["due"].strip()
-        due = None
-        if due_s:
-            due = parse_date(due_s)
-            if due is None:
-                return _err(f"办理期限「{due_s}」不是日期", f"due \"{due_s}\" is not a date")
-            if due < day:
-                return _err(f"办理期限 {iso(due)} 早于交办日期 {iso(day)}",
-                            f"due {iso(due)} is before the assignment {iso(day)}")
-        elif t["reply"] == "given":
-            return _err(f"{t['zh']}交办须填写办理期限", f"{case.type} is assigned with a due date")
-        case.state = "assigned"
-        case.unit = unit
-        case.assigned_on = day
-        case.accept_due = cal.due(t["accept"], day)
-        case.accepted_on = None
-        case.given_due = due
-        case.n_ext = 0
-        case.first_due = case.cur_due = case.limit = None
-        if t["from"] == "assign":
-            _start_reply_clock(case, t, day, cal)
+        return _err("案件尚未登记（第一个事件应为登记）", "the case is not registered (its first event must be register)")
+    if kind == "assign":
+        ok = st in ("registered", "returned")
+    elif kind in ("accept", "return"):
+        ok = st == "assigned"
+    elif kind in ("extend", "progress", "reply"):
+        ok = st == "handling"
+    elif kind == "verify":
+        ok = t["verify"] and st == "replied"
+    elif kind == "evaluate":
+        ok = t["evaluate"] and st == ("verified" if t["verify"] else "replied")
+    else:  # close
+        ok = (st == "evaluated" or (st == "verified" and not t["evaluate"])
+              or (st == "replied" and not t["verify"] and not t["evaluate"]))
+    if ok:
         return None
-    if ev == "accept":
-        if st != "assigned":
-            return refused()
-        case.state = "handling"
+    if kind == "verify" and not t["verify"]:
+        return _err(f"{t['zh']}不需要验收", f"a {case.type} is not verified")
+    if kind == "evaluate" and not t["evaluate"]:
+        return _err(f"{t['zh']}不需要评价", f"a {case.type} is not evaluated")
+    return _err(f"案件当前状态为「{STATE_ZH[st]}」，不能{EVENT_ZH[kind]}",
+                f"the case is {st}; it cannot be given {kind}")
+
+
+def apply(case: Case, e: Event, cal: WorkCalendar) -> tuple[str, str] | None:
+    """Applies one event; returns why it is refused (the case is then unchanged)."""
+    why = refusal(case, e.kind)
+    if why:
+        return why
+    t = CASE_TYPES[case.type]
+    kind, day = e.kind, e.day
+    if kind == "register":
+        case.state = "registered"
+    elif kind == "assign":
+        if not e.unit:
+            return _err("交办须指定主办单位", "an assignment needs a lead unit (unit)")
+        if e.due is not None and e.due < day:
+            return _err(f"办理期限 {iso(e.due)} 早于交办日期 {iso(day)}",
+                        f"the due date {iso(e.due)} is before the assignment date {iso(day)}")
+        if t["reply"] == "given" and e.due is None:
+            return _err(f"{t['zh']}须在交办时确定办理期限", f"a {case.type} needs a due date on assignment")
+        case.state = "assigned"
+        case.unit, case.assigned_on, case.given = e.unit, day, e.due
+        case.accept_due = cal.due(t["accept"], day)
+        case.accepted_on = case.reply_due = case.limit = case.replied_on = case.rehandle_due = None
+        case.n_ext = 0
+        if t["from"] == "assign":
+            _set_reply_due(case, t, day, cal)
+    elif kind == "accept":
         case.accepted_on = day
         if t["from"] == "accept":
-            _start_reply_clock(case, t, day, cal)
-        return None
-    if ev == "return":
-        if st != "assigned":
-            return refused()
-        if not r["note"].strip():
-            return _err("退回须说明理由", "return needs a reason (note)")
+            _set_reply_due(case, t, day, cal)
+        case.state = "handling"
+    elif kind == "return":
+        if not e.note:
+            return _err("退回须说明理由", "a return needs a reason (note)")
         case.state = "returned"
-        return None
-    if ev == "extend":
-        if st != "handling":
-            return refused()
-        due_s = r["due"].strip()
-        if not due_s:
-            return _err("延期须填写新的办理期限", "extend needs the new due date")
-        due = parse_date(due_s)
-        if due is None:
-            return _err(f"办理期限「{due_s}」不是日期", f"due \"{due_s}\" is not a date")
+        case.unit, case.assigned_on = "", None          # waits on the assigner
+    elif kind == "extend":
+        if e.due is None:
+            return _err("延期须给出新的办理期限", "an extension needs the new due date (due)")
+        current = case.rehandle_due if case.rehandle_due is not None else case.reply_due
+        if current is not None and e.due <= current:
+            return _err(f"延期后的期限 {iso(e.due)} 不晚于当前期限 {iso(current)}",
+                        f"the extended due date {iso(e.due)} is not later than the current one ({iso(current)})")
+        if case.limit is not None and e.due > case.limit:
+            return _err(f"延期后的期限 {iso(e.due)} 超过最长期限 {iso(case.limit)}",
+                        f"the extended due date {iso(e.due)} is beyond the limit {iso(case.limit)}")
         if t["max_extensions"] is not None and case.n_ext >= t["max_extensions"]:
             return _err(f"{t['zh']}只能延期 {t['max_extensions']} 次",
-                        f"{case.type} gets {t['max_extensions']} extension(s)")
-        if due <= case.cur_due:
-            return _err(f"延期后的期限 {iso(due)} 不晚于当前期限 {iso(case.cur_due)}",
-                        f"the extension {iso(due)} is not later than the current due date {iso(case.cur_due)}")
-        if case.limit is not None and due > case.limit:
-            return _err(f"延期后的期限 {iso(due)} 超过上限 {iso(case.limit)}",
-                        f"the extension {iso(due)} is beyond the limit {iso(case.limit)}")
+                        f"a {case.type} can be extended {t['max_extensions']} time(s) only")
         case.n_ext += 1
-        case.cur_due = due
-        if case.replied_on is None:
-            case.first_due = due
-        return None
-    if ev == "progress" or ev == "reply":
-        head_s = r["head"].strip()
-        head = False
-        if head_s:
-            head = YES_NO.get(head_s.lower())
-            if head is None:
-                return _err(f"一把手参与「{head_s}」应为 是/否", f"head \"{head_s}\" is not yes/no")
-        if st != "handling":
-            return refused()
-        if head:
-            case.head = True
-        if ev == "reply":
-            case.state = "replied"
-            if case.replied_on is None:
-                case.replied_on = day
-            case.category = cat or None
-        return None
-    if ev == "verify":
-        p = r["passed"].strip()
-        if not p:
-            return _err("验收须填写验收结果", "verify needs passed")
-        passed = PASSED.get(p.lower())
-        if passed is None:
-            return _err(f"验收结果「{p}」应为 通过/不通过", f"passed \"{p}\" is not 通过/不通过")
-        if st != "replied" or not t["verify"]:
-            return refused()
-        # failed: re-handling against the reply due date as it stands (as extended)
-        case.state = "verified" if passed else "handling"
-        return None
-    if ev == "evaluate":
-        rv = r["rating"].strip()
-        rating = RATINGS.get(rv) or RATINGS.get(rv.lower())
-        if rating is None:
-            return _err(f"未知评价「{rv}」", f"unknown rating \"{rv}\"")
-        if st != "replied" or not t["evaluate"]:
-            return refused()
-        case.rating = rating
-        if rating == "unsatisfied" and case.unsatisfied == 0:
-            case.unsatisfied = 1
-            case.state = "handling"
-            case.cur_due = cal.due(t["rehandle"], day)
+        if case.rehandle_due is not None:
+            case.rehandle_due = e.due                 # moves the re-handling deadline
         else:
-            if rating == "unsatisfied":
-                case.unsatisfied += 1
+            case.reply_due = e.due                    # moves the first reply's deadline
+    elif kind == "progress":
+        if e.head:
+            case.head = True
+    elif kind == "reply":
+        if e.category is not None:
+            if not t["categories"]:
+                return _err(f"{t['zh']}的答复没有类别", f"a {case.type} reply has no category")
+            if e.category not in t["categories"]:
+                return _err(f"答复类别应为 {'/'.join(t['categories'])}",
+                            f"the category must be one of {', '.join(t['categories'])}")
+            case.category = e.category                # a reply without one keeps the earlier
+        if e.head:
+            case.head = True
+        if case.replied_on is None:
+            case.replied_on = day
+        case.rehandle_due = None
+        case.state = "replied"
+    elif kind == "verify":
+        if e.passed is None:
+            return _err("验收须注明通过或不通过", "a verification needs passed (通过/不通过)")
+        if e.passed:
+            case.state = "verified"
+        else:
+            # re-handling against the reply due date as it stands (as extended before the first reply)
+            case.rehandle_due = case.reply_due if case.reply_due is not None else day
+            case.state = "handling"
+    elif kind == "evaluate":
+        if e.rating is None:
+            return _err("评价须为 满意/基本满意/不满意", "an evaluation needs a rating")
+        case.rating = e.rating
+        if e.rating == "unsatisfied" and not case.had_unsatisfied:   # 不满意 sends it back once
+            case.had_unsatisfied = True
+            case.rehandle_due = cal.due(t["rehandle"], day)
+            case.state = "handling"
+        else:
             case.state = "evaluated"
-        return None
-    if ev == "close":
-        if not (st in ("verified", "evaluated") or (st == "replied" and not t["verify"] and not t["evaluate"])):
-            return refused()
+    elif kind == "close":
         case.state = "closed"
-        return None
-    raise AssertionError(ev)
+    return None
 
 
-def check_and_replay(df: pd.DataFrame, as_of: int, cal: WorkCalendar) -> tuple[list[tuple[int, str]], list[Case]]:
-    """Checks every row; returns the errors (row, reason) and every case as it stood at `as_of`."""
-    errors: list[tuple[int, str]] = []
+def check_and_replay(df: pd.DataFrame, as_of: int, cal: WorkCalendar) -> tuple[list[tuple[int, tuple[str, str]]], list[Case]]:
+    """Checks every row (docs/CASES.md): first the values of each row, every unreadable value named;
+    then, for each case whose rows are all readable, its events in order of (date, row) against the
+    loop, the first refused one named. Returns the errors (row, reason), in row order, and every case
+    as it stood at `as_of`."""
+    n = len(df)
     rows = df["row"].to_numpy()
+    refs = df["ref"].str.strip().tolist()
     types = mapped(df["type"], type_key)
     events = mapped(df["event"], event_key)
     days = mapped(df["date"], parse_date)
-    refs = df["ref"].str.strip().tolist()
-    ok = np.ones(len(df), dtype=bool)
-    for i in range(len(df)):
-        if not refs[i]:
-            errors.append((rows[i], _err("缺少编号", "missing ref")))
-        elif types[i] is None:
-            v = df.at[i, "type"]
-            errors.append((rows[i], _err(f"未知类型「{v}」", f"unknown type \"{v}\"")))
-        elif events[i] is None:
-            v = df.at[i, "event"]
-            errors.append((rows[i], _err(f"未知事件「{v}」", f"unknown event \"{v}\"")))
-        elif days[i] is None:
-            v = df.at[i, "date"]
-            errors.append((rows[i], _err(f"日期「{v}」不是日期", f"date \"{v}\" is not a date")))
-        else:
-            continue
-        ok[i] = False
-    good = np.flatnonzero(ok)
-    key = pd.Series([types[i] + "\x1f" + refs[i] for i in good], dtype=object)
-    case_id, _ = pd.factorize(key, sort=False)
-    day_arr = np.array([days[i] for i in good], dtype=np.int64)
-    order = good[np.lexsort((rows[good], day_arr, case_id))]
-    cid_sorted = np.empty(len(df), dtype=np.int64)
-    cid_sorted[good] = case_id
-    cid_sorted = cid_sorted[order].tolist()
+    dues = mapped(df["due"], lambda v: parse_date(v) if v.strip() else None)
+    cats = mapped(df["category"], lambda v: v.strip().upper() or None)
+    ratings = mapped(df["rating"], lambda v: rating_key(v) if v.strip() else None)
+    heads = mapped(df["head"], yes_no)
+    passed = mapped(df["passed"], yes_no)
+    levels = mapped(df["level"], lambda v: LEVELS.get(v.strip()) or LEVELS.get(v.strip().lower()))
+    due_bad = mapped(df["due"], lambda v: bool(v.strip()) and parse_date(v) is None)
+    rating_bad = mapped(df["rating"], lambda v: bool(v.strip()) and rating_key(v) is None)
 
-    cols = {k: df[k].tolist() for k in ("unit", "due", "category", "rating", "head", "passed", "note")}
+    errors: list[tuple[int, tuple[str, str]]] = []
+    ok = np.ones(n, dtype=bool)
+    cat_set = np.array([c is not None for c in cats], dtype=bool)
+    ev_arr = np.array(events, dtype=object)
+    suspect = (np.array([not r for r in refs], dtype=bool) | pd.isna(np.array(types, dtype=object))
+               | pd.isna(ev_arr) | pd.isna(np.array(days, dtype=object)) | np.array(due_bad, dtype=bool)
+               | (cat_set & (ev_arr != "reply")) | np.array(rating_bad, dtype=bool)
+               | np.array([h is _BAD for h in heads], dtype=bool) | np.array([p is _BAD for p in passed], dtype=bool)
+               | pd.isna(np.array(levels, dtype=object)))
+    for i in np.flatnonzero(suspect).tolist():     # only the rows with something to name
+        bad = []
+        if not refs[i]:
+            bad.append(_err("缺少编号", "the ref is missing"))
+        if types[i] is None:
+            v = df.at[i, "type"]
+            bad.append(_err(f"未知的类型「{v}」", f"unknown case type \"{v}\""))
+        if events[i] is None:
+            v = df.at[i, "event"]
+            bad.append(_err(f"未知的事件「{v}」", f"unknown event \"{v}\""))
+        if days[i] is None:
+            v = df.at[i, "date"]
+            bad.append(_err(f"日期「{v}」不是日期", f"the date \"{v}\" is not a date"))
+        if due_bad[i]:
+            v = df.at[i, "due"]
+            bad.append(_err(f"办理期限「{v}」不是日期", f"the due date \"{v}\" is not a date"))
+        if cats[i] is not None and events[i] is not None and events[i] != "reply":
+            bad.append(_err("只有答复可以填写类别", "only a reply has a category"))
+        if rating_bad[i]:
+            v = df.at[i, "rating"]
+            bad.append(_err(f"评价「{v}」应为 满意/基本满意/不满意", f"the rating \"{v}\" must be 满意, 基本满意 or 不满意"))
+        if heads[i] is _BAD:
+            v = df.at[i, "head"]
+            bad.append(_err(f"一把手参与「{v}」应为 是/否", f"head \"{v}\" must be yes or no"))
+        if passed[i] is _BAD:
+            v = df.at[i, "passed"]
+            bad.append(_err(f"验收结果「{v}」应为 通过/不通过", f"passed \"{v}\" must be 通过 or 不通过"))
+        if levels[i] is None:
+            v = df.at[i, "level"]
+            bad.append(_err(f"督办级别「{v}」应为 一般/重点/挂牌督办", f"the level \"{v}\" must be 一般, 重点 or 挂牌督办"))
+        if bad:
+            ok[i] = False
+            errors.extend((int(rows[i]), b) for b in bad)
+
+    # cases: (type, ref) of the rows that name both; a case with an unreadable row is not replayed
+    has_case = np.array([bool(refs[i]) and types[i] is not None for i in range(n)], dtype=bool)
+    idx = np.flatnonzero(has_case)
+    key = pd.Series([types[i] + "\x1f" + refs[i] for i in idx], dtype=object)
+    case_id_of = np.full(n, -1, dtype=np.int64)
+    case_id_of[idx], _ = pd.factorize(key, sort=False)
+    broken = set(case_id_of[has_case & ~ok].tolist())
+    good = np.flatnonzero(has_case & ok)
+    good = good[~np.isin(case_id_of[good], list(broken))] if broken else good
+    day_arr = np.array([days[i] for i in good], dtype=np.int64)
+    order = good[np.lexsort((rows[good], day_arr, case_id_of[good]))].tolist()
+
+    units = df["unit"].str.strip().tolist()
+    notes = df["note"].str.strip().tolist()
     cases: list[Case] = []
     prev = -1
     case = snapshot = None
-    for pos, i in enumerate(order.tolist()):
-        c = cid_sorted[pos]
+    stopped = False
+    for i in order:
+        c = case_id_of[i]
         if c != prev:
             if case is not None:
                 cases.append(snapshot or case)
             case = Case(types[i], refs[i])
-            snapshot = None
-            prev = c
-        day = days[i]
-        if snapshot is None and day > as_of:
+            snapshot, stopped, prev = None, False, c
+        if stopped:
+            continue                      # the rest of a case after its first refused event is not checked
+        if snapshot is None and days[i] > as_of:
             snapshot = case.copy()
-        why = apply(case, events[i], day, Row(cols, i), cal)
+        e = Event()
+        e.kind, e.day, e.unit, e.due, e.note = events[i], days[i], units[i], dues[i], notes[i]
+        e.category, e.rating, e.head, e.passed = cats[i], ratings[i], heads[i] is True, passed[i]
+        why = apply(case, e, cal)
         if why:
-            errors.append((int(rows[i]), why))
+            zh, en = why
+            errors.append((int(rows[i]), (
+                f"{CASE_TYPES[case.type]['zh']} {case.ref}：{EVENT_ZH[e.kind]}（{iso(e.day)}）——{zh}",
+                f"{case.type} {case.ref}: {e.kind} on {iso(e.day)}: {en}")))
+            stopped = True
     if case is not None:
         cases.append(snapshot or case)
-    errors.sort(key=lambda e: e[0])
+    errors.sort(key=lambda e: e[0])     # stable: a row's several errors keep their order
     return errors, cases
 
 
 # ------------------------------------------------------------------ the bulletin (§4) and the case list (§6)
 def flag_at(case: Case, d: int, cal: WorkCalendar) -> str:
-    """'' / 'yellow' / 'red' (§3): missed deadlines of an open case at d."""
-    if case.state not in ("assigned", "handling"):
+    """'' / 'yellow' / 'red' (§3): the missed deadlines of a case with a current assignment at d."""
+    if case.assigned_on is None:
         return ""
     missed = []
-    if case.accepted_on is None and case.accept_due < d:
-        missed.append(case.accept_due)
-    if case.cur_due is not None and case.cur_due < d:   # reply due, or re-handling due
-        missed.append(case.cur_due)
+    if case.state == "assigned":
+        if case.accept_due < d:
+            missed.append(case.accept_due)
+        if case.reply_due is not None and case.reply_due < d:
+            missed.append(case.reply_due)
+    elif case.state == "handling":
+        current = case.rehandle_due if case.rehandle_due is not None else case.reply_due
+        if current is not None and current < d:
+            missed.append(current)
     if not missed:
         return ""
     return "red" if cal.workdays_after_through(min(missed), d) > RED_AFTER else "yellow"
@@ -604,7 +679,7 @@ def case_table(cases: list[Case], start: int, end: int, as_of: int, type_filter:
             continue                     # never assigned, or returned and waiting on the assigner
         if not (start <= c.assigned_on <= end) or (type_filter and c.type != type_filter):
             continue
-        recs.append((c.ref, c.type, c.unit, c.assigned_on, c.accept_due, c.accepted_on, c.first_due,
+        recs.append((c.ref, c.type, c.unit, c.assigned_on, c.accept_due, c.accepted_on, c.reply_due,
                      c.replied_on, c.state, flag_at(c, as_of, cal), c.rating or "", c.category or "", c.head))
     cols = ["ref", "type", "unit", "assigned_on", "accept_due", "accepted_on", "reply_due", "replied_on",
             "state", "flag", "rating", "category", "head"]
@@ -685,16 +760,13 @@ def write_csv(path: str, header: list[str], rows) -> None:
         f.write(buf.getvalue())
 
 
-def case_rows(t: pd.DataFrame):
-    if t.empty:
-        return []
-    t = t.sort_values(["type", "ref"], kind="stable")    # Python str order = code points
-    out = []
-    for r in t.itertuples(index=False):
-        d = lambda v: "" if pd.isna(v) else iso(int(v))  # noqa: E731
-        out.append([r.ref, r.type, r.unit, d(r.assigned_on), d(r.accept_due), d(r.accepted_on), d(r.reply_due),
-                    d(r.replied_on), r.state, r.flag, r.rating, r.category])
-    return out
+def case_rows(t: pd.DataFrame) -> list[list[str]]:
+    def d(v) -> str:
+        return "" if pd.isna(v) else iso(int(v))
+    rows = [[r.ref, r.type, r.unit, d(r.assigned_on), d(r.accept_due), d(r.accepted_on), d(r.reply_due),
+             d(r.replied_on), r.state, r.flag, r.rating, r.category] for r in t.itertuples(index=False)]
+    rows.sort(key=lambda r: (r[1], r[0]))        # type key, then ref; Python compares code points
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -729,9 +801,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     errors, cases = check_and_replay(df, bounds["as_of"], cal)
     if errors:
-        for row, why in errors:
-            print(f"row {row}: {why}", file=sys.stderr)
-        print(f"pandas_bulletin: {len(errors)} bad row(s); nothing written", file=sys.stderr)
+        for row, (zh, en) in errors:
+            print(f"row {row}: {zh} / {en}", file=sys.stderr)
+        print(f"pandas_bulletin: {len(errors)} error(s) in {len({r for r, _ in errors})} row(s); nothing written",
+              file=sys.stderr)
         return 1
     t = case_table(cases, bounds["start"], bounds["end"], bounds["as_of"], type_filter, cal)
     units = bulletin(t, bounds["as_of"])

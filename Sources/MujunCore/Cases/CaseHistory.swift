@@ -16,6 +16,9 @@ public struct CaseHistory: Sendable {
         public var title: String
         public var events: [CaseEvent]
         public var rows: [Int]
+        /// Links given on the register row (optional columns 地块编号 and 统一社会信用代码).
+        public var parcelID: String?
+        public var creditCode: String?
     }
 
     /// The columns of the history template.
@@ -34,6 +37,8 @@ public struct CaseHistory: Sendable {
         FieldSpec(key: "passed", chinese: "验收结果"),
         FieldSpec(key: "note", chinese: "说明"),
         FieldSpec(key: "level", chinese: "督办级别"),
+        FieldSpec(key: "parcel_id", chinese: "地块编号"),
+        FieldSpec(key: "credit_code", chinese: "统一社会信用代码"),
     ]
 
     public let types: CaseTypes
@@ -138,6 +143,12 @@ public struct CaseHistory: Sendable {
                 if !ok { broken.insert(ci); return }
                 let title = cell("title")
                 if !title.isEmpty && (cases[ci].title.isEmpty || kind == .register) { cases[ci].title = title }
+                if kind == .register {
+                    let parcel = cell("parcel_id").trimmingCharacters(in: .whitespaces)
+                    let code = cell("credit_code").trimmingCharacters(in: .whitespaces)
+                    if !parcel.isEmpty { cases[ci].parcelID = parcel }
+                    if !code.isEmpty { cases[ci].creditCode = code }
+                }
                 cases[ci].events.append(e)
                 cases[ci].rows.append(row)
                 if let d = date {
@@ -206,7 +217,12 @@ public struct CaseHistory: Sendable {
 
     /// `YYYY-MM-DD`, `YYYY/M/D`, `YYYY-M-D`, `YYYY.M.D`, or an Excel serial day number.
     public static func parseDate(_ text: String) -> CalendarDate? {
-        let s = text.trimmingCharacters(in: .whitespaces)
+        var s = text.trimmingCharacters(in: .whitespaces)
+        // a spreadsheet's date-time cell ("2024-12-26 00:00:00", "2024-12-26T00:00:00"): its date
+        if let cut = s.firstIndex(where: { $0 == " " || $0 == "T" }),
+           s[s.index(after: cut)...].allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ":" || $0 == ".") }) {
+            s = String(s[..<cut])
+        }
         var parts: [Int] = []
         var n = 0, digits = 0
         for u in s.utf8 {

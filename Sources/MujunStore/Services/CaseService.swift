@@ -205,10 +205,11 @@ public struct CaseService: ServiceBase {
     }
 
     /// The units cases may be assigned to: the configured towns, the units of department accounts,
-    /// and `units:` of cases.yaml.
+    /// `units:` of cases.yaml, and every unit a case has been assigned to.
     public func units() async throws -> [String] {
         var set = Set(context.rules.towns).union(types.units)
         for u in try await unscoped.accountUnits() where !u.isEmpty { set.insert(u) }
+        for u in try await unscoped.caseLeadUnits() where !u.isEmpty { set.insert(u) }
         return set.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
     }
 
@@ -282,9 +283,20 @@ public struct CaseService: ServiceBase {
             let c = String(format: "%08d", UInt32.random(in: 0..<100_000_000))
             code = c; hash = context.secret.hash("case-query:\(type.key):\(ref):\(c)")
         }
+        let code_ = r.creditCode?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        if let c = code_, !CreditCode.isValid(c) {
+            throw FieldRefusal("credit_code", "统一社会信用代码 \(c) 无效 / invalid credit code \(c)")
+        }
+        let parcel = r.parcelID?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        var town = r.town?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        if let parcel {
+            let towns = try await FieldRefusal.on("parcel_id") { try await unscoped.parcelTowns([parcel]) }
+            guard let t = towns[parcel] else { throw FieldRefusal("parcel_id", "地块编号 \(parcel) 不存在 / unknown parcel \(parcel)") }
+            town = town ?? t
+        }
         let new = Store.NewCase(type: type.key, ref: ref, title: title, body: r.body, requester: requester,
-                                requesterUser: r.requesterUser, creditCode: r.creditCode, parcelID: r.parcelID,
-                                clusterYear: nil, clusterNumber: nil, town: r.town, meetingID: r.meetingID, queryCodeHash: hash)
+                                requesterUser: r.requesterUser, creditCode: code_, parcelID: parcel,
+                                clusterYear: nil, clusterNumber: nil, town: town, meetingID: r.meetingID, queryCodeHash: hash)
         return (new, events, loop, code)
     }
 
@@ -423,8 +435,10 @@ extension CaseService {
     /// Imports a handling history (CASES.md §5) all or nothing: the file was checked row by row
     /// when read; a case already stored must have the same history (then it is left as it is),
     /// else its first row is named and nothing is written.
-    public func importHistory(_ h: CaseHistory, fileName: String) async throws -> ImportSummary {
+    /// `requesterAccounts` links the cases of a requester (by name) to an account (the demo's deputy).
+    public func importHistory(_ h: CaseHistory, fileName: String, requesterAccounts: [String: Int64] = [:]) async throws -> ImportSummary {
         try caller.require(.superviseCases)
+        let parcelTowns = try await unscoped.parcelTowns(Array(Set(h.cases.compactMap(\.parcelID))))
         let actor = caller.actor
         let now = Store.nowMicros()
         let types = self.types
@@ -452,9 +466,9 @@ extension CaseService {
             for (c, loop) in fresh {
                 let type = types.types[c.type]
                 let new = Store.NewCase(type: type.key, ref: c.ref, title: c.title.isEmpty ? "\(type.name) \(c.ref)" : c.title,
-                                        body: "", requester: loop.requester, requesterUser: nil, creditCode: nil,
-                                        parcelID: nil, clusterYear: nil, clusterNumber: nil, town: nil, meetingID: nil,
-                                        queryCodeHash: nil)
+                                        body: "", requester: loop.requester, requesterUser: requesterAccounts[loop.requester],
+                                        creditCode: c.creditCode, parcelID: c.parcelID, clusterYear: nil, clusterNumber: nil,
+                                        town: c.parcelID.flatMap { parcelTowns[$0] }, meetingID: nil, queryCodeHash: nil)
                 _ = try await tx.insertCase(new, loop: loop, events: c.events, actor: actor, recordedUs: now)
                 events += c.events.count
             }
@@ -569,5 +583,41 @@ struct FieldRefusal: Error {
         } catch {
             throw FieldRefusal(field, "\(error)")
         }
+    }
+}
+
+// MARK: - bulletins
+
+extension CaseService {
+    /// The bulletin (督导通报, CASES.md §4) of the stored cases: for a type (or all) and the cases
+    /// whose current assignment is dated within [from, to], as of `asOf`, from the events dated by
+    /// then and (for an issued bulletin) recorded by `recordedBy`.
+    public func bulletin(from: CalendarDate, to: CalendarDate, asOf: CalendarDate, type: String? = nil,
+                         recordedBy: Int64? = nil) async throws -> Bulletin {
+        try caller.require(.superviseCases)
+        var typeKey: String?
+        if let type, !type.isEmpty {
+            guard let t = types.type(named: type) else { throw ServiceError.invalid("未知的督办事项类型「\(type)」/ unknown case type") }
+            typeKey = t.key
+        }
+        guard from <= to else { throw ServiceError.invalid("起始日期晚于截止日期 / from is after to") }
+        let cases = try await unscoped.bulletinCases(type: typeKey)
+        let events = try await unscoped.bulletinEvents(type: typeKey, asOf: asOf.description, recordedBy: recordedBy)
+        var out: [BulletinCase] = []
+        out.reserveCapacity(cases.count)
+        var k = 0
+        for c in cases {
+            guard let type = types.type(named: c.type) else { continue }
+            var loop = CaseLoop(type: type)
+            while k < events.count && events[k].caseID < c.id { k += 1 }
+            while k < events.count && events[k].caseID == c.id {
+                try? loop.apply(events[k].event, calendar: calendar)
+                k += 1
+            }
+            if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: calendar, redAfter: types.redAfter) {
+                out.append(b)
+            }
+        }
+        return Bulletin(cases: out, from: from, to: to, asOf: asOf, type: typeKey, minCases: types.minCases, bottom: types.bottom)
     }
 }

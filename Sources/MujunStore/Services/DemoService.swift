@@ -53,7 +53,31 @@ public struct DemoService: ServiceBase {
             let s = try await services.land.assess(year: y)
             progress("\(y) 年度地块：\(s.parcels) 个，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片（整治候选 \(s.candidates) 片）")
         }
-        return try await loadPeople(city: city, years: yearList, today: today)
+        let logins = try await loadPeople(city: city, years: yearList, today: today)
+        let n = try await demoCases(city: city, year: latest, today: today)
+        progress("督办事项：\(n.cases) 件、\(n.events) 条办理记录（相对今天生成，含超期黄牌、红牌）")
+        return logins
+    }
+
+    /// The demo's cases (DemoCases), relative to `today`, imported as a handling history with the
+    /// deputy's suggestions linked to the `daibiao` account and one 永商会客厅 request to `qiye`.
+    func demoCases(city: DemoCity, year: Int, today: Date) async throws -> CaseService.ImportSummary {
+        let store = unscoped
+        guard try await store.cases(scope: .all, limit: 1).isEmpty else { return .init(cases: 0, events: 0, unchanged: 0) }
+        struct P: Decodable { var parcel_id: String; var town: String }
+        let parcels = try await store.sql.select().columns("parcel_id", "town").from("parcel_assessments")
+            .where("year", .equal, year).where("low_efficiency", .equal, true).orderBy("parcel_id").limit(30)
+            .all(decoding: P.self).map { (id: $0.parcel_id, town: $0.town) }
+        var gen = DemoCases(today: CalendarDate(ChinaDay.today(today))!, seed: city.seed, parcels: parcels)
+        let people = Self.accounts(city: city)
+        if let deputy = people.first(where: { $0.role == .requester }) { gen.deputyName = deputy.name }
+        if let ent = people.first(where: { $0.role == .enterprise }) { gen.enterpriseName = ent.name; gen.enterpriseCode = ent.code }
+        let history = try CaseHistory(table: try CSVTable(data: Data(gen.historyCSV().utf8)), types: context.caseTypes, calendar: context.calendar)
+        var links: [String: Int64] = [:]
+        for a in people where a.role == .requester || a.role == .enterprise {
+            if let u = try await store.user(login: a.login) { links[a.name] = u.id }
+        }
+        return try await services.cases.importHistory(history, fileName: "demo-cases", requesterAccounts: links)
     }
 
     /// Creates the accounts (skipping existing ones), publishes earlier years as final and the

@@ -38,7 +38,102 @@ enum CasesFeature: Feature {
               tag: "cases", parameters: IDQuery.self, output: CaseDetailDTO.self) { req, q in
             CaseDetailDTO(try await req.service.cases.view(id: q.id.value), req: req)
         },
-    ] + stepEndpoints
+    ] + stepEndpoints + pages
+
+    /// The pages (Simplified Chinese) over the same service.
+    static var pages: [Endpoint] {
+        [
+            .page("/cases", .permission(.viewCases), "督办事项 / the cases", tag: "cases", parameters: CaseListQuery.self) { req, q in
+                let ctx = req.application.serviceContext
+                let rows = try await req.service.cases.list(q.query, limit: q.per?.int ?? 500, offset: ((q.page?.int ?? 1) - 1) * (q.per?.int ?? 500))
+                return CaseViews.list(principal: try req.principal(), rows: rows, q: q, types: ctx.caseTypes, calendar: ctx.calendar,
+                                      today: req.service.cases.today)
+            },
+            .page("/cases/new", .permission(.superviseCases), "登记督办事项（表单）/ the registration form", tag: "cases",
+                  parameters: NoParameters.self) { req, _ in
+                CaseViews.newForm(types: req.application.serviceContext.caseTypes, units: try await req.service.cases.units(), input: nil, error: nil)
+            },
+            .form("/cases/new", .permission(.superviseCases), "登记督办事项 / register a case", tag: "cases", parameters: NoParameters.self,
+                  body: RegistrationInput.self, accepts: [.form]) { req, _, input in
+                let s = req.service.cases
+                do {
+                    let r = try await s.register(input.registration)
+                    if let code = r.queryCode {  // shown once, never in a URL
+                        return try await casePage(req, id: r.id, notice: "已登记 \(r.ref)。信访人查询码：\(code)（请告知信访人，系统不再显示）", status: .created)
+                    }
+                    return req.redirect(to: "/cases/\(r.id)", redirectType: .normal)
+                } catch let e as ServiceError where e.kind != .forbidden {
+                    return CaseViews.newForm(types: req.application.serviceContext.caseTypes, units: try await s.units(), input: input,
+                                             error: e.message, status: ErrorMiddleware.status(e.kind))
+                }
+            },
+            .page("/cases/bulletin", .permission(.superviseCases), "督导通报 / the bulletin", tag: "cases", parameters: BulletinQuery.self) { req, q in
+                let b = try await bulletin(req, q)
+                return CaseViews.bulletin(b, q: q, types: req.application.serviceContext.caseTypes)
+            },
+            .download("/cases/bulletin.xlsx", .permission(.superviseCases), "督导通报 Excel（A4 打印）/ the bulletin as a workbook", tag: "cases",
+                      parameters: BulletinQuery.self, mediaType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") { req, q in
+                let b = try await bulletin(req, q)
+                let data = try b.workbook(title: "督导通报").data()
+                return Page.download(data, type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                     asciiName: "bulletin-\(b.asOf).xlsx", name: "督导通报-\(b.asOf).xlsx")
+            },
+            .page("/cases/:id", .permission(.viewCases), "督办事项详情与办理 / one case", tag: "cases", parameters: IDQuery.self) { req, q in
+                try await casePage(req, id: q.id.value)
+            },
+            .page("/inbox", .permission(.viewInbox), "单位待办 / a unit's inbox", tag: "cases", parameters: InboxQuery.self) { req, q in
+                let ctx = req.application.serviceContext
+                let box = try await req.service.cases.inbox(unit: q.unit?.value)
+                return CaseViews.inbox(box, types: ctx.caseTypes, calendar: ctx.calendar, today: req.service.cases.today)
+            },
+            .page("/calendar", .permission(.viewCases), "工作日历 / the work calendar", tag: "cases", parameters: CalendarQuery.self) { req, q in
+                let cal = req.application.serviceContext.calendar
+                let today = req.service.cases.today
+                let years = Array(Set(cal.years.keys).union([today.year, today.year + 1])).sorted()
+                return CaseViews.calendar(year: q.year?.int ?? today.year, calendar: cal, years: years)
+            },
+        ] + stepForms
+    }
+
+    /// The step forms of the case page: redirect back to the case, or show it again with the refusal.
+    static var stepForms: [Endpoint] {
+        let steps: [(CaseEventKind, Permission)] = [(.assign, .superviseCases), (.accept, .handleCases), (.return, .handleCases),
+                                                     (.extend, .superviseCases), (.progress, .handleCases), (.reply, .handleCases),
+                                                     (.verify, .superviseCases), (.evaluate, .evaluateCases), (.close, .superviseCases)]
+        return steps.map { kind, permission in
+            .form("/cases/:id/\(kind.rawValue)", .permission(permission), "\(kind.chinese)（表单）/ \(kind.rawValue) (form)", tag: "cases",
+                  parameters: IDQuery.self, body: StepBody.self, accepts: [.form]) { req, q, body in
+                do {
+                    try await req.service.cases.step(id: q.id.value, kind, body.input)
+                    return req.redirect(to: "/cases/\(q.id.value)", redirectType: .normal)
+                } catch let e as ServiceError where e.kind == .conflict || e.kind == .invalid {
+                    return try await casePage(req, id: q.id.value, error: e.message, status: ErrorMiddleware.status(e.kind))
+                }
+            }
+        }
+    }
+
+    static func casePage(_ req: Request, id: Int64, notice: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let s = req.service.cases
+        let view = try await s.view(id: id)
+        let units = view.actions.contains(.assign) ? try await s.units() : []
+        return CaseViews.detail(principal: try req.principal(), view: view, types: req.application.serviceContext.caseTypes,
+                                units: units, today: s.today, notice: notice, error: error, status: status)
+    }
+
+    static func bulletin(_ req: Request, _ q: BulletinQuery) async throws -> Bulletin {
+        let s = req.service.cases
+        let today = s.today
+        func date(_ t: NameText?, _ name: String, _ d: CalendarDate) throws -> CalendarDate {
+            guard let v = t?.value, !v.isEmpty else { return d }
+            guard let x = CalendarDate(v) else { throw ServiceError(.invalid, "\(name) 应为 YYYY-MM-DD 日期 / \(name) must be a date") }
+            return x
+        }
+        let from = try date(q.from, "from", CalendarDate(year: today.year, month: 1, day: 1)!)
+        let to = try date(q.to, "to", CalendarDate(year: today.year, month: 12, day: 31)!)
+        let asOf = try date(q.asOf, "as_of", today)
+        return try await s.bulletin(from: from, to: to, asOf: asOf, type: q.type?.value)
+    }
 
     /// One endpoint per step, with the permission that step needs.
     static var stepEndpoints: [Endpoint] {
@@ -66,6 +161,14 @@ enum CasesFeature: Feature {
 
     struct IDQuery: Decodable, Sendable { var id: RecordID }
     struct InboxQuery: Decodable, Sendable { var unit: NameText? }
+    struct CalendarQuery: Decodable, Sendable { var year: Year? }
+    struct BulletinQuery: Decodable, Sendable {
+        var type: NameText?
+        var from: NameText?
+        var to: NameText?
+        var asOf: NameText?
+        enum CodingKeys: String, CodingKey { case type, from, to, asOf = "as_of" }
+    }
 
     enum StateParam: String, ParameterEnum { case registered, assigned, handling, replied, verified, evaluated, closed, returned }
 

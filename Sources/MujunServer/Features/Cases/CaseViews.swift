@@ -1,0 +1,426 @@
+import Foundation
+import Vapor
+import MujunCore
+import MujunStore
+
+/// The pages of the closed loop: the case list, registration, one case with its deadlines,
+/// timeline and the forms of the steps the reader may take, a unit's inbox, the work calendar
+/// and the bulletin.
+enum CaseViews {
+    static func flagBadge(_ h: inout HTMLWriter, _ f: CaseFlag) {
+        switch f {
+        case .none: h.text("")
+        case .yellow: h.el(.span, .cls("flag flag-yellow"), .data("flag", "yellow"), text: "黄牌")
+        case .red: h.el(.span, .cls("flag flag-red"), .data("flag", "red"), text: "红牌")
+        }
+    }
+
+    static func levelName(_ raw: String) -> String { SupervisionLevel(rawValue: raw)?.chinese ?? raw }
+
+    /// A table of cases.
+    static func table(_ h: inout HTMLWriter, id: String, _ rows: [Store.CaseRecord], types: CaseTypes, calendar: WorkCalendar,
+                      today: CalendarDate, empty: String = "暂无督办事项。") {
+        if rows.isEmpty { h.el(.p, .cls("muted"), .id("\(id)-none"), text: empty); return }
+        h.table(id: id, headers: [("编号", false), ("类型", false), ("标题", false), ("主办单位", false), ("交办日期", false),
+                                  ("期限", false), ("状态", false), ("超期", false)], rows: rows) { h, r in
+            let flag = CaseService.flag(r, at: today, calendar: calendar, redAfter: types.redAfter)
+            h.el(.tr, .data("case-id", r.id), .data("state", r.state), .data("flag", flag.rawValue)) { h in
+                h.el(.td) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.ref) }
+                h.el(.td, text: types.type(named: r.type)?.name ?? r.type)
+                h.el(.td, .cls("name")) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.title) }
+                h.el(.td, text: r.leadUnit ?? "—")
+                h.el(.td, text: r.assignedOn ?? "—")
+                h.el(.td, text: (r.state == "assigned" ? r.acceptDue : r.currentReplyDue) ?? "—")
+                h.el(.td, .cls("state"), text: r.loopState?.chinese ?? r.state)
+                h.el(.td) { h in flagBadge(&h, flag) }
+            }
+        }
+    }
+
+    // MARK: list
+
+    static func list(principal p: Principal, rows: [Store.CaseRecord], q: CasesFeature.CaseListQuery, types: CaseTypes,
+                     calendar: WorkCalendar, today: CalendarDate) -> Response {
+        Page.render(title: "督办事项", active: "cases") { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.h1, text: "督办事项")
+                h.el(.p, .cls("muted"), text: p.role == .headquarters || p.role == .admin ? "全市督办事项：交办、签收、办理、答复、评价、销号"
+                     : p.role == .requester || p.role == .enterprise ? "本人提出的建议、诉求及其办理情况" : "本单位主办、协办及辖区内的督办事项")
+            }
+            h.el(.form, .id("filters"), .cls("filters"), .method("get"), .action("/cases")) { h in
+                h.el(.label) { h in
+                    h.text("类型 ")
+                    h.select(name: "type", id: "type", options: [("", "全部")] + types.types.map { ($0.key, $0.name) }, selected: q.type?.value ?? "")
+                }
+                h.el(.label) { h in
+                    h.text("状态 ")
+                    h.select(name: "state", id: "state", options: [("", "全部")] + CaseLoop.State.allCases.map { ($0.rawValue, $0.chinese) },
+                             selected: q.state?.rawValue ?? "")
+                }
+                h.el(.label) { h in
+                    h.text("关键词 ")
+                    h.void(.input, .type("search"), .name("q"), .id("q"), .value(q.q?.value ?? ""), .placeholder("标题或编号"))
+                }
+                h.el(.button, .type("submit"), text: "查询")
+                h.el(.a, .cls("reset"), .href("/cases"), text: "重置")
+                if AccessPolicy.allows(p.role, .superviseCases) {
+                    h.el(.a, .cls("button"), .id("new-case"), .href("/cases/new"), text: "登记督办事项")
+                }
+            }
+            h.el(.section, .cls("card")) { h in
+                h.el(.h2) { h in
+                    h.text("督办事项 ")
+                    h.el(.small, .id("case-count"), text: "\(rows.count) 件")
+                }
+                table(&h, id: "cases-table", rows, types: types, calendar: calendar, today: today)
+            }
+        }
+    }
+
+    // MARK: registration
+
+    static func newForm(types: CaseTypes, units: [String], input: CasesFeature.RegistrationInput?, error: String?,
+                        status: HTTPResponseStatus = .ok) -> Response {
+        Page.render(title: "登记督办事项", status: status, active: "cases") { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.h1, text: "登记督办事项")
+                h.el(.p, .cls("muted"), text: "登记后即交办给主办单位；签收与答复期限由类型按工作日历自动计算（整治任务、整改事项、安全隐患须填写办理期限）。")
+            }
+            h.formError(error)
+            h.el(.form, .method("post"), .action("/cases/new"), .id("case-form"), .cls("card")) { h in
+                h.csrfField()
+                h.el(.p) { h in
+                    h.el(.label) { h in
+                        h.text("类型 ")
+                        h.select(name: "type", id: "case-type", options: types.types.map { ($0.key, "\($0.name)（\($0.reply.map { "答复\($0.chinese)" } ?? "指定期限")）") },
+                                 selected: input?.type ?? types.types.first?.key)
+                    }
+                }
+                func field(_ name: String, _ label: String, _ value: String?, required: Bool = false, type: StaticString = "text", hint: String? = nil) {
+                    h.el(.p) { h in
+                        h.el(.label) { h in
+                            h.text(label + " ")
+                            h.void(.input, attrs: [.type(type), .name(name), .id("f-\(name)"), .value(value ?? ""),
+                                                   required ? .required : nil, hint.flatMap { .placeholder($0) }])
+                        }
+                    }
+                }
+                field("title", "标题", input?.title, required: true)
+                h.el(.p) { h in
+                    h.el(.label, .for("f-body"), text: "内容")
+                    h.el(.textarea, .name("body"), .id("f-body"), .attr("rows", 4), .attr("maxlength", CaseService.maxBody), text: input?.body ?? "")
+                }
+                field("requester", "提出人", input?.requester, required: true, hint: "如 王代表、某公司、安委办")
+                field("requester_login", "提出人账号（可选，代表或企业的登录名，可让其在线查看并评价）", input?.requesterLogin)
+                h.el(.p) { h in
+                    h.el(.label) { h in
+                        h.text("主办单位 ")
+                        h.select(name: "lead_unit", id: "f-lead_unit", options: [("", "（暂不交办）")] + units.map { ($0, $0) }, selected: input?.leadUnit ?? "")
+                    }
+                }
+                h.el(.fieldset, .id("f-co_units")) { h in
+                    h.el(.legend, text: "协办单位")
+                    for u in units {
+                        h.el(.label, .cls("check")) { h in
+                            h.void(.input, .type("checkbox"), .name("co_units[]"), .value(u), .checked(input?.coUnits?.contains(u) == true))
+                            h.text(u)
+                        }
+                    }
+                }
+                field("due", "办理期限", input?.due, type: "date")
+                h.el(.p) { h in
+                    h.el(.label) { h in
+                        h.text("督办级别 ")
+                        h.select(name: "level", id: "f-level", options: SupervisionLevel.allCases.map { ($0.rawValue, $0.chinese) }, selected: input?.level ?? "normal")
+                    }
+                }
+                field("parcel_id", "地块编号（可选）", input?.parcelId)
+                field("credit_code", "统一社会信用代码（可选）", input?.creditCode)
+                h.el(.p) { h in h.el(.button, .type("submit"), .id("register"), text: "登记并交办") }
+            }
+        }
+    }
+
+    // MARK: one case
+
+    static func detail(principal p: Principal, view v: CaseService.CaseView, types: CaseTypes, units: [String], today: CalendarDate,
+                       notice: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) -> Response {
+        let r = v.record
+        return Page.render(title: "\(v.type.name) \(r.ref)", status: status, active: "cases") { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.p, .cls("muted")) { h in h.el(.a, .href("/cases"), text: "← 督办事项") }
+                h.el(.h1, .id("case-title")) { h in
+                    h.text("\(v.type.name) \(r.ref)：\(r.title) ")
+                    flagBadge(&h, v.flag)
+                }
+            }
+            h.notice(notice)
+            h.formError(error)
+            h.el(.section, .cls("card"), .id("case-facts")) { h in
+                h.el(.dl, .cls("facts")) { h in
+                    func fact(_ k: String, _ value: String, id: String) {
+                        h.el(.dt, text: k)
+                        h.el(.dd, .id(id), text: value)
+                    }
+                    fact("状态", r.loopState?.chinese ?? r.state, id: "case-state")
+                    fact("提出人", r.requester, id: "case-requester")
+                    fact("主办单位", r.leadUnit ?? "（待交办）", id: "case-lead")
+                    fact("协办单位", r.coUnitList.isEmpty ? "—" : r.coUnitList.joined(separator: "、"), id: "case-co")
+                    fact("督办级别", levelName(r.level), id: "case-level")
+                    fact("交办日期", r.assignedOn ?? "—", id: "case-assigned")
+                    fact("签收期限", r.acceptDue.map { "\($0)（\(v.type.acceptBasis)）" } ?? "—", id: "case-accept-due")
+                    fact("答复期限", r.replyDue.map { "\($0)（\(v.type.replyBasis)\((v.loop.assignment?.extensions ?? 0) > 0 ? "，已延期 \(v.loop.assignment!.extensions) 次" : "")）" }
+                         ?? (v.type.from == .accept ? "签收后计算（\(v.type.replyBasis)）" : "—"), id: "case-reply-due")
+                    if let re = r.rehandleDue { fact("重新办理期限", re, id: "case-rehandle-due") }
+                    if let c = r.category { fact("答复类别", c, id: "case-category") }
+                    if let rt = r.rating { fact("评价", CaseRating(rawValue: rt)?.chinese ?? rt, id: "case-rating") }
+                    if let parcel = r.parcelId {
+                        h.el(.dt, text: "地块")
+                        h.el(.dd) { h in h.el(.a, .href("/parcels/\(parcel)"), text: parcel) }
+                    }
+                }
+                if !r.body.isEmpty { h.el(.p, .id("case-body"), text: r.body) }
+            }
+            actions(&h, v, units: units, types: types)
+            h.el(.section, .cls("card"), .id("timeline")) { h in
+                h.el(.h2, text: "办理过程")
+                h.table(id: "timeline-table", headers: [("日期", false), ("事件", false), ("单位/人", false), ("内容", false), ("记录人", false)],
+                        rows: v.events) { h, e in
+                    h.el(.tr, .data("kind", e.kind)) { h in
+                        h.el(.td, text: e.date)
+                        h.el(.td, text: CaseEventKind(rawValue: e.kind)?.chinese ?? e.kind)
+                        h.el(.td, text: e.unit)
+                        var parts: [String] = []
+                        if let d = e.due { parts.append(e.kind == "extend" ? "延期至 \(d)" : "办理期限 \(d)") }
+                        if let c = e.category { parts.append("类别 \(c)") }
+                        if let rt = e.rating { parts.append(CaseRating(rawValue: rt)?.chinese ?? rt) }
+                        if let ok = e.passed { parts.append(ok ? "验收通过" : "验收不通过") }
+                        if e.head { parts.append("一把手参与") }
+                        if !e.note.isEmpty { parts.append(e.note) }
+                        h.el(.td, text: parts.joined(separator: "；"))
+                        h.el(.td, text: e.actor)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The forms of the steps the reader may take now.
+    static func actions(_ h: inout HTMLWriter, _ v: CaseService.CaseView, units: [String], types: CaseTypes) {
+        guard !v.actions.isEmpty else { return }
+        let id = v.record.id, version = v.record.version
+        h.el(.section, .cls("card"), .id("case-actions")) { h in
+            h.el(.h2, text: "办理")
+            for kind in v.actions {
+                h.el(.form, .method("post"), .action("/cases/\(id)/\(kind.rawValue)"), .id("\(kind.rawValue)-form"), .cls("step")) { h in
+                    h.csrfField()
+                    h.void(.input, .type("hidden"), .name("version"), .value(version))
+                    h.el(.h3, text: kind.chinese)
+                    switch kind {
+                    case .assign:
+                        h.el(.label) { h in
+                            h.text("主办单位 ")
+                            h.select(name: "unit", id: "assign-unit", options: units.map { ($0, $0) }, selected: nil)
+                        }
+                        h.el(.label) { h in
+                            h.text(" 办理期限 ")
+                            h.void(.input, .type("date"), .name("due"))
+                        }
+                    case .return:
+                        h.el(.label) { h in
+                            h.text("退回理由（必填） ")
+                            h.void(.input, .type("text"), .name("note"), .required, .attr("maxlength", CaseService.maxNote))
+                        }
+                    case .extend:
+                        h.el(.label) { h in
+                            h.text("延期至 ")
+                            h.void(.input, .type("date"), .name("due"), .required)
+                        }
+                    case .progress, .reply:
+                        if kind == .reply, !v.type.categories.isEmpty {
+                            h.el(.label) { h in
+                                h.text("答复类别 ")
+                                h.select(name: "category", id: "reply-category",
+                                         options: [("A", "A 已解决或基本解决"), ("B", "B 正在解决或列入计划"), ("C", "C 因条件限制暂难解决"), ("D", "D 留作参考")]
+                                            .filter { v.type.categories.contains($0.0) }, selected: nil)
+                            }
+                        }
+                        h.el(.label) { h in
+                            h.text(kind == .reply ? " 答复内容 " : "办理情况 ")
+                            h.void(.input, .type("text"), .name("note"), .attr("maxlength", CaseService.maxNote), .required)
+                        }
+                        h.el(.label, .cls("check")) { h in
+                            h.void(.input, .type("checkbox"), .name("head"), .value("true"))
+                            h.text("一把手参与")
+                        }
+                    case .verify:
+                        h.el(.label, .cls("check")) { h in
+                            h.void(.input, .type("radio"), .name("passed"), .value("true"), .required)
+                            h.text("通过")
+                        }
+                        h.el(.label, .cls("check")) { h in
+                            h.void(.input, .type("radio"), .name("passed"), .value("false"))
+                            h.text("不通过（退回重新办理）")
+                        }
+                    case .evaluate:
+                        for r in CaseRating.allCases {
+                            h.el(.label, .cls("check")) { h in
+                                h.void(.input, .type("radio"), .name("rating"), .value(r.rawValue), .required)
+                                h.text(r.chinese)
+                            }
+                        }
+                        h.el(.label) { h in
+                            h.text(" 意见 ")
+                            h.void(.input, .type("text"), .name("note"), .attr("maxlength", CaseService.maxNote))
+                        }
+                    case .accept, .close, .register:
+                        h.el(.label) { h in
+                            h.text("说明（可选） ")
+                            h.void(.input, .type("text"), .name("note"), .attr("maxlength", CaseService.maxNote))
+                        }
+                    }
+                    h.text(" ")
+                    h.el(.button, .type("submit"), .id("\(kind.rawValue)-submit"), text: kind.chinese)
+                }
+            }
+        }
+    }
+
+    // MARK: inbox
+
+    static func inbox(_ b: CaseService.Inbox, types: CaseTypes, calendar: WorkCalendar, today: CalendarDate) -> Response {
+        Page.render(title: "待办", active: "inbox") { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.h1, text: "\(b.unit) 待办")
+                h.el(.p, .cls("muted"), text: "今天 \(today)；将到期：\(types.dueSoon) 个工作日内到期")
+            }
+            let groups: [(String, String, [Store.CaseRecord])] = [
+                ("to-accept", "待签收", b.toAccept), ("in-progress", "办理中", b.inProgress), ("due-soon", "将到期", b.dueSoon),
+                ("overdue", "已超期", b.overdue.map(\.0)), ("verification", "待验收", b.awaitingVerification), ("assisting", "协办", b.assisting),
+            ]
+            h.el(.div, .cls("tiles"), .id("inbox-counts")) { h in
+                for (id, label, rows) in groups {
+                    h.el(.a, .cls("tile"), .href("#\(id)"), .data("group", id)) { h in
+                        h.el(.strong, .cls("count"), text: String(rows.count))
+                        h.el(.span, text: label)
+                    }
+                }
+                let yellow = b.overdue.filter { $0.1 == .yellow }.count, red = b.overdue.filter { $0.1 == .red }.count
+                h.el(.span, .cls("tile"), .id("flag-counts"), text: "黄牌 \(yellow) · 红牌 \(red)")
+            }
+            for (id, label, rows) in groups {
+                h.el(.section, .cls("card"), .id(id)) { h in
+                    h.el(.h2) { h in
+                        h.text(label + " ")
+                        h.el(.small, text: "\(rows.count) 件")
+                    }
+                    table(&h, id: "\(id)-table", rows, types: types, calendar: calendar, today: today, empty: "无。")
+                }
+            }
+        }
+    }
+
+    // MARK: calendar
+
+    static func calendar(year: Int, calendar cal: WorkCalendar, years: [Int]) -> Response {
+        Page.render(title: "工作日历 \(year)", active: "calendar") { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.h1, text: "工作日历 \(year) 年")
+                h.el(.p, .cls("muted"), text: cal.covers(year)
+                     ? "按国务院办公厅 \(year) 年部分节假日安排：节假日休息，调休上班日上班。所有签收、答复期限按此计算。"
+                     : "\(year) 年的放假安排尚未配置：只按周末计算（管理员可在配置中增加）。")
+                h.yearLinks(label: "年度：", years: years, current: year) { "/calendar?year=\($0)" }
+            }
+            h.el(.p, .cls("legend")) { h in
+                h.el(.span, .cls("day holiday"), text: "休")
+                h.text(" 节假日  ")
+                h.el(.span, .cls("day makeup"), text: "班")
+                h.text(" 调休上班  ")
+                h.el(.span, .cls("day weekend"), text: "末")
+                h.text(" 周末")
+            }
+            h.el(.div, .cls("calendar-year"), .id("calendar")) { h in
+                for month in 1...12 {
+                    h.el(.table, .cls("month"), .data("month", month)) { h in
+                        h.el(.caption, text: "\(month) 月")
+                        h.el(.tr) { h in for w in ["一", "二", "三", "四", "五", "六", "日"] { h.el(.th, text: w) } }
+                        let first = CalendarDate(year: year, month: month, day: 1)!
+                        var d = first
+                        var cells: [CalendarDate?] = Array(repeating: nil, count: first.weekday - 1)
+                        while d.month == month { cells.append(d); d = d.adding(days: 1) }
+                        while cells.count % 7 != 0 { cells.append(nil) }
+                        for row in stride(from: 0, to: cells.count, by: 7) {
+                            h.el(.tr) { h in
+                                for c in cells[row..<row + 7] {
+                                    guard let c else { h.el(.td); continue }
+                                    let y = cal.years[year]
+                                    let cls = y?.holidays.contains(c) == true ? "holiday" : y?.workdays.contains(c) == true ? "makeup"
+                                        : c.isWeekend ? "weekend" : "workday"
+                                    h.el(.td, .cls("day \(cls)"), .data("date", c.description), .attr("title", cls == "holiday" ? "节假日" : cls == "makeup" ? "调休上班" : cls == "weekend" ? "周末" : "工作日"),
+                                         text: String(c.day))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: bulletin
+
+    static func bulletin(_ b: Bulletin, q: CasesFeature.BulletinQuery, types: CaseTypes) -> Response {
+        Page.render(title: "督导通报", active: "bulletin", head: Page.Head.chart + [.script("/static/bulletin.js")]) { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.h1, text: "督导通报")
+                h.el(.p, .cls("muted"), .id("bulletin-scope"),
+                     text: "\(b.type.flatMap { types.type(named: $0)?.name } ?? "全部类型")，交办日期 \(b.from) 至 \(b.to)，统计截至 \(b.asOf)；按时办复率、满意率排名（应办复不足 \(types.minCases) 件的单位不排名），后 \(types.bottom) 名为末位。")
+            }
+            h.el(.form, .id("filters"), .cls("filters"), .method("get"), .action("/cases/bulletin")) { h in
+                h.el(.label) { h in
+                    h.text("类型 ")
+                    h.select(name: "type", id: "type", options: [("", "全部")] + types.types.map { ($0.key, $0.name) }, selected: b.type ?? "")
+                }
+                for (name, label, value) in [("from", "交办自", b.from.description), ("to", "至", b.to.description), ("as_of", "统计截至", b.asOf.description)] {
+                    h.el(.label) { h in
+                        h.text(label + " ")
+                        h.void(.input, .type("date"), .name(name), .id(name), .value(value))
+                    }
+                }
+                h.el(.button, .type("submit"), text: "生成")
+                h.el(.a, .cls("button"), .id("bulletin-xlsx"),
+                     .href(HTML.url("/cases/bulletin.xlsx", [("type", b.type), ("from", b.from.description), ("to", b.to.description), ("as_of", b.asOf.description)])),
+                     text: "导出 Excel")
+            }
+            h.el(.section, .cls("card chart-card")) { h in
+                h.el(.h2, text: "按时办复率与满意率（已排名单位）")
+                h.el(.div, .cls("chart-box")) { h in
+                    h.el(.canvas, .id("bulletin-chart"), .aria("label", "各单位按时办复率与满意率"), .role("img"))
+                }
+            }
+            struct ChartData: Encodable { var units: [String]; var onTime: [Double?]; var satisfaction: [Double?]; var yellow: [Int]; var red: [Int] }
+            let ranked = b.rows.filter { $0.rank != nil }
+            h.jsonScript(id: "bulletin-data", ChartData(units: ranked.map(\.unit), onTime: ranked.map { $0.onTimeRate.value.map { $0 * 100 } },
+                                                        satisfaction: ranked.map { $0.satisfactionRate.value.map { $0 * 100 } },
+                                                        yellow: ranked.map(\.yellow), red: ranked.map(\.red)))
+            h.el(.section, .cls("card")) { h in
+                h.el(.h2) { h in
+                    h.text("各单位办理情况 ")
+                    h.el(.small, text: "\(b.rows.count) 个单位、\(b.cases.count) 件")
+                }
+                h.table(id: "bulletin-table", headers: Bulletin.chineseHeader.enumerated().map { ($0.element, $0.offset > 0 && $0.offset < 16) },
+                        rows: b.rows) { h, r in
+                    h.el(.tr, .data("unit", r.unit), .data("bottom", r.bottom ? "1" : "0"), .cls(r.bottom ? "bottom" : "")) { h in
+                        h.el(.td, .cls("name"), text: r.unit)
+                        for n in [r.assigned, r.acceptedOnTime, r.acceptLate, r.replied, r.replyDue, r.repliedOnTime] { h.el(.td, .cls("num"), text: String(n)) }
+                        h.el(.td, .cls("num"), text: r.onTimeRate.percent)
+                        for n in [r.overdueNow, r.yellow, r.red, r.evaluated] { h.el(.td, .cls("num"), text: String(n)) }
+                        for rate in [r.satisfactionRate, r.resolutionRate, r.headRate] { h.el(.td, .cls("num"), text: rate.percent) }
+                        h.el(.td, .cls("num"), text: r.rank.map(String.init) ?? "不排名")
+                        h.el(.td, text: r.bottom ? "末位" : "")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+"""The closed loop (闭环督办) in a real browser, against the demo server (`mujun demo` loads about
+a thousand cases relative to today).
+
+Page contract (selectors the server's HTML must keep):
+  /cases/new        form#case-form: select#case-type, input#f-title, #f-requester, #f-requester_login,
+                    select#f-lead_unit, input#f-due, button#register
+  /cases/:id        h1#case-title, dd#case-state, #case-lead, #case-accept-due, #case-reply-due,
+                    section#case-actions with form#<step>-form and button#<step>-submit per allowed step,
+                    table#timeline-table rows tr[data-kind]
+  /inbox            #inbox-counts with a.tile[data-group] .count, tables #to-accept-table … ,
+                    rows tr[data-case-id]
+  /calendar         #calendar td.day[data-date] with class holiday / makeup / weekend / workday
+  /cases/bulletin   table#bulletin-table rows tr[data-unit][data-bottom], canvas#bulletin-chart[data-ready],
+                    a#bulletin-xlsx
+"""
+from __future__ import annotations
+
+import io
+import time
+import urllib.parse
+
+import openpyxl  # scripts/install-deps.sh installs it
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from conftest import DEMO_ACCOUNTS, attribute, element, elements, http_get, http_login, login, open_page
+
+
+def as_user(driver, base_url: str, user: str) -> None:
+    login(driver, base_url, user, DEMO_ACCOUNTS[user])
+
+
+def state(driver) -> str:
+    return element(driver, "dd#case-state", "the case's state").text
+
+
+def submit_step(driver, step: str) -> None:
+    element(driver, f"button#{step}-submit", f"the {step} button").click()
+    time.sleep(0.2)
+    open_page(driver, driver.current_url)
+
+
+def register(driver, base_url: str, title: str, unit: str = "市税务局") -> str:
+    """Registers a suggestion of the demo deputy assigned to `unit` through the form; the case URL."""
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/cases/new")
+    Select(element(driver, "select#case-type", "the type select")).select_by_value("suggestion")
+    element(driver, "input#f-title", "the title").send_keys(title)
+    element(driver, "input#f-requester", "the requester").send_keys("人大代表")
+    element(driver, "input#f-requester_login", "the requester's login").send_keys("daibiao")
+    Select(element(driver, "select#f-lead_unit", "the lead unit")).select_by_value(unit)
+    element(driver, "button#register", "the register button").click()
+    time.sleep(0.3)
+    assert urllib.parse.urlparse(driver.current_url).path.startswith("/cases/"), driver.current_url
+    assert title in element(driver, "h1#case-title", "the case title").text
+    return driver.current_url
+
+
+def test_a_unit_accepts_and_replies(driver, base_url, screenshot) -> None:
+    url = register(driver, base_url, "浏览器测试：减轻企业税费负担")
+    assert state(driver) == "待签收"
+    assert "交办后5个工作日" in element(driver, "#case-accept-due", "the accept deadline").text
+    assert "交办后3个月，遇节假日顺延" in element(driver, "#case-reply-due", "the reply deadline").text
+    # HQ may not accept: no accept form for it
+    assert not driver.find_elements(By.CSS_SELECTOR, "form#accept-form")
+
+    as_user(driver, base_url, "tax")
+    open_page(driver, base_url + "/inbox")
+    counts = {attribute(t, "data-group"): int(element(t, ".count", "a tile's count").text)
+              for t in elements(driver, "#inbox-counts a.tile", "the inbox tiles", at_least=6)}
+    case_id = urllib.parse.urlparse(url).path.rsplit("/", 1)[1]
+    rows = elements(driver, f"#to-accept-table tr[data-case-id='{case_id}']", "the new case among those to accept")
+    assert counts["to-accept"] >= 1 and len(rows) == 1
+    screenshot("inbox")
+    rows[0].find_element(By.CSS_SELECTOR, "a").click()
+    time.sleep(0.2)
+    submit_step(driver, "accept")
+    assert state(driver) == "办理中"
+    Select(element(driver, "select#reply-category", "the reply category")).select_by_value("B")
+    element(driver, "form#reply-form input[name=note]", "the reply text").send_keys("已列入明年减负计划")
+    element(driver, "form#reply-form input[name=head]", "the head-took-part box").click()
+    submit_step(driver, "reply")
+    assert state(driver) == "已答复"
+    kinds = [attribute(r, "data-kind") for r in elements(driver, "#timeline-table tr[data-kind]", "the timeline", at_least=4)]
+    assert kinds == ["register", "assign", "accept", "reply"]
+    screenshot("case")
+
+
+def test_the_deputy_rates_unsatisfied_then_satisfied_and_hq_closes(driver, base_url) -> None:
+    url = register(driver, base_url, "浏览器测试：园区道路拓宽")
+    as_user(driver, base_url, "tax")
+    open_page(driver, url)
+    submit_step(driver, "accept")
+    element(driver, "form#reply-form input[name=note]", "the reply text").send_keys("已完成设计")
+    submit_step(driver, "reply")
+
+    as_user(driver, base_url, "daibiao")
+    open_page(driver, url)
+    element(driver, "form#evaluate-form input[value=unsatisfied]", "不满意").click()
+    element(driver, "form#evaluate-form input[name=note]", "the deputy's opinion").send_keys("尚未开工")
+    submit_step(driver, "evaluate")
+    assert state(driver) == "办理中"  # back for re-handling
+    assert element(driver, "#case-rehandle-due", "the re-handling deadline").text
+
+    as_user(driver, base_url, "tax")
+    open_page(driver, url)
+    element(driver, "form#reply-form input[name=note]", "the second reply").send_keys("已开工建设")
+    submit_step(driver, "reply")
+
+    as_user(driver, base_url, "daibiao")
+    open_page(driver, url)
+    element(driver, "form#evaluate-form input[value=satisfied]", "满意").click()
+    submit_step(driver, "evaluate")
+    assert state(driver) == "已评价"
+
+    as_user(driver, base_url, "hq")
+    open_page(driver, url)
+    submit_step(driver, "close")
+    assert state(driver) == "已销号"
+    assert not driver.find_elements(By.CSS_SELECTOR, "section#case-actions")
+    kinds = [attribute(r, "data-kind") for r in elements(driver, "#timeline-table tr[data-kind]", "the timeline", at_least=8)]
+    assert kinds == ["register", "assign", "accept", "reply", "evaluate", "reply", "evaluate", "close"]
+
+
+def test_a_stale_form_is_refused_and_nothing_is_lost(driver, base_url) -> None:
+    url = register(driver, base_url, "浏览器测试：并发签收")
+    as_user(driver, base_url, "tax")
+    open_page(driver, url)
+    # another tab (the same unit) accepts first: this page's form carries the old version
+    cookie = driver.get_cookie("mujun_session")["value"]
+    status, _, _ = http_get(base_url, "/cases", cookie)
+    assert status == 200
+    driver.execute_script("window.open(arguments[0]);", url)
+    first, second = driver.window_handles[0], driver.window_handles[-1]
+    driver.switch_to.window(second)
+    open_page(driver, url)
+    submit_step(driver, "accept")
+    assert state(driver) == "办理中"
+    driver.close()
+    driver.switch_to.window(first)
+    element(driver, "form#accept-form button#accept-submit", "the stale accept button").click()
+    time.sleep(0.3)
+    assert "已被他人更新" in element(driver, "#form-error", "the refusal").text
+    assert state(driver) == "办理中"
+    kinds = [attribute(r, "data-kind") for r in elements(driver, "#timeline-table tr[data-kind]", "the timeline", at_least=3)]
+    assert kinds.count("accept") == 1
+
+
+def test_calendar_marks_holidays_and_make_up_days(driver, base_url, screenshot) -> None:
+    as_user(driver, base_url, "tax")
+    open_page(driver, base_url + "/calendar?year=2025")
+
+    def kind(date: str) -> str:
+        cell = element(driver, f"#calendar td.day[data-date='{date}']", f"the day {date}")
+        return next(k for k in ("holiday", "makeup", "weekend", "workday") if k in attribute(cell, "class").split())
+
+    assert kind("2025-10-01") == "holiday" and kind("2025-10-08") == "holiday"
+    assert kind("2025-09-28") == "makeup" and kind("2025-10-11") == "makeup"
+    assert kind("2025-10-09") == "workday" and kind("2025-10-12") == "weekend"
+    assert kind("2025-01-28") == "holiday" and kind("2025-02-08") == "makeup"
+    assert len(elements(driver, "#calendar td.day[data-date]", "the days of 2025", at_least=365)) == 365
+    screenshot("calendar")
+
+
+def test_bulletin_page_chart_and_export(driver, base_url, screenshot) -> None:
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/cases/bulletin")
+    rows = elements(driver, "#bulletin-table tbody tr[data-unit]", "the units of the bulletin", at_least=5)
+    ranks = [r.find_elements(By.CSS_SELECTOR, "td")[15].text for r in rows]
+    ranked = [int(x) for x in ranks if x != "不排名"]
+    assert ranked and ranked == sorted(ranked) and ranked[0] == 1
+    assert any(attribute(r, "data-bottom") == "1" for r in rows), "no unit marked 末位"
+    canvas = element(driver, "canvas#bulletin-chart", "the chart")
+    for _ in range(50):
+        if canvas.get_attribute("data-ready") == "1":
+            break
+        time.sleep(0.1)
+    assert canvas.get_attribute("data-ready") == "1", "the chart was not drawn"
+    screenshot("bulletin")
+    href = attribute(element(driver, "a#bulletin-xlsx", "the export link"), "href")
+    cookie = driver.get_cookie("mujun_session")["value"]
+    status, headers, body = http_get(base_url, urllib.parse.urlparse(href).path + "?" + urllib.parse.urlparse(href).query, cookie)
+    assert status == 200 and body[:2] == b"PK", (status, headers)
+    wb = openpyxl.load_workbook(io.BytesIO(body))
+    ws = wb.worksheets[0]
+    assert ws.cell(1, 1).value == "单位" and ws.max_row == len(rows) + 1
+    assert ws.page_setup.paperSize in (9, "9")  # A4
