@@ -276,6 +276,30 @@ extension Store {
         return out
     }
 
+    /// An issued bulletin as stored.
+    public struct BulletinRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var number: String
+        public var title: String
+        public var issuedOn: String
+        public var type: String?
+        public var fromDate: String
+        public var toDate: String
+        public var asOf: String
+        public var recordedUs: Int64
+        public var issuedBy: String
+    }
+
+    func bulletins() async throws -> [BulletinRecord] {
+        try await sql.select().columns("*").from("bulletins").orderBy("id", .descending)
+            .all(decoding: BulletinRecord.self, with: Self.caseDecoder)
+    }
+
+    func bulletin(id: Int64) async throws -> BulletinRecord? {
+        try await sql.select().columns("*").from("bulletins").where("id", .equal, id)
+            .first(decoding: BulletinRecord.self, with: Self.caseDecoder)
+    }
+
     /// Every unit a case has been assigned to.
     func caseLeadUnits() async throws -> [String] {
         try await sql.select().distinct().column("lead_unit").from("cases").where("lead_unit", .isNot, SQLLiteral.null)

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import MujunCore
+import MujunServer
 
 /// `mujun calendar …`: the work calendar of deadlines (CASES.md §3), without the database.
 struct CalendarCommand: ParsableCommand {
@@ -12,9 +13,9 @@ struct CalendarCommand: ParsableCommand {
 
     /// The shipped calendar, with the years of `--calendar FILE` added.
     struct CalendarOption: ParsableArguments {
-        @Option(help: "附加的工作日历 YAML / a work calendar YAML adding or replacing years") var calendar: String?
+        @Option(help: "附加的工作日历 YAML（默认 MUJUN_CALENDAR）/ a work calendar YAML adding or replacing years") var calendar: String?
 
-        func load() throws -> WorkCalendar { try CalendarOption.load(calendar) }
+        func load() throws -> WorkCalendar { try CalendarOption.load(calendar ?? ServerConfig().calendarPath) }
 
         /// The shipped calendar with the years of the YAML at `path` added; exits 2 naming a bad entry.
         static func load(_ path: String?) throws -> WorkCalendar {

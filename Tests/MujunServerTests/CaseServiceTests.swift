@@ -274,4 +274,58 @@ struct CaseServiceTests {
             #expect(rows[2].replyDue == "2026-03-20" && rows[2].acceptDue == "2026-03-03")
         }
     }
+
+    @Test("an issued bulletin is frozen: regenerated after later and back-dated entries it gives the same bytes")
+    func issuedBulletinIsFrozen() async throws {
+        try await TestApp.with { app in
+            let p = try await Self.people(app)
+            let s = app.services(p.hq).cases
+            let today = CalendarDate(ChinaDay.today())!
+            func d(_ n: Int) -> String { today.adding(days: n).description }
+            let csv = """
+                ref,type,event,date,unit,due,category,rating
+                A,suggestion,register,\(d(-120)),王代表,,,
+                A,suggestion,assign,\(d(-120)),住建局,,,
+                A,suggestion,accept,\(d(-118)),住建局,,,
+                B,suggestion,register,\(d(-100)),李代表,,,
+                B,suggestion,assign,\(d(-100)),住建局,,,
+                B,suggestion,accept,\(d(-99)),住建局,,,
+                B,suggestion,reply,\(d(-60)),住建局,,A,
+                C,suggestion,register,\(d(-90)),李代表,,,
+                C,suggestion,assign,\(d(-90)),住建局,,,
+                """
+            _ = try await s.importHistory(try CaseHistory(table: try CSVTable(data: Data(csv.utf8))), fileName: "h.csv")
+            let from = today.adding(days: -365), to = today
+            let issued = try await s.issue(number: "督办通报〔2026〕1号", title: "督导通报", from: from, to: to, asOf: today, type: "suggestion")
+            func bytes(_ id: Int64) async throws -> (String, Data) {
+                let (r, b) = try await s.issued(id: id)
+                var w = b.workbook(title: r.title)
+                w.timestamp = Date(timeIntervalSince1970: Double(r.recordedUs) / 1_000_000)
+                return (b.csv(), try w.data())
+            }
+            let (csv1, xlsx1) = try await bytes(issued.id)
+            #expect(csv1.contains("住建局,3,"))
+            // later: A is replied today, a back-dated case D (assigned within the window) is imported
+            let unit = app.services(p.zhujian).cases
+            let a = try #require(try await s.list(.init(text: "A")).first { $0.ref == "A" })
+            try await unit.step(id: a.id, .reply, .init(category: "B", note: "已答复"))
+            let late = """
+                ref,type,event,date,unit
+                D,suggestion,register,\(d(-200)),王代表
+                D,suggestion,assign,\(d(-200)),住建局
+                """
+            _ = try await s.importHistory(try CaseHistory(table: try CSVTable(data: Data(late.utf8))), fileName: "late.csv")
+            let (csv2, xlsx2) = try await bytes(issued.id)
+            #expect(csv2 == csv1)
+            #expect(xlsx2 == xlsx1)
+            // the live bulletin of the same parameters sees the new entries
+            let live = try await s.bulletin(from: from, to: to, asOf: today, type: "suggestion")
+            #expect(live.csv() != csv1 && live.csv().contains("住建局,4,"))
+            // a number is issued once
+            await Self.expectRefusal(.conflict, "已发布") {
+                _ = try await s.issue(number: "督办通报〔2026〕1号", title: "", from: from, to: to, asOf: today, type: nil)
+            }
+            await Self.expectRefusal(.forbidden) { _ = try await unit.issuedBulletins() }
+        }
+    }
 }

@@ -185,3 +185,27 @@ def test_bulletin_page_chart_and_export(driver, base_url, screenshot) -> None:
     ws = wb.worksheets[0]
     assert ws.cell(1, 1).value == "单位" and ws.max_row == len(rows) + 1
     assert ws.page_setup.paperSize in (9, "9")  # A4
+
+
+def test_an_issued_bulletin_is_frozen_and_downloads_the_same_bytes(driver, base_url) -> None:
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/cases/bulletin?type=suggestion")
+    number = f"督办通报〔浏览器测试〕{int(time.time() * 1000)}号"
+    element(driver, "input#issue-number", "the number field").send_keys(number)
+    element(driver, "button#issue-submit", "the issue button").click()
+    time.sleep(0.3)
+    assert urllib.parse.urlparse(driver.current_url).path.startswith("/cases/bulletins/"), driver.current_url
+    assert number in element(driver, "h1#bulletin-title", "the issued bulletin's title").text
+    units = [attribute(r, "data-unit") for r in elements(driver, "#bulletin-table tbody tr[data-unit]", "its units")]
+    cookie = driver.get_cookie("mujun_session")["value"]
+    path = urllib.parse.urlparse(attribute(element(driver, "a#bulletin-xlsx", "the export link"), "href")).path
+    first = http_get(base_url, path, cookie)
+    time.sleep(1.1)  # a workbook stamped with "now" would differ after a second
+    second = http_get(base_url, path, cookie)
+    assert first[0] == 200 and first[2][:2] == b"PK"
+    assert first[2] == second[2], "an issued bulletin's workbook changed"
+    # it is listed on the bulletin page
+    open_page(driver, base_url + "/cases/bulletin")
+    listed = [e.text for e in elements(driver, "#issued-table td a", "the issued bulletins")]
+    assert number in listed
+    assert units

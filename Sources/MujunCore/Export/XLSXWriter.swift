@@ -28,6 +28,9 @@ public struct XLSXWriter: Sendable {
     }
 
     private(set) var sheets: [Sheet] = []
+    /// The time written into the package (entries and document properties); nil = now. An issued
+    /// document sets its issue time, so that writing it again gives the same bytes.
+    public var timestamp: Date?
 
     public init() {}
 
@@ -87,10 +90,10 @@ public struct XLSXWriter: Sendable {
         parts.append(("xl/_rels/workbook.xml.rels", Data(XLSXWriter.workbookRels(count: sheets.count).utf8)))
         parts.append(("_rels/.rels", Data(XLSXWriter.rootRels.utf8)))
         parts.append(("docProps/app.xml", Data(XLSXWriter.appXML(sheets).utf8)))
-        parts.append(("docProps/core.xml", Data(XLSXWriter.coreXML().utf8)))
+        let now = timestamp ?? Date()
+        parts.append(("docProps/core.xml", Data(XLSXWriter.coreXML(now).utf8)))
 
         let archive = try Archive(data: Data(), accessMode: .create)
-        let now = Date()
         for (path, data) in parts {
             try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count),
                                  modificationDate: now, compressionMethod: .deflate,
@@ -372,10 +375,10 @@ public struct XLSXWriter: Sendable {
         return x
     }
 
-    private static func coreXML() -> String {
+    private static func coreXML(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
-        let now = f.string(from: Date())
+        let now = f.string(from: date)
         var x = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#
         x += "\n"
         x += #"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#

@@ -19,5 +19,6 @@ public enum MujunMigrations {
         AddCaseEventChecks(),
         AddCurrentRunIndex(),
         CreateCases(),
+        CreateBulletins(),
     ]
 }

@@ -93,7 +93,7 @@ extension SystemService {
         guard caller.isSystem else { throw ServiceError(.forbidden, "仅限系统 / system only") }
         try await unscoped.db.transaction { db in
             let sql = Store(db).sql
-            for table in ["loop_events", "cases", "case_events", "appeals", "surveys", "parcel_assessments", "land_clusters", "land_use", "parcels",
+            for table in ["bulletins", "loop_events", "cases", "case_events", "appeals", "surveys", "parcel_assessments", "land_clusters", "land_use", "parcels",
                           "evaluation_results", "evaluation_runs", "publications", "consents", "enterprise_years", "import_batches"] {
                 try await sql.delete(from: table).run()
             }

@@ -621,3 +621,52 @@ extension CaseService {
         return Bulletin(cases: out, from: from, to: to, asOf: asOf, type: typeKey, minCases: types.minCases, bottom: types.bottom)
     }
 }
+
+extension CaseService {
+    /// Issues a bulletin: its number (unique), title and parameters are stored with the time of
+    /// issue; from then on it is frozen (``issued(id:)`` recomputes it from the events recorded by then).
+    public func issue(number: String, title: String, from: CalendarDate, to: CalendarDate, asOf: CalendarDate,
+                      type: String?) async throws -> Store.BulletinRecord {
+        try caller.require(.superviseCases)
+        let number = number.trimmingCharacters(in: .whitespaces)
+        guard !number.isEmpty, number.count <= 100 else { throw ServiceError.invalid("请填写通报文号 / the number is required") }
+        // checks the parameters the same way a bulletin page does
+        let b = try await bulletin(from: from, to: to, asOf: asOf, type: type)
+        let now = Store.nowMicros()
+        let today = self.today.description
+        let actor = caller.actor
+        let detail = caller.detail("\(b.type ?? "全部") \(from)–\(to) 截至 \(asOf)")
+        let title = title.trimmingCharacters(in: .whitespaces).isEmpty ? "督导通报" : title.trimmingCharacters(in: .whitespaces)
+        let id = try await unscoped.db.transaction { db in
+            let tx = Store(db)
+            if try await tx.sql.select().column("id").from("bulletins").where("number", .equal, number).first() != nil {
+                throw ServiceError.conflict("文号 \(number) 已发布 / a bulletin numbered \(number) exists")
+            }
+            let id = try await tx.sql.insert(into: "bulletins")
+                .columns("number", "title", "issued_on", "type", "from_date", "to_date", "as_of", "recorded_us", "issued_by")
+                .values(SQLBind(number), SQLBind(title), SQLBind(today), SQLBind(b.type), SQLBind(from.description),
+                        SQLBind(to.description), SQLBind(asOf.description), SQLBind(now), SQLBind(actor))
+                .returning("id").first(decodingColumn: "id", as: Int64.self) ?? 0
+            try await tx.audit(actor: actor, action: "bulletin.issued", target: number, detail: detail)
+            return id
+        }
+        guard let r = try await unscoped.bulletin(id: id) else { throw ServiceError.notFound("通报不存在 / bulletin not found") }
+        return r
+    }
+
+    /// The issued bulletins, newest first.
+    public func issuedBulletins() async throws -> [Store.BulletinRecord] {
+        try caller.require(.superviseCases)
+        return try await unscoped.bulletins()
+    }
+
+    /// An issued bulletin, recomputed from the events recorded by its time of issue.
+    public func issued(id: Int64) async throws -> (Store.BulletinRecord, Bulletin) {
+        try caller.require(.superviseCases)
+        guard let r = try await unscoped.bulletin(id: id),
+              let from = CalendarDate(r.fromDate), let to = CalendarDate(r.toDate), let asOf = CalendarDate(r.asOf) else {
+            throw ServiceError.notFound("通报不存在 / bulletin not found")
+        }
+        return (r, try await bulletin(from: from, to: to, asOf: asOf, type: r.type, recordedBy: r.recordedUs))
+    }
+}

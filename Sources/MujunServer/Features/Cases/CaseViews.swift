@@ -369,13 +369,28 @@ enum CaseViews {
 
     // MARK: bulletin
 
-    static func bulletin(_ b: Bulletin, q: CasesFeature.BulletinQuery, types: CaseTypes) -> Response {
-        Page.render(title: "督导通报", active: "bulletin", head: Page.Head.chart + [.script("/static/bulletin.js")]) { h in
+    static func bulletin(_ b: Bulletin, types: CaseTypes, issued: Store.BulletinRecord? = nil, list: [Store.BulletinRecord] = [],
+                         error: String? = nil, status: HTTPResponseStatus = .ok) -> Response {
+        Page.render(title: issued?.number ?? "督导通报", status: status, active: "bulletin", head: Page.Head.chart + [.script("/static/bulletin.js")]) { h in
             h.el(.section, .cls("page-head")) { h in
-                h.el(.h1, text: "督导通报")
+                if let issued {
+                    h.el(.p, .cls("muted")) { h in h.el(.a, .href("/cases/bulletin"), text: "← 督导通报") }
+                    h.el(.h1, .id("bulletin-title"), text: "\(issued.title)（\(issued.number)）")
+                    h.el(.p, .id("bulletin-issued"), text: "\(issued.issuedOn) 由 \(issued.issuedBy) 发布；内容已冻结，按发布时的办理记录生成。")
+                } else {
+                    h.el(.h1, text: "督导通报")
+                }
                 h.el(.p, .cls("muted"), .id("bulletin-scope"),
                      text: "\(b.type.flatMap { types.type(named: $0)?.name } ?? "全部类型")，交办日期 \(b.from) 至 \(b.to)，统计截至 \(b.asOf)；按时办复率、满意率排名（应办复不足 \(types.minCases) 件的单位不排名），后 \(types.bottom) 名为末位。")
             }
+            h.formError(error)
+            if let issued {
+                h.el(.p, .cls("filters")) { h in
+                    h.el(.a, .cls("button"), .id("bulletin-xlsx"), .href("/cases/bulletins/\(issued.id)/xlsx"), text: "导出 Excel")
+                    h.text(" ")
+                    h.el(.a, .cls("button"), .id("bulletin-csv"), .href("/cases/bulletins/\(issued.id)/csv"), text: "导出 CSV")
+                }
+            } else {
             h.el(.form, .id("filters"), .cls("filters"), .method("get"), .action("/cases/bulletin")) { h in
                 h.el(.label) { h in
                     h.text("类型 ")
@@ -391,6 +406,37 @@ enum CaseViews {
                 h.el(.a, .cls("button"), .id("bulletin-xlsx"),
                      .href(HTML.url("/cases/bulletin.xlsx", [("type", b.type), ("from", b.from.description), ("to", b.to.description), ("as_of", b.asOf.description)])),
                      text: "导出 Excel")
+            }
+            h.el(.form, .id("issue-form"), .cls("filters"), .method("post"), .action("/cases/bulletin/issue")) { h in
+                h.csrfField()
+                for (name, value) in [("type", b.type ?? ""), ("from", b.from.description), ("to", b.to.description), ("as_of", b.asOf.description)] {
+                    h.void(.input, .type("hidden"), .name(name), .value(value))
+                }
+                h.el(.label) { h in
+                    h.text("文号 ")
+                    h.void(.input, .type("text"), .name("number"), .id("issue-number"), .required, .placeholder("督办通报〔\(b.asOf.year)〕1号"))
+                }
+                h.el(.label) { h in
+                    h.text("标题 ")
+                    h.void(.input, .type("text"), .name("title"), .id("issue-title"), .value("督导通报"))
+                }
+                h.el(.button, .type("submit"), .id("issue-submit"), text: "发布（发布后冻结）")
+            }
+            if !list.isEmpty {
+                h.el(.section, .cls("card"), .id("issued")) { h in
+                    h.el(.h2, text: "已发布的通报")
+                    h.table(id: "issued-table", headers: [("文号", false), ("标题", false), ("发布日期", false), ("统计截至", false), ("发布人", false)],
+                            rows: list) { h, r in
+                        h.el(.tr, .data("bulletin-id", r.id)) { h in
+                            h.el(.td) { h in h.el(.a, .href("/cases/bulletins/\(r.id)"), text: r.number) }
+                            h.el(.td, text: r.title)
+                            h.el(.td, text: r.issuedOn)
+                            h.el(.td, text: r.asOf)
+                            h.el(.td, text: r.issuedBy)
+                        }
+                    }
+                }
+            }
             }
             h.el(.section, .cls("card chart-card")) { h in
                 h.el(.h2, text: "按时办复率与满意率（已排名单位）")

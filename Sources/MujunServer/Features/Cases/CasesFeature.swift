@@ -69,7 +69,38 @@ enum CasesFeature: Feature {
             },
             .page("/cases/bulletin", .permission(.superviseCases), "督导通报 / the bulletin", tag: "cases", parameters: BulletinQuery.self) { req, q in
                 let b = try await bulletin(req, q)
-                return CaseViews.bulletin(b, q: q, types: req.application.serviceContext.caseTypes)
+                return CaseViews.bulletin(b, types: req.application.serviceContext.caseTypes, list: try await req.service.cases.issuedBulletins())
+            },
+            .form("/cases/bulletin/issue", .permission(.superviseCases), "发布督导通报（冻结）/ issue a bulletin", tag: "cases",
+                  parameters: NoParameters.self, body: IssueForm.self, accepts: [.form]) { req, _, f in
+                let q = BulletinQuery(type: f.type.flatMap { $0.isEmpty ? nil : NameText($0) }, from: NameText(f.from), to: NameText(f.to), asOf: NameText(f.asOf))
+                do {
+                    let b = try await bulletin(req, q)
+                    let r = try await req.service.cases.issue(number: f.number, title: f.title ?? "", from: b.from, to: b.to, asOf: b.asOf, type: b.type)
+                    return req.redirect(to: "/cases/bulletins/\(r.id)", redirectType: .normal)
+                } catch let e as ServiceError where e.kind == .invalid || e.kind == .conflict {
+                    let b = try await bulletin(req, q)
+                    return CaseViews.bulletin(b, types: req.application.serviceContext.caseTypes, list: try await req.service.cases.issuedBulletins(),
+                                              error: e.message, status: ErrorMiddleware.status(e.kind))
+                }
+            },
+            .page("/cases/bulletins/:id", .permission(.superviseCases), "已发布的督导通报 / an issued bulletin", tag: "cases",
+                  parameters: IDQuery.self) { req, q in
+                let (r, b) = try await req.service.cases.issued(id: q.id.value)
+                return CaseViews.bulletin(b, types: req.application.serviceContext.caseTypes, issued: r)
+            },
+            .download("/cases/bulletins/:id/xlsx", .permission(.superviseCases), "已发布通报 Excel（与发布时逐字节相同）/ an issued bulletin as a workbook",
+                      tag: "cases", parameters: IDQuery.self, mediaType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") { req, q in
+                let (r, b) = try await req.service.cases.issued(id: q.id.value)
+                var w = b.workbook(title: r.title)
+                w.timestamp = Date(timeIntervalSince1970: Double(r.recordedUs) / 1_000_000)
+                return Page.download(try w.data(), type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                     asciiName: "bulletin-\(r.id).xlsx", name: "\(r.number).xlsx")
+            },
+            .download("/cases/bulletins/:id/csv", .permission(.superviseCases), "已发布通报 CSV / an issued bulletin as CSV", tag: "cases",
+                      parameters: IDQuery.self, mediaType: "text/csv") { req, q in
+                let (r, b) = try await req.service.cases.issued(id: q.id.value)
+                return Page.download(Data(b.csv().utf8), type: "text/csv; charset=utf-8", asciiName: "bulletin-\(r.id).csv", name: "\(r.number).csv")
             },
             .download("/cases/bulletin.xlsx", .permission(.superviseCases), "督导通报 Excel（A4 打印）/ the bulletin as a workbook", tag: "cases",
                       parameters: BulletinQuery.self, mediaType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") { req, q in
@@ -168,6 +199,15 @@ enum CasesFeature: Feature {
         var to: NameText?
         var asOf: NameText?
         enum CodingKeys: String, CodingKey { case type, from, to, asOf = "as_of" }
+    }
+    struct IssueForm: Decodable, Sendable {
+        var number: String
+        var title: String?
+        var type: String?
+        var from: String
+        var to: String
+        var asOf: String
+        enum CodingKeys: String, CodingKey { case number, title, type, from, to, asOf = "as_of" }
     }
 
     enum StateParam: String, ParameterEnum { case registered, assigned, handling, replied, verified, evaluated, closed, returned }
