@@ -300,6 +300,11 @@ extension Store {
             .first(decoding: BulletinRecord.self, with: Self.caseDecoder)
     }
 
+    func queryCodeHash(caseID: Int64) async throws -> String? {
+        try await sql.select().column("query_code_hash").from("cases").where("id", .equal, caseID)
+            .first(decodingColumn: "query_code_hash", as: String?.self) ?? nil
+    }
+
     /// Every unit a case has been assigned to.
     func caseLeadUnits() async throws -> [String] {
         try await sql.select().distinct().column("lead_unit").from("cases").where("lead_unit", .isNot, SQLLiteral.null)

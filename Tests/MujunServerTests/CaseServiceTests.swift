@@ -328,4 +328,31 @@ struct CaseServiceTests {
             await Self.expectRefusal(.forbidden) { _ = try await unit.issuedBulletins() }
         }
     }
+
+    @Test("a petitioner without an account follows and rates a petition with its number and query code")
+    func petitionerByQueryCode() async throws {
+        try await TestApp.with { app in
+            let p = try await Self.people(app)
+            let s = app.services(p.hq).cases
+            let new = try await s.register(.init(type: "信访", title: "反映拖欠工资", requester: "来访群众", assign: .init(unit: "住建局")))
+            let code = try #require(new.queryCode)
+            #expect(code.count == 8 && code.allSatisfy(\.isNumber))
+            let anonymous = app.services(.anonymous).cases
+            #expect(try await anonymous.petition(ref: new.ref, code: code)?.record.id == new.id)
+            let wrong = code == "00000000" ? "00000001" : "00000000"
+            #expect(try await anonymous.petition(ref: new.ref, code: wrong) == nil)
+            #expect(try await anonymous.petition(ref: "nonsense", code: code) == nil)
+            // the code is stored hashed, never as it is
+            let stored = try await app.store.queryCodeHash(caseID: new.id)
+            #expect(stored != nil && stored?.contains(code) == false)
+            await Self.expectRefusal(.conflict) { _ = try await anonymous.ratePetition(ref: new.ref, code: code, rating: "满意", note: "") }
+            let unit = app.services(p.zhujian).cases
+            try await unit.step(id: new.id, .accept)
+            try await unit.step(id: new.id, .reply, .init(note: "已督促企业支付"))
+            await Self.expectRefusal(.notFound) { _ = try await anonymous.ratePetition(ref: new.ref, code: wrong, rating: "满意", note: "") }
+            let v = try await anonymous.ratePetition(ref: new.ref, code: code, rating: "满意", note: "已收到工资")
+            #expect(v.record.state == "evaluated" && v.record.rating == "satisfied")
+            #expect(v.events.last?.actor == "信访人")
+        }
+    }
 }

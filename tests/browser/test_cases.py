@@ -209,3 +209,35 @@ def test_an_issued_bulletin_is_frozen_and_downloads_the_same_bytes(driver, base_
     listed = [e.text for e in elements(driver, "#issued-table td a", "the issued bulletins")]
     assert number in listed
     assert units
+
+
+def test_a_petitioner_follows_a_petition_with_its_query_code(driver, base_url) -> None:
+    import re
+    from conftest import logout
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/cases/new")
+    Select(element(driver, "select#case-type", "the type select")).select_by_value("petition")
+    element(driver, "input#f-title", "the title").send_keys("浏览器测试：反映拖欠工资")
+    element(driver, "input#f-requester", "the requester").send_keys("来访群众")
+    Select(element(driver, "select#f-lead_unit", "the lead unit")).select_by_value("市税务局")
+    element(driver, "button#register", "the register button").click()
+    time.sleep(0.3)
+    notice = element(driver, "#notice", "the notice with the query code").text
+    m = re.search(r"已登记 (\S+)。信访人查询码：(\d{8})", notice)
+    assert m, notice
+    ref, code = m.group(1), m.group(2)
+    logout(driver, base_url)
+    open_page(driver, base_url + "/petition")
+    element(driver, "input#petition-ref", "the number").send_keys(ref)
+    element(driver, "input#petition-code", "the query code").send_keys("0" * 8 if code != "0" * 8 else "1" * 8)
+    element(driver, "button#petition-submit", "the look-up button").click()
+    time.sleep(0.2)
+    assert "不正确" in element(driver, "#form-error", "the refusal").text
+    assert not driver.find_elements(By.CSS_SELECTOR, "#petition-result")
+    element(driver, "input#petition-ref", "the number").clear()
+    element(driver, "input#petition-ref", "the number").send_keys(ref)
+    element(driver, "input#petition-code", "the query code").send_keys(code)
+    element(driver, "button#petition-submit", "the look-up button").click()
+    time.sleep(0.2)
+    assert element(driver, "#petition-state", "the petition's state").text == "待签收"
+    assert "反映拖欠工资" in element(driver, "#petition-result h2", "the petition's title").text

@@ -670,3 +670,27 @@ extension CaseService {
         return (r, try await bulletin(from: from, to: to, asOf: asOf, type: r.type, recordedBy: r.recordedUs))
     }
 }
+
+// MARK: - the petitioner (no account): the case number and the query code
+
+extension CaseService {
+    /// A petition found by its number and the query code issued at registration (nil when the
+    /// pair does not match: the answer does not tell which part was wrong).
+    public func petition(ref: String, code: String) async throws -> CaseView? {
+        let ref = ref.trimmingCharacters(in: .whitespaces), code = code.trimmingCharacters(in: .whitespaces)
+        guard !ref.isEmpty, !code.isEmpty, ref.count <= 100, code.count <= 20,
+              let id = try await unscoped.caseID(type: "petition", ref: ref),
+              let r = try await unscoped.caseRecord(id: id), let stored = try await unscoped.queryCodeHash(caseID: id),
+              Tokens.equal(stored, context.secret.hash("case-query:petition:\(ref):\(code)")) else { return nil }
+        return try await makeView(r)
+    }
+
+    /// The petitioner rates the reply (满意 / 基本满意 / 不满意), with the number and the query code.
+    public func ratePetition(ref: String, code: String, rating: String, note: String) async throws -> CaseView {
+        guard let v = try await petition(ref: ref, code: code) else {
+            throw ServiceError.notFound("编号或查询码不正确 / the number or the query code is wrong")
+        }
+        return try await services.acting(as: .system("信访人")).cases
+            .step(id: v.record.id, .evaluate, .init(rating: rating, note: note, version: v.record.version))
+    }
+}

@@ -469,4 +469,72 @@ enum CaseViews {
             }
         }
     }
+
+    // MARK: the petitioner
+
+    static func petition(view v: CaseService.CaseView?, ref: String, code: String, message: String?, status: HTTPResponseStatus) -> Response {
+        Page.render(title: "信访件查询", status: status) { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.h1, text: "信访件办理进度查询")
+                h.el(.p, .cls("muted"), text: "请输入登记时告知的信访件编号和 8 位查询码。")
+            }
+            h.formError(message)
+            h.el(.form, .method("post"), .action("/petition"), .id("petition-form"), .cls("card")) { h in
+                h.csrfField()
+                h.el(.label) { h in
+                    h.text("编号 ")
+                    h.void(.input, .type("text"), .name("ref"), .id("petition-ref"), .value(ref), .required, .attr("maxlength", 100))
+                }
+                h.el(.label) { h in
+                    h.text(" 查询码 ")
+                    h.void(.input, .type("password"), .name("code"), .id("petition-code"), .required, .attr("maxlength", 20), .attr("autocomplete", "off"))
+                }
+                h.text(" ")
+                h.el(.button, .type("submit"), .id("petition-submit"), text: "查询")
+            }
+            guard let v else { return }
+            let r = v.record
+            h.el(.section, .cls("card"), .id("petition-result")) { h in
+                h.el(.h2, text: "\(r.ref)：\(r.title)")
+                h.el(.dl, .cls("facts")) { h in
+                    h.el(.dt, text: "办理状态")
+                    h.el(.dd, .id("petition-state"), text: r.loopState?.chinese ?? r.state)
+                    h.el(.dt, text: "承办单位")
+                    h.el(.dd, text: r.leadUnit ?? "（待交办）")
+                    h.el(.dt, text: "受理（签收）日期")
+                    h.el(.dd, text: r.acceptedOn ?? "尚未签收")
+                    h.el(.dt, text: "答复期限")
+                    h.el(.dd, text: r.replyDue.map { "\($0)（\(v.type.replyBasis)）" } ?? "签收后计算")
+                }
+                let replies = v.events.filter { $0.kind == "reply" }
+                if !replies.isEmpty {
+                    h.el(.h3, text: "答复")
+                    h.el(.ul, .id("petition-replies")) { h in
+                        for e in replies { h.el(.li, text: "\(e.date) \(e.unit)：\(e.note.isEmpty ? "已答复" : e.note)") }
+                    }
+                }
+                if v.loop.check(.evaluate) == nil {
+                    h.el(.form, .method("post"), .action("/petition/rate"), .id("petition-rate-form")) { h in
+                        h.csrfField()
+                        h.void(.input, .type("hidden"), .name("ref"), .value(ref))
+                        h.void(.input, .type("hidden"), .name("code"), .value(code))
+                        h.el(.h3, text: "评价答复")
+                        for rt in CaseRating.allCases {
+                            h.el(.label, .cls("check")) { h in
+                                h.void(.input, .type("radio"), .name("rating"), .value(rt.rawValue), .required)
+                                h.text(rt.chinese)
+                            }
+                        }
+                        h.el(.label) { h in
+                            h.text(" 意见 ")
+                            h.void(.input, .type("text"), .name("note"), .attr("maxlength", CaseService.maxNote))
+                        }
+                        h.el(.button, .type("submit"), .id("petition-rate-submit"), text: "提交评价")
+                    }
+                } else if let rt = r.rating {
+                    h.el(.p, .id("petition-rating"), text: "您的评价：\(CaseRating(rawValue: rt)?.chinese ?? rt)")
+                }
+            }
+        }
+    }
 }

@@ -123,7 +123,71 @@ enum CasesFeature: Feature {
                 let years = Array(Set(cal.years.keys).union([today.year, today.year + 1])).sorted()
                 return CaseViews.calendar(year: q.year?.int ?? today.year, calendar: cal, years: years)
             },
-        ] + stepForms
+        ] + stepForms + petitioner
+    }
+
+    /// The petitioner's pages: no account, the case number and the query code issued at registration
+    /// (CSRF by a pre-session cookie; wrong pairs count against the address like failed sign-ins).
+    static var petitioner: [Endpoint] {
+        [
+            .page("/petition", .open, "信访件查询（编号 + 查询码）/ a petition's progress by its number and query code", tag: "cases",
+                  parameters: NoParameters.self) { req, _ in
+                petitionPage(req, view: nil, ref: "", code: "", message: nil, status: .ok)
+            },
+            .form("/petition", .open, "查询信访件办理进度 / look up a petition", tag: "cases", parameters: NoParameters.self,
+                  body: PetitionForm.self, accepts: [.form]) { req, _, f in
+                try await petitionAnswer(req, f) { v in v }
+            },
+            .form("/petition/rate", .open, "信访人评价答复 / the petitioner rates the reply", tag: "cases", parameters: NoParameters.self,
+                  body: PetitionForm.self, accepts: [.form]) { req, _, f in
+                try await petitionAnswer(req, f) { _ in
+                    try await req.service.cases.ratePetition(ref: f.ref, code: f.code, rating: f.rating ?? "", note: f.note ?? "")
+                }
+            },
+        ]
+    }
+
+    struct PetitionForm: Decodable, Sendable {
+        var ref: String
+        var code: String
+        var rating: String?
+        var note: String?
+        var _csrf: String?
+    }
+
+    static func petitionPage(_ req: Request, view: CaseService.CaseView?, ref: String, code: String, message: String?,
+                             status: HTTPResponseStatus) -> Response {
+        let csrf = req.cookies[SessionCookie.preSession]?.string ?? Tokens.random(18)
+        let res = PageContext.$csrf.withValue(csrf) {
+            CaseViews.petition(view: view, ref: ref, code: code, message: message, status: status)
+        }
+        res.cookies[SessionCookie.preSession] = HTTPCookies.Value(
+            string: csrf, maxAge: 3600, path: "/petition", isSecure: req.application.serverConfig.secureCookies,
+            isHTTPOnly: true, sameSite: .strict)
+        return res
+    }
+
+    /// Checks the form's CSRF token and the address's failures, finds the petition, runs `act` on it.
+    static func petitionAnswer(_ req: Request, _ f: PetitionForm,
+                               _ act: @Sendable (CaseService.CaseView) async throws -> CaseService.CaseView) async throws -> Response {
+        guard let cookie = req.cookies[SessionCookie.preSession]?.string, let sent = f._csrf, Tokens.equal(cookie, sent) else {
+            return petitionPage(req, view: nil, ref: f.ref, code: "", message: "页面已过期，请重新查询 / the form expired", status: .forbidden)
+        }
+        let limiter = req.application.signInLimiter
+        let address = req.clientAddress
+        if await limiter.isBlocked(address) {
+            return petitionPage(req, view: nil, ref: f.ref, code: "", message: "查询失败次数过多，请 15 分钟后再试 / too many failed attempts, try again in 15 minutes",
+                                status: .tooManyRequests)
+        }
+        guard let v = try await req.service.cases.petition(ref: f.ref, code: f.code) else {
+            await limiter.recordFailure(address)
+            return petitionPage(req, view: nil, ref: f.ref, code: "", message: "编号或查询码不正确 / the number or the query code is wrong", status: .notFound)
+        }
+        do {
+            return petitionPage(req, view: try await act(v), ref: f.ref, code: f.code, message: nil, status: .ok)
+        } catch let e as ServiceError {
+            return petitionPage(req, view: v, ref: f.ref, code: f.code, message: e.message, status: ErrorMiddleware.status(e.kind))
+        }
     }
 
     /// The step forms of the case page: redirect back to the case, or show it again with the refusal.
