@@ -218,6 +218,39 @@ extension Store {
         return id
     }
 
+    /// Inserts many new cases with their events (already checked by the loop), in multi-row
+    /// statements (an import of a city's past years: 100,000 cases, a million events).
+    func insertCases(_ items: [(NewCase, CaseLoop, [MujunCore.CaseEvent])], actor: String, recordedUs: Int64) async throws {
+        let caseCols = ["type", "ref", "title", "body", "requester", "requester_user", "credit_code", "parcel_id", "cluster_year",
+                        "cluster_number", "town", "meeting_id", "query_code_hash", "registered_on", "version"]
+            + Self.loopColumns(CaseLoop(type: CaseTypes.default.types[0])).map(\.0)
+        let eventCols = ["case_id", "seq", "kind", "date", "recorded_us", "actor", "unit", "co_units", "due", "category",
+                         "rating", "head", "passed", "level", "note"]
+        for chunk in items.chunked(Self.chunkSize(columns: caseCols.count)) {
+            let rows: [[any SQLExpression]] = chunk.map { c, loop, _ in
+                [SQLBind(c.type), SQLBind(c.ref), SQLBind(c.title), SQLBind(c.body), SQLBind(c.requester), SQLBind(c.requesterUser),
+                 SQLBind(c.creditCode), SQLBind(c.parcelID), SQLBind(c.clusterYear), SQLBind(c.clusterNumber), SQLBind(c.town),
+                 SQLBind(c.meetingID), SQLBind(c.queryCodeHash), SQLBind(loop.registeredOn?.description ?? ""), SQLBind(1)]
+                    + Self.loopColumns(loop).map(\.1)
+            }
+            try await sql.insert(into: "cases").columns(caseCols).rows(rows).run()
+            let ids = try await caseIDs(keys: chunk.map { ($0.0.type, $0.0.ref) })
+            var events: [[any SQLExpression]] = []
+            for (c, _, evs) in chunk {
+                guard let id = ids["\(c.type)\u{1}\(c.ref)"] else { continue }
+                for (i, e) in evs.enumerated() {
+                    events.append([SQLBind(id), SQLBind(i + 1), SQLBind(e.kind.rawValue), SQLBind(e.date.description), SQLBind(recordedUs),
+                                   SQLBind(actor), SQLBind(e.unit), SQLBind(Self.unitList(e.coUnits)), SQLBind(e.due?.description),
+                                   SQLBind(e.category), SQLBind(e.rating?.rawValue), SQLBind(e.head), SQLBind(e.passed),
+                                   SQLBind(e.level.rawValue), SQLBind(e.note)])
+                }
+            }
+            for part in events.chunked(Self.chunkSize(columns: eventCols.count)) {
+                try await sql.insert(into: "loop_events").columns(eventCols).rows(Array(part)).run()
+            }
+        }
+    }
+
     func insertLoopEvent(caseID: Int64, seq: Int, _ e: MujunCore.CaseEvent, actor: String, recordedUs: Int64) async throws {
         try await sql.insert(into: "loop_events")
             .columns("case_id", "seq", "kind", "date", "recorded_us", "actor", "unit", "co_units", "due", "category",
@@ -235,43 +268,68 @@ extension Store {
             .all(decodingColumn: "unit", as: String.self)
     }
 
-    /// The cases a bulletin reads (id order).
-    func bulletinCases(type: String?) async throws -> [(id: Int64, type: String, ref: String, title: String)] {
-        struct Row: Decodable { var id: Int64; var type: String; var ref: String; var title: String }
-        var q = sql.select().columns("id", "type", "ref", "title").from("cases")
-        if let type { q = q.where("type", .equal, type) }
-        return try await q.orderBy("id").all(decoding: Row.self).map { ($0.id, $0.type, $0.ref, $0.title) }
+    /// What a bulletin reads of a case: its loop's columns as of its latest event.
+    struct BulletinRow: Sendable {
+        var id: Int64, type: String, ref: String, title: String, state: String, leadUnit: String?
+        var assignedOn: String?, acceptDue: String?, acceptedOn: String?, replyDue: String?, rehandleDue: String?
+        var firstReplyOn: String?, rating: String?, category: String?, head: Bool, lastEventOn: String, recordedUs: Int64
     }
 
-    /// The events a bulletin reads: dated by `asOf`, recorded by `recordedBy`, in (case, seq) order.
-    func bulletinEvents(type: String?, asOf: String, recordedBy: Int64?) async throws -> [(caseID: Int64, event: MujunCore.CaseEvent)] {
-        var q = sql.select().columns(["case_id", "kind", "date", "unit", "co_units", "due", "category", "rating", "head", "passed", "level", "note"]
-                                        .map { SQLColumn($0, table: "e") })
-            .from(SQLAlias(SQLIdentifier("loop_events"), as: SQLIdentifier("e")))
-            .where(SQLColumn("date", table: "e"), .lessThanOrEqual, SQLBind(asOf))
-        if let type {
-            q = q.join(SQLAlias(SQLIdentifier("cases"), as: SQLIdentifier("c")), method: SQLJoinMethod.inner,
-                       on: SQLColumn("id", table: "c"), .equal, SQLColumn("case_id", table: "e"))
-                .where(SQLColumn("type", table: "c"), .equal, SQLBind(type))
+    /// The cases a bulletin reads (id order), with the latest recording time of their events.
+    func bulletinRows(type: String?) async throws -> [BulletinRow] {
+        let cols = ["id", "type", "ref", "title", "state", "lead_unit", "assigned_on", "accept_due", "accepted_on", "reply_due",
+                    "rehandle_due", "first_reply_on", "rating", "category", "head", "last_event_on"]
+        var q = sql.select().columns(cols.map { SQLColumn($0, table: "c") })
+            .column(SQLFunction("MAX", args: SQLColumn("recorded_us", table: "e")), as: "recorded")
+            .from(SQLAlias(SQLIdentifier("cases"), as: SQLIdentifier("c")))
+            .join(SQLAlias(SQLIdentifier("loop_events"), as: SQLIdentifier("e")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("case_id", table: "e"), .equal, SQLColumn("id", table: "c"))
+        if let type { q = q.where(SQLColumn("type", table: "c"), .equal, SQLBind(type)) }
+        // grouped by the key: PostgreSQL lets the other columns of `cases` follow it, SQLite takes them as they are
+        q = q.groupBy(SQLColumn("id", table: "c")).orderBy(SQLColumn("id", table: "c"))
+        var out: [BulletinRow] = []
+        for r in try await q.all() {
+            out.append(BulletinRow(
+                id: try r.decode(column: "id", as: Int64.self), type: try r.decode(column: "type", as: String.self),
+                ref: try r.decode(column: "ref", as: String.self), title: try r.decode(column: "title", as: String.self),
+                state: try r.decode(column: "state", as: String.self), leadUnit: try r.decode(column: "lead_unit", as: String?.self),
+                assignedOn: try r.decode(column: "assigned_on", as: String?.self), acceptDue: try r.decode(column: "accept_due", as: String?.self),
+                acceptedOn: try r.decode(column: "accepted_on", as: String?.self), replyDue: try r.decode(column: "reply_due", as: String?.self),
+                rehandleDue: try r.decode(column: "rehandle_due", as: String?.self),
+                firstReplyOn: try r.decode(column: "first_reply_on", as: String?.self), rating: try r.decode(column: "rating", as: String?.self),
+                category: try r.decode(column: "category", as: String?.self), head: try r.decode(column: "head", as: Bool.self),
+                lastEventOn: try r.decode(column: "last_event_on", as: String.self), recordedUs: try r.decode(column: "recorded", as: Int64.self)))
         }
-        if let recordedBy { q = q.where(SQLColumn("recorded_us", table: "e"), .lessThanOrEqual, SQLBind(recordedBy)) }
-        q = q.orderBy(SQLColumn("case_id", table: "e")).orderBy(SQLColumn("seq", table: "e"))
+        return out
+    }
+
+    /// The events of some cases a bulletin replays: dated by `asOf`, recorded by `recordedBy`, in (case, seq) order.
+    func bulletinEvents(caseIDs: [Int64], asOf: String, recordedBy: Int64?) async throws -> [(caseID: Int64, event: MujunCore.CaseEvent)] {
         var out: [(Int64, MujunCore.CaseEvent)] = []
-        for row in try await q.all() {
-            guard let kind = CaseEventKind(rawValue: try row.decode(column: "kind", as: String.self)),
-                  let date = CalendarDate(try row.decode(column: "date", as: String.self)) else { continue }
-            var e = MujunCore.CaseEvent(kind, date)
-            e.unit = try row.decode(column: "unit", as: String.self)
-            let co = try row.decode(column: "co_units", as: String.self)
-            if !co.isEmpty { e.coUnits = co.split(separator: ";").map(String.init) }
-            e.due = try row.decode(column: "due", as: String?.self).flatMap(CalendarDate.init)
-            e.category = try row.decode(column: "category", as: String?.self)
-            e.rating = try row.decode(column: "rating", as: String?.self).flatMap(CaseRating.init(rawValue:))
-            e.head = try row.decode(column: "head", as: Bool.self)
-            e.passed = try row.decode(column: "passed", as: Bool?.self)
-            e.level = SupervisionLevel(rawValue: try row.decode(column: "level", as: String.self)) ?? .normal
-            e.note = try row.decode(column: "note", as: String.self)
-            out.append((try row.decode(column: "case_id", as: Int64.self), e))
+        for chunk in caseIDs.chunked(2000) {
+            var q = sql.select().columns(["case_id", "kind", "date", "unit", "co_units", "due", "category", "rating", "head", "passed", "level", "note"]
+                                            .map { SQLColumn($0) })
+                .from("loop_events")
+                .where("case_id", .in, Array(chunk))
+                .where("date", .lessThanOrEqual, asOf)
+            if let recordedBy { q = q.where("recorded_us", .lessThanOrEqual, recordedBy) }
+            q = q.orderBy("case_id").orderBy("seq")
+            for row in try await q.all() {
+                guard let kind = CaseEventKind(rawValue: try row.decode(column: "kind", as: String.self)),
+                      let date = CalendarDate(try row.decode(column: "date", as: String.self)) else { continue }
+                var e = MujunCore.CaseEvent(kind, date)
+                e.unit = try row.decode(column: "unit", as: String.self)
+                let co = try row.decode(column: "co_units", as: String.self)
+                if !co.isEmpty { e.coUnits = co.split(separator: ";").map(String.init) }
+                e.due = try row.decode(column: "due", as: String?.self).flatMap(CalendarDate.init)
+                e.category = try row.decode(column: "category", as: String?.self)
+                e.rating = try row.decode(column: "rating", as: String?.self).flatMap(CaseRating.init(rawValue:))
+                e.head = try row.decode(column: "head", as: Bool.self)
+                e.passed = try row.decode(column: "passed", as: Bool?.self)
+                e.level = SupervisionLevel(rawValue: try row.decode(column: "level", as: String.self)) ?? .normal
+                e.note = try row.decode(column: "note", as: String.self)
+                out.append((try row.decode(column: "case_id", as: Int64.self), e))
+            }
         }
         return out
     }

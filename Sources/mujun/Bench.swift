@@ -83,7 +83,9 @@ struct Bench: AsyncParsableCommand {
         try await app.asyncShutdown()
     }
 
-    func report(_ name: String, _ value: Double, _ unit: String, target: Double? = nil) {
+    func report(_ name: String, _ value: Double, _ unit: String, target: Double? = nil) { Bench.report(name, value, unit, target: target) }
+
+    static func report(_ name: String, _ value: Double, _ unit: String, target: Double? = nil) {
         var line = String(format: "%@ %.3f %@", name, value, unit)
         if let target { line += String(format: "  (target ≤ %g %@: %@)", target, unit, value <= target ? "PASS" : "FAIL") }
         print(line)
@@ -107,6 +109,10 @@ struct Bench: AsyncParsableCommand {
 
     /// Median server time of a GET over `repeats` runs after two warm-ups.
     func timeRequest(_ app: Application, _ path: String, cookie: String) async throws -> Double {
+        try await Bench.timeRequest(app, path, cookie: cookie, repeats: repeats)
+    }
+
+    static func timeRequest(_ app: Application, _ path: String, cookie: String, repeats: Int) async throws -> Double {
         var times: [Double] = []
         for i in 0..<(repeats + 2) {
             let req = Request(application: app, method: .GET, url: URI(string: path), headers: ["Cookie": cookie],

@@ -355,4 +355,27 @@ struct CaseServiceTests {
             #expect(v.events.last?.actor == "信访人")
         }
     }
+
+    @Test("the stored bulletin equals the standalone one on the hand-worked history, as of the end and mid-way")
+    func storedBulletinEqualsStandalone() async throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("bench/cases/testdata/small-history.csv")
+        let h = try CaseHistory(table: try TableReader.open(url: url))
+        try await TestApp.with { app in
+            let s = app.services(try await Self.people(app).hq).cases
+            _ = try await s.importHistory(h, fileName: "small-history.csv")
+            let from = CalendarDate("2025-01-01")!, to = CalendarDate("2026-12-31")!
+            // after every event (counted from the stored columns) and mid-way (replayed), all types and one
+            for asOf in ["2027-01-01", "2026-03-16", "2025-10-20"] {
+                for type in [nil, "suggestion", "task"] as [String?] {
+                    let d = CalendarDate(asOf)!
+                    let stored = try await s.bulletin(from: from, to: to, asOf: d, type: type)
+                    let standalone = Bulletin(history: h, from: from, to: to, asOf: d, type: type)
+                    #expect(stored.csv() == standalone.csv(), "as of \(asOf), \(type ?? "all")")
+                    #expect(stored.casesCSV() == standalone.casesCSV(), "as of \(asOf), \(type ?? "all")")
+                    if type == nil { #expect(stored.rows.count > 0, "as of \(asOf)") }
+                }
+            }
+        }
+    }
 }

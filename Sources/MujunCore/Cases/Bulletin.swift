@@ -63,6 +63,16 @@ public struct BulletinCase: Sendable, Hashable {
         return r <= due
     }
 
+    /// A case as counted, from stored columns (the loop as of its latest event, all dated by D).
+    public init(ref: String, type: CaseType, title: String, unit: String, assignedOn: CalendarDate, acceptDue: CalendarDate,
+                acceptedOn: CalendarDate?, replyDue: CalendarDate?, repliedOn: CalendarDate?, state: CaseLoop.State, flag: CaseFlag,
+                rating: CaseRating?, category: String?, head: Bool) {
+        self.ref = ref; self.type = type.key; self.typeName = type.name; self.title = title; self.unit = unit
+        self.assignedOn = assignedOn; self.acceptDue = acceptDue; self.acceptedOn = acceptedOn; self.replyDue = replyDue
+        self.repliedOn = repliedOn; self.state = state; self.flag = flag; self.rating = rating; self.category = category
+        self.resolved = category.map { type.resolved.contains($0) } ?? false; self.head = head
+    }
+
     /// The case as counted at `d`, or nil when it has no current assignment.
     public init?(_ loop: CaseLoop, ref: String, title: String = "", at d: CalendarDate, calendar: WorkCalendar, redAfter: Int) {
         guard let a = loop.assignment else { return nil }

@@ -139,23 +139,31 @@ public struct CaseService: ServiceBase {
     }
 
     /// The deadline a case in the inbox is working towards: accept while assigned, else the reply.
-    static func nextDue(_ r: Store.CaseRecord) -> CalendarDate? {
+    public static func nextDue(_ r: Store.CaseRecord) -> CalendarDate? {
         let s = r.state == "assigned" ? r.acceptDue : r.currentReplyDue
         return s.flatMap(CalendarDate.init)
     }
 
     /// The flag of a stored case at `d` from its columns (the same rule as `CaseLoop.flag`).
     public static func flag(_ r: Store.CaseRecord, at d: CalendarDate, calendar: WorkCalendar, redAfter: Int) -> CaseFlag {
-        var missed: [CalendarDate] = []
-        switch r.state {
+        flag(state: r.state, acceptDue: r.acceptDue, replyDue: r.replyDue, rehandleDue: r.rehandleDue, at: d, calendar: calendar, redAfter: redAfter)
+    }
+
+    /// The same from the stored columns' values.
+    static func flag(state: String, acceptDue: String?, replyDue: String?, rehandleDue: String?, at d: CalendarDate,
+                     calendar: WorkCalendar, redAfter: Int) -> CaseFlag {
+        // dates as stored (YYYY-MM-DD) compare as text; only a missed one is parsed
+        let today = d.description
+        var missed: [String] = []
+        switch state {
         case "assigned":
-            if let a = r.acceptDue.flatMap(CalendarDate.init), a < d { missed.append(a) }
-            if let p = r.replyDue.flatMap(CalendarDate.init), p < d { missed.append(p) }
+            if let a = acceptDue, a < today { missed.append(a) }
+            if let p = replyDue, p < today { missed.append(p) }
         case "handling":
-            if let p = r.currentReplyDue.flatMap(CalendarDate.init), p < d { missed.append(p) }
+            if let p = rehandleDue ?? replyDue, p < today { missed.append(p) }
         default: break
         }
-        guard let e = missed.min() else { return .none }
+        guard let e = missed.min().flatMap(CalendarDate.init) else { return .none }
         return calendar.addingWorkdays(redAfter + 1, to: e) <= d ? .red : .yellow
     }
 
@@ -463,15 +471,18 @@ extension CaseService {
             }
             if let f = errors.failure() { throw f }
             var events = 0
+            var items: [(Store.NewCase, CaseLoop, [MujunCore.CaseEvent])] = []
+            items.reserveCapacity(fresh.count)
             for (c, loop) in fresh {
                 let type = types.types[c.type]
                 let new = Store.NewCase(type: type.key, ref: c.ref, title: c.title.isEmpty ? "\(type.name) \(c.ref)" : c.title,
                                         body: "", requester: loop.requester, requesterUser: requesterAccounts[loop.requester],
                                         creditCode: c.creditCode, parcelID: c.parcelID, clusterYear: nil, clusterNumber: nil,
                                         town: c.parcelID.flatMap { parcelTowns[$0] }, meetingID: nil, queryCodeHash: nil)
-                _ = try await tx.insertCase(new, loop: loop, events: c.events, actor: actor, recordedUs: now)
+                items.append((new, loop, c.events))
                 events += c.events.count
             }
+            try await tx.insertCases(items, actor: actor, recordedUs: now)
             try await tx.audit(actor: actor, action: "case.history_imported", target: fileName,
                                detail: caller.detail("\(fresh.count) 件、\(events) 条事件；未变 \(unchanged) 件"))
             return ImportSummary(cases: fresh.count, events: events, unchanged: unchanged)
@@ -558,11 +569,8 @@ extension CaseService {
                                     zh: "编号 \(new.ref) 已存在", en: "ref \(new.ref) exists"))
             }
             if let f = errors.failure() { throw f }
-            var events = 0
-            for (new, ev, loop) in all {
-                _ = try await tx.insertCase(new, loop: loop, events: ev, actor: actor, recordedUs: now)
-                events += ev.count
-            }
+            try await tx.insertCases(all.map { ($0.0, $0.2, $0.1) }, actor: actor, recordedUs: now)
+            let events = all.reduce(0) { $0 + $1.1.count }
             try await tx.audit(actor: actor, action: "case.file_registered", target: fileName,
                                detail: caller.detail("\(all.count) 件"))
             return ImportSummary(cases: all.count, events: events, unchanged: 0)
@@ -601,22 +609,35 @@ extension CaseService {
             typeKey = t.key
         }
         guard from <= to else { throw ServiceError.invalid("起始日期晚于截止日期 / from is after to") }
-        let cases = try await unscoped.bulletinCases(type: typeKey)
-        let events = try await unscoped.bulletinEvents(type: typeKey, asOf: asOf.description, recordedBy: recordedBy)
+        // A case whose every event is dated by D (and, for an issued bulletin, recorded by its time)
+        // is counted from its stored columns; the others are replayed from their events.
+        let asOfText = asOf.description
+        let rows = try await unscoped.bulletinRows(type: typeKey)
+        let replayIDs = rows.filter { $0.lastEventOn > asOfText || (recordedBy != nil && $0.recordedUs > recordedBy!) }.map(\.id)
+        let events = replayIDs.isEmpty ? [] : try await unscoped.bulletinEvents(caseIDs: replayIDs, asOf: asOfText, recordedBy: recordedBy)
+        var byCase: [Int64: [MujunCore.CaseEvent]] = [:]
+        for (id, e) in events { byCase[id, default: []].append(e) }
+        let replay = Set(replayIDs)
         var out: [BulletinCase] = []
-        out.reserveCapacity(cases.count)
-        var k = 0
-        for c in cases {
+        out.reserveCapacity(rows.count)
+        for c in rows {
             guard let type = types.type(named: c.type) else { continue }
-            var loop = CaseLoop(type: type)
-            while k < events.count && events[k].caseID < c.id { k += 1 }
-            while k < events.count && events[k].caseID == c.id {
-                try? loop.apply(events[k].event, calendar: calendar)
-                k += 1
+            if replay.contains(c.id) {
+                var loop = CaseLoop(type: type)
+                for e in byCase[c.id] ?? [] { try? loop.apply(e, calendar: calendar) }
+                if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: calendar, redAfter: types.redAfter) {
+                    out.append(b)
+                }
+                continue
             }
-            if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: calendar, redAfter: types.redAfter) {
-                out.append(b)
-            }
+            guard let unit = c.leadUnit, let assigned = c.assignedOn.flatMap(CalendarDate.init),
+                  let acceptDue = c.acceptDue.flatMap(CalendarDate.init), let state = CaseLoop.State(rawValue: c.state) else { continue }
+            out.append(BulletinCase(ref: c.ref, type: type, title: c.title, unit: unit, assignedOn: assigned, acceptDue: acceptDue,
+                                    acceptedOn: c.acceptedOn.flatMap(CalendarDate.init), replyDue: c.replyDue.flatMap(CalendarDate.init),
+                                    repliedOn: c.firstReplyOn.flatMap(CalendarDate.init), state: state,
+                                    flag: Self.flag(state: c.state, acceptDue: c.acceptDue, replyDue: c.replyDue, rehandleDue: c.rehandleDue,
+                                                    at: asOf, calendar: calendar, redAfter: types.redAfter),
+                                    rating: c.rating.flatMap(CaseRating.init(rawValue:)), category: c.category, head: c.head))
         }
         return Bulletin(cases: out, from: from, to: to, asOf: asOf, type: typeKey, minCases: types.minCases, bottom: types.bottom)
     }

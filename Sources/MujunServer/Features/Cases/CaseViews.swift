@@ -314,7 +314,15 @@ enum CaseViews {
                         h.text(label + " ")
                         h.el(.small, text: "\(rows.count) 件")
                     }
-                    table(&h, id: "\(id)-table", rows, types: types, calendar: calendar, today: today, empty: "无。")
+                    // the most urgent first; a long group shows its first 200 (the count above is complete)
+                    let shown = Array(rows.sorted { (CaseService.nextDue($0) ?? .init(dayNumber: .max)) < (CaseService.nextDue($1) ?? .init(dayNumber: .max)) }.prefix(200))
+                    table(&h, id: "\(id)-table", shown, types: types, calendar: calendar, today: today, empty: "无。")
+                    if rows.count > shown.count {
+                        h.el(.p, .cls("muted"), .id("\(id)-more")) { h in
+                            h.text("另有 \(rows.count - shown.count) 件，")
+                            h.el(.a, .href("/cases?unit=\(b.unit.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"), text: "在督办事项中查看全部")
+                        }
+                    }
                 }
             }
         }
