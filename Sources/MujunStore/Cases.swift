@@ -39,6 +39,7 @@ extension Store {
         public var head: Bool
         public var lastEventOn: String
         public var version: Int
+        enum CodingKeys: String, CodingKey { case id, type, ref, title, body, requester, requesterUser = "requester_user", creditCode = "credit_code", parcelId = "parcel_id", clusterYear = "cluster_year", clusterNumber = "cluster_number", town, meetingId = "meeting_id", state, leadUnit = "lead_unit", coUnits = "co_units", level, registeredOn = "registered_on", assignedOn = "assigned_on", acceptDue = "accept_due", acceptedOn = "accepted_on", replyDue = "reply_due", rehandleDue = "rehandle_due", firstReplyOn = "first_reply_on", rating, category, head, lastEventOn = "last_event_on", version }
 
         public var coUnitList: [String] { coUnits.split(separator: ";").map(String.init) }
         public var loopState: CaseLoop.State? { CaseLoop.State(rawValue: state) }
@@ -65,6 +66,7 @@ extension Store {
         public var passed: Bool?
         public var level: String
         public var note: String
+        enum CodingKeys: String, CodingKey { case id, caseId = "case_id", seq, kind, date, recordedUs = "recorded_us", actor, unit, coUnits = "co_units", due, category, rating, head, passed, level, note }
 
         /// The event as the engine applies it (nil for a row no engine wrote).
         public var event: MujunCore.CaseEvent? {
@@ -76,7 +78,8 @@ extension Store {
         }
     }
 
-    static let caseDecoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+    /// Rows decode by the types' own snake_case CodingKeys (a key strategy converts every key of every row).
+    static let caseDecoder = SQLRowDecoder()
 
     /// `;A;B;` for a list of units.
     static func unitList(_ units: [String]) -> String { units.isEmpty ? "" : ";" + units.joined(separator: ";") + ";" }
@@ -345,6 +348,7 @@ extension Store {
         public var toDate: String
         public var asOf: String
         public var recordedUs: Int64
+        enum CodingKeys: String, CodingKey { case id, number, title, issuedOn = "issued_on", type, fromDate = "from_date", toDate = "to_date", asOf = "as_of", recordedUs = "recorded_us", issuedBy = "issued_by" }
         public var issuedBy: String
     }
 

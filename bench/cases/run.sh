@@ -89,6 +89,21 @@ if "$BIN" cases bulletin --help 2>&1 | grep -q -- "--as-of"; then
             status=1
         fi
     done
+    # the database side (issue 9's speed): import, the bulletin over every case, a unit's inbox of
+    # 5,000 open cases and the case page, on SQLite and on a throw-away PostgreSQL cluster
+    PG_DIR="${BENCH_CASES_PG_DIR:-/tmp/mujun-casesbench-pg}"
+    pg_url=""
+    if [ "${BENCH_CASES_NO_POSTGRES:-0}" != 1 ] && \
+       pg_url=$(MUJUN_PG_DIR="$PG_DIR" MUJUN_PG_PORT="${BENCH_CASES_PG_PORT:-54372}" bash scripts/pg-test-cluster.sh start 2>"$OUT/pg.log"); then
+        trap 'MUJUN_PG_DIR="$PG_DIR" bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+        say "PostgreSQL on $pg_url"
+    else
+        say "PostgreSQL not started (BENCH_CASES_NO_POSTGRES=1, or see $OUT/pg.log): SQLite only"
+        pg_url=""
+    fi
+    MUJUN_BENCH_POSTGRES_URL="$pg_url" "$BIN" bench-cases --history "$DATA" --as-of "$AS_OF" --work-dir bench-data \
+        | tee "$OUT/bench-cases.log" || { say "mujun bench-cases failed"; status=1; }
+    grep -q "FAIL" "$OUT/bench-cases.log" && { say "a database figure missed its target"; status=1; }
     exit "$status"
 else
     fail "$BIN has no 'cases bulletin': rebuild it"

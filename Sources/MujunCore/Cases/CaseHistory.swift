@@ -76,7 +76,7 @@ public struct CaseHistory: Sendable {
                 func bad(_ key: String, _ zh: String, _ en: String) {
                     errors.add(RowError(row: row, column: header[key]!, zh: zh, en: en))
                 }
-                let ref = cell("ref").trimmingCharacters(in: .whitespaces)
+                let ref = CaseHistory.trimmed(cell("ref"))
                 let typeText = cell("type")
                 var typeIndex = typeNames[typeText]
                 if typeIndex == nil, let p = types.position(of: typeText) { typeIndex = p; typeNames[typeText] = p }
@@ -100,25 +100,25 @@ public struct CaseHistory: Sendable {
                     bad("date", "日期「\(dateText)」不是 YYYY-MM-DD 日期", "the date \"\(dateText)\" is not a YYYY-MM-DD date"); ok = false
                 }
                 var e = CaseEvent(kind ?? .progress, date ?? CalendarDate(dayNumber: 0))
-                e.unit = cell("unit").trimmingCharacters(in: .whitespaces)
+                e.unit = CaseHistory.trimmed(cell("unit"))
                 let co = cell("co_units")
                 if !co.isEmpty {
                     e.coUnits = co.split(whereSeparator: { $0 == ";" || $0 == "；" })
-                        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                        .map { CaseHistory.trimmed(String($0)) }.filter { !$0.isEmpty }
                 }
-                let dueText = cell("due").trimmingCharacters(in: .whitespaces)
+                let dueText = CaseHistory.trimmed(cell("due"))
                 if !dueText.isEmpty {
                     if let d = CaseHistory.parseDate(dueText) { e.due = d } else {
                         bad("due", "办理期限「\(dueText)」不是 YYYY-MM-DD 日期", "the due date \"\(dueText)\" is not a YYYY-MM-DD date"); ok = false
                     }
                 }
-                let cat = cell("category").trimmingCharacters(in: .whitespaces)
+                let cat = CaseHistory.trimmed(cell("category"))
                 if !cat.isEmpty {
                     if kind == .reply { e.category = cat.uppercased() } else if kind != nil {
                         bad("category", "只有答复可以填写类别", "only a reply has a category"); ok = false
                     }
                 }
-                let ratingText = cell("rating").trimmingCharacters(in: .whitespaces)
+                let ratingText = CaseHistory.trimmed(cell("rating"))
                 if !ratingText.isEmpty {
                     if let r = CaseRating(named: ratingText) { e.rating = r } else {
                         bad("rating", "评价「\(ratingText)」应为 满意/基本满意/不满意", "the rating \"\(ratingText)\" must be 满意, 基本满意 or 不满意"); ok = false
@@ -134,7 +134,7 @@ public struct CaseHistory: Sendable {
                 case .some(let b): e.passed = b
                 case .none: bad("passed", "验收结果「\(passedText)」应为 通过/不通过", "passed \"\(passedText)\" must be 通过 or 不通过"); ok = false
                 }
-                e.note = cell("note").trimmingCharacters(in: .whitespacesAndNewlines)
+                e.note = CaseHistory.trimmed(cell("note"))
                 let levelText = cell("level")
                 if let l = SupervisionLevel(named: levelText) { e.level = l } else {
                     bad("level", "督办级别「\(levelText)」应为 一般/重点/挂牌督办", "the level \"\(levelText)\" must be 一般, 重点 or 挂牌督办"); ok = false
@@ -144,8 +144,8 @@ public struct CaseHistory: Sendable {
                 let title = cell("title")
                 if !title.isEmpty && (cases[ci].title.isEmpty || kind == .register) { cases[ci].title = title }
                 if kind == .register {
-                    let parcel = cell("parcel_id").trimmingCharacters(in: .whitespaces)
-                    let code = cell("credit_code").trimmingCharacters(in: .whitespaces)
+                    let parcel = CaseHistory.trimmed(cell("parcel_id"))
+                    let code = CaseHistory.trimmed(cell("credit_code"))
                     if !parcel.isEmpty { cases[ci].parcelID = parcel }
                     if !code.isEmpty { cases[ci].creditCode = code }
                 }
@@ -193,6 +193,15 @@ public struct CaseHistory: Sendable {
         self.lastDate = last
     }
 
+    /// `s` without surrounding whitespace; a cell that has none (nearly every one) is returned as it is,
+    /// without going through Foundation.
+    @inline(__always) static func trimmed(_ s: String) -> String {
+        guard let first = s.utf8.first, let last = s.utf8.last else { return s }
+        func plain(_ b: UInt8) -> Bool { b > 0x20 && b < 0x80 }
+        if plain(first) && plain(last) { return s }
+        return s.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     private static func isSorted(_ c: Case) -> Bool {
         for k in c.events.indices.dropFirst() where c.events[k].date < c.events[k - 1].date { return false }
         return true  // rows are appended in file order, so equal dates are already in row order
@@ -217,7 +226,7 @@ public struct CaseHistory: Sendable {
 
     /// `YYYY-MM-DD`, `YYYY/M/D`, `YYYY-M-D`, `YYYY.M.D`, or an Excel serial day number.
     public static func parseDate(_ text: String) -> CalendarDate? {
-        var s = text.trimmingCharacters(in: .whitespaces)
+        var s = trimmed(text)
         // a spreadsheet's date-time cell ("2024-12-26 00:00:00", "2024-12-26T00:00:00"): its date
         if let cut = s.firstIndex(where: { $0 == " " || $0 == "T" }),
            s[s.index(after: cut)...].allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ":" || $0 == ".") }) {
@@ -248,7 +257,8 @@ public struct CaseHistory: Sendable {
     /// `.some(nil)` for an empty cell, `.some(true/false)` for 是/否, yes/no, 1/0, true/false (or
     /// the given words), `nil` for anything else.
     static func parseYesNo(_ text: String, yes: String = "是", no: String = "否") -> Bool?? {
-        let s = text.trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return .some(nil) }
+        let s = trimmed(text)
         if s.isEmpty { return .some(nil) }
         switch s.lowercased() {
         case "是", "yes", "y", "1", "true", "通过", "pass", "passed": return .some(true)

@@ -22,7 +22,8 @@ public enum CaseEventKind: String, Sendable, CaseIterable, Codable {
 
     /// The event named by its key or Chinese name (also 办结 and 答复/办结 for a reply).
     public init?(named s: String) {
-        let t = s.trimmingCharacters(in: .whitespaces)
+        if let k = CaseEventKind(rawValue: s) { self = k; return }
+        let t = CaseHistory.trimmed(s)
         if let k = CaseEventKind(rawValue: t.lowercased()) { self = k; return }
         switch t {
         case "登记": self = .register
@@ -56,7 +57,8 @@ public enum CaseRating: String, Sendable, CaseIterable, Codable {
     }
 
     public init?(named s: String) {
-        let t = s.trimmingCharacters(in: .whitespaces)
+        if let r = CaseRating(rawValue: s) { self = r; return }
+        let t = CaseHistory.trimmed(s)
         if let r = CaseRating(rawValue: t.lowercased()) { self = r; return }
         switch t {
         case "满意": self = .satisfied
@@ -81,7 +83,8 @@ public enum SupervisionLevel: String, Sendable, CaseIterable, Codable {
     }
 
     public init?(named s: String) {
-        let t = s.trimmingCharacters(in: .whitespaces)
+        if s.isEmpty { self = .normal; return }
+        let t = CaseHistory.trimmed(s)
         if t.isEmpty { self = .normal; return }
         if let l = SupervisionLevel(rawValue: t.lowercased()) { self = l; return }
         switch t {
