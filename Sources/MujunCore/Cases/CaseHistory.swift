@@ -60,6 +60,12 @@ public struct CaseHistory: Sendable {
         var errors = RowErrorCollector()
         let col = Dictionary(uniqueKeysWithValues: CaseHistory.fields.map { ($0.key, m.index(of: $0.key)) })
         let header = Dictionary(uniqueKeysWithValues: CaseHistory.fields.map { ($0.key, m.header(of: $0.key)) })
+        // the column of each field, looked up once (-1: absent)
+        func at(_ key: String) -> Int { (col[key] ?? nil) ?? -1 }
+        let cRef = at("ref"), cTitle = at("title"), cType = at("type"), cEvent = at("event"), cDate = at("date")
+        let cUnit = at("unit"), cCo = at("co_units"), cDue = at("due"), cCategory = at("category"), cRating = at("rating")
+        let cHead = at("head"), cPassed = at("passed"), cNote = at("note"), cLevel = at("level"), cParcel = at("parcel_id")
+        let cCode = at("credit_code")
         var caseIndex: [String: Int] = [:]
         var broken: Set<Int> = []  // cases with an unreadable row: their order is not checked
         var cases: [Case] = []
@@ -69,15 +75,15 @@ public struct CaseHistory: Sendable {
         do {
             try table.forEachRow { row, cells in
                 count += 1
-                @inline(__always) func cell(_ key: String) -> String {
-                    guard let i = col[key]!, i < cells.count else { return "" }
-                    return cells[i]
+                @inline(__always) func cell(_ key: Int) -> String {
+                    guard key >= 0, key < cells.count else { return "" }
+                    return cells[key]
                 }
                 func bad(_ key: String, _ zh: String, _ en: String) {
                     errors.add(RowError(row: row, column: header[key]!, zh: zh, en: en))
                 }
-                let ref = CaseHistory.trimmed(cell("ref"))
-                let typeText = cell("type")
+                let ref = CaseHistory.trimmed(cell(cRef))
+                let typeText = cell(cType)
                 var typeIndex = typeNames[typeText]
                 if typeIndex == nil, let p = types.position(of: typeText) { typeIndex = p; typeNames[typeText] = p }
                 var ok = true
@@ -91,61 +97,61 @@ public struct CaseHistory: Sendable {
                     ci = cases.count; caseIndex[key] = ci
                     cases.append(Case(type: typeIndex!, ref: ref, title: "", events: [], rows: []))
                 }
-                let eventText = cell("event")
+                let eventText = cell(cEvent)
                 let kind = CaseEventKind(named: eventText)
                 if kind == nil { bad("event", "未知的事件「\(eventText)」", "unknown event \"\(eventText)\""); ok = false }
-                let dateText = cell("date")
+                let dateText = cell(cDate)
                 let date = CaseHistory.parseDate(dateText)
                 if date == nil {
                     bad("date", "日期「\(dateText)」不是 YYYY-MM-DD 日期", "the date \"\(dateText)\" is not a YYYY-MM-DD date"); ok = false
                 }
                 var e = CaseEvent(kind ?? .progress, date ?? CalendarDate(dayNumber: 0))
-                e.unit = CaseHistory.trimmed(cell("unit"))
-                let co = cell("co_units")
+                e.unit = CaseHistory.trimmed(cell(cUnit))
+                let co = cell(cCo)
                 if !co.isEmpty {
                     e.coUnits = co.split(whereSeparator: { $0 == ";" || $0 == "；" })
                         .map { CaseHistory.trimmed(String($0)) }.filter { !$0.isEmpty }
                 }
-                let dueText = CaseHistory.trimmed(cell("due"))
+                let dueText = CaseHistory.trimmed(cell(cDue))
                 if !dueText.isEmpty {
                     if let d = CaseHistory.parseDate(dueText) { e.due = d } else {
                         bad("due", "办理期限「\(dueText)」不是 YYYY-MM-DD 日期", "the due date \"\(dueText)\" is not a YYYY-MM-DD date"); ok = false
                     }
                 }
-                let cat = CaseHistory.trimmed(cell("category"))
+                let cat = CaseHistory.trimmed(cell(cCategory))
                 if !cat.isEmpty {
                     if kind == .reply { e.category = cat.uppercased() } else if kind != nil {
                         bad("category", "只有答复可以填写类别", "only a reply has a category"); ok = false
                     }
                 }
-                let ratingText = CaseHistory.trimmed(cell("rating"))
+                let ratingText = CaseHistory.trimmed(cell(cRating))
                 if !ratingText.isEmpty {
                     if let r = CaseRating(named: ratingText) { e.rating = r } else {
                         bad("rating", "评价「\(ratingText)」应为 满意/基本满意/不满意", "the rating \"\(ratingText)\" must be 满意, 基本满意 or 不满意"); ok = false
                     }
                 }
-                let headText = cell("head")
+                let headText = cell(cHead)
                 switch CaseHistory.parseYesNo(headText) {
                 case .some(let b): e.head = b ?? false
                 case .none: bad("head", "一把手参与「\(headText)」应为 是/否", "head \"\(headText)\" must be yes or no"); ok = false
                 }
-                let passedText = cell("passed")
+                let passedText = cell(cPassed)
                 switch CaseHistory.parseYesNo(passedText, yes: "通过", no: "不通过") {
                 case .some(let b): e.passed = b
                 case .none: bad("passed", "验收结果「\(passedText)」应为 通过/不通过", "passed \"\(passedText)\" must be 通过 or 不通过"); ok = false
                 }
-                e.note = CaseHistory.trimmed(cell("note"))
-                let levelText = cell("level")
+                e.note = CaseHistory.trimmed(cell(cNote))
+                let levelText = cell(cLevel)
                 if let l = SupervisionLevel(named: levelText) { e.level = l } else {
                     bad("level", "督办级别「\(levelText)」应为 一般/重点/挂牌督办", "the level \"\(levelText)\" must be 一般, 重点 or 挂牌督办"); ok = false
                 }
                 guard let ci else { return }
                 if !ok { broken.insert(ci); return }
-                let title = cell("title")
+                let title = cell(cTitle)
                 if !title.isEmpty && (cases[ci].title.isEmpty || kind == .register) { cases[ci].title = title }
                 if kind == .register {
-                    let parcel = CaseHistory.trimmed(cell("parcel_id"))
-                    let code = CaseHistory.trimmed(cell("credit_code"))
+                    let parcel = CaseHistory.trimmed(cell(cParcel))
+                    let code = CaseHistory.trimmed(cell(cCode))
                     if !parcel.isEmpty { cases[ci].parcelID = parcel }
                     if !code.isEmpty { cases[ci].creditCode = code }
                 }
@@ -196,9 +202,14 @@ public struct CaseHistory: Sendable {
     /// `s` without surrounding whitespace; a cell that has none (nearly every one) is returned as it is,
     /// without going through Foundation.
     @inline(__always) static func trimmed(_ s: String) -> String {
-        guard let first = s.utf8.first, let last = s.utf8.last else { return s }
-        func plain(_ b: UInt8) -> Bool { b > 0x20 && b < 0x80 }
-        if plain(first) && plain(last) { return s }
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return s }
+        @inline(__always) func space(_ u: Unicode.Scalar) -> Bool {
+            switch u.value {
+            case 0...0x20, 0x7F, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+            default: false
+            }
+        }
+        if !space(first) && !space(last) { return s }
         return s.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

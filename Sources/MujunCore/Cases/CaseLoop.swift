@@ -24,7 +24,12 @@ public enum CaseEventKind: String, Sendable, CaseIterable, Codable {
     public init?(named s: String) {
         if let k = CaseEventKind(rawValue: s) { self = k; return }
         let t = CaseHistory.trimmed(s)
-        if let k = CaseEventKind(rawValue: t.lowercased()) { self = k; return }
+        if let k = CaseEventKind(chinese: t) { self = k; return }
+        guard let k = CaseEventKind(rawValue: t.lowercased()) else { return nil }
+        self = k
+    }
+
+    init?(chinese t: String) {
         switch t {
         case "登记": self = .register
         case "交办": self = .assign
@@ -59,12 +64,13 @@ public enum CaseRating: String, Sendable, CaseIterable, Codable {
     public init?(named s: String) {
         if let r = CaseRating(rawValue: s) { self = r; return }
         let t = CaseHistory.trimmed(s)
-        if let r = CaseRating(rawValue: t.lowercased()) { self = r; return }
         switch t {
         case "满意": self = .satisfied
         case "基本满意": self = .basicallySatisfied
         case "不满意": self = .unsatisfied
-        default: return nil
+        default:
+            guard let r = CaseRating(rawValue: t.lowercased()) else { return nil }
+            self = r
         }
     }
 }
