@@ -140,33 +140,6 @@ struct CaseServiceTests {
         }
     }
 
-    @Test("two people acting on one case at once: one step wins, the other gets 409, one event (30 times)")
-    func raceOnOneCase() async throws {
-        try await TestApp.with { app in
-            let p = try await Self.people(app)
-            let s = app.services(p.hq).cases
-            let second = Caller.user(Principal(userID: p.zhujian.principal!.userID, login: "zj2", displayName: "zj2", role: .department, unit: "住建局"))
-            for round in 0..<30 {
-                let c = try await s.register(.init(type: "suggestion", title: "并发 \(round)", requester: "王代表", assign: .init(unit: "住建局")))
-                let results = await withTaskGroup(of: String.self) { group in
-                    for (caller, kind) in [(p.zhujian, CaseEventKind.accept), (second, round % 2 == 0 ? .accept : .return)] {
-                        group.addTask {
-                            do { try await app.services(caller).cases.step(id: c.id, kind, .init(note: "退回理由")); return "ok" } catch let e as ServiceError {
-                                return e.kind == .conflict ? "409" : "\(e)"
-                            } catch { return "\(error)" }
-                        }
-                    }
-                    var out: [String] = []
-                    for await r in group { out.append(r) }
-                    return out.sorted()
-                }
-                #expect(results == ["409", "ok"], "round \(round): \(results)")
-                let events = try await app.store.loopEvents(caseID: c.id)
-                #expect(events.count == 3, "round \(round)")
-            }
-        }
-    }
-
     @Test("a unit's inbox: to accept, in progress, overdue yellow and red, awaiting verification, assisting")
     func inbox() async throws {
         try await TestApp.with { app in

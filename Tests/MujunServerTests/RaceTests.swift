@@ -163,3 +163,36 @@ struct RaceTests {
         }
     }
 }
+
+// The case engine's steps race here, with the other races, never beside them: while a step holds
+// SQLite's write lock, the other waits on one of the two threads of NIO's pool, and two races in
+// two suites at once can take both threads from the holders (found by a hung `make test`).
+extension RaceTests {
+    @Test("two people acting on one case at once: one step wins, the other gets 409, one event (30 times)")
+    func raceOnOneCase() async throws {
+        try await TestApp.with { app in
+            let p = try await CaseServiceTests.people(app)
+            let s = app.services(p.hq).cases
+            let second = Caller.user(Principal(userID: p.zhujian.principal!.userID, login: "zj2", displayName: "zj2", role: .department, unit: "住建局"))
+            for round in 0..<30 {
+                let c = try await s.register(.init(type: "suggestion", title: "并发 \(round)", requester: "王代表", assign: .init(unit: "住建局")))
+                let results = await withTaskGroup(of: String.self) { group in
+                    for (caller, kind) in [(p.zhujian, CaseEventKind.accept), (second, round % 2 == 0 ? .accept : .return)] {
+                        group.addTask {
+                            do { try await app.services(caller).cases.step(id: c.id, kind, .init(note: "退回理由")); return "ok" } catch let e as ServiceError {
+                                return e.kind == .conflict ? "409" : "\(e)"
+                            } catch { return "\(error)" }
+                        }
+                    }
+                    var out: [String] = []
+                    for await r in group { out.append(r) }
+                    return out.sorted()
+                }
+                #expect(results == ["409", "ok"], "round \(round): \(results)")
+                let events = try await app.store.loopEvents(caseID: c.id)
+                #expect(events.count == 3, "round \(round)")
+            }
+        }
+    }
+
+}
