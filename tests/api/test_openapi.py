@@ -81,13 +81,20 @@ class ValidValues:
         self.parcel_id = parcels[0]["properties"]["id"]
         assert server.survey_ids, "conftest filed no survey"
         self.survey_id = server.survey_ids[0]
+        cases = server.get_json("/api/v1/cases?per=5")
+        assert cases, "the demo city has no case"
+        self.case_id = cases[0]["id"]
+        bulletins = server.get_json("/api/v1/bulletins")
+        assert bulletins, "the demo city has no issued bulletin"
+        self.bulletin_id = bulletins[0]["id"]
 
     def path_value(self, path: str, name: str) -> str:
         if name == "code":
             return self.code
         if name == "id":
             for prefix, value in (("/api/v1/appeals/", self.appeal_id), ("/api/v1/parcels/", self.parcel_id),
-                                  ("/api/v1/surveys/", self.survey_id)):
+                                  ("/api/v1/surveys/", self.survey_id), ("/api/v1/cases/", self.case_id),
+                                  ("/cases/bulletins/", self.bulletin_id)):
                 if path.startswith(prefix):
                     return str(value)
         pytest.fail(f"no valid value known for the path parameter {{{name}}} of {path}: add one to "

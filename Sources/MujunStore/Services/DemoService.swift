@@ -77,7 +77,12 @@ public struct DemoService: ServiceBase {
         for a in people where a.role == .requester || a.role == .enterprise {
             if let u = try await store.user(login: a.login) { links[a.name] = u.id }
         }
-        return try await services.cases.importHistory(history, fileName: "demo-cases", requesterAccounts: links)
+        let summary = try await services.cases.importHistory(history, fileName: "demo-cases", requesterAccounts: links)
+        // one bulletin issued: the year's suggestions as of today
+        let day = CalendarDate(ChinaDay.today(today))!
+        _ = try await services.cases.issue(number: "督办通报〔\(day.year)〕1号", title: "人大建议办理督导通报",
+                                           from: CalendarDate(year: day.year - 1, month: 1, day: 1)!, to: day, asOf: day, type: "suggestion")
+        return summary
     }
 
     /// Creates the accounts (skipping existing ones), publishes earlier years as final and the

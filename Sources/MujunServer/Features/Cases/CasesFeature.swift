@@ -34,6 +34,10 @@ enum CasesFeature: Feature {
             let today = req.service.cases.today
             return InboxDTO(box, types: ctx.caseTypes, calendar: ctx.calendar, today: today)
         },
+        .json(.GET, "/api/v1/bulletins", .permission(.superviseCases), "已发布的督导通报 / the issued bulletins", tag: "cases",
+              parameters: NoParameters.self, output: [IssuedBulletinDTO].self) { req, _ in
+            try await req.service.cases.issuedBulletins().map(IssuedBulletinDTO.init)
+        },
         .json(.GET, "/api/v1/cases/:id", .permission(.viewCases), "督办事项详情、期限依据与办理过程 / one case, its deadlines and timeline",
               tag: "cases", parameters: IDQuery.self, output: CaseDetailDTO.self) { req, q in
             CaseDetailDTO(try await req.service.cases.view(id: q.id.value), req: req)
@@ -465,5 +469,25 @@ struct InboxDTO: Content {
                   "overdue": overdue.count, "yellow": b.overdue.filter { $0.1 == .yellow }.count,
                   "red": b.overdue.filter { $0.1 == .red }.count, "awaiting_verification": awaitingVerification.count,
                   "assisting": assisting.count]
+    }
+}
+
+struct IssuedBulletinDTO: Content {
+    var id: Int64
+    var number: String
+    var title: String
+    var issuedOn: String
+    var type: String?
+    var from: String
+    var to: String
+    var asOf: String
+    var issuedBy: String
+    /// The frozen bulletin as a workbook and as CSV.
+    var xlsxUrl: String
+    var csvUrl: String
+
+    init(_ r: Store.BulletinRecord) {
+        id = r.id; number = r.number; title = r.title; issuedOn = r.issuedOn; type = r.type; from = r.fromDate; to = r.toDate
+        asOf = r.asOf; issuedBy = r.issuedBy; xlsxUrl = "/cases/bulletins/\(r.id)/xlsx"; csvUrl = "/cases/bulletins/\(r.id)/csv"
     }
 }
