@@ -206,17 +206,9 @@ extension Store {
 
     /// Inserts a case with its events (already checked by the loop) and returns its id.
     func insertCase(_ c: NewCase, loop: CaseLoop, events: [MujunCore.CaseEvent], actor: String, recordedUs: Int64) async throws -> Int64 {
-        var cols: [String] = ["type", "ref", "title", "body", "requester", "requester_user", "credit_code", "parcel_id",
-                              "cluster_year", "cluster_number", "town", "meeting_id", "query_code_hash", "registered_on", "version"]
-        var vals: [any SQLExpression] = [SQLBind(c.type), SQLBind(c.ref), SQLBind(c.title), SQLBind(c.body), SQLBind(c.requester),
-                                         SQLBind(c.requesterUser), SQLBind(c.creditCode), SQLBind(c.parcelID), SQLBind(c.clusterYear),
-                                         SQLBind(c.clusterNumber), SQLBind(c.town), SQLBind(c.meetingID), SQLBind(c.queryCodeHash),
-                                         SQLBind(loop.registeredOn?.description ?? ""), SQLBind(1)]
-        for (col, v) in Self.loopColumns(loop) { cols.append(col); vals.append(v) }
-        let id = try await sql.insert(into: "cases").columns(cols).values(vals).returning("id")
-            .first(decodingColumn: "id", as: Int64.self) ?? 0
-        for (i, e) in events.enumerated() {
-            try await insertLoopEvent(caseID: id, seq: i + 1, e, actor: actor, recordedUs: recordedUs)
+        try await insertCases([(c, loop, events)], actor: actor, recordedUs: recordedUs)
+        guard let id = try await caseID(type: c.type, ref: c.ref) else {
+            throw ServiceError(.unprocessable, "督办事项未能保存 / the case was not stored")
         }
         return id
     }

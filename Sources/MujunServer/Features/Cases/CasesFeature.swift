@@ -196,10 +196,7 @@ enum CasesFeature: Feature {
 
     /// The step forms of the case page: redirect back to the case, or show it again with the refusal.
     static var stepForms: [Endpoint] {
-        let steps: [(CaseEventKind, Permission)] = [(.assign, .superviseCases), (.accept, .handleCases), (.return, .handleCases),
-                                                     (.extend, .superviseCases), (.progress, .handleCases), (.reply, .handleCases),
-                                                     (.verify, .superviseCases), (.evaluate, .evaluateCases), (.close, .superviseCases)]
-        return steps.map { kind, permission in
+        return steps.map { kind, permission, _ in
             .form("/cases/:id/\(kind.rawValue)", .permission(permission), "\(kind.chinese)（表单）/ \(kind.rawValue) (form)", tag: "cases",
                   parameters: IDQuery.self, body: StepBody.self, accepts: [.form]) { req, q, body in
                 do {
@@ -234,19 +231,22 @@ enum CasesFeature: Feature {
         return try await s.bulletin(from: from, to: to, asOf: asOf, type: q.type?.value)
     }
 
-    /// One endpoint per step, with the permission that step needs.
+    /// Every step with the permission it needs (the service checks the unit and the requester as well):
+    /// the JSON endpoints and the case page's forms are both made from this one list.
+    static let steps: [(CaseEventKind, Permission, String)] = [
+        (.assign, .superviseCases, "交办（退回后重新交办）/ assign (again after a return)"),
+        (.accept, .handleCases, "签收 / accept (the lead unit)"),
+        (.return, .handleCases, "退回（须说明理由）/ return to the assigner, with a reason (the lead unit)"),
+        (.extend, .superviseCases, "批准延期 / approve an extension to a new due date"),
+        (.progress, .handleCases, "记录办理进展 / record progress (the lead unit)"),
+        (.reply, .handleCases, "答复/办结 / reply (the lead unit)"),
+        (.verify, .superviseCases, "验收 / verify the work"),
+        (.evaluate, .evaluateCases, "评价（仅提出人）/ rate the reply (the requester only)"),
+        (.close, .superviseCases, "销号 / close"),
+    ]
+
+    /// One JSON endpoint per step.
     static var stepEndpoints: [Endpoint] {
-        let steps: [(CaseEventKind, Permission, String)] = [
-            (.assign, .superviseCases, "交办（退回后重新交办）/ assign (again after a return)"),
-            (.accept, .handleCases, "签收 / accept (the lead unit)"),
-            (.return, .handleCases, "退回（须说明理由）/ return to the assigner, with a reason (the lead unit)"),
-            (.extend, .superviseCases, "批准延期 / approve an extension to a new due date"),
-            (.progress, .handleCases, "记录办理进展 / record progress (the lead unit)"),
-            (.reply, .handleCases, "答复/办结 / reply (the lead unit)"),
-            (.verify, .superviseCases, "验收 / verify the work"),
-            (.evaluate, .evaluateCases, "评价（仅提出人）/ rate the reply (the requester only)"),
-            (.close, .superviseCases, "销号 / close"),
-        ]
         return steps.map { kind, permission, summary in
             .json(.POST, "/api/v1/cases/:id/\(kind.rawValue)", .permission(permission), summary, tag: "cases",
                   parameters: IDQuery.self, body: StepBody.self, accepts: [.json, .form], output: CaseDetailDTO.self,
