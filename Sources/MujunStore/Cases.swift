@@ -39,7 +39,9 @@ extension Store {
         public var head: Bool
         public var lastEventOn: String
         public var version: Int
-        enum CodingKeys: String, CodingKey { case id, type, ref, title, body, requester, requesterUser = "requester_user", creditCode = "credit_code", parcelId = "parcel_id", clusterYear = "cluster_year", clusterNumber = "cluster_number", town, meetingId = "meeting_id", state, leadUnit = "lead_unit", coUnits = "co_units", level, registeredOn = "registered_on", assignedOn = "assigned_on", acceptDue = "accept_due", acceptedOn = "accepted_on", replyDue = "reply_due", rehandleDue = "rehandle_due", firstReplyOn = "first_reply_on", rating, category, head, lastEventOn = "last_event_on", version }
+        /// A follow-up report (续报) is owed by this date (a reply in category B or C), until resolved.
+        public var followUpDue: String?
+        enum CodingKeys: String, CodingKey { case followUpDue = "follow_up_due", id, type, ref, title, body, requester, requesterUser = "requester_user", creditCode = "credit_code", parcelId = "parcel_id", clusterYear = "cluster_year", clusterNumber = "cluster_number", town, meetingId = "meeting_id", state, leadUnit = "lead_unit", coUnits = "co_units", level, registeredOn = "registered_on", assignedOn = "assigned_on", acceptDue = "accept_due", acceptedOn = "accepted_on", replyDue = "reply_due", rehandleDue = "rehandle_due", firstReplyOn = "first_reply_on", rating, category, head, lastEventOn = "last_event_on", version }
 
         public var coUnitList: [String] { coUnits.split(separator: ";").map(String.init) }
         public var loopState: CaseLoop.State? { CaseLoop.State(rawValue: state) }
@@ -110,7 +112,7 @@ extension Store {
     static let caseColumns = ["id", "type", "ref", "title", "body", "requester", "requester_user", "credit_code", "parcel_id",
                               "cluster_year", "cluster_number", "town", "meeting_id", "state", "lead_unit", "co_units", "level",
                               "registered_on", "assigned_on", "accept_due", "accepted_on", "reply_due", "rehandle_due",
-                              "first_reply_on", "rating", "category", "head", "last_event_on", "version"]
+                              "first_reply_on", "rating", "category", "head", "last_event_on", "version", "follow_up_due"]
 
     /// What a case list is filtered by.
     public struct CaseQuery: Sendable, Hashable {

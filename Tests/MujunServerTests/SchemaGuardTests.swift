@@ -434,9 +434,11 @@ struct SchemaGuardTests {
         Set(AddForeignKeys.keys.map { "\($0.arrow) ON DELETE \($0.onDelete.rawValue)" }).union(laterKeys)
     }
     /// 006/CreateCases: an event names its case.
-    static let laterKeys: Set<String> = ["loop_events(case_id) → cases(id) ON DELETE NO ACTION"]
+    static let laterKeys: Set<String> = ["loop_events(case_id) → cases(id) ON DELETE NO ACTION",
+                                         "case_notes(case_id) → cases(id) ON DELETE NO ACTION",
+                                         "case_attachments(case_id) → cases(id) ON DELETE NO ACTION"]
     /// The tables of the migrations after 005.
-    static let laterTables: Set<String> = ["cases", "loop_events", "bulletins"]
+    static let laterTables: Set<String> = ["cases", "loop_events", "bulletins", "meetings", "case_notes", "case_attachments"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {

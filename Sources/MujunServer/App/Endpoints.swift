@@ -7,7 +7,7 @@ import MujunStore
 enum Features {
     static let all: [any Feature.Type] = [
         SystemFeature.self, AccountFeature.self, RankingFeature.self, PublicationFeature.self, AppealsFeature.self,
-        BankFeature.self, LandFeature.self, OGCFeature.self, AdminFeature.self, CasesFeature.self,
+        BankFeature.self, LandFeature.self, OGCFeature.self, AdminFeature.self, CasesFeature.self, CaseWorkFeature.self,
     ]
 
     /// Every endpoint of every feature.

@@ -86,6 +86,7 @@ enum Page {
             ("appeals", "/appeals", "申诉", AccessPolicy.allows(role, .viewAppeals)),
             ("cases", "/cases", "督办事项", AccessPolicy.allows(role, .viewCases)),
             ("inbox", "/inbox", "待办", role == .department || role == .town),
+            ("meetings", "/meetings", "会议交办", AccessPolicy.allows(role, .superviseCases) || role == .department || role == .town),
             ("bulletin", "/cases/bulletin", "督导通报", AccessPolicy.allows(role, .superviseCases)),
             ("bank", "/bank", "亩均英雄贷", AccessPolicy.allows(role, .viewCreditList)),
             ("publish", "/publish", "结果发布", AccessPolicy.allows(role, .publishResults)),

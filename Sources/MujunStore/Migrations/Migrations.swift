@@ -20,5 +20,6 @@ public enum MujunMigrations {
         AddCurrentRunIndex(),
         CreateCases(),
         CreateBulletins(),
+        CreateCaseWork(),
     ]
 }

@@ -37,6 +37,14 @@ public struct CaseService: ServiceBase {
         public var flag: CaseFlag
         /// The steps the caller may take now.
         public var actions: [CaseEventKind]
+        /// Opinions, extension requests, the three ones, follow-up reports (oldest first).
+        public var notes: [Store.CaseNoteRecord] = []
+        /// The files attached to its events and notes.
+        public var attachments: [Store.AttachmentRecord] = []
+        /// What the caller may record besides the steps.
+        public var noteActions: [CaseNoteKind] = []
+        /// Suggestions and proposals record the three ones (报到、现场、回访).
+        public var threeOnes: Bool = false
     }
 
     /// The cases the caller may see, newest first.
@@ -56,9 +64,11 @@ public struct CaseService: ServiceBase {
         let events = try await unscoped.loopEvents(caseID: r.id)
         let (type, loop) = try replay(r, events)
         let today = self.today
+        let (notes, files) = try await notesAndFiles(r.id)
         return CaseView(record: r, events: events, type: type, loop: loop,
                         flag: loop.flag(at: today, calendar: calendar, redAfter: types.redAfter),
-                        actions: loop.allowed.filter { authorize($0, r) == nil })
+                        actions: loop.allowed.filter { authorize($0, r) == nil }, notes: notes, attachments: files,
+                        noteActions: noteActions(r, type: type, loop: loop, notes: notes), threeOnes: Self.hasThreeOnes(type))
     }
 
     func visible(_ id: Int64) async throws -> Store.CaseRecord {
@@ -93,19 +103,34 @@ public struct CaseService: ServiceBase {
     /// Today in Asia/Shanghai.
     public var today: CalendarDate { CalendarDate(ChinaDay.today())! }
 
-    /// A unit's inbox (待办): the cases it leads by stage, with counts, and those it assists.
+    /// A unit's inbox (待办): every group counted, and a page of each (most urgent first).
     public struct Inbox: Sendable {
         public var unit: String
-        public var toAccept: [Store.CaseRecord] = []
-        public var inProgress: [Store.CaseRecord] = []
-        public var dueSoon: [Store.CaseRecord] = []
-        public var overdue: [(Store.CaseRecord, CaseFlag)] = []
-        public var awaitingVerification: [Store.CaseRecord] = []
-        public var assisting: [Store.CaseRecord] = []
+        public var counts: [InboxGroup: Int] = [:]
+        public var yellow = 0, red = 0
+        /// The page shown of each group.
+        public var rows: [InboxGroup: [Store.CaseRecord]] = [:]
+        /// Rows per page, and the page shown (of `only`, or of every group).
+        public var per: Int
+        public var page: Int
+        /// When set, only this group was read.
+        public var only: InboxGroup?
+        /// The flags of the overdue rows shown.
+        public var flags: [Int64: CaseFlag] = [:]
+
+        public func count(_ g: InboxGroup) -> Int { counts[g] ?? 0 }
+        public var toAccept: [Store.CaseRecord] { rows[.toAccept] ?? [] }
+        public var inProgress: [Store.CaseRecord] { rows[.inProgress] ?? [] }
+        public var dueSoon: [Store.CaseRecord] { rows[.dueSoon] ?? [] }
+        public var overdue: [(Store.CaseRecord, CaseFlag)] { (rows[.overdue] ?? []).map { ($0, flags[$0.id] ?? .yellow) } }
+        public var awaitingVerification: [Store.CaseRecord] { rows[.verification] ?? [] }
+        public var assisting: [Store.CaseRecord] { rows[.assisting] ?? [] }
+        public var followUps: [Store.CaseRecord] { rows[.followUp] ?? [] }
     }
 
-    /// The inbox of the caller's unit (or, for HQ and the system, of `unit`).
-    public func inbox(unit: String? = nil) async throws -> Inbox {
+    /// The inbox of the caller's unit (or, for HQ and the system, of `unit`): every group's count
+    /// over all its open cases, and page `page` of `per` rows of each group (or of `only`).
+    public func inbox(unit: String? = nil, only: InboxGroup? = nil, page: Int = 1, per: Int = 50) async throws -> Inbox {
         try caller.require(.viewInbox)
         let u: String
         switch caller.caseScope {
@@ -115,26 +140,18 @@ public struct CaseService: ServiceBase {
             u = unit
         default: throw ServiceError(.forbidden, "只有承办单位有待办 / only units have an inbox")
         }
-        let open = ["assigned", "handling", "replied"]
-        let led = try await unscoped.cases(scope: .all, Store.CaseQuery(states: open, leadUnit: u))
-        var box = Inbox(unit: u)
         let today = self.today
-        let soon = calendar.addingWorkdays(types.dueSoon, to: today)
-        for r in led {
-            guard let type = types.type(named: r.type) else { continue }
-            switch r.state {
-            case "assigned": box.toAccept.append(r)
-            case "handling": box.inProgress.append(r)
-            case "replied": if type.verify { box.awaitingVerification.append(r) }; continue
-            default: continue
-            }
-            let flag = Self.flag(r, at: today, calendar: calendar, redAfter: types.redAfter)
-            if flag != .none { box.overdue.append((r, flag)) } else if let due = Self.nextDue(r), due >= today, due <= soon {
-                box.dueSoon.append(r)
-            }
+        let w = InboxWindow(unit: u, today: today,
+                            redOnOrBefore: InboxWindow.redBoundary(today: today, calendar: calendar, redAfter: types.redAfter),
+                            soon: calendar.addingWorkdays(types.dueSoon, to: today),
+                            verifyTypes: types.types.filter(\.verify).map(\.key))
+        let per = min(max(per, 1), 500), page = max(page, 1)
+        var box = Inbox(unit: u, per: per, page: page, only: only)
+        (box.counts, box.yellow, box.red) = try await unscoped.inboxCounts(w)
+        for g in only.map({ [$0] }) ?? InboxGroup.allCases {
+            box.rows[g] = try await unscoped.inboxRows(g, w, limit: per, offset: (page - 1) * per)
         }
-        box.assisting = try await unscoped.cases(scope: .units(unit: u, town: nil), Store.CaseQuery(states: ["assigned", "handling"]))
-            .filter { $0.leadUnit != u }
+        for r in box.rows[.overdue] ?? [] { box.flags[r.id] = Self.flag(r, at: today, calendar: calendar, redAfter: types.redAfter) }
         return box
     }
 
@@ -370,7 +387,10 @@ public struct CaseService: ServiceBase {
     /// case is still at the version the caller saw; the event, the case's columns and the audit
     /// entry are written in one transaction.
     @discardableResult
-    public func step(id: Int64, _ kind: CaseEventKind, _ input: StepInput = StepInput()) async throws -> CaseView {
+    /// `files` are attached to the event; `inside` runs in the step's transaction (an extension's
+    /// approval marks its request decided there).
+    public func step(id: Int64, _ kind: CaseEventKind, _ input: StepInput = StepInput(), files: [Store.NewAttachment] = [],
+                     inside: (@Sendable (Store) async throws -> Void)? = nil) async throws -> CaseView {
         try caller.require(.viewCases)
         let r = try await visible(id)
         if let why = authorize(kind, r) { throw ServiceError(.forbidden, why) }
@@ -403,6 +423,7 @@ public struct CaseService: ServiceBase {
             }
             e.level = level
         }
+        let files = try Self.checked(files)
         let from = loop.state
         do { try loop.apply(e, calendar: calendar) } catch {
             throw ServiceError(error.kind == .wrongState ? .conflict : .invalid, "督办事项 \(r.ref)：\(error.zh) / case \(r.ref): \(error.en)")
@@ -411,16 +432,25 @@ public struct CaseService: ServiceBase {
         let seq = (events.last?.seq ?? 0) + 1
         let actor = caller.actor
         let event = e
+        var set = Store.loopColumns(loop).filter { $0.0 != "state" } + [("version", SQLLiteral.numeric("version + 1"))]
+        // a reply in category B or C owes a follow-up report (续报) by the type's period; A or D ends it
+        if kind == .reply, let c = e.category {
+            let owed = type.followUpCategories.contains(c)
+            let due = owed ? (type.followUp ?? .months(6)).due(from: date, calendar: calendar).description : nil
+            set.append(("follow_up_due", SQLBind(due)))
+        }
         let step = Store.Step(
             table: "cases", key: [("id", id)], subject: "\(type.name) \(r.ref)", stateColumn: "state",
             from: [from.rawValue], to: loop.state.rawValue,
-            set: Store.loopColumns(loop).filter { $0.0 != "state" } + [("version", SQLLiteral.numeric("version + 1"))],
+            set: set,
             condition: SQLBinaryExpression(SQLColumn("version"), .equal, SQLBind(r.version)),
             action: "case.\(kind.rawValue)", detail: e.note.isEmpty ? nil : e.note,
             verb: (kind.chinese, kind.rawValue), stateName: { CaseLoop.State(rawValue: $0)?.chinese ?? $0 },
             conflictMessage: "督办事项 \(r.ref) 已被他人更新，本次\(kind.chinese)未保存，请刷新后再操作 / the case was changed by someone else; nothing was saved")
         try await unscoped.perform(step, by: caller) { tx in
             try await tx.insertLoopEvent(caseID: id, seq: seq, event, actor: actor, recordedUs: now)
+            for f in files { try await tx.insertAttachment(caseID: id, eventSeq: seq, noteID: nil, f, by: actor, recordedUs: now) }
+            if let inside { try await inside(tx) }
             return ((), nil)
         }
         // the case as the step left it (a unit that returned a case no longer sees it afterwards)

@@ -173,6 +173,7 @@ enum CaseViews {
                          ?? (v.type.from == .accept ? "签收后计算（\(v.type.replyBasis)）" : "—"), id: "case-reply-due")
                     if let re = r.rehandleDue { fact("重新办理期限", re, id: "case-rehandle-due") }
                     if let c = r.category { fact("答复类别", c, id: "case-category") }
+                    if let fu = r.followUpDue { fact("续报期限", "\(fu)（答复为 B、C 类的，每 \(v.type.followUp?.description ?? "6个月") 续报一次，直至解决）", id: "case-follow-up-due") }
                     if let rt = r.rating { fact("评价", CaseRating(rawValue: rt)?.chinese ?? rt, id: "case-rating") }
                     if let parcel = r.parcelId {
                         h.el(.dt, text: "地块")
@@ -182,6 +183,7 @@ enum CaseViews {
                 if !r.body.isEmpty { h.el(.p, .id("case-body"), text: r.body) }
             }
             actions(&h, v, units: units, types: types)
+            notes(&h, v, canDecide: AccessPolicy.allows(p.role, .superviseCases))
             h.el(.section, .cls("card"), .id("timeline")) { h in
                 h.el(.h2, text: "办理过程")
                 h.table(id: "timeline-table", headers: [("日期", false), ("事件", false), ("单位/人", false), ("内容", false), ("记录人", false)],
@@ -197,7 +199,10 @@ enum CaseViews {
                         if let ok = e.passed { parts.append(ok ? "验收通过" : "验收不通过") }
                         if e.head { parts.append("一把手参与") }
                         if !e.note.isEmpty { parts.append(e.note) }
-                        h.el(.td, text: parts.joined(separator: "；"))
+                        h.el(.td) { h in
+                            h.text(parts.joined(separator: "；"))
+                            attachmentLinks(&h, v.attachments.filter { $0.eventSeq == e.seq })
+                        }
                         h.el(.td, text: e.actor)
                     }
                 }
@@ -212,7 +217,8 @@ enum CaseViews {
         h.el(.section, .cls("card"), .id("case-actions")) { h in
             h.el(.h2, text: "办理")
             for kind in v.actions {
-                h.el(.form, .method("post"), .action("/cases/\(id)/\(kind.rawValue)"), .id("\(kind.rawValue)-form"), .cls("step")) { h in
+                h.el(.form, .method("post"), .action("/cases/\(id)/\(kind.rawValue)"), .id("\(kind.rawValue)-form"), .cls("step"),
+                     .attr("enctype", "multipart/form-data")) { h in
                     h.csrfField()
                     h.void(.input, .type("hidden"), .name("version"), .value(version))
                     h.el(.h3, text: kind.chinese)
@@ -279,8 +285,162 @@ enum CaseViews {
                             h.void(.input, .type("text"), .name("note"), .attr("maxlength", CaseService.maxNote))
                         }
                     }
+                    if kind != .evaluate {
+                        h.el(.label) { h in
+                            h.text(" 附件（可选） ")
+                            h.void(.input, .type("file"), .name("attachment"), .id("\(kind.rawValue)-attachment"), .attr("accept", ".pdf,.jpg,.jpeg,.png,.doc,.docx,.xls,.xlsx,.ofd"))
+                        }
+                    }
                     h.text(" ")
                     h.el(.button, .type("submit"), .id("\(kind.rawValue)-submit"), text: kind.chinese)
+                }
+            }
+        }
+    }
+
+    static func attachmentLinks(_ h: inout HTMLWriter, _ files: [Store.AttachmentRecord]) {
+        guard !files.isEmpty else { return }
+        h.el(.span, .cls("attachments")) { h in
+            for a in files {
+                h.text(" ")
+                h.el(.a, .cls("attachment"), .href("/cases/\(a.caseId)/attachments/\(a.id)"), .data("attachment-id", a.id),
+                     text: "📎\(a.name)（\(max(1, Int(a.size) / 1024)) KB）")
+            }
+        }
+    }
+
+    static func fileInput(_ h: inout HTMLWriter, id: String) {
+        h.el(.label) { h in
+            h.text(" 附件（可选） ")
+            h.void(.input, .type("file"), .name("attachment"), .id(id), .attr("accept", ".pdf,.jpg,.jpeg,.png,.doc,.docx,.xls,.xlsx,.ofd"))
+        }
+    }
+
+    /// Opinions, extension requests (with the headquarters' decision forms), the three ones and
+    /// follow-up reports, and the forms of what the reader may record.
+    static func notes(_ h: inout HTMLWriter, _ v: CaseService.CaseView, canDecide: Bool) {
+        let id = v.record.id
+        let can = Set(v.noteActions)
+        if v.threeOnes {
+            h.el(.section, .cls("card"), .id("three-ones")) { h in
+                h.el(.h2, text: "办理“三个一”")
+                h.el(.ul, .cls("checklist")) { h in
+                    for k in CaseNoteKind.threeOnes {
+                        let done = v.notes.filter { $0.kind == k.rawValue }
+                        h.el(.li, .data("kind", k.rawValue), .data("done", !done.isEmpty), .cls(done.isEmpty ? "todo" : "done")) { h in
+                            h.el(.strong, text: (done.isEmpty ? "☐ " : "☑ ") + k.chinese)
+                            if let first = done.first {
+                                h.text("：\(first.date) \(first.unit)\(done.contains(where: \.head) ? "，单位主要负责人参加" : "")\(first.text.isEmpty ? "" : "——\(first.text)")")
+                            } else {
+                                h.text("：尚未记录")
+                            }
+                        }
+                    }
+                }
+                let kinds = CaseNoteKind.threeOnes.filter { can.contains($0) }
+                if !kinds.isEmpty {
+                    h.el(.form, .method("post"), .action("/cases/\(id)/notes"), .id("three-ones-form"), .cls("step"), .attr("enctype", "multipart/form-data")) { h in
+                        h.csrfField()
+                        h.el(.label) { h in
+                            h.text("记录 ")
+                            h.select(name: "kind", id: "three-kind", options: kinds.map { ($0.rawValue, $0.chinese) }, selected: nil)
+                        }
+                        h.el(.label) { h in
+                            h.text(" 情况 ")
+                            h.void(.input, .type("text"), .name("text"), .attr("maxlength", CaseService.maxNote), .placeholder("如 赴代表所在单位当面沟通"))
+                        }
+                        h.el(.label, .cls("check")) { h in
+                            h.void(.input, .type("checkbox"), .name("head"), .value("true"))
+                            h.text("单位主要负责人参加")
+                        }
+                        fileInput(&h, id: "three-attachment")
+                        h.el(.button, .type("submit"), .id("three-submit"), text: "记录")
+                    }
+                }
+            }
+        }
+        let listed = v.notes.filter { !CaseNoteKind.threeOnes.map(\.rawValue).contains($0.kind) }
+        guard !listed.isEmpty || can.contains(.opinion) || can.contains(.extension) || can.contains(.followup) else { return }
+        h.el(.section, .cls("card"), .id("case-notes")) { h in
+            h.el(.h2, text: "协办意见、延期与续报")
+            if listed.isEmpty { h.el(.p, .cls("muted"), .id("notes-none"), text: "暂无。") }
+            h.el(.ul, .cls("notes"), .id("notes-list")) { h in
+                for n in listed {
+                    h.el(.li, .data("note-id", n.id), .data("kind", n.kind), .data("decision", n.decision)) { h in
+                        h.el(.strong, text: CaseNoteKind(rawValue: n.kind)?.chinese ?? n.kind)
+                        h.text(" \(n.date) \(n.unit)：")
+                        switch n.kind {
+                        case "extension":
+                            h.text("申请延期至 \(n.due ?? "—")，理由：\(n.text)")
+                            let decision = n.decision == "approved" ? "已批准" : n.decision == "refused" ? "已驳回" : "待指挥部审批"
+                            h.el(.span, .cls("decision decision-\(n.decision ?? "")"), text: "【\(decision)\(n.decidedOn.map { " \($0)" } ?? "")\(n.decisionNote.flatMap { $0.isEmpty ? nil : "：\($0)" } ?? "")】")
+                        case "followup":
+                            h.text(n.text.isEmpty ? "已续报" : n.text)
+                            h.text(n.resolved ? "（已解决，不再续报）" : n.due.map { "（下次续报 \($0) 前）" } ?? "")
+                        default:
+                            h.text(n.text)
+                        }
+                        attachmentLinks(&h, v.attachments.filter { $0.noteId == n.id })
+                        if canDecide, n.kind == "extension", n.decision == "pending" {
+                            h.el(.form, .method("post"), .action("/extension-requests/\(n.id)/decision"), .id("decide-\(n.id)"), .cls("step inline")) { h in
+                                h.csrfField()
+                                h.el(.label) { h in
+                                    h.text("审批意见 ")
+                                    h.void(.input, .type("text"), .name("note"), .id("decision-note-\(n.id)"), .attr("maxlength", CaseService.maxNote))
+                                }
+                                h.el(.button, .type("submit"), .name("approve"), .value("true"), .id("approve-\(n.id)"), text: "批准")
+                                h.text(" ")
+                                h.el(.button, .type("submit"), .name("approve"), .value("false"), .id("refuse-\(n.id)"), text: "驳回（须填意见）")
+                            }
+                        }
+                    }
+                }
+            }
+            if can.contains(.opinion) {
+                h.el(.form, .method("post"), .action("/cases/\(id)/notes"), .id("opinion-form"), .cls("step"), .attr("enctype", "multipart/form-data")) { h in
+                    h.csrfField()
+                    h.void(.input, .type("hidden"), .name("kind"), .value("opinion"))
+                    h.el(.h3, text: "协办意见（送主办单位）")
+                    h.el(.label) { h in
+                        h.text("意见 ")
+                        h.void(.input, .type("text"), .name("text"), .id("opinion-text"), .required, .attr("maxlength", CaseService.maxNote))
+                    }
+                    fileInput(&h, id: "opinion-attachment")
+                    h.el(.button, .type("submit"), .id("opinion-submit"), text: "提交意见")
+                }
+            }
+            if can.contains(.extension) {
+                h.el(.form, .method("post"), .action("/cases/\(id)/extension-request"), .id("extension-request-form"), .cls("step"),
+                     .attr("enctype", "multipart/form-data")) { h in
+                    h.csrfField()
+                    h.el(.h3, text: "申请延期（报指挥部审批）")
+                    h.el(.label) { h in
+                        h.text("延期至 ")
+                        h.void(.input, .type("date"), .name("due"), .id("extension-due"), .required)
+                    }
+                    h.el(.label) { h in
+                        h.text(" 理由 ")
+                        h.void(.input, .type("text"), .name("reason"), .id("extension-reason"), .required, .attr("maxlength", CaseService.maxNote))
+                    }
+                    fileInput(&h, id: "extension-attachment")
+                    h.el(.button, .type("submit"), .id("extension-request-submit"), text: "提交申请")
+                }
+            }
+            if can.contains(.followup) {
+                h.el(.form, .method("post"), .action("/cases/\(id)/notes"), .id("followup-form"), .cls("step"), .attr("enctype", "multipart/form-data")) { h in
+                    h.csrfField()
+                    h.void(.input, .type("hidden"), .name("kind"), .value("followup"))
+                    h.el(.h3, text: "续报")
+                    h.el(.label) { h in
+                        h.text("进展 ")
+                        h.void(.input, .type("text"), .name("text"), .id("followup-text"), .required, .attr("maxlength", CaseService.maxNote))
+                    }
+                    h.el(.label, .cls("check")) { h in
+                        h.void(.input, .type("checkbox"), .name("resolved"), .value("true"), .id("followup-resolved"))
+                        h.text("问题已解决（不再续报）")
+                    }
+                    fileInput(&h, id: "followup-attachment")
+                    h.el(.button, .type("submit"), .id("followup-submit"), text: "提交续报")
                 }
             }
         }
@@ -292,38 +452,64 @@ enum CaseViews {
         Page.render(title: "待办", active: "inbox") { h in
             h.el(.section, .cls("page-head")) { h in
                 h.el(.h1, text: "\(b.unit) 待办")
-                h.el(.p, .cls("muted"), text: "今天 \(today)；将到期：\(types.dueSoon) 个工作日内到期")
+                h.el(.p, .cls("muted"), text: "今天 \(today)；将到期：\(types.dueSoon) 个工作日内到期；每组按期限先后，每页 \(b.per) 件")
             }
-            let groups: [(String, String, [Store.CaseRecord])] = [
-                ("to-accept", "待签收", b.toAccept), ("in-progress", "办理中", b.inProgress), ("due-soon", "将到期", b.dueSoon),
-                ("overdue", "已超期", b.overdue.map(\.0)), ("verification", "待验收", b.awaitingVerification), ("assisting", "协办", b.assisting),
-            ]
+            let unitParam = b.unit.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            func link(_ g: InboxGroup?, page: Int = 1) -> String {
+                var q = ["unit=\(unitParam)"]
+                if let g { q.append("group=\(g.rawValue)"); if page > 1 { q.append("page=\(page)") } }
+                return "/inbox?" + q.joined(separator: "&") + (g == nil ? "" : "#\(g!.rawValue)")
+            }
             h.el(.div, .cls("tiles"), .id("inbox-counts")) { h in
-                for (id, label, rows) in groups {
-                    h.el(.a, .cls("tile"), .href("#\(id)"), .data("group", id)) { h in
-                        h.el(.strong, .cls("count"), text: String(rows.count))
-                        h.el(.span, text: label)
+                for g in InboxGroup.allCases {
+                    h.el(.a, .cls(g == b.only ? "tile active" : "tile"), .href(link(g)), .data("group", g.rawValue)) { h in
+                        h.el(.strong, .cls("count"), text: String(b.count(g)))
+                        h.el(.span, text: g.chinese)
                     }
                 }
-                let yellow = b.overdue.filter { $0.1 == .yellow }.count, red = b.overdue.filter { $0.1 == .red }.count
-                h.el(.span, .cls("tile"), .id("flag-counts"), text: "黄牌 \(yellow) · 红牌 \(red)")
+                h.el(.span, .cls("tile"), .id("flag-counts"), .data("yellow", b.yellow), .data("red", b.red), text: "黄牌 \(b.yellow) · 红牌 \(b.red)")
             }
-            for (id, label, rows) in groups {
-                h.el(.section, .cls("card"), .id(id)) { h in
+            if b.only != nil {
+                h.el(.p) { h in h.el(.a, .id("inbox-all"), .href(link(nil)), text: "← 全部分组") }
+            }
+            for g in InboxGroup.allCases {
+                guard let rows = b.rows[g] else { continue }
+                h.el(.section, .cls("card"), .id(g.rawValue)) { h in
                     h.el(.h2) { h in
-                        h.text(label + " ")
-                        h.el(.small, text: "\(rows.count) 件")
+                        h.text(g.chinese + " ")
+                        h.el(.small, text: "\(b.count(g)) 件")
                     }
-                    // the most urgent first; a long group shows its first 200 (the count above is complete)
-                    let shown = Array(rows.sorted { (CaseService.nextDue($0) ?? .init(dayNumber: .max)) < (CaseService.nextDue($1) ?? .init(dayNumber: .max)) }.prefix(200))
-                    table(&h, id: "\(id)-table", shown, types: types, calendar: calendar, today: today, empty: "无。")
-                    if rows.count > shown.count {
-                        h.el(.p, .cls("muted"), .id("\(id)-more")) { h in
-                            h.text("另有 \(rows.count - shown.count) 件，")
-                            h.el(.a, .href("/cases?unit=\(b.unit.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"), text: "在督办事项中查看全部")
+                    if g == .followUp {
+                        followUpTable(&h, rows, types: types, today: today)
+                    } else {
+                        table(&h, id: "\(g.rawValue)-table", rows, types: types, calendar: calendar, today: today, empty: "无。")
+                    }
+                    let pages = (b.count(g) + b.per - 1) / b.per
+                    if pages > 1 {
+                        h.el(.nav, .cls("pager"), .id("\(g.rawValue)-pager")) { h in
+                            let page = b.only == g ? b.page : 1
+                            h.text("第 \(page)/\(pages) 页 ")
+                            if page > 1 { h.el(.a, .href(link(g, page: page - 1)), .cls("prev"), text: "上一页") }
+                            h.text(" ")
+                            if page < pages { h.el(.a, .href(link(g, page: page + 1)), .cls("next"), text: "下一页") }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The follow-up reports owed (续报): the case and the date it is owed by.
+    static func followUpTable(_ h: inout HTMLWriter, _ rows: [Store.CaseRecord], types: CaseTypes, today: CalendarDate) {
+        h.table(id: "follow-up-table", headers: [("编号", false), ("类型", false), ("标题", false), ("答复类别", false), ("续报期限", false)],
+                rows: rows, empty: "无。") { h, r in
+            let late = (r.followUpDue ?? "9999") < today.description
+            h.el(.tr, .data("case-id", r.id), .data("late", late), .cls(late ? "late" : nil)) { h in
+                h.el(.td) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.ref) }
+                h.el(.td, text: types.type(named: r.type)?.name ?? r.type)
+                h.el(.td, .cls("name")) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.title) }
+                h.el(.td, text: r.category ?? "—")
+                h.el(.td, text: (r.followUpDue ?? "—") + (late ? "（已逾期）" : ""))
             }
         }
     }

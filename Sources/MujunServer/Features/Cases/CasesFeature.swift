@@ -29,7 +29,7 @@ enum CasesFeature: Feature {
         },
         .json(.GET, "/api/v1/cases/inbox", .permission(.viewInbox), "承办单位待办（签收、办理、将到期、超期、待验收、协办）/ a unit's inbox",
               tag: "cases", parameters: InboxQuery.self, output: InboxDTO.self) { req, q in
-            let box = try await req.service.cases.inbox(unit: q.unit?.value)
+            let box = try await req.service.cases.inbox(unit: q.unit?.value, only: q.group?.group, page: q.page?.int ?? 1, per: q.per?.int ?? 50)
             let ctx = req.application.serviceContext
             let today = req.service.cases.today
             return InboxDTO(box, types: ctx.caseTypes, calendar: ctx.calendar, today: today)
@@ -118,7 +118,7 @@ enum CasesFeature: Feature {
             },
             .page("/inbox", .permission(.viewInbox), "单位待办 / a unit's inbox", tag: "cases", parameters: InboxQuery.self) { req, q in
                 let ctx = req.application.serviceContext
-                let box = try await req.service.cases.inbox(unit: q.unit?.value)
+                let box = try await req.service.cases.inbox(unit: q.unit?.value, only: q.group?.group, page: q.page?.int ?? 1, per: q.per?.int ?? 50)
                 return CaseViews.inbox(box, types: ctx.caseTypes, calendar: ctx.calendar, today: req.service.cases.today)
             },
             .page("/calendar", .permission(.viewCases), "工作日历 / the work calendar", tag: "cases", parameters: CalendarQuery.self) { req, q in
@@ -198,14 +198,11 @@ enum CasesFeature: Feature {
     static var stepForms: [Endpoint] {
         return steps.map { kind, permission, _ in
             .form("/cases/:id/\(kind.rawValue)", .permission(permission), "\(kind.chinese)（表单）/ \(kind.rawValue) (form)", tag: "cases",
-                  parameters: IDQuery.self, body: StepBody.self, accepts: [.form]) { req, q, body in
-                do {
-                    try await req.service.cases.step(id: q.id.value, kind, body.input)
-                    return req.redirect(to: "/cases/\(q.id.value)", redirectType: .normal)
-                } catch let e as ServiceError where e.kind == .conflict || e.kind == .invalid {
-                    return try await casePage(req, id: q.id.value, error: e.message, status: ErrorMiddleware.status(e.kind))
+                  parameters: IDQuery.self, body: StepBody.self, accepts: [.form, .multipart]) { req, q, body in
+                try await acting(req, id: q.id.value) {
+                    try await req.service.cases.step(id: q.id.value, kind, body.input, files: body.files)
                 }
-            }
+            }.with { $0.maxBody = CaseService.maxAttachmentBytes + 65_536 }
         }
     }
 
@@ -249,17 +246,27 @@ enum CasesFeature: Feature {
     static var stepEndpoints: [Endpoint] {
         return steps.map { kind, permission, summary in
             .json(.POST, "/api/v1/cases/:id/\(kind.rawValue)", .permission(permission), summary, tag: "cases",
-                  parameters: IDQuery.self, body: StepBody.self, accepts: [.json, .form], output: CaseDetailDTO.self,
-                  errors: [409, 422]) { req, q, body in
-                CaseDetailDTO(try await req.service.cases.step(id: q.id.value, kind, body.input), req: req)
-            }
+                  parameters: IDQuery.self, body: StepBody.self, accepts: [.json, .form, .multipart], output: CaseDetailDTO.self,
+                  errors: [409, 413, 415, 422]) { req, q, body in
+                CaseDetailDTO(try await req.service.cases.step(id: q.id.value, kind, body.input, files: body.files), req: req)
+            }.with { $0.maxBody = CaseService.maxAttachmentBytes + 65_536 }
         }
     }
 
     // MARK: inputs
 
     struct IDQuery: Decodable, Sendable { var id: RecordID }
-    struct InboxQuery: Decodable, Sendable { var unit: NameText? }
+    struct InboxQuery: Decodable, Sendable {
+        var unit: NameText?
+        /// Only this group, paged.
+        var group: GroupParam?
+        var page: PageNumber?
+        var per: PerPage?
+    }
+    enum GroupParam: String, ParameterEnum {
+        case toAccept = "to-accept", inProgress = "in-progress", dueSoon = "due-soon", overdue, verification, assisting, followUp = "follow-up"
+        var group: InboxGroup { InboxGroup(rawValue: rawValue)! }
+    }
     struct CalendarQuery: Decodable, Sendable { var year: Year? }
     struct BulletinQuery: Decodable, Sendable {
         var type: NameText?
@@ -333,8 +340,14 @@ enum CasesFeature: Feature {
         var note: String?
         var level: String?
         var version: Int?
+        /// A file attached to the event (multipart, or `{filename, data}` in JSON).
+        var attachment: File?
         enum CodingKeys: String, CodingKey {
-            case unit, coUnits = "co_units", due, category, rating, head, passed, note, level, version
+            case unit, coUnits = "co_units", due, category, rating, head, passed, note, level, version, attachment
+        }
+
+        var files: [Store.NewAttachment] {
+            attachment.map { [Store.NewAttachment(name: $0.filename, contentType: "", data: Data(buffer: $0.data))] } ?? []
         }
 
         var input: CaseService.StepInput {
@@ -432,6 +445,14 @@ struct CaseDetailDTO: Content {
     var extensions: Int
     var actions: [String]
     var events: [LoopEventDTO]
+    /// Opinions, extension requests and their decisions, the three ones, follow-up reports.
+    var notes: [CaseNoteDTO]
+    /// What the caller may record besides the steps (opinion, extension, report, visit, revisit, followup).
+    var noteActions: [String]
+    /// Every file attached to an event (`event_seq`) or a note (`note_id`).
+    var attachments: [AttachmentDTO]
+    /// A follow-up report (续报) is owed by this date.
+    var followUpDue: String?
 
     init(_ v: CaseService.CaseView, req: Request) {
         let ctx = req.application.serviceContext
@@ -440,6 +461,10 @@ struct CaseDetailDTO: Content {
         extensions = v.loop.assignment?.extensions ?? 0
         actions = v.actions.map(\.rawValue)
         events = v.events.map(LoopEventDTO.init)
+        notes = v.notes.map { CaseNoteDTO($0, attachments: v.attachments) }
+        noteActions = v.noteActions.map(\.rawValue)
+        attachments = v.attachments.map(AttachmentDTO.init)
+        followUpDue = v.record.followUpDue
     }
 }
 
@@ -452,23 +477,29 @@ struct RegisteredDTO: Content {
 
 struct InboxDTO: Content {
     var unit: String
+    /// Every group's count over all open cases (to_accept, in_progress, due_soon, overdue, yellow, red,
+    /// verification, assisting, follow_up).
     var counts: [String: Int]
-    var toAccept: [CaseDTO]
-    var inProgress: [CaseDTO]
-    var dueSoon: [CaseDTO]
-    var overdue: [CaseDTO]
-    var awaitingVerification: [CaseDTO]
-    var assisting: [CaseDTO]
+    var page: Int
+    var per: Int
+    var toAccept: [CaseDTO]?
+    var inProgress: [CaseDTO]?
+    var dueSoon: [CaseDTO]?
+    var overdue: [CaseDTO]?
+    var awaitingVerification: [CaseDTO]?
+    var assisting: [CaseDTO]?
+    var followUp: [CaseDTO]?
 
     init(_ b: CaseService.Inbox, types: CaseTypes, calendar: WorkCalendar, today: CalendarDate) {
-        func dto(_ rows: [Store.CaseRecord]) -> [CaseDTO] { rows.map { CaseDTO($0, types: types, calendar: calendar, today: today) } }
-        unit = b.unit
-        toAccept = dto(b.toAccept); inProgress = dto(b.inProgress); dueSoon = dto(b.dueSoon); overdue = dto(b.overdue.map(\.0))
-        awaitingVerification = dto(b.awaitingVerification); assisting = dto(b.assisting)
-        counts = ["to_accept": toAccept.count, "in_progress": inProgress.count, "due_soon": dueSoon.count,
-                  "overdue": overdue.count, "yellow": b.overdue.filter { $0.1 == .yellow }.count,
-                  "red": b.overdue.filter { $0.1 == .red }.count, "awaiting_verification": awaitingVerification.count,
-                  "assisting": assisting.count]
+        func dto(_ g: InboxGroup) -> [CaseDTO]? { b.rows[g].map { $0.map { CaseDTO($0, types: types, calendar: calendar, today: today) } } }
+        unit = b.unit; page = b.page; per = b.per
+        toAccept = dto(.toAccept); inProgress = dto(.inProgress); dueSoon = dto(.dueSoon); overdue = dto(.overdue)
+        awaitingVerification = dto(.verification); assisting = dto(.assisting); followUp = dto(.followUp)
+        var c: [String: Int] = [:]
+        for g in InboxGroup.allCases { c[g.key] = b.count(g) }
+        c["awaiting_verification"] = b.count(.verification)
+        c["yellow"] = b.yellow; c["red"] = b.red
+        counts = c
     }
 }
 
