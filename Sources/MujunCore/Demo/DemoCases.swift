@@ -31,6 +31,9 @@ public struct DemoCases: Sendable {
         self.today = today; self.seed = seed; self.parcels = parcels
     }
 
+    /// The day of the demo's 永商会客厅 evening (three weeks ago, a working day).
+    public var yongshangEvening: CalendarDate { WorkCalendar.shipped.workdayOnOrAfter(today.adding(days: -21)) }
+
     struct Row { var ref, title, type, event, date, unit, coUnits, due, category, rating, head, passed, note, parcel, code: String }
 
     /// The history as CSV (English keys), rows in case order.
@@ -144,7 +147,7 @@ public struct DemoCases: Sendable {
                 requester: "来访群众", assignOn: today.adding(days: -Int(rng.next() % 150)), unit: rng.pick(Self.towns + Self.departments))
         }
         // a 永商会客厅 evening with 14 entrepreneurs, three weeks ago
-        let evening = cal.workdayOnOrAfter(today.adding(days: -21))
+        let evening = yongshangEvening
         for i in 1...14 {
             let own = i == 1 && enterpriseName != nil
             add(type: "enterprise_request", ref: "\(year)-QY\(String(format: "%03d", i))",

@@ -78,11 +78,79 @@ public struct DemoService: ServiceBase {
             if let u = try await store.user(login: a.login) { links[a.name] = u.id }
         }
         let summary = try await services.cases.importHistory(history, fileName: "demo-cases", requesterAccounts: links)
+        try await demoCaseWork(gen, enterpriseName: gen.enterpriseName)
         // one bulletin issued: the year's suggestions as of today
         let day = CalendarDate(ChinaDay.today(today))!
         _ = try await services.cases.issue(number: "督办通报〔\(day.year)〕1号", title: "人大建议办理督导通报",
                                            from: CalendarDate(year: day.year - 1, month: 1, day: 1)!, to: day, asOf: day, type: "suggestion")
         return summary
+    }
+
+    /// What the demo records beside the steps: the 永商会客厅 evening as a meeting whose items are
+    /// its 14 requests, follow-up reports owed by the B/C replies of suggestions and proposals
+    /// (some already late), the three ones of some suggestions, co-unit opinions and one extension
+    /// request awaiting the headquarters.
+    func demoCaseWork(_ gen: DemoCases, enterpriseName: String?) async throws {
+        let store = unscoped
+        let evening = gen.yongshangEvening
+        let now = Store.nowMicros()
+        let attendees = (1...14).map { $0 == 1 && enterpriseName != nil ? enterpriseName! : "企业家\($0)" }
+        let all = try await store.cases(scope: .all)
+        let cal = context.calendar, types = context.caseTypes
+        let today = gen.today
+        try await store.db.transaction { db in
+            let tx = Store(db)
+            let meeting = try await tx.insertMeeting(kind: MeetingKind.yongshang.rawValue, title: "永商会客厅（第\(evening.month)月专场）",
+                                                     heldOn: evening.description, place: "市民中心二楼会客厅", chair: "市长",
+                                                     attendees: attendees + ["市经济和信息化局", "市自然资源和规划局", "市住房和城乡建设局"],
+                                                     notes: "14 位企业家现场提出诉求，逐一回应并当场交办。", createdBy: "demo", recordedUs: now)
+            try await tx.sql.update("cases").set("meeting_id", to: meeting).where("type", .equal, "enterprise_request")
+                .where("ref", .like, "%-QY%").run()
+            var notes = 0, extensionAsked = false
+            for r in all {
+                guard let type = types.type(named: r.type) else { continue }
+                // 续报: B and C replies owe one six months after the reply, until resolved
+                if let c = r.category, type.followUpCategories.contains(c), let replied = r.firstReplyOn.flatMap(CalendarDate.init) {
+                    let period = type.followUp ?? .months(6)
+                    var due = period.due(from: replied, calendar: cal)
+                    // half of the units reported on time (a 续报 on the day it was owed), the rest are late
+                    while due < today, r.id % 2 == 0 {
+                        _ = try await tx.insertNote(caseID: r.id, kind: CaseNoteKind.followup.rawValue, date: due.description, unit: r.leadUnit ?? "",
+                                                    actor: "demo", text: "续报：相关工作正在推进", due: period.due(from: due, calendar: cal).description,
+                                                    recordedUs: now)
+                        due = period.due(from: due, calendar: cal)
+                    }
+                    try await tx.sql.update("cases").set("follow_up_due", to: due.description).where("id", .equal, r.id).run()
+                }
+                // the three ones of some suggestions, a co-unit's opinion on some open cases
+                if CaseService.hasThreeOnes(type), let accepted = r.acceptedOn, r.id % 3 == 0 {
+                    for (i, k) in CaseNoteKind.threeOnes.enumerated() where i == 0 || r.state != "handling" {
+                        _ = try await tx.insertNote(caseID: r.id, kind: k.rawValue, date: accepted, unit: r.leadUnit ?? "", actor: "demo",
+                                                    text: ["向代表委员当面报到", "赴现场察看", "邀请代表委员回访"][i], due: nil, head: r.id % 2 == 0,
+                                                    recordedUs: now)
+                        notes += 1
+                    }
+                }
+                if let co = r.coUnitList.first, let accepted = r.acceptedOn, r.id % 4 == 0 {
+                    _ = try await tx.insertNote(caseID: r.id, kind: CaseNoteKind.opinion.rawValue, date: accepted, unit: co, actor: "demo",
+                                                text: "建议结合\(co)辖区实际一并研究解决", due: nil, recordedUs: now)
+                    notes += 1
+                }
+                if !extensionAsked, r.type == "suggestion", r.state == "handling", let due = r.replyDue.flatMap(CalendarDate.init) {
+                    var loop = CaseLoop(type: type)
+                    for e in try await tx.loopEvents(caseID: r.id) { if let ev = e.event { try? loop.apply(ev, calendar: cal) } }
+                    let asked = due.adding(days: 30)
+                    var trial = loop
+                    if (try? trial.apply(CaseEvent(.extend, max(due, CalendarDate(r.lastEventOn)!), due: asked), calendar: cal)) != nil {
+                        _ = try await tx.insertNote(caseID: r.id, kind: CaseNoteKind.extension.rawValue, date: r.lastEventOn, unit: r.leadUnit ?? "",
+                                                    actor: "demo", text: "涉及跨部门协调，需待省级部门批复", due: asked.description,
+                                                    decision: "pending", recordedUs: now)
+                        extensionAsked = true
+                    }
+                }
+            }
+            try await tx.audit(actor: "demo", action: "meeting.created", target: "永商会客厅 \(evening)", detail: "演示数据：14 项诉求、\(notes) 条办理记录")
+        }
     }
 
     /// Creates the accounts (skipping existing ones), publishes earlier years as final and the
