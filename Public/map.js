@@ -509,6 +509,35 @@
       else if (state.outlines) { map.removeLayer(state.outlines); state.outlines = null; api.outlineCount = 0; }
     });
 
+    // the open cases (督办事项) on their parcels: blue in progress, yellow and red when overdue
+    var caseBox = document.getElementById("case-markers");
+    var CASE_COLOURS = { "": "#1565c0", yellow: "#f9a825", red: "#c62828" };
+    function loadCases() {
+      return fetchJSON("/api/v1/map/cases").then(function (data) {
+        if (state.cases) map.removeLayer(state.cases);
+        state.cases = L.geoJSON(data, {
+          pointToLayer: function (f, latlng) {
+            var flag = f.properties.flag || "";
+            return L.circleMarker(latlng, { renderer: renderer, radius: flag === "red" ? 8 : 6, color: "#ffffff", weight: 1.5,
+                                            fillColor: CASE_COLOURS[flag] || CASE_COLOURS[""], fillOpacity: 0.95 });
+          },
+          onEachFeature: function (f, l) {
+            var p = f.properties;
+            l.bindPopup('<strong>' + esc(p.type_name) + " " + esc(p.ref) + '</strong><br>' + esc(p.title) + "<br>" +
+                        esc(p.lead_unit || "待交办") + " · " + esc(p.state_name) +
+                        (p.flag === "red" ? ' · <span class="flag flag-red">红牌</span>' : p.flag === "yellow" ? ' · <span class="flag flag-yellow">黄牌</span>' : "") +
+                        '<br><a href="' + esc(p.url) + '">查看督办事项</a>');
+          }
+        }).addTo(map);
+        api.caseCount = data.features.length;
+        api.caseFlags = data.features.map(function (f) { return f.properties.flag || ""; });
+      }).catch(function (e) { setStatus("督办事项加载失败：" + e.message, true); });
+    }
+    if (caseBox) caseBox.addEventListener("change", function () {
+      if (caseBox.checked) loadCases();
+      else if (state.cases) { map.removeLayer(state.cases); state.cases = null; api.caseCount = 0; }
+    });
+
     var searchForm = document.getElementById("map-search");
     var results = document.getElementById("search-results");
     if (searchForm) searchForm.addEventListener("submit", function (e) {

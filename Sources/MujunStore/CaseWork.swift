@@ -176,17 +176,29 @@ extension Store {
         return (try row.decode(model: AttachmentRecord.self, with: Self.caseDecoder), try row.decode(column: "data", as: Data.self))
     }
 
-    /// Cases linked to parcels, open, with their parcel (the battle map's layer of open cases).
+    /// Cases linked to parcels, not yet closed, with their parcel's bounding box (the battle map's
+    /// layer of open cases).
     public struct OpenCaseOnMap: Sendable, Codable {
         public var id: Int64, type: String, ref: String, title: String, state: String, parcelId: String
         public var leadUnit: String?, acceptDue: String?, replyDue: String?, rehandleDue: String?
-        enum CodingKeys: String, CodingKey { case id, type, ref, title, state, parcelId = "parcel_id", leadUnit = "lead_unit", acceptDue = "accept_due", replyDue = "reply_due", rehandleDue = "rehandle_due" }
+        public var bbox: BBox?
+        enum CodingKeys: String, CodingKey { case id, type, ref, title, state, parcelId = "parcel_id", leadUnit = "lead_unit", acceptDue = "accept_due", replyDue = "reply_due", rehandleDue = "rehandle_due", bbox }
     }
 
     func openCasesOnParcels(scope: CaseScope) async throws -> [OpenCaseOnMap] {
         var s = sql.select().columns("id", "type", "ref", "title", "state", "parcel_id", "lead_unit", "accept_due", "reply_due", "rehandle_due")
-            .from("cases").where("parcel_id", .isNot, SQLLiteral.null).where("state", .in, ["registered", "assigned", "handling", "replied", "returned"])
+            .from("cases").where("parcel_id", .isNot, SQLLiteral.null).where("state", .notEqual, "closed")
         if let c = Self.caseCondition(scope) { s = s.where(c) }
-        return try await s.orderBy("id").all(decoding: OpenCaseOnMap.self, with: Self.caseDecoder)
+        var rows = try await s.orderBy("id").all(decoding: OpenCaseOnMap.self, with: Self.caseDecoder)
+        struct Box: Decodable { var parcel_id: String; var minx: Double; var miny: Double; var maxx: Double; var maxy: Double }
+        var boxes: [String: BBox] = [:]
+        for chunk in Array(Set(rows.map(\.parcelId))).chunked(500) {
+            for b in try await sql.select().columns("parcel_id", "minx", "miny", "maxx", "maxy").from("parcels")
+                .where("parcel_id", .in, Array(chunk)).all(decoding: Box.self) {
+                boxes[b.parcel_id] = BBox(minX: b.minx, minY: b.miny, maxX: b.maxx, maxY: b.maxy)
+            }
+        }
+        for i in rows.indices { rows[i].bbox = boxes[rows[i].parcelId] }
+        return rows
     }
 }

@@ -277,4 +277,53 @@ struct CaseWorkTests {
             #expect(try r.status == .ok && (CasesAPITests.object(r)["cases"] as? [[String: Any]])?.first?["title"] as? String == "清理违建", "\(r.text)")
         }
     }
+
+    @Test("the battle map's layer: open cases on parcels as points with today's flag, within the reader's scope; the parcel page lists them")
+    func mapLayerAndParcelPage() async throws {
+        typealias S = SecurityTests
+        try await TestApp.with { app in
+            let w = try await S.world(app)
+            try await LandPageTests.loadLand(app)
+            struct Row: Decodable { var parcel_id: String; var town: String }
+            let parcels = try await app.store.sql.select().columns("parcel_id", "town").from("parcels").orderBy("parcel_id").all(decoding: Row.self)
+            let mine = try #require(parcels.first { $0.town == "古山镇" }), other = try #require(parcels.first { $0.town != "古山镇" })
+            let today = CalendarDate(ChinaDay.today())!
+            func d(_ n: Int) -> String { today.adding(days: n).description }
+            let csv = """
+                编号,类型,事件,日期,单位,协办单位,办理期限,说明,地块编号,验收结果
+                M1,整治任务,登记,\(d(-60)),指挥部,,,,\(mine.parcel_id),
+                M1,整治任务,交办,\(d(-60)),古山镇,,\(d(-30)),,,
+                M1,整治任务,签收,\(d(-59)),古山镇,,,,,
+                M2,整治任务,登记,\(d(-2)),指挥部,,,,\(other.parcel_id),
+                M2,整治任务,交办,\(d(-2)),\(other.town),,\(d(40)),,,
+                M3,整治任务,登记,\(d(-90)),指挥部,,,,\(mine.parcel_id),
+                M3,整治任务,交办,\(d(-90)),古山镇,,\(d(-80)),,,
+                M3,整治任务,签收,\(d(-90)),古山镇,,,,,
+                M3,整治任务,答复,\(d(-85)),古山镇,,,,,
+                M3,整治任务,验收,\(d(-84)),指挥部,,,,,通过
+                M3,整治任务,销号,\(d(-84)),指挥部,,,,,
+                """
+            let h = try CaseHistory(table: try CSVTable(data: Data(csv.utf8)))
+            _ = try await app.services(.system("test")).cases.importHistory(h, fileName: "map.csv")
+            let hq = try await S.session(app, w.account(.headquarters).id)
+            let town = try await S.session(app, w.account(.town).id)
+            var r = try await S.send(app, .GET, "/api/v1/map/cases", headers: hq.headers)
+            #expect(r.status == .ok, "\(r.text)")
+            let all = try CasesAPITests.object(r)
+            let features = try #require(all["features"] as? [[String: Any]])
+            let props = features.compactMap { $0["properties"] as? [String: Any] }
+            // the closed M3 is not on the map; M1 is red, M2 in progress
+            #expect(props.compactMap { $0["ref"] as? String }.sorted() == ["M1", "M2"], "\(r.text)")
+            #expect(props.first { $0["ref"] as? String == "M1" }?["flag"] as? String == "red")
+            #expect(props.first { $0["ref"] as? String == "M2" }?["flag"] as? String == "")
+            let point = try #require((features.first?["geometry"] as? [String: Any])?["coordinates"] as? [Double])
+            #expect(point.count == 2 && (119...121).contains(point[0]) && (28...30).contains(point[1]), "\(point)")
+            // the town sees its own case only
+            r = try await S.send(app, .GET, "/api/v1/map/cases", headers: town.headers)
+            #expect(try (CasesAPITests.object(r)["features"] as? [[String: Any]])?.compactMap { ($0["properties"] as? [String: Any])?["ref"] as? String } == ["M1"])
+            // the parcel page lists its cases (the closed one too)
+            r = try await S.send(app, .GET, "/parcels/\(mine.parcel_id)", headers: town.headers)
+            #expect(r.status == .ok && r.text.contains("id=\"linked-cases-table\"") && r.text.contains(">M1<") && r.text.contains(">M3<"), "\(r.text.prefix(300))")
+        }
+    }
 }

@@ -316,3 +316,26 @@ def test_town_user_gets_nothing_for_another_town(base_url, year, town_cookie):
 def test_the_headquarters_sees_more_than_the_town_user(base_url, year, town_cookie, parcels):
     mine = api_as(base_url, town_cookie, f"/api/v1/map/parcels?year={year}")["numberMatched"]
     assert 0 < mine < parcels["numberMatched"]
+
+
+def test_the_open_cases_layer_draws_every_open_case_in_its_flag_colour_and_links_the_parcel_page(hq_map, api, base_url):
+    """The demo's remediation tasks lie on low-efficiency parcels: ticking 督办事项 draws one marker
+    per case the API returns, coloured by its flag, and the parcel page lists the parcel's cases."""
+    data = api("/api/v1/map/cases")
+    assert data["number_returned"] > 0, "the demo has no open cases on parcels"
+    element(hq_map, "input#case-markers", "the open-cases box").click()
+    WebDriverWait(hq_map, 30).until(lambda d: d.execute_script("return window.mujunMap.caseCount || 0") > 0,
+                                    "the open cases were not drawn (window.mujunMap.caseCount)")
+    assert hq_map.execute_script("return window.mujunMap.caseCount") == data["number_returned"]
+    drawn = hq_map.execute_script("""
+        var out = [];
+        window.mujunMap.map.eachLayer(function (l) {
+          if (l.feature && l.feature.properties && l.feature.properties.ref && l.options.fillColor) out.push([l.feature.properties.flag, l.options.fillColor]);
+        });
+        return out;""")
+    colours = {"": "#1565c0", "yellow": "#f9a825", "red": "#c62828"}
+    assert len(drawn) == data["number_returned"] and all(colours[f] == c for f, c in drawn), drawn[:5]
+    case = data["features"][0]["properties"]
+    hq_map.get(base_url + "/parcels/" + urllib.parse.quote(case["parcel_id"]))
+    rows = elements(hq_map, "#linked-cases-table tr[data-case-id]", "the parcel's cases")
+    assert any(case["ref"] in r.text for r in rows), [r.text for r in rows]

@@ -363,3 +363,15 @@ extension CaseService {
         return n.caseId
     }
 }
+
+extension CaseService {
+    /// The caller's cases linked to parcels and not yet closed, with today's flag (the battle map's layer).
+    public func onMap() async throws -> [(Store.OpenCaseOnMap, CaseFlag)] {
+        try caller.require(.viewCases)
+        let today = self.today
+        return try await unscoped.openCasesOnParcels(scope: caller.caseScope).map { c in
+            (c, Self.flag(state: c.state, acceptDue: c.acceptDue, replyDue: c.replyDue, rehandleDue: c.rehandleDue, at: today,
+                          calendar: calendar, redAfter: types.redAfter))
+        }
+    }
+}

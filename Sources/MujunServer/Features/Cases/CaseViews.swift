@@ -37,6 +37,25 @@ enum CaseViews {
         }
     }
 
+    /// The cases linked to a parcel or an enterprise (within the reader's case scope), for its page;
+    /// nothing for a reader who may not see cases.
+    static func linked(_ req: Request, _ q: Store.CaseQuery, what: String) async throws -> HTMLWriter {
+        var h = HTMLWriter()
+        guard let p = try? req.principal(), AccessPolicy.allows(p.role, .viewCases) else { return h }
+        let ctx = req.application.serviceContext
+        let s = req.service.cases
+        let rows = try await s.list(q, limit: 200)
+        h.el(.section, .cls("card"), .id("linked-cases")) { h in
+            h.el(.h2) { h in
+                h.text("督办事项 ")
+                h.el(.small, .id("linked-case-count"), text: "\(rows.count) 件")
+            }
+            table(&h, id: "linked-cases-table", rows, types: ctx.caseTypes, calendar: ctx.calendar, today: s.today,
+                  empty: "\(what)暂无督办事项。")
+        }
+        return h
+    }
+
     // MARK: list
 
     static func list(principal p: Principal, rows: [Store.CaseRecord], q: CasesFeature.CaseListQuery, types: CaseTypes,

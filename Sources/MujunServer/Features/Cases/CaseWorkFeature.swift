@@ -57,6 +57,19 @@ enum CaseWorkFeature: Feature {
             let v = try await req.service.cases.meeting(id: q.id.value)
             return MeetingDTO(v.meeting, items: v.itemCount, answered: v.answered, cases: v.items, req: req)
         },
+        .json(.GET, "/api/v1/map/cases", .permission(.viewCases),
+              "挂图作战：未销号的督办事项（GeoJSON 点，CRS84；flag 为 yellow/red 时超期）/ the battle map's open cases as GeoJSON points",
+              tag: "cases", parameters: NoParameters.self, output: CaseMapDTO.self) { req, _ in
+            let types = req.application.serviceContext.caseTypes
+            let features = try await req.service.cases.onMap().compactMap { c, flag -> CaseMapDTO.Feature? in
+                guard let box = c.bbox, let b = LandGeo.crs84(box) else { return nil }
+                return .init(id: c.id, geometry: .init(coordinates: [((b[0] + b[2]) / 2 * 1e6).rounded() / 1e6, ((b[1] + b[3]) / 2 * 1e6).rounded() / 1e6]),
+                             properties: .init(ref: c.ref, title: c.title, type: c.type, typeName: types.type(named: c.type)?.name ?? c.type,
+                                               state: c.state, stateName: CaseLoop.State(rawValue: c.state)?.chinese ?? c.state,
+                                               flag: flag.rawValue, leadUnit: c.leadUnit, parcelId: c.parcelId, url: "/cases/\(c.id)"))
+            }
+            return CaseMapDTO(features: features, numberReturned: features.count)
+        },
     ] + pages
 
     static var pages: [Endpoint] {
@@ -314,4 +327,19 @@ struct MeetingDTO: Content {
         let today = req.service.cases.today
         self.cases = cases?.map { CaseDTO($0, types: ctx.caseTypes, calendar: ctx.calendar, today: today) }
     }
+}
+
+/// The open cases on the battle map: one point per case at its parcel's centre.
+struct CaseMapDTO: Content {
+    struct Point: Content { var type = "Point"; var coordinates: [Double] }
+    struct Properties: Content {
+        var ref: String, title: String, type: String, typeName: String, state: String, stateName: String
+        /// "", yellow or red today
+        var flag: String
+        var leadUnit: String?, parcelId: String, url: String
+    }
+    struct Feature: Content { var type = "Feature"; var id: Int64; var geometry: Point; var properties: Properties }
+    var type = "FeatureCollection"
+    var features: [Feature]
+    var numberReturned: Int
 }

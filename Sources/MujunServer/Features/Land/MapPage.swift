@@ -142,6 +142,18 @@ enum MapPage {
             h.void(.input, .type("checkbox"), .id("cluster-outlines"), .checked(focus?.kind == "cluster"))
             h.text(" 显示集中连片整治候选片区轮廓")
         }
+        if AccessPolicy.allows(p.role, .viewCases) {
+            h.el(.label, .cls("toggle")) { h in
+                h.void(.input, .type("checkbox"), .id("case-markers"))
+                h.text(" 显示未销号督办事项（")
+                h.el(.span, .cls("dot dot-open"), text: "●")
+                h.text("办理中 ")
+                h.el(.span, .cls("dot dot-yellow"), text: "●")
+                h.text("黄牌 ")
+                h.el(.span, .cls("dot dot-red"), text: "●")
+                h.text("红牌）")
+            }
+        }
         h.el(.div, .id("legend"), .cls("legend"), .aria("label", "图例"))
         h.el(.section, .id("map-summary"), .cls("map-summary")) { h in
             h.el(.h2) { h in h.text("统计 "); h.el(.small, .id("summary-scope"), text: "当前筛选") }

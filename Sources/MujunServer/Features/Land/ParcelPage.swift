@@ -44,8 +44,10 @@ enum ParcelPage {
             surveys = try await s.surveys(parcelID: c.id)
             names = try await s.accountNames(Set(surveys.flatMap { [$0.surveyedBy] + ($0.reviewedBy.map { [$0] } ?? []) }))
         }
+        let cases = try await CaseViews.linked(req, Store.CaseQuery(parcelID: c.id), what: "本地块")
         return Page.render(title: "地块 \(c.id)", status: status, active: "map", head: Page.Head.map) { h in
             body(&h, c, principal: principal, error: error, neighbours: fc, byYear: byYear)
+            h.append(cases)
             if principal.role != .enterprise {
                 surveySection(&h, c, principal: principal, surveys: surveys.map { SurveyDTO.make($0, names: names) }, form: form)
             }

@@ -129,7 +129,7 @@ enum RankingFeature: Feature {
             return RankingViews.notFound(code: q.code.value, year: q.year?.int)
         }
         let view = EnterpriseView(result: result, history: try await ranking.history(creditCode: code), years: years)
-        return RankingViews.enterprise(view)
+        return RankingViews.enterprise(view, after: try await CaseViews.linked(req, Store.CaseQuery(creditCode: code), what: "本企业"))
     }
 
     static func rulesPage(_ req: Request) async throws -> Response {

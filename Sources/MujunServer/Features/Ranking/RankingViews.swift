@@ -295,10 +295,11 @@ enum RankingViews {
 
     // MARK: one enterprise
 
-    static func enterprise(_ v: EnterpriseView) -> Response {
+    static func enterprise(_ v: EnterpriseView, after: HTMLWriter = HTMLWriter()) -> Response {
         Page.render(title: "\(v.result.name) · \(v.result.year) 年度亩均评价", active: "ranking",
                     head: Page.Head.chart + [.script("/static/enterprise.js")]) { h in
             enterprise(&h, v)
+            h.append(after)
         }
     }
 
