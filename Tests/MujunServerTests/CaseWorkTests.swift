@@ -326,4 +326,42 @@ struct CaseWorkTests {
             #expect(r.status == .ok && r.text.contains("id=\"linked-cases-table\"") && r.text.contains(">M1<") && r.text.contains(">M3<"), "\(r.text.prefix(300))")
         }
     }
+
+    @Test("the administrator adds next year's arrangement: checked like the file, audited, in force at once and after a restart; others may not")
+    func calendarYear() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let admin = try await AccountTools.createUser(store: app.store, login: "adm", displayName: "adm", unit: "", role: .admin, town: nil,
+                                                          creditCode: nil, password: "Passw0rd!Passw0rd", mustChange: false,
+                                                          towns: Rules.default.towns, actor: "test")
+            let a = app.services(.user(Principal(userID: admin, login: "adm", displayName: "adm", role: .admin, unit: "", town: nil))).calendar
+            let next = CalendarDate(ChinaDay.today())!.year + 1
+            // a make-up day on a weekday is refused, naming it; a year long past is refused
+            let weekday = (1...7).map { CalendarDate(year: next, month: 2, day: $0)! }.first { !$0.isWeekend }!
+            await P.expectRefusal(.invalid, weekday.description) { try await a.setYear(next, holidays: "\(next)-01-01", workdays: weekday.description) }
+            await P.expectRefusal(.invalid, "\(next)") { try await a.setYear(next, holidays: "\(next)-02-30", workdays: "") }
+            await P.expectRefusal(.invalid) { try await a.setYear(2020, holidays: "2020-01-01", workdays: "") }
+            await P.expectRefusal(.forbidden) { try await app.services(p.hq).calendar.setYear(next, holidays: "\(next)-01-01", workdays: "") }
+            #expect(try await a.storedYears().isEmpty)
+            #expect(!app.serviceContext.calendar.covers(next))
+
+            let saturday = (1...14).map { CalendarDate(year: next, month: 2, day: $0)! }.first { $0.weekday == 6 }!
+            try await a.setYear(next, holidays: "\(next)-01-01\n\(next)-02-15..\(next)-02-21", workdays: saturday.description)
+            let cal = app.serviceContext.calendar
+            #expect(cal.covers(next) && !cal.isWorkday(CalendarDate(year: next, month: 2, day: 16)!) && cal.isWorkday(saturday))
+            // a case assigned on the last working day before the holiday counts past it
+            let before = CalendarDate(year: next, month: 2, day: 13)!
+            #expect(cal.addingWorkdays(1, to: before) == cal.workdayOnOrAfter(CalendarDate(year: next, month: 2, day: 22)!))
+            #expect(try await a.storedYears().map(\.year) == [next])
+            // a fresh application on the same database puts the stored year in force again
+            var fresh = app.serviceContext
+            fresh.calendar = .shipped
+            #expect(!fresh.calendar.covers(next))
+            fresh.addCalendarYears(try await app.services(.system("t")).calendar.storedCalendar())
+            #expect(fresh.calendar.covers(next) && !fresh.calendar.isWorkday(CalendarDate(year: next, month: 2, day: 16)!))
+            let audit = try await app.store.sql.select().column("target").from("audit_log").where("action", .equal, "calendar.year")
+                .all(decodingColumn: "target", as: String.self)
+            #expect(audit == ["工作日历 \(next) 年"])
+        }
+    }
 }

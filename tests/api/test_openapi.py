@@ -60,6 +60,9 @@ def test_every_operation_has_an_operation_id_and_responses(doc: dict) -> None:
 
 
 # ------------------------------------------------------------------ valid parameters
+KNOWN: dict[str, int] = {}
+
+
 class ValidValues:
     """Parameter values that name things the demo city has (read from the API)."""
 
@@ -87,6 +90,15 @@ class ValidValues:
         bulletins = server.get_json("/api/v1/bulletins")
         assert bulletins, "the demo city has no issued bulletin"
         self.bulletin_id = bulletins[0]["id"]
+        meetings = server.get_json("/api/v1/meetings")
+        assert meetings, "the demo city has no meeting"
+        self.meeting_id = meetings[0]["id"]
+        # the demo's one pending request (a test that decides it leaves its id: remembered)
+        pending = server.get_json("/api/v1/extension-requests")
+        if pending:
+            KNOWN["extension_id"] = pending[0]["id"]
+        assert "extension_id" in KNOWN, "the demo city has no extension request awaiting a decision"
+        self.extension_id = KNOWN["extension_id"]
 
     def path_value(self, path: str, name: str) -> str:
         if name == "code":
@@ -94,7 +106,8 @@ class ValidValues:
         if name == "id":
             for prefix, value in (("/api/v1/appeals/", self.appeal_id), ("/api/v1/parcels/", self.parcel_id),
                                   ("/api/v1/surveys/", self.survey_id), ("/api/v1/cases/", self.case_id),
-                                  ("/cases/bulletins/", self.bulletin_id)):
+                                  ("/cases/bulletins/", self.bulletin_id), ("/api/v1/meetings/", self.meeting_id),
+                                  ("/api/v1/extension-requests/", self.extension_id)):
                 if path.startswith(prefix):
                     return str(value)
         pytest.fail(f"no valid value known for the path parameter {{{name}}} of {path}: add one to "

@@ -162,6 +162,39 @@ def test_calendar_marks_holidays_and_make_up_days(driver, base_url, screenshot) 
     screenshot("calendar")
 
 
+def test_the_admin_adds_next_years_arrangement_on_the_page(driver, base_url) -> None:
+    import datetime
+    nxt = datetime.date.today().year + 1
+    as_user(driver, base_url, "tax")
+    open_page(driver, base_url + f"/calendar?year={nxt}")
+    assert not driver.find_elements(By.CSS_SELECTOR, "form#calendar-form"), "only the administrator edits the calendar"
+    as_user(driver, base_url, "admin")
+    open_page(driver, base_url + f"/calendar?year={nxt}")
+    saturday = next(datetime.date(nxt, 2, d) for d in range(1, 8) if datetime.date(nxt, 2, d).weekday() == 5)
+    holidays = element(driver, "textarea#cal-holidays", "the holidays")
+    holidays.clear()
+    holidays.send_keys(f"{nxt}-01-01\n{nxt}-02-15..{nxt}-02-21")
+    workdays = element(driver, "textarea#cal-workdays", "the make-up days")
+    workdays.clear()
+    workdays.send_keys(f"{nxt}-02-03")  # a weekday: refused, naming it
+    element(driver, "button#calendar-save", "the save button").click()
+    time.sleep(0.3)
+    assert f"{nxt}-02-03" in element(driver, "#form-error", "the refusal").text
+    workdays = element(driver, "textarea#cal-workdays", "the make-up days")
+    workdays.clear()
+    workdays.send_keys(saturday.isoformat())
+    element(driver, "button#calendar-save", "the save button").click()
+    time.sleep(0.3)
+    element(driver, "#notice", "the saved notice")
+
+    def kind(date: str) -> str:
+        cell = element(driver, f"#calendar td.day[data-date='{date}']", f"the day {date}")
+        return next(k for k in ("holiday", "makeup", "weekend", "workday") if k in attribute(cell, "class").split())
+
+    assert kind(f"{nxt}-02-16") == "holiday" and kind(saturday.isoformat()) == "makeup"
+    assert "在本页录入" in element(driver, "#calendar-source", "who entered the year").text
+
+
 def test_bulletin_page_chart_and_export(driver, base_url, screenshot) -> None:
     as_user(driver, base_url, "hq")
     open_page(driver, base_url + "/cases/bulletin")

@@ -154,6 +154,10 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     try await DatabaseHost.prepareConnection(app.db, isPostgres: config.isPostgres)
     try await app.autoMigrate()
     app.serviceContext = try config.serviceContext()
+    // the years the administrator added on the calendar page (none before the migrations ran)
+    if let added = try? await app.systemService(as: "configure").calendar.storedCalendar() {
+        app.serviceContext.addCalendarYears(added)
+    }
     app.serverConfig = config
     app.routes.defaultMaxBodySize = ByteCount(value: config.maxUpload)
     // the map's GeoJSON and the exports compress well

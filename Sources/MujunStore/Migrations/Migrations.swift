@@ -21,5 +21,6 @@ public enum MujunMigrations {
         CreateCases(),
         CreateBulletins(),
         CreateCaseWork(),
+        CreateCalendarYears(),
     ]
 }

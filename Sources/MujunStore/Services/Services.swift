@@ -16,8 +16,17 @@ public struct ServiceContext: Sendable {
     public let landRules: LandRules
     /// The case types (`cases.yaml` beside the rules file, or CASES.md's defaults).
     public var caseTypes: CaseTypes = .default
-    /// The work calendar of every deadline.
-    public var calendar: WorkCalendar = .shipped
+    /// The work calendar of every deadline: the shipped years, MUJUN_CALENDAR's, and the years
+    /// the administrator added on the calendar page (shared by every copy of this context, so a
+    /// year added in one request counts in the next).
+    public var calendar: WorkCalendar {
+        get { sharedCalendar.current }
+        set { sharedCalendar = SharedCalendar(newValue) }
+    }
+    private var sharedCalendar = SharedCalendar(.shipped)
+
+    /// Adds (or replaces) years of the calendar in force, for every copy of this context.
+    public func addCalendarYears(_ c: WorkCalendar) { sharedCalendar.merge(c) }
 
     /// `rulesYAML` is checked by whoever loaded it (`ServerConfig.loadRules` checks both the
     /// evaluation rules and the `land:` section); an unreadable land section here gives the defaults.
@@ -25,6 +34,16 @@ public struct ServiceContext: Sendable {
         self.rules = rules; self.rulesYAML = rulesYAML; self.passwords = passwords; self.secret = secret
         self.landRules = (try? LandRules.from(yaml: rulesYAML)) ?? .default
     }
+}
+
+/// The calendar in force, behind a lock: read by every request, changed when the administrator
+/// adds a year.
+final class SharedCalendar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: WorkCalendar
+    init(_ c: WorkCalendar) { value = c }
+    var current: WorkCalendar { lock.lock(); defer { lock.unlock() }; return value }
+    func merge(_ c: WorkCalendar) { lock.lock(); value = value.merging(c); lock.unlock() }
 }
 
 /// The services of one caller: each feature's reads (within the caller's scope), checks and
@@ -59,6 +78,7 @@ public struct Services: Sendable {
     public var surveys: SurveyService { SurveyService(self) }
     public var demo: DemoService { DemoService(self) }
     public var cases: CaseService { CaseService(self) }
+    public var calendar: CalendarService { CalendarService(self) }
 
     /// The towns the caller may see and filter by (a town user: its own).
     public var towns: [String] { caller.scope.towns ?? context.rules.towns }

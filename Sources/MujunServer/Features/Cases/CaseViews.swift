@@ -535,15 +535,23 @@ enum CaseViews {
 
     // MARK: calendar
 
-    static func calendar(year: Int, calendar cal: WorkCalendar, years: [Int]) -> Response {
-        Page.render(title: "工作日历 \(year)", active: "calendar") { h in
+    static func calendar(year: Int, calendar cal: WorkCalendar, years: [Int], stored: [CalendarService.StoredYear] = [],
+                         canEdit: Bool = false, form: (holidays: String, workdays: String)? = nil, error: String? = nil,
+                         notice: String? = nil, status: HTTPResponseStatus = .ok) -> Response {
+        Page.render(title: "工作日历 \(year)", status: status, active: "calendar") { h in
             h.el(.section, .cls("page-head")) { h in
                 h.el(.h1, text: "工作日历 \(year) 年")
                 h.el(.p, .cls("muted"), text: cal.covers(year)
                      ? "按国务院办公厅 \(year) 年部分节假日安排：节假日休息，调休上班日上班。所有签收、答复期限按此计算。"
                      : "\(year) 年的放假安排尚未配置：只按周末计算（管理员可在配置中增加）。")
                 h.yearLinks(label: "年度：", years: years, current: year) { "/calendar?year=\($0)" }
+                if let st = stored.first(where: { $0.year == year }) {
+                    h.el(.p, .cls("muted"), .id("calendar-source"),
+                         text: "\(year) 年的安排由 \(st.recordedBy) 于 \(Date(timeIntervalSince1970: Double(st.recordedUs) / 1e6).formatted(.iso8601.year().month().day())) 在本页录入。")
+                }
             }
+            h.notice(notice)
+            h.formError(error)
             h.el(.p, .cls("legend")) { h in
                 h.el(.span, .cls("day holiday"), text: "休")
                 h.text(" 节假日  ")
@@ -574,6 +582,42 @@ enum CaseViews {
                                 }
                             }
                         }
+                    }
+                }
+            }
+            if canEdit {
+                let st = stored.first { $0.year == year }
+                let y = cal.years[year]
+                func listed(_ days: Set<CalendarDate>) -> String {
+                    // consecutive days as first..last
+                    var out: [String] = []
+                    var run: [CalendarDate] = []
+                    for d in days.sorted() {
+                        if let last = run.last, last.adding(days: 1) != d {
+                            out.append(run.count == 1 ? "\(run[0])" : "\(run[0])..\(run.last!)"); run = []
+                        }
+                        run.append(d)
+                    }
+                    if !run.isEmpty { out.append(run.count == 1 ? "\(run[0])" : "\(run[0])..\(run.last!)") }
+                    return out.joined(separator: "\n")
+                }
+                h.el(.section, .cls("card"), .id("calendar-edit")) { h in
+                    h.el(.h2, text: cal.covers(year) ? "修改 \(year) 年放假安排" : "录入 \(year) 年放假安排")
+                    h.el(.p, .cls("muted"), text: "按国务院办公厅当年通知填写：每行一个日期或“起..止”（如 \(year)-02-05..\(year)-02-13）；调休上班日须为周六或周日。保存后新的期限即按此计算，已计算的期限不变。")
+                    h.el(.form, .method("post"), .action("/calendar/years"), .id("calendar-form")) { h in
+                        h.csrfField()
+                        h.void(.input, .type("hidden"), .name("year"), .value(year))
+                        h.el(.p) { h in
+                            h.el(.label, .for("cal-holidays"), text: "节假日（放假）")
+                            h.el(.textarea, .name("holidays"), .id("cal-holidays"), .attr("rows", 8), .required,
+                                 text: form?.holidays ?? st?.holidays ?? y.map { listed($0.holidays) } ?? "")
+                        }
+                        h.el(.p) { h in
+                            h.el(.label, .for("cal-workdays"), text: "调休上班日")
+                            h.el(.textarea, .name("workdays"), .id("cal-workdays"), .attr("rows", 4),
+                                 text: form?.workdays ?? st?.workdays ?? y.map { listed($0.workdays) } ?? "")
+                        }
+                        h.el(.button, .type("submit"), .id("calendar-save"), text: "保存 \(year) 年安排")
                     }
                 }
             }

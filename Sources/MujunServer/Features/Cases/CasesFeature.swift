@@ -122,10 +122,16 @@ enum CasesFeature: Feature {
                 return CaseViews.inbox(box, types: ctx.caseTypes, calendar: ctx.calendar, today: req.service.cases.today)
             },
             .page("/calendar", .permission(.viewCases), "工作日历 / the work calendar", tag: "cases", parameters: CalendarQuery.self) { req, q in
-                let cal = req.application.serviceContext.calendar
-                let today = req.service.cases.today
-                let years = Array(Set(cal.years.keys).union([today.year, today.year + 1])).sorted()
-                return CaseViews.calendar(year: q.year?.int ?? today.year, calendar: cal, years: years)
+                try await calendarPage(req, year: q.year?.int)
+            },
+            .form("/calendar/years", .permission(.manageSettings), "录入或修改一年的放假安排 / add or change a year's holiday arrangement",
+                  tag: "cases", parameters: NoParameters.self, body: CalendarYearForm.self, accepts: [.form]) { req, _, f in
+                do {
+                    try await req.service.calendar.setYear(f.year, holidays: f.holidays, workdays: f.workdays ?? "")
+                    return try await calendarPage(req, year: f.year, notice: "已保存 \(f.year) 年放假安排，新的期限即按此计算。")
+                } catch let e as ServiceError where e.kind == .invalid {
+                    return try await calendarPage(req, year: f.year, form: (f.holidays, f.workdays ?? ""), error: e.message, status: .badRequest)
+                }
             },
         ] + stepForms + petitioner
     }
@@ -204,6 +210,23 @@ enum CasesFeature: Feature {
                 }
             }.with { $0.maxBody = CaseService.maxAttachmentBytes + 65_536 }
         }
+    }
+
+    struct CalendarYearForm: Decodable, Sendable {
+        var year: Int
+        var holidays: String
+        var workdays: String?
+    }
+
+    static func calendarPage(_ req: Request, year: Int?, form: (String, String)? = nil, error: String? = nil, notice: String? = nil,
+                             status: HTTPResponseStatus = .ok) async throws -> Response {
+        let cal = req.application.serviceContext.calendar
+        let today = req.service.cases.today
+        let years = Array(Set(cal.years.keys).union([today.year, today.year + 1])).sorted()
+        let p = try req.principal()
+        return CaseViews.calendar(year: year ?? today.year, calendar: cal, years: years, stored: try await req.service.calendar.storedYears(),
+                                  canEdit: AccessPolicy.allows(p.role, .manageSettings) && (year ?? today.year) >= today.year,
+                                  form: form.map { (holidays: $0.0, workdays: $0.1) }, error: error, notice: notice, status: status)
     }
 
     static func casePage(_ req: Request, id: Int64, notice: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
