@@ -232,7 +232,7 @@ struct AppealTests {
             res = try await post(app, "/appeals/\(id)/rate", l.hq, [("rating", "5")])
             #expect(res.status == .forbidden)
             #expect(try await app.store.appeal(id: id)?.caseState == .assigned)
-            #expect(try await app.store.caseEvents(type: "appeal", id: id).map(\.toState) == ["assigned"])
+            #expect(try await app.store.services.appeals.events(id: id).map(\.toState) == ["assigned"])
         }
     }
 
@@ -295,8 +295,11 @@ struct AppealTests {
             #expect(appeal.caseState == .closed && appeal.rating == 5)
             res = try await post(app, "/appeals/\(id)/rate", l.ent, [("rating", "4")])
             #expect(res.status == .conflict)
-            let events = try await app.store.caseEvents(type: "appeal", id: id).map(\.toState)
+            let events = try await app.store.services.appeals.events(id: id).map(\.toState)
             #expect(events == ["assigned", "accepted", "replied", "evaluated", "closed"])
+            // one loop: the appeal's case went round the engine's loop to 已销号
+            let c = try #require(try await app.store.appealCase(appealID: id))
+            #expect(c.type == "appeal" && c.state == "closed" && c.rating == "satisfied" && c.leadUnit == "指挥部")
             res = try await get(app, "/appeals/\(id)", l.hq)
             #expect(res.body.string.contains(#"id="events""#) && res.body.string.contains("已销号"))
 

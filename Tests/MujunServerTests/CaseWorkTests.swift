@@ -364,4 +364,29 @@ struct CaseWorkTests {
             #expect(audit == ["工作日历 \(next) 年"])
         }
     }
+
+    @Test("appeals run on the engine: filing registers and assigns an appeal case to the headquarters with its deadlines; the generic steps refuse it")
+    func appealsOnTheEngine() async throws {
+        typealias S = SecurityTests
+        try await TestApp.with { app in
+            let w = try await S.world(app)
+            let c = try #require(try await app.store.appealCase(appealID: w.appealID))
+            #expect(c.type == "appeal" && c.leadUnit == "指挥部" && c.state == "assigned" && c.creditCode == w.ownCode)
+            let today = CalendarDate(ChinaDay.today())!
+            #expect(c.acceptDue == WorkCalendar.shipped.addingWorkdays(2, to: today).description, "签收: 2 working days")
+            let hq = try await S.session(app, w.account(.headquarters).id)
+            var r = try await CasesAPITests.post(app, "/api/v1/cases/\(c.id)/close", hq, "{}")
+            #expect(r.status == .forbidden && r.text.contains("申诉页面"), "\(r.text)")
+            r = try await S.send(app, .GET, "/cases/\(c.id)", headers: hq.headers)
+            #expect(r.status == .ok && r.text.contains("/appeals/\(w.appealID)") && !r.text.contains("id=\"case-actions\""))
+            // the appeal's own step is the engine's: the case is signed for with it, in one transaction
+            r = try await CasesAPITests.post(app, "/api/v1/appeals/\(w.appealID)/accept", hq, "{}")
+            #expect(r.status == .ok, "\(r.text)")
+            let after = try #require(try await app.store.appealCase(appealID: w.appealID))
+            #expect(after.state == "handling" && after.acceptedOn == today.description && after.replyDue == WorkCalendar.shipped.addingWorkdays(10, to: today).description)
+            // not counted in the bulletins of the configured types
+            let b = try await app.services(.system("t")).cases.bulletin(from: today.adding(days: -10), to: today, asOf: today)
+            #expect(!b.cases.contains(where: { $0.type == "appeal" }))
+        }
+    }
 }

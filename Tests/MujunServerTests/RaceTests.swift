@@ -29,7 +29,7 @@ struct RaceTests {
     }
 
     static func events(_ app: Application, appeal id: Int64, to state: String) async throws -> Int {
-        try await app.store.caseEvents(type: "appeal", id: id).filter { $0.toState == state }.count
+        try await app.store.services.appeals.events(id: id).filter { $0.toState == state }.count
     }
 
     static func audits(_ app: Application, _ action: String, target: String) async throws -> Int {

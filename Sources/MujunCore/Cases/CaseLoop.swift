@@ -61,6 +61,16 @@ public enum CaseRating: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// An appeal's 1–5 score: 4–5 满意, 3 基本满意, 1–2 不满意.
+    public init?(score: Int) {
+        switch score {
+        case 4...5: self = .satisfied
+        case 3: self = .basicallySatisfied
+        case 1...2: self = .unsatisfied
+        default: return nil
+        }
+    }
+
     public init?(named s: String) {
         if let r = CaseRating(rawValue: s) { self = r; return }
         let t = CaseHistory.trimmed(s)
@@ -306,7 +316,7 @@ public struct CaseLoop: Sendable {
         case .evaluate:
             guard let r = e.rating else { throw invalid("评价须为 满意/基本满意/不满意", "an evaluation needs satisfied, basically satisfied or unsatisfied") }
             rating = r; evaluations += 1
-            if r == .unsatisfied && !hadUnsatisfied {  // 不满意 sends it back once
+            if r == .unsatisfied && !hadUnsatisfied && type.rehandles {  // 不满意 sends it back once
                 hadUnsatisfied = true
                 rehandleDue = type.rehandle.due(from: e.date, calendar: calendar)
                 state = .handling

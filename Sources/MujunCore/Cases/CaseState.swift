@@ -1,8 +1,7 @@
 import Foundation
 
-/// The closed loop every case runs through (闭环督办): assign → accept → handle → reply →
-/// evaluate → close (交办、签收、办理、答复、评价、销号), with return (退回) back to the assigner.
-/// Appeals (申诉) are the first case type; the case engine of a later issue adds the others.
+/// An appeal's state as its pages, API and publication checks name it. The loop itself is the
+/// case engine's (`CaseLoop` with `CaseType.appeal`): this is how its states read for an appeal.
 public enum CaseState: String, Codable, Sendable, CaseIterable, Hashable {
     /// 交办 / 已提交
     case assigned
@@ -31,20 +30,17 @@ public enum CaseState: String, Codable, Sendable, CaseIterable, Hashable {
         }
     }
 
-    /// The states a case may move to from this one.
-    public var next: Set<CaseState> {
-        switch self {
-        case .assigned: [.accepted, .returned]
-        case .accepted: [.handling, .replied]
-        case .handling: [.replied]
-        case .replied: [.evaluated, .closed]
-        case .evaluated: [.closed]
-        case .returned: [.assigned, .closed]
-        case .closed: []
+    /// The appeal's state for the engine's: signed for (签收) reads 已签收.
+    public init(loop s: CaseLoop.State) {
+        switch s {
+        case .registered, .assigned: self = .assigned
+        case .handling: self = .accepted
+        case .replied, .verified: self = .replied
+        case .evaluated: self = .evaluated
+        case .closed: self = .closed
+        case .returned: self = .returned
         }
     }
-
-    public func canMove(to s: CaseState) -> Bool { next.contains(s) }
 }
 
 /// The decision on an appeal (申诉), given with the reply.

@@ -99,6 +99,8 @@ public struct CaseType: Sendable, Hashable {
     public var followUp: CasePeriod?
     /// The categories that oblige a follow-up report (B and C for suggestions and proposals).
     public var followUpCategories: Set<String>
+    /// Whether 不满意 sends the case back once for re-handling (appeals: no, the rating closes them).
+    public var rehandles: Bool = true
 
     public init(key: String, name: String, accept: CasePeriod, reply: CasePeriod?, from: CaseDeadlineStart = .assign,
                 extendUpTo: CasePeriod? = nil, maxExtensions: Int? = nil, verify: Bool, evaluate: Bool,
@@ -126,6 +128,22 @@ public struct CaseType: Sendable, Hashable {
         case .days, .months: "交办后\(accept.chinese)，遇节假日顺延"
         }
     }
+}
+
+extension CaseType {
+    /// Appeals (申诉) on the engine: an enterprise files during the publicity period (登记 and
+    /// 交办 to the headquarters at once); the headquarters signs for it within 2 working days
+    /// and replies within 10 working days of signing; the enterprise rates the reply, which
+    /// closes it (no re-handling: a further dispute is a new appeal).
+    public static let appeal: CaseType = {
+        var t = CaseType(key: "appeal", name: "申诉", accept: .workdays(2), reply: .workdays(10), from: .accept,
+                         verify: false, evaluate: true)
+        t.rehandles = false
+        return t
+    }()
+
+    /// The unit every appeal is assigned to.
+    public static let appealUnit = "指挥部"
 }
 
 /// The configured case types and the bulletin's parameters (CASES.md §2–§4), from `cases.yaml`.
@@ -158,6 +176,13 @@ public struct CaseTypes: Sendable {
             index[t.name] = index[t.name] ?? i
         }
         self.index = index
+    }
+
+    /// The type of a stored case: a configured type, or the built-in appeal (申诉), which is
+    /// filed by an enterprise on its own pages and never registered, imported or bulletined as
+    /// the configured types are.
+    public func stored(_ key: String) -> CaseType? {
+        type(named: key) ?? (key == CaseType.appeal.key ? .appeal : nil)
     }
 
     /// The type with this key (any case) or Chinese name.

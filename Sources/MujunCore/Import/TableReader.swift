@@ -25,7 +25,13 @@ public enum TableReader {
                 zh: "无法读取文件 \(url.lastPathComponent)：\(error.localizedDescription)",
                 en: "cannot read the file \(url.lastPathComponent): \(error.localizedDescription)")
         }
-        let ext = url.pathExtension.lowercased()
+        return try open(data: data, name: url.lastPathComponent, encoding: encoding, limits: limits)
+    }
+
+    /// The same for the bytes of an uploaded file named `name`.
+    public static func open(data: Data, name: String, encoding: TextEncodingChoice? = nil,
+                            limits: XLSXLimits = .fromEnvironment()) throws(ImportFailure) -> any TableSource {
+        let ext = (name as NSString).pathExtension.lowercased()
         if data.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
             throw ImportFailure.file(
                 zh: "这是旧版 Excel 97-2003 (.xls) 文件或加密的工作簿，不受支持；请在 Excel 中另存为 .xlsx 或 CSV",

@@ -22,5 +22,6 @@ public enum MujunMigrations {
         CreateBulletins(),
         CreateCaseWork(),
         CreateCalendarYears(),
+        MoveAppealsOntoCases(),
     ]
 }

@@ -6,7 +6,9 @@ import MujunCore
 /// Appeals (申诉): an enterprise disputes a figure of its own evaluation during the publicity
 /// period; the headquarters accepts (签收), replies (答复: upheld, the figure corrected and the
 /// year re-evaluated, or rejected); the enterprise rates the reply (评价) and the appeal is
-/// closed (销号). Reads are within the caller's scope; every step is one transaction.
+/// closed (销号). Reads are within the caller's scope; every step is one transaction. The loop
+/// is the case engine's (`CaseType.appeal`, one case per appeal): a step here is the engine's
+/// step on that case, with the appeal's own work (the correction and re-evaluation) inside it.
 public struct AppealService: ServiceBase {
     public let services: Services
     init(_ s: Services) { services = s }
@@ -70,10 +72,24 @@ public struct AppealService: ServiceBase {
         return try await views([try await visible(id)])[0]
     }
 
-    /// The history of an appeal the caller may see.
+    /// The history of an appeal the caller may see: its case's events, each with the appeal's
+    /// state before and after it (filing is one event: 已提交).
     public func events(id: Int64) async throws -> [Store.CaseEvent] {
         _ = try await visible(id)
-        return try await unscoped.caseEvents(type: "appeal", id: id)
+        guard let c = try await unscoped.appealCase(appealID: id) else { return [] }
+        var loop = CaseLoop(type: .appeal)
+        var out: [Store.CaseEvent] = []
+        for e in try await unscoped.loopEvents(caseID: c.id) {
+            guard let ev = e.event else { continue }
+            let before = loop.state
+            try? loop.apply(ev, calendar: context.calendar)
+            if ev.kind == .register { continue }
+            let from: String? = ev.kind == .assign && before == .registered ? nil : CaseState(loop: before).rawValue
+            let note = ev.kind == .assign ? (out.isEmpty ? c.body : ev.note) : ev.note
+            out.append(Store.CaseEvent(fromState: from, toState: CaseState(loop: loop.state).rawValue, actor: e.actor,
+                                       note: note.isEmpty ? nil : note, at: Date(timeIntervalSince1970: Double(e.recordedUs) / 1_000_000)))
+        }
+        return out
     }
 
     /// The attachment of an appeal the caller may see.
@@ -159,6 +175,7 @@ public struct AppealService: ServiceBase {
             throw ServiceError(.unsupportedType, "附件仅支持 PDF、JPG、PNG 格式，请转换后重新上传 / only PDF, JPG and PNG attachments are accepted")
         }
         let actor = caller.actor, detail = caller.detail("\(field.chinese)：\(current.map(formatNumber) ?? "空") → \(formatNumber(claimed))")
+        let userID = caller.principal?.userID, calendar = context.calendar, today = CalendarDate(ChinaDay.today())!
         return try await unscoped.db.transaction { db in
             let tx = Store(db)
             let id = try await tx.insertAppeal(year: year, creditCode: code, town: result.town, field: field, currentValue: current,
@@ -169,7 +186,9 @@ public struct AppealService: ServiceBase {
             if let open {
                 throw ServiceError.conflict("\(field.chinese)已有未答复的申诉 #\(open.id)，请等待答复 / an appeal on this figure is still open")
             }
-            try await tx.recordEvent(type: "appeal", id: id, from: nil, to: CaseState.assigned.rawValue, actor: actor, note: reason)
+            try await tx.insertAppealCase(appealID: id, creditCode: code, town: result.town, field: field, reason: reason,
+                                          requester: result.name, requesterUser: userID, on: today, calendar: calendar,
+                                          actor: actor, recordedUs: Store.nowMicros())
             try await tx.audit(actor: actor, action: "appeal.file", target: "申诉 #\(id) \(code)", detail: detail)
             return id
         }
@@ -191,11 +210,51 @@ public struct AppealService: ServiceBase {
 
     // MARK: steps
 
-    func step(_ a: Store.Appeal, to: CaseState, action: String, verb: (String, String), note: String?) -> Store.Step {
-        Store.Step(table: "appeals", key: [("id", a.id)], subject: "申诉 #\(a.id)", stateColumn: "state", from: [a.state],
-                   to: to.rawValue, action: action, detail: note, verb: verb,
-                   stateName: { CaseState(rawValue: $0)?.chinese ?? $0 },
-                   events: [.init(type: "appeal", id: a.id, from: a.state, to: to.rawValue, note: note)])
+    /// The engine's step `kind` on the appeal's case, named as an appeal step in the audit log;
+    /// `work` runs inside its transaction after the appeal row's state was moved with it.
+    func step(_ a: Store.Appeal, _ kind: CaseEventKind, input: CaseService.StepInput = .init(), action: String,
+              detail: String?, then: MujunCore.CaseEvent? = nil, extra: [(String, any SQLExpression)] = [],
+              work: (@Sendable (Store) async throws -> String?)? = nil) async throws {
+        guard let c = try await unscoped.appealCase(appealID: a.id) else {
+            throw ServiceError(.unprocessable, "申诉 #\(a.id) 没有办理记录 / the appeal has no case")
+        }
+        let cases = services.cases
+        var input = input
+        input.unit = CaseType.appealUnit
+        var p: CaseService.PreparedStep
+        do { p = try await cases.prepareStep(c, kind, input) } catch let e as ServiceError where e.kind == .conflict {
+            // the engine refused the step in this state: said as the appeal pages say it
+            let target: CaseState = kind == .accept ? .accepted : kind == .reply ? .replied : kind == .evaluate ? .evaluated : .closed
+            throw ServiceError.conflict(Store.AppealError.badTransition(from: a.caseState, to: target).description)
+        }
+        // a rating closes the appeal at once (评价 → 销号): the second event in the same step
+        var closing: MujunCore.CaseEvent?
+        if let then {
+            var loop = p.loop
+            do { try loop.apply(then, calendar: context.calendar) } catch {
+                throw ServiceError(.conflict, "申诉 #\(a.id)：\(error.zh) / appeal #\(a.id): \(error.en)")
+            }
+            p.loop = loop
+            p.step.to = loop.state.rawValue
+            p.step.set = Store.loopColumns(loop).filter { $0.0 != "state" } + [("version", SQLLiteral.numeric("version + 1"))]
+            closing = then
+        }
+        p.step.subject = "申诉 #\(a.id)"
+        p.step.action = action
+        p.step.detail = detail
+        p.step.stateName = { CaseState(loop: CaseLoop.State(rawValue: $0) ?? .assigned).chinese }
+        p.step.conflictMessage = "申诉 #\(a.id) 当前为“\(a.caseState.chinese)”，已被他人处理，本次\(kind.chinese)未保存 / the appeal was changed by someone else"
+        let to = CaseState(loop: p.loop.state), from = a.state, appealID = a.id, caseID = c.id, seq = p.seq + 1
+        let actor = caller.actor, extraColumns = extra, closingEvent = closing
+        try await cases.perform(p) { tx in
+            if let closingEvent {
+                try await tx.insertLoopEvent(caseID: caseID, seq: seq, closingEvent, actor: actor, recordedUs: Store.nowMicros())
+            }
+            guard try await tx.setAppealState(id: appealID, from: from, to: to, extra: extraColumns) else {
+                throw ServiceError.conflict("申诉 #\(appealID) 已被他人处理 / the appeal was changed by someone else")
+            }
+            return try await work?(tx) ?? detail
+        }
     }
 
     /// The headquarters signs for an appeal (签收).
@@ -204,10 +263,7 @@ public struct AppealService: ServiceBase {
         let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         guard (note?.count ?? 0) <= Self.maxNote else { throw ServiceError.invalid("签收说明不能超过 \(Self.maxNote) 字 / the note is too long") }
         let a = try await visible(id)
-        guard a.caseState.canMove(to: .accepted) else {
-            throw ServiceError.conflict(Store.AppealError.badTransition(from: a.caseState, to: .accepted).description)
-        }
-        try await unscoped.perform(step(a, to: .accepted, action: "appeal.accepted", verb: ("签收", "accept"), note: note), by: caller)
+        try await step(a, .accept, input: .init(note: note ?? ""), action: "appeal.accepted", detail: note)
     }
 
     /// The headquarters replies (答复). Upheld: the disputed figure is set to `corrected`
@@ -221,9 +277,6 @@ public struct AppealService: ServiceBase {
             throw ServiceError.invalid("书面答复不能超过 \(Self.maxAnswer) 字 / the answer is too long")
         }
         let a = try await visible(id)
-        guard a.caseState.canMove(to: .replied) else {
-            throw ServiceError.conflict(Store.AppealError.badTransition(from: a.caseState, to: .replied).description)
-        }
         var value: Double?
         var field: AppealField?
         if outcome == .upheld {
@@ -238,12 +291,11 @@ public struct AppealService: ServiceBase {
             answer += "\n（已将\(f.chinese)更正为 \(formatNumber(v))，并重新评价。）"
         }
         let note = "\(outcome.chinese)：\(answer)"
-        var s = step(a, to: .replied, action: "appeal.\(outcome.rawValue)", verb: ("答复", "reply"), note: note)
-        s.subject = "申诉 #\(a.id) \(a.creditCode)"
-        s.set = [("answer", SQLBind(answer)), ("decided_by", SQLBind(caller.actor)), ("decided_at", SQLBind(Date()))]
         let rules = context.rules, yaml = context.rulesYAML, actor = caller.actor
         let correction = field.flatMap { f in value.map { (f, $0) } }
-        try await unscoped.perform(s, by: caller) { tx in
+        let extra: [(String, any SQLExpression)] = [("answer", SQLBind(answer)), ("decided_by", SQLBind(caller.actor)), ("decided_at", SQLBind(Date()))]
+        try await step(a, .reply, input: .init(note: String(note.prefix(CaseService.maxNote))), action: "appeal.\(outcome.rawValue)",
+                       detail: note, extra: extra) { tx in
             let before = try await tx.result(creditCode: a.creditCode, year: a.year)
             var after: EnterpriseResult?
             if let (field, value) = correction {
@@ -262,27 +314,22 @@ public struct AppealService: ServiceBase {
             try await tx.sql.update("appeals").set("result_before", to: SQLBind(json(before)))
                 .set("result_after", to: SQLBind(json(after))).where("id", .equal, id).run()
             let change = after.map { "；分类 \(before?.finalClass?.rawValue ?? "—") → \($0.finalClass?.rawValue ?? "—")，总分 \(formatScore(before?.totalScore ?? 0)) → \(formatScore($0.totalScore ?? 0))" } ?? ""
-            return ((), note + change)
+            return note + change
         }
     }
 
     /// The enterprise rates the reply (1–5) and the appeal is closed (评价, 销号).
     public func rate(id: Int64, rating: Int) async throws {
         try caller.require(.fileAppeal)
-        guard (1...5).contains(rating) else { throw ServiceError.invalid("评价应为 1 到 5 分 / rating must be 1 to 5") }
+        guard let r = CaseRating(score: rating) else { throw ServiceError.invalid("评价应为 1 到 5 分 / rating must be 1 to 5") }
         let a = try await visible(id)
         guard let code = caller.principal?.creditCode, a.creditCode == code else {
             throw ServiceError.notFound("申诉不存在 / appeal not found")
         }
-        guard a.caseState.canMove(to: .evaluated) else {
-            throw ServiceError.conflict(Store.AppealError.badTransition(from: a.caseState, to: .evaluated).description)
-        }
-        var s = step(a, to: .closed, action: "appeal.rate", verb: ("评价", "rate"), note: nil)
-        s.set = [("rating", SQLBind(rating))]
-        s.detail = "评价 \(rating) 分，销号"
-        s.events = [.init(type: "appeal", id: a.id, from: a.state, to: CaseState.evaluated.rawValue, note: "评价 \(rating) 分"),
-                    .init(type: "appeal", id: a.id, from: CaseState.evaluated.rawValue, to: CaseState.closed.rawValue, note: nil)]
-        try await unscoped.perform(s, by: caller)
+        let today = CalendarDate(ChinaDay.today())!
+        try await step(a, .evaluate, input: .init(rating: r.rawValue, note: "评价 \(rating) 分"), action: "appeal.rate",
+                       detail: "评价 \(rating) 分，销号", then: MujunCore.CaseEvent(.close, today, unit: CaseType.appealUnit),
+                       extra: [("rating", SQLBind(rating))])
     }
 }
 

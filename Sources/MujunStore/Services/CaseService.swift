@@ -89,7 +89,7 @@ public struct CaseService: ServiceBase {
 
     /// The engine's loop rebuilt from the stored events.
     func replay(_ r: Store.CaseRecord, _ events: [Store.LoopEventRecord]) throws -> (CaseType, CaseLoop) {
-        guard let type = types.type(named: r.type) else {
+        guard let type = types.stored(r.type) else {
             throw ServiceError(.unprocessable, "督办事项类型 \(r.type) 未配置 / the case type \(r.type) is not configured")
         }
         var loop = CaseLoop(type: type)
@@ -365,6 +365,9 @@ public struct CaseService: ServiceBase {
 
     /// Why the caller may not take step `kind` on case `r` (nil when allowed).
     func authorize(_ kind: CaseEventKind, _ r: Store.CaseRecord) -> String? {
+        if r.type == CaseType.appeal.key {
+            return "申诉在申诉页面办理 / appeals are handled on their own pages"
+        }
         if caller.isSystem { return nil }
         guard let p = caller.principal else { return "请先登录 / sign in first" }
         switch kind {
@@ -397,13 +400,36 @@ public struct CaseService: ServiceBase {
         if let v = input.version, v != r.version {
             throw ServiceError.conflict("督办事项 \(r.ref) 已被他人更新（当前状态：\(r.loopState?.chinese ?? r.state)），请刷新后再操作 / the case was changed by someone else; reload it")
         }
+        if input.date != nil && !caller.isSystem { throw ServiceError.invalid("只能按当天办理 / steps are dated today") }
+        var prepared = try await prepareStep(r, kind, input, files: files)
+        prepared.inside = inside
+        try await perform(prepared)
+        // the case as the step left it (a unit that returned a case no longer sees it afterwards)
+        guard let after = try await unscoped.caseRecord(id: id) else { throw ServiceError.notFound("督办事项不存在 / case not found") }
+        return try await makeView(after)
+    }
+
+    /// A step decided by the engine and ready to be written: the loop after it, its event, the
+    /// conditional update of the case, and the files to attach. Appeals take their steps through
+    /// this too, with their own audit names and work inside.
+    struct PreparedStep: Sendable {
+        var record: Store.CaseRecord
+        var type: CaseType
+        var loop: CaseLoop
+        var event: MujunCore.CaseEvent
+        var seq: Int
+        var step: Store.Step
+        var files: [Store.NewAttachment]
+        var inside: (@Sendable (Store) async throws -> Void)?
+    }
+
+    /// Rebuilds the loop of `r` from its events, applies `kind` (409 in the wrong state, 400 for
+    /// bad content) and builds the step's update: `WHERE id AND state AND version`.
+    func prepareStep(_ r: Store.CaseRecord, _ kind: CaseEventKind, _ input: StepInput, files: [Store.NewAttachment] = []) async throws -> PreparedStep {
+        let id = r.id
         let events = try await unscoped.loopEvents(caseID: id)
         var (type, loop) = try replay(r, events)
-        var date = today
-        if let d = try parseDate(input.date, "日期 / date") {
-            guard caller.isSystem || d == today else { throw ServiceError.invalid("只能按当天办理 / steps are dated today") }
-            date = d
-        }
+        let date = try parseDate(input.date, "日期 / date") ?? today
         guard input.note.count <= Self.maxNote else { throw ServiceError.invalid("说明过长 / the note is too long") }
         var e = MujunCore.CaseEvent(kind, date, unit: input.unit ?? caller.principal?.unit ?? "", coUnits: input.coUnits,
                           due: try parseDate(input.due, "期限 / due date"), category: input.category?.uppercased(),
@@ -426,12 +452,8 @@ public struct CaseService: ServiceBase {
         let files = try Self.checked(files)
         let from = loop.state
         do { try loop.apply(e, calendar: calendar) } catch {
-            throw ServiceError(error.kind == .wrongState ? .conflict : .invalid, "督办事项 \(r.ref)：\(error.zh) / case \(r.ref): \(error.en)")
+            throw ServiceError(error.kind == .wrongState ? .conflict : .invalid, "\(type.name) \(r.ref)：\(error.zh) / \(type.key) \(r.ref): \(error.en)")
         }
-        let now = Store.nowMicros()
-        let seq = (events.last?.seq ?? 0) + 1
-        let actor = caller.actor
-        let event = e
         var set = Store.loopColumns(loop).filter { $0.0 != "state" } + [("version", SQLLiteral.numeric("version + 1"))]
         // a reply in category B or C owes a follow-up report (续报) by the type's period; A or D ends it
         if kind == .reply, let c = e.category {
@@ -446,16 +468,21 @@ public struct CaseService: ServiceBase {
             condition: SQLBinaryExpression(SQLColumn("version"), .equal, SQLBind(r.version)),
             action: "case.\(kind.rawValue)", detail: e.note.isEmpty ? nil : e.note,
             verb: (kind.chinese, kind.rawValue), stateName: { CaseLoop.State(rawValue: $0)?.chinese ?? $0 },
-            conflictMessage: "督办事项 \(r.ref) 已被他人更新，本次\(kind.chinese)未保存，请刷新后再操作 / the case was changed by someone else; nothing was saved")
-        try await unscoped.perform(step, by: caller) { tx in
+            conflictMessage: "\(type.name) \(r.ref) 已被他人更新，本次\(kind.chinese)未保存，请刷新后再操作 / the case was changed by someone else; nothing was saved")
+        return PreparedStep(record: r, type: type, loop: loop, event: e, seq: (events.last?.seq ?? 0) + 1, step: step, files: files)
+    }
+
+    /// Writes a prepared step in one transaction: the case's conditional update (0 rows → 409),
+    /// the event, its files, the caller's further work, the audit entry.
+    func perform(_ p: PreparedStep, work: (@Sendable (Store) async throws -> String?)? = nil) async throws {
+        let now = Store.nowMicros()
+        let actor = caller.actor, id = p.record.id, seq = p.seq, event = p.event, files = p.files, inside = p.inside
+        try await unscoped.perform(p.step, by: caller) { tx in
             try await tx.insertLoopEvent(caseID: id, seq: seq, event, actor: actor, recordedUs: now)
             for f in files { try await tx.insertAttachment(caseID: id, eventSeq: seq, noteID: nil, f, by: actor, recordedUs: now) }
             if let inside { try await inside(tx) }
-            return ((), nil)
+            return ((), try await work?(tx))
         }
-        // the case as the step left it (a unit that returned a case no longer sees it afterwards)
-        guard let after = try await unscoped.caseRecord(id: id) else { throw ServiceError.notFound("督办事项不存在 / case not found") }
-        return try await makeView(after)
     }
 }
 

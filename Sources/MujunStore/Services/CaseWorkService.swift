@@ -194,7 +194,7 @@ extension CaseService {
             guard try await tx.decideExtension(noteID: noteID, approved: false, by: actor, on: today, note: note) else {
                 throw ServiceError.conflict("该延期申请已被他人处理 / the request was decided by someone else")
             }
-            try await tx.audit(actor: actor, action: "case.extension.refused", target: "\(types.type(named: r.type)?.name ?? r.type) \(r.ref)", detail: detail)
+            try await tx.audit(actor: actor, action: "case.extension.refused", target: "\(types.stored(r.type)?.name ?? r.type) \(r.ref)", detail: detail)
         }
         return try await makeView(try await visible(n.caseId))
     }

@@ -63,7 +63,10 @@ public struct DemoService: ServiceBase {
     /// deputy's suggestions linked to the `daibiao` account and one 永商会客厅 request to `qiye`.
     func demoCases(city: DemoCity, year: Int, today: Date) async throws -> CaseService.ImportSummary {
         let store = unscoped
-        guard try await store.cases(scope: .all, limit: 1).isEmpty else { return .init(cases: 0, events: 0, unchanged: 0) }
+        // (the demo appeals filed before are cases too: only the configured types count here)
+        let others = try await store.sql.raw("SELECT COUNT(*) AS n FROM cases WHERE type <> \(bind: CaseType.appeal.key)")
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+        guard others == 0 else { return .init(cases: 0, events: 0, unchanged: 0) }
         struct P: Decodable { var parcel_id: String; var town: String }
         let parcels = try await store.sql.select().columns("parcel_id", "town").from("parcel_assessments")
             .where("year", .equal, year).where("low_efficiency", .equal, true).orderBy("parcel_id").limit(30)
@@ -156,7 +159,9 @@ public struct DemoService: ServiceBase {
     /// Creates the accounts (skipping existing ones), publishes earlier years as final and the
     /// latest year into a publicity period around today, records consents of about two
     /// thirds of the enterprises, and files the demo appeals. Returns the logins to print.
-    public func loadPeople(city: DemoCity, years: [Int], today: Date = Date()) async throws -> [Login] {
+    /// `appeals: false` leaves the appeals out (a database of an older release is given its
+    /// appeals the way that release stored them).
+    public func loadPeople(city: DemoCity, years: [Int], today: Date = Date(), appeals: Bool = true) async throws -> [Login] {
         guard caller.isSystem else { throw ServiceError(.forbidden, "仅限系统 / system only") }
         var logins: [Login] = []
         let store = unscoped
@@ -185,7 +190,7 @@ public struct DemoService: ServiceBase {
             try await store.sql.insert(into: "consents").columns("credit_code", "consent", "updated_by", "updated_at").rows(rows)
                 .onConflict(with: ["credit_code"]) { $0.set(excludedValueOf: "consent") }.run()
         }
-        if let last = sorted.last, try await store.appeals(year: last, scope: .all).isEmpty {
+        if appeals, let last = sorted.last, try await store.appeals(year: last, scope: .all).isEmpty {
             try await demoAppeals(city: city, year: last)
         }
         return logins

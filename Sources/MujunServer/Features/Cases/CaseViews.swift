@@ -26,7 +26,7 @@ enum CaseViews {
             let flag = CaseService.flag(r, at: today, calendar: calendar, redAfter: types.redAfter)
             h.el(.tr, .data("case-id", r.id), .data("state", r.state), .data("flag", flag.rawValue)) { h in
                 h.el(.td) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.ref) }
-                h.el(.td, text: types.type(named: r.type)?.name ?? r.type)
+                h.el(.td, text: types.stored(r.type)?.name ?? r.type)
                 h.el(.td, .cls("name")) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.title) }
                 h.el(.td, text: r.leadUnit ?? "—")
                 h.el(.td, text: r.assignedOn ?? "—")
@@ -84,6 +84,7 @@ enum CaseViews {
                 h.el(.a, .cls("reset"), .href("/cases"), text: "重置")
                 if AccessPolicy.allows(p.role, .superviseCases) {
                     h.el(.a, .cls("button"), .id("new-case"), .href("/cases/new"), text: "登记督办事项")
+                    h.el(.a, .cls("button"), .id("import-cases"), .href("/cases/import"), text: "批量登记 / 导入历史")
                 }
             }
             h.el(.section, .cls("card")) { h in
@@ -194,6 +195,10 @@ enum CaseViews {
                     if let c = r.category { fact("答复类别", c, id: "case-category") }
                     if let fu = r.followUpDue { fact("续报期限", "\(fu)（答复为 B、C 类的，每 \(v.type.followUp?.description ?? "6个月") 续报一次，直至解决）", id: "case-follow-up-due") }
                     if let rt = r.rating { fact("评价", CaseRating(rawValue: rt)?.chinese ?? rt, id: "case-rating") }
+                    if r.type == CaseType.appeal.key {
+                        h.el(.dt, text: "申诉")
+                        h.el(.dd) { h in h.el(.a, .id("case-appeal"), .href("/appeals/\(r.ref)"), text: "在申诉页面办理（申诉 #\(r.ref)）") }
+                    }
                     if let parcel = r.parcelId {
                         h.el(.dt, text: "地块")
                         h.el(.dd) { h in h.el(.a, .href("/parcels/\(parcel)"), text: parcel) }
@@ -525,7 +530,7 @@ enum CaseViews {
             let late = (r.followUpDue ?? "9999") < today.description
             h.el(.tr, .data("case-id", r.id), .data("late", late), .cls(late ? "late" : nil)) { h in
                 h.el(.td) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.ref) }
-                h.el(.td, text: types.type(named: r.type)?.name ?? r.type)
+                h.el(.td, text: types.stored(r.type)?.name ?? r.type)
                 h.el(.td, .cls("name")) { h in h.el(.a, .href("/cases/\(r.id)"), text: r.title) }
                 h.el(.td, text: r.category ?? "—")
                 h.el(.td, text: (r.followUpDue ?? "—") + (late ? "（已逾期）" : ""))

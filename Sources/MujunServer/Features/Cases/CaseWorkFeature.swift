@@ -64,13 +64,13 @@ enum CaseWorkFeature: Feature {
             let features = try await req.service.cases.onMap().compactMap { c, flag -> CaseMapDTO.Feature? in
                 guard let box = c.bbox, let b = LandGeo.crs84(box) else { return nil }
                 return .init(id: c.id, geometry: .init(coordinates: [((b[0] + b[2]) / 2 * 1e6).rounded() / 1e6, ((b[1] + b[3]) / 2 * 1e6).rounded() / 1e6]),
-                             properties: .init(ref: c.ref, title: c.title, type: c.type, typeName: types.type(named: c.type)?.name ?? c.type,
+                             properties: .init(ref: c.ref, title: c.title, type: c.type, typeName: types.stored(c.type)?.name ?? c.type,
                                                state: c.state, stateName: CaseLoop.State(rawValue: c.state)?.chinese ?? c.state,
                                                flag: flag.rawValue, leadUnit: c.leadUnit, parcelId: c.parcelId, url: "/cases/\(c.id)"))
             }
             return CaseMapDTO(features: features, numberReturned: features.count)
         },
-    ] + pages
+    ] + pages + CaseImportPage.endpoints
 
     static var pages: [Endpoint] {
         [

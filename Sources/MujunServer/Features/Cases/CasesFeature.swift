@@ -430,7 +430,7 @@ struct CaseDTO: Content {
     var version: Int
 
     init(_ r: Store.CaseRecord, types: CaseTypes, calendar: WorkCalendar, today: CalendarDate) {
-        id = r.id; type = r.type; typeName = types.type(named: r.type)?.name ?? r.type; ref = r.ref; title = r.title
+        id = r.id; type = r.type; typeName = types.stored(r.type)?.name ?? r.type; ref = r.ref; title = r.title
         requester = r.requester; state = r.state; stateName = r.loopState?.chinese ?? r.state; leadUnit = r.leadUnit
         coUnits = r.coUnitList; level = r.level; assignedOn = r.assignedOn; acceptDue = r.acceptDue; acceptedOn = r.acceptedOn
         replyDue = r.replyDue; rehandleDue = r.rehandleDue; firstReplyOn = r.firstReplyOn; rating = r.rating; category = r.category
