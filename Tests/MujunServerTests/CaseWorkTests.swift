@@ -389,4 +389,19 @@ struct CaseWorkTests {
             #expect(!b.cases.contains(where: { $0.type == "appeal" }))
         }
     }
+
+    @Test("the bulletin's packed reads keep free text whole: a title and a note holding the separator U+001F, on SQLite and PostgreSQL")
+    func packedReads() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let new = try await app.services(p.hq).cases.register(.init(type: "suggestion", title: "甲\u{1F}乙", requester: "王代表",
+                                                                         assign: .init(unit: "住建局")))
+            try await app.services(p.zhujian).cases.step(id: new.id, .accept, .init(note: "签收\u{1F}说明"))
+            let rows = try await app.store.bulletinRows(type: "suggestion")
+            #expect(rows.map(\.title) == ["甲\u{1F}乙"] && rows.first?.state == "handling" && rows.first?.head == false)
+            let events = try await app.store.bulletinEvents(caseIDs: [new.id], asOf: "9999-12-31", recordedBy: nil)
+            #expect(events.map(\.event.kind) == [.register, .assign, .accept] && events.last?.event.note == "签收\u{1F}说明")
+            #expect(events[1].event.unit == "住建局" && events[1].event.due == nil && events[1].event.passed == nil)
+        }
+    }
 }
