@@ -154,6 +154,13 @@ extension Store {
             .first(decodingColumn: "follow_up_due", as: String?.self) ?? nil
     }
 
+    /// The towns of a renewal cluster, nil when there is no such cluster.
+    func clusterTowns(year: Int, number: Int) async throws -> [String]? {
+        guard let towns = try await sql.select().column("towns").from("land_clusters").where("year", .equal, year).where("number", .equal, number)
+            .first(decodingColumn: "towns", as: String.self) else { return nil }
+        return towns.split(whereSeparator: { ",;、，".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     // MARK: attachments
 
     func insertAttachment(caseID: Int64, eventSeq: Int?, noteID: Int64?, _ a: NewAttachment, by actor: String, recordedUs: Int64) async throws {
@@ -179,26 +186,40 @@ extension Store {
     /// Cases linked to parcels, not yet closed, with their parcel's bounding box (the battle map's
     /// layer of open cases).
     public struct OpenCaseOnMap: Sendable, Codable {
-        public var id: Int64, type: String, ref: String, title: String, state: String, parcelId: String
+        public var id: Int64, type: String, ref: String, title: String, state: String, parcelId: String?
+        public var clusterYear: Int?, clusterNumber: Int?
         public var leadUnit: String?, acceptDue: String?, replyDue: String?, rehandleDue: String?
         public var bbox: BBox?
-        enum CodingKeys: String, CodingKey { case id, type, ref, title, state, parcelId = "parcel_id", leadUnit = "lead_unit", acceptDue = "accept_due", replyDue = "reply_due", rehandleDue = "rehandle_due", bbox }
+        enum CodingKeys: String, CodingKey { case id, type, ref, title, state, parcelId = "parcel_id", clusterYear = "cluster_year", clusterNumber = "cluster_number", leadUnit = "lead_unit", acceptDue = "accept_due", replyDue = "reply_due", rehandleDue = "rehandle_due", bbox }
     }
 
     func openCasesOnParcels(scope: CaseScope) async throws -> [OpenCaseOnMap] {
-        var s = sql.select().columns("id", "type", "ref", "title", "state", "parcel_id", "lead_unit", "accept_due", "reply_due", "rehandle_due")
-            .from("cases").where("parcel_id", .isNot, SQLLiteral.null).where("state", .notEqual, "closed")
+        var s = sql.select().columns("id", "type", "ref", "title", "state", "parcel_id", "cluster_year", "cluster_number", "lead_unit",
+                                     "accept_due", "reply_due", "rehandle_due")
+            .from("cases").where("state", .notEqual, "closed")
+            .where(SQLGroupExpression(SQLBinaryExpression(SQLBinaryExpression(SQLColumn("parcel_id"), .isNot, SQLLiteral.null), .or,
+                                                          SQLBinaryExpression(SQLColumn("cluster_number"), .isNot, SQLLiteral.null))))
         if let c = Self.caseCondition(scope) { s = s.where(c) }
         var rows = try await s.orderBy("id").all(decoding: OpenCaseOnMap.self, with: Self.caseDecoder)
         struct Box: Decodable { var parcel_id: String; var minx: Double; var miny: Double; var maxx: Double; var maxy: Double }
         var boxes: [String: BBox] = [:]
-        for chunk in Array(Set(rows.map(\.parcelId))).chunked(500) {
+        for chunk in Array(Set(rows.compactMap(\.parcelId))).chunked(500) {
             for b in try await sql.select().columns("parcel_id", "minx", "miny", "maxx", "maxy").from("parcels")
                 .where("parcel_id", .in, Array(chunk)).all(decoding: Box.self) {
                 boxes[b.parcel_id] = BBox(minX: b.minx, minY: b.miny, maxX: b.maxx, maxY: b.maxy)
             }
         }
-        for i in rows.indices { rows[i].bbox = boxes[rows[i].parcelId] }
+        struct CBox: Decodable { var year: Int; var number: Int; var minx: Double; var miny: Double; var maxx: Double; var maxy: Double }
+        var clusters: [String: BBox] = [:]
+        if rows.contains(where: { $0.parcelId == nil }) {
+            for b in try await sql.select().columns("year", "number", "minx", "miny", "maxx", "maxy").from("land_clusters").all(decoding: CBox.self) {
+                clusters["\(b.year)-\(b.number)"] = BBox(minX: b.minx, minY: b.miny, maxX: b.maxx, maxY: b.maxy)
+            }
+        }
+        for i in rows.indices {
+            if let p = rows[i].parcelId { rows[i].bbox = boxes[p] }
+            else if let y = rows[i].clusterYear, let n = rows[i].clusterNumber { rows[i].bbox = clusters["\(y)-\(n)"] }
+        }
         return rows
     }
 }

@@ -321,6 +321,22 @@ struct CaseWorkTests {
             // the town sees its own case only
             r = try await S.send(app, .GET, "/api/v1/map/cases", headers: town.headers)
             #expect(try (CasesAPITests.object(r)["features"] as? [[String: Any]])?.compactMap { ($0["properties"] as? [String: Any])?["ref"] as? String } == ["M1"])
+            // a case linked to a renewal cluster is on the map at the cluster; an unknown cluster is refused, naming it
+            struct C: Decodable { var year: Int; var number: Int }
+            let cluster = try #require(try await app.store.sql.select().columns("year", "number").from("land_clusters").first(decoding: C.self))
+            let hqs = app.services(.system("test")).cases
+            await P.expectRefusal(.invalid, "第 9999 片") {
+                _ = try await hqs.register(.init(type: "task", title: "片区整治", requester: "指挥部", cluster: "\(cluster.year)-9999",
+                                                 assign: .init(unit: "古山镇", due: d(30))))
+            }
+            let linked = try await hqs.register(.init(type: "task", title: "片区整治", requester: "指挥部", cluster: "\(cluster.year)-\(cluster.number)",
+                                                      assign: .init(unit: "古山镇", due: d(30))))
+            r = try await S.send(app, .GET, "/api/v1/map/cases", headers: hq.headers)
+            let onCluster = try #require((try CasesAPITests.object(r)["features"] as? [[String: Any]])?.first { ($0["id"] as? Int).map(Int64.init) == linked.id })
+            #expect((onCluster["properties"] as? [String: Any])?["cluster"] as? String == "\(cluster.year)-\(cluster.number)")
+            #expect(((onCluster["geometry"] as? [String: Any])?["coordinates"] as? [Double])?.count == 2)
+            r = try await S.send(app, .GET, "/cases/\(linked.id)", headers: hq.headers)
+            #expect(r.text.contains("/map?year=\(cluster.year)&amp;cluster=\(cluster.number)") || r.text.contains("/map?year=\(cluster.year)&cluster=\(cluster.number)"))
             // the parcel page lists its cases (the closed one too)
             r = try await S.send(app, .GET, "/parcels/\(mine.parcel_id)", headers: town.headers)
             #expect(r.status == .ok && r.text.contains("id=\"linked-cases-table\"") && r.text.contains(">M1<") && r.text.contains(">M3<"), "\(r.text.prefix(300))")

@@ -207,6 +207,8 @@ public struct CaseService: ServiceBase {
         public var requesterLogin: String?
         public var creditCode: String?
         public var parcelID: String?
+        /// A renewal cluster: `2025-3` (the year's cluster number 3).
+        public var cluster: String?
         public var town: String?
         public var meetingID: Int64?
         /// The business date (default today); the CLI and imports give their own.
@@ -214,8 +216,9 @@ public struct CaseService: ServiceBase {
         public var assign: Assign?
 
         public init(type: String, ref: String? = nil, title: String, body: String = "", requester: String,
-                    requesterUser: Int64? = nil, requesterLogin: String? = nil, creditCode: String? = nil, parcelID: String? = nil, town: String? = nil,
-                    meetingID: Int64? = nil, date: String? = nil, assign: Assign? = nil) {
+                    requesterUser: Int64? = nil, requesterLogin: String? = nil, creditCode: String? = nil, parcelID: String? = nil, cluster: String? = nil,
+                    town: String? = nil, meetingID: Int64? = nil, date: String? = nil, assign: Assign? = nil) {
+            self.cluster = cluster
             self.type = type; self.ref = ref; self.title = title; self.body = body; self.requester = requester
             self.requesterUser = requesterUser; self.requesterLogin = requesterLogin; self.creditCode = creditCode; self.parcelID = parcelID; self.town = town
             self.meetingID = meetingID; self.date = date; self.assign = assign
@@ -319,9 +322,23 @@ public struct CaseService: ServiceBase {
             guard let t = towns[parcel] else { throw FieldRefusal("parcel_id", "地块编号 \(parcel) 不存在 / unknown parcel \(parcel)") }
             town = town ?? t
         }
+        var clusterKey: (year: Int, number: Int)?
+        if let raw = r.cluster?.trimmingCharacters(in: .whitespaces).nilIfEmpty {
+            let parts = raw.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            guard parts.count == 2 else {
+                throw FieldRefusal("cluster", "片区应写作 年度-片区号，如 2025-3 / a cluster is written year-number, e.g. 2025-3")
+            }
+            let towns = try await FieldRefusal.on("cluster") { try await unscoped.clusterTowns(year: parts[0], number: parts[1]) }
+            guard let towns else {
+                throw FieldRefusal("cluster", "\(parts[0]) 年没有第 \(parts[1]) 片 / no cluster \(parts[1]) in \(parts[0])")
+            }
+            clusterKey = (parts[0], parts[1])
+            town = town ?? towns.first
+        }
         let new = Store.NewCase(type: type.key, ref: ref, title: title, body: r.body, requester: requester,
                                 requesterUser: r.requesterUser, creditCode: code_, parcelID: parcel,
-                                clusterYear: nil, clusterNumber: nil, town: town, meetingID: r.meetingID, queryCodeHash: hash)
+                                clusterYear: clusterKey?.year, clusterNumber: clusterKey?.number, town: town, meetingID: r.meetingID,
+                                queryCodeHash: hash)
         return (new, events, loop, code)
     }
 

@@ -155,6 +155,7 @@ enum CaseViews {
                     }
                 }
                 field("parcel_id", "地块编号（可选）", input?.parcelId)
+                field("cluster", "整治片区（可选，年度-片区号，如 2025-3）", input?.cluster)
                 field("credit_code", "统一社会信用代码（可选）", input?.creditCode)
                 h.el(.p) { h in h.el(.button, .type("submit"), .id("register"), text: "登记并交办") }
             }
@@ -198,6 +199,10 @@ enum CaseViews {
                     if r.type == CaseType.appeal.key {
                         h.el(.dt, text: "申诉")
                         h.el(.dd) { h in h.el(.a, .id("case-appeal"), .href("/appeals/\(r.ref)"), text: "在申诉页面办理（申诉 #\(r.ref)）") }
+                    }
+                    if let y = r.clusterYear, let n = r.clusterNumber {
+                        h.el(.dt, text: "整治片区")
+                        h.el(.dd) { h in h.el(.a, .id("case-cluster"), .href("/map?year=\(y)&cluster=\(n)"), text: "\(y) 年第 \(n) 片") }
                     }
                     if let parcel = r.parcelId {
                         h.el(.dt, text: "地块")

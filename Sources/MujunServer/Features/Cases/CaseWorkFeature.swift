@@ -66,7 +66,8 @@ enum CaseWorkFeature: Feature {
                 return .init(id: c.id, geometry: .init(coordinates: [((b[0] + b[2]) / 2 * 1e6).rounded() / 1e6, ((b[1] + b[3]) / 2 * 1e6).rounded() / 1e6]),
                              properties: .init(ref: c.ref, title: c.title, type: c.type, typeName: types.stored(c.type)?.name ?? c.type,
                                                state: c.state, stateName: CaseLoop.State(rawValue: c.state)?.chinese ?? c.state,
-                                               flag: flag.rawValue, leadUnit: c.leadUnit, parcelId: c.parcelId, url: "/cases/\(c.id)"))
+                                               flag: flag.rawValue, leadUnit: c.leadUnit, parcelId: c.parcelId,
+                                               cluster: c.clusterNumber.map { "\(c.clusterYear ?? 0)-\($0)" }, url: "/cases/\(c.id)"))
             }
             return CaseMapDTO(features: features, numberReturned: features.count)
         },
@@ -336,7 +337,10 @@ struct CaseMapDTO: Content {
         var ref: String, title: String, type: String, typeName: String, state: String, stateName: String
         /// "", yellow or red today
         var flag: String
-        var leadUnit: String?, parcelId: String, url: String
+        var leadUnit: String?, parcelId: String?
+        /// year-number of the renewal cluster, when the case is linked to one
+        var cluster: String?
+        var url: String
     }
     struct Feature: Content { var type = "Feature"; var id: Int64; var geometry: Point; var properties: Properties }
     var type = "FeatureCollection"

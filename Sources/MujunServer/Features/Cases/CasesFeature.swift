@@ -334,6 +334,7 @@ enum CasesFeature: Feature {
         var requesterLogin: String?
         var creditCode: String?
         var parcelId: String?
+        var cluster: String?
         var town: String?
         var leadUnit: String?
         var coUnits: [String]?
@@ -341,13 +342,13 @@ enum CasesFeature: Feature {
         var level: String?
         enum CodingKeys: String, CodingKey {
             case type, ref, title, body, requester, requesterLogin = "requester_login", creditCode = "credit_code"
-            case parcelId = "parcel_id", town, leadUnit = "lead_unit", coUnits = "co_units", due, level
+            case parcelId = "parcel_id", cluster, town, leadUnit = "lead_unit", coUnits = "co_units", due, level
         }
 
         var registration: CaseService.Registration {
             .init(type: type, ref: ref, title: title, body: body ?? "", requester: requester, requesterLogin: requesterLogin,
                   creditCode: creditCode,
-                  parcelID: parcelId, town: town,
+                  parcelID: parcelId, cluster: cluster, town: town,
                   assign: leadUnit.flatMap { $0.isEmpty ? nil : CaseService.Registration.Assign(unit: $0, coUnits: coUnits ?? [], due: due, level: level) })
         }
     }
