@@ -288,8 +288,19 @@ extension Store {
     /// The fields of a packed row (`count`, the last one free text that may itself hold the
     /// separator), else nil.
     static func unpack(_ s: String, count: Int) -> [Substring]? {
-        var parts = s.split(separator: "\u{1F}", omittingEmptySubsequences: false)
-        if parts.count > count { parts = Array(parts[..<(count - 1)]) + [Substring(parts[(count - 1)...].joined(separator: "\u{1F}"))] }
+        // split on the byte 0x1F (never part of a longer UTF-8 sequence), the last field taking the rest
+        var parts: [Substring] = []
+        parts.reserveCapacity(count)
+        let u = s.utf8
+        var start = u.startIndex, i = u.startIndex
+        while i != u.endIndex, parts.count < count - 1 {
+            if u[i] == 0x1F {
+                parts.append(Substring(s[start..<i]))
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
+        }
+        parts.append(Substring(s[start...]))
         return parts.count == count ? parts : nil
     }
 
@@ -297,14 +308,20 @@ extension Store {
     static func packedBool(_ s: Substring) -> Bool? { s.isEmpty ? nil : (s == "1" || s == "true" || s == "t") }
 
     /// The cases a bulletin reads (id order), with the latest recording time of their events.
-    func bulletinRows(type: String?) async throws -> [BulletinRow] {
+    func bulletinRows(type: String?, withRecorded: Bool = true) async throws -> [BulletinRow] {
         // the title last: free text, it may hold anything (the fields after the 15th are rejoined)
         let cols = ["id", "type", "ref", "state", "lead_unit", "assigned_on", "accept_due", "accepted_on", "reply_due",
                     "rehandle_due", "first_reply_on", "rating", "category", "head", "last_event_on", "title"]
         // grouped by the key: PostgreSQL lets the other columns of `cases` follow it, SQLite takes them as they are
-        var q: SQLQueryString = "SELECT " + Self.packed(cols, table: "c") + " AS p, MAX(e.recorded_us) AS recorded FROM cases c JOIN loop_events e ON e.case_id = c.id"
+        // the recording times only for an issued bulletin (a grouped join over every event); else 0
+        var q: SQLQueryString = "SELECT " + Self.packed(cols, table: "c")
+        if withRecorded {
+            q = q + " AS p, MAX(e.recorded_us) AS recorded FROM cases c JOIN loop_events e ON e.case_id = c.id"
+        } else {
+            q = q + " AS p, 0 AS recorded FROM cases c"
+        }
         if let type { q = q + " WHERE c.type = \(bind: type)" }
-        q = q + " GROUP BY c.id ORDER BY c.id"
+        q = q + (withRecorded ? " GROUP BY c.id ORDER BY c.id" : " ORDER BY c.id")
         var out: [BulletinRow] = []
         func opt(_ s: Substring) -> String? { s.isEmpty ? nil : String(s) }
         for r in try await sql.raw(q).all() {

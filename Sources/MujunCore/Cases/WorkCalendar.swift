@@ -21,6 +21,23 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// `YYYY-MM-DD`; nil for anything else.
     public init?(_ iso: String) {
+        // the stored and written form, read byte by byte (a bulletin parses hundreds of thousands)
+        var fast: CalendarDate?? = nil
+        var iso = iso
+        iso.withUTF8 { b in
+            guard b.count == 10 else { return }
+            guard b[4] == 0x2D, b[7] == 0x2D else { fast = .some(nil); return }
+            var n = [Int](repeating: 0, count: 3)
+            for (k, range) in [(0, 0..<4), (1, 5..<7), (2, 8..<10)] {
+                for i in range {
+                    let c = b[i]
+                    guard c >= 0x30, c <= 0x39 else { fast = .some(nil); return }
+                    n[k] = n[k] * 10 + Int(c - 0x30)
+                }
+            }
+            fast = .some(CalendarDate(year: n[0], month: n[1], day: n[2]))
+        }
+        if let fast { guard let d = fast else { return nil }; self = d; return }
         let parts = iso.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),

@@ -686,7 +686,7 @@ extension CaseService {
         // A case whose every event is dated by D (and, for an issued bulletin, recorded by its time)
         // is counted from its stored columns; the others are replayed from their events.
         let asOfText = asOf.description
-        let rows = try await unscoped.bulletinRows(type: typeKey)
+        let rows = try await unscoped.bulletinRows(type: typeKey, withRecorded: recordedBy != nil)
         let replayIDs = rows.filter { $0.lastEventOn > asOfText || (recordedBy != nil && $0.recordedUs > recordedBy!) }.map(\.id)
         let events = replayIDs.isEmpty ? [] : try await unscoped.bulletinEvents(caseIDs: replayIDs, asOf: asOfText, recordedBy: recordedBy)
         var byCase: [Int64: [MujunCore.CaseEvent]] = [:]
@@ -694,8 +694,12 @@ extension CaseService {
         let replay = Set(replayIDs)
         var out: [BulletinCase] = []
         out.reserveCapacity(rows.count)
+        let types = self.types, calendar = self.calendar
+        var typeOf: [String: CaseType?] = [:]
         for c in rows {
-            guard let type = types.type(named: c.type) else { continue }
+            let found: CaseType?
+            if let t = typeOf[c.type] { found = t } else { found = types.type(named: c.type); typeOf[c.type] = found }
+            guard let type = found else { continue }
             if replay.contains(c.id) {
                 var loop = CaseLoop(type: type)
                 for e in byCase[c.id] ?? [] { try? loop.apply(e, calendar: calendar) }
