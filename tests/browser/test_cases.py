@@ -40,8 +40,8 @@ def submit_step(driver, step: str) -> None:
     open_page(driver, driver.current_url)
 
 
-def register(driver, base_url: str, title: str, unit: str = "市税务局") -> str:
-    """Registers a suggestion of the demo deputy assigned to `unit` through the form; the case URL."""
+def register(driver, base_url: str, title: str, unit: str = "市税务局", co_units: tuple[str, ...] = ()) -> str:
+    """Registers a suggestion of the demo deputy assigned to `unit` (and `co_units`) through the form; the case URL."""
     as_user(driver, base_url, "hq")
     open_page(driver, base_url + "/cases/new")
     Select(element(driver, "select#case-type", "the type select")).select_by_value("suggestion")
@@ -49,6 +49,8 @@ def register(driver, base_url: str, title: str, unit: str = "市税务局") -> s
     element(driver, "input#f-requester", "the requester").send_keys("人大代表")
     element(driver, "input#f-requester_login", "the requester's login").send_keys("daibiao")
     Select(element(driver, "select#f-lead_unit", "the lead unit")).select_by_value(unit)
+    for co in co_units:
+        element(driver, f"#f-co_units input[value='{co}']", f"the co-unit box for {co}").click()
     element(driver, "button#register", "the register button").click()
     time.sleep(0.3)
     assert urllib.parse.urlparse(driver.current_url).path.startswith("/cases/"), driver.current_url

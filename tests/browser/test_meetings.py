@@ -25,7 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from conftest import attribute, element, elements, open_page
-from test_cases import as_user, state, submit_step
+from test_cases import as_user, register, state, submit_step
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -100,16 +100,7 @@ def test_a_meeting_whose_items_become_cases(driver, base_url, screenshot) -> Non
 
 
 def test_a_co_unit_opinion_with_a_file_and_an_extension_requested_and_approved(driver, base_url) -> None:
-    as_user(driver, base_url, "hq")
-    open_page(driver, base_url + "/cases/new")
-    Select(element(driver, "select#case-type", "the type select")).select_by_value("suggestion")
-    element(driver, "input#f-title", "the title").send_keys("浏览器测试：协办与延期")
-    element(driver, "input#f-requester", "the requester").send_keys("人大代表")
-    Select(element(driver, "select#f-lead_unit", "the lead unit")).select_by_value("市税务局")
-    element(driver, "#f-co_units input[value='古山镇']", "the co-unit box for 古山镇").click()
-    element(driver, "button#register", "the register button").click()
-    time.sleep(0.3)
-    url = driver.current_url
+    url = register(driver, base_url, "浏览器测试：协办与延期", co_units=("古山镇",))
 
     # the co-unit gives its opinion with a PDF
     as_user(driver, base_url, "gushan")
@@ -160,15 +151,7 @@ def test_a_co_unit_opinion_with_a_file_and_an_extension_requested_and_approved(d
 
 
 def test_a_suggestion_records_the_three_ones(driver, base_url) -> None:
-    as_user(driver, base_url, "hq")
-    open_page(driver, base_url + "/cases/new")
-    Select(element(driver, "select#case-type", "the type select")).select_by_value("suggestion")
-    element(driver, "input#f-title", "the title").send_keys("浏览器测试：三个一")
-    element(driver, "input#f-requester", "the requester").send_keys("人大代表")
-    Select(element(driver, "select#f-lead_unit", "the lead unit")).select_by_value("市税务局")
-    element(driver, "button#register", "the register button").click()
-    time.sleep(0.3)
-    url = driver.current_url
+    url = register(driver, base_url, "浏览器测试：三个一")
     as_user(driver, base_url, "tax")
     open_page(driver, url)
     submit_step(driver, "accept")
