@@ -268,103 +268,143 @@ extension Store {
     /// What a bulletin reads of a case: its loop's columns as of its latest event.
     struct BulletinRow: Sendable {
         var id: Int64, type: String, ref: String, title: String, state: String, leadUnit: String?
-        var assignedOn: String?, acceptDue: String?, acceptedOn: String?, replyDue: String?, rehandleDue: String?
-        var firstReplyOn: String?, rating: String?, category: String?, head: Bool, lastEventOn: String, recordedUs: Int64
+        var assignedOn: CalendarDate?, acceptDue: CalendarDate?, acceptedOn: CalendarDate?, replyDue: CalendarDate?
+        var rehandleDue: CalendarDate?, firstReplyOn: CalendarDate?, rating: String?, category: String?, head: Bool
+        var lastEventOn: CalendarDate
     }
 
-    /// The columns of `cols` as one text per row, separated by U+001F (a NULL as empty text): a
-    /// bulletin reads 100,000 cases and up to a million events, and one text decoded per row is
-    /// many times cheaper than a dozen columns decoded one by one.
+    /// The columns of `cols` as one text per row, separated by U+001F (a NULL as empty text), the
+    /// last one (free text) without U+001E: a bulletin reads 100,000 cases and up to a million events,
+    /// and one text per row is many times cheaper than a dozen columns decoded one by one.
     static func packed(_ cols: [String], table: String? = nil) -> SQLQueryString {
         var q = SQLQueryString("")
         for (i, c) in cols.enumerated() {
             let col = table.map { "\($0).\(c)" } ?? c
             if i > 0 { q = q + " || \(bind: "\u{1F}") || " }
-            q = q + SQLQueryString("COALESCE(CAST(\(col) AS TEXT), '')")
+            if i == cols.count - 1 {
+                q = q + SQLQueryString("REPLACE(COALESCE(CAST(\(col) AS TEXT), ''), ") + "\(bind: "\u{1E}"), '')"
+            } else {
+                q = q + SQLQueryString("COALESCE(CAST(\(col) AS TEXT), '')")
+            }
         }
         return q
     }
 
-    /// The fields of a packed row (`count`, the last one free text that may itself hold the
-    /// separator), else nil.
-    static func unpack(_ s: String, count: Int) -> [Substring]? {
-        // split on the byte 0x1F (never part of a longer UTF-8 sequence), the last field taking the rest
-        var parts: [Substring] = []
-        parts.reserveCapacity(count)
-        let u = s.utf8
-        var start = u.startIndex, i = u.startIndex
-        while i != u.endIndex, parts.count < count - 1 {
-            if u[i] == 0x1F {
-                parts.append(Substring(s[start..<i]))
-                start = u.index(after: i)
-            }
-            i = u.index(after: i)
-        }
-        parts.append(Substring(s[start...]))
-        return parts.count == count ? parts : nil
+    /// Every `p` of `inner` (a query of packed rows with the columns of `order`) in that order, as one
+    /// text with U+001E between rows: a single value crosses from the database, whatever the count.
+    func aggregated(_ inner: SQLQueryString, order: String) async throws -> String {
+        let agg = sql.dialect.name == "postgresql" ? "string_agg" : "group_concat"
+        let q = SQLQueryString("SELECT \(agg)(p, ") + "CAST(\(bind: "\u{1E}") AS TEXT) ORDER BY \(unsafeRaw: order)) AS a FROM ("
+            + inner + ") AS t"
+        return try await sql.raw(q).first()?.decode(column: "a", as: String?.self) ?? ""
     }
 
-    /// A packed boolean: SQLite writes 1/0, PostgreSQL true/false.
-    static func packedBool(_ s: Substring) -> Bool? { s.isEmpty ? nil : (s == "1" || s == "true" || s == "t") }
+    /// Calls `body` with the fields of each row of an ``aggregated(_:order:)`` text (`count` fields,
+    /// the last taking the rest); throws when a row has fewer.
+    static func forEachPacked(_ text: inout String, count: Int,
+                              _ body: (UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>) throws -> Void) throws {
+        guard !text.isEmpty else { return }
+        var fields = [UnsafeBufferPointer<UInt8>](repeating: UnsafeBufferPointer(start: nil, count: 0), count: count)
+        try text.withUTF8 { all in
+            guard let base = all.baseAddress else { return }
+            let n = all.count
+            var i = 0
+            while i <= n {
+                var k = 0, start = i
+                while i < n, all[i] != 0x1E {
+                    if all[i] == 0x1F, k < count - 1 {
+                        fields[k] = UnsafeBufferPointer(start: base + start, count: i - start); k += 1; start = i + 1
+                    }
+                    i += 1
+                }
+                guard k == count - 1 else { throw ServiceError(.unprocessable, "督办事项数据无法读取 / a case row cannot be read") }
+                fields[k] = UnsafeBufferPointer(start: base + start, count: i - start)
+                try fields.withUnsafeBufferPointer { try body($0) }
+                i += 1
+            }
+        }
+    }
 
-    /// The cases a bulletin reads (id order), with the latest recording time of their events.
-    func bulletinRows(type: String?, withRecorded: Bool = true) async throws -> [BulletinRow] {
+    /// The cases a bulletin reads (id order).
+    func bulletinRows(type: String?) async throws -> [BulletinRow] {
         // the title last: free text, it may hold anything (the fields after the 15th are rejoined)
         let cols = ["id", "type", "ref", "state", "lead_unit", "assigned_on", "accept_due", "accepted_on", "reply_due",
                     "rehandle_due", "first_reply_on", "rating", "category", "head", "last_event_on", "title"]
-        // grouped by the key: PostgreSQL lets the other columns of `cases` follow it, SQLite takes them as they are
-        // the recording times only for an issued bulletin (a grouped join over every event); else 0
-        var q: SQLQueryString = "SELECT " + Self.packed(cols, table: "c")
-        if withRecorded {
-            q = q + " AS p, MAX(e.recorded_us) AS recorded FROM cases c JOIN loop_events e ON e.case_id = c.id"
-        } else {
-            q = q + " AS p, 0 AS recorded FROM cases c"
-        }
-        if let type { q = q + " WHERE c.type = \(bind: type)" }
-        q = q + (withRecorded ? " GROUP BY c.id ORDER BY c.id" : " ORDER BY c.id")
+        var q: SQLQueryString = "SELECT " + Self.packed(cols) + " AS p, id FROM cases"
+        if let type { q = q + " WHERE type = \(bind: type)" }
+        var text = try await aggregated(q, order: "id")
         var out: [BulletinRow] = []
-        func opt(_ s: Substring) -> String? { s.isEmpty ? nil : String(s) }
-        for r in try await sql.raw(q).all() {
-            let packed = try r.decode(column: "p", as: String.self)
-            guard let f = Self.unpack(packed, count: cols.count), let id = Int64(f[0]) else {
+        var strings = TextInterner()
+        try Self.forEachPacked(&text, count: cols.count) { f in
+            func date(_ i: Int) -> CalendarDate? { f[i].isEmpty ? nil : CalendarDate(utf8: f[i]) }
+            func opt(_ i: Int) -> String? { f[i].isEmpty ? nil : strings.text(f[i]) }
+            guard let id = Int64(decimal: f[0]), let last = date(14) else {
                 throw ServiceError(.unprocessable, "督办事项数据无法读取 / a case row cannot be read")
             }
             out.append(BulletinRow(
-                id: id, type: String(f[1]), ref: String(f[2]), title: String(f[15]), state: String(f[3]), leadUnit: opt(f[4]),
-                assignedOn: opt(f[5]), acceptDue: opt(f[6]), acceptedOn: opt(f[7]), replyDue: opt(f[8]), rehandleDue: opt(f[9]),
-                firstReplyOn: opt(f[10]), rating: opt(f[11]), category: opt(f[12]), head: Self.packedBool(f[13]) ?? false,
-                lastEventOn: String(f[14]), recordedUs: try r.decode(column: "recorded", as: Int64.self)))
+                id: id, type: strings.text(f[1]), ref: String(decoding: f[2], as: UTF8.self),
+                title: String(decoding: f[15], as: UTF8.self), state: strings.text(f[3]), leadUnit: opt(4),
+                assignedOn: date(5), acceptDue: date(6), acceptedOn: date(7), replyDue: date(8), rehandleDue: date(9),
+                firstReplyOn: date(10), rating: opt(11), category: opt(12), head: Self.packedBool(f[13]), lastEventOn: last))
         }
         return out
     }
 
-    /// The events of some cases a bulletin replays: dated by `asOf`, recorded by `recordedBy`, in (case, seq) order.
-    func bulletinEvents(caseIDs: [Int64], asOf: String, recordedBy: Int64?) async throws -> [(caseID: Int64, event: MujunCore.CaseEvent)] {
-        var out: [(Int64, MujunCore.CaseEvent)] = []
-        let cols = ["case_id", "kind", "date", "unit", "co_units", "due", "category", "rating", "head", "passed", "level", "note"]
-        for chunk in caseIDs.chunked(2000) {
-            var q: SQLQueryString = "SELECT " + Self.packed(cols) + " AS p FROM loop_events WHERE case_id IN (\(binds: Array(chunk))) AND date <= \(bind: asOf)"
-            if let recordedBy { q = q + " AND recorded_us <= \(bind: recordedBy)" }
-            q = q + " ORDER BY case_id, seq"
-            for row in try await sql.raw(q).all() {
-                let packed = try row.decode(column: "p", as: String.self)
-                // the note (last) is free text
-                guard let f = Self.unpack(packed, count: cols.count), let caseID = Int64(f[0]), let kind = CaseEventKind(rawValue: String(f[1])),
-                      let date = CalendarDate(String(f[2])) else { continue }
-                var e = MujunCore.CaseEvent(kind, date)
-                e.unit = String(f[3])
-                if !f[4].isEmpty { e.coUnits = f[4].split(separator: ";").map(String.init) }
-                e.due = f[5].isEmpty ? nil : CalendarDate(String(f[5]))
-                e.category = f[6].isEmpty ? nil : String(f[6])
-                e.rating = f[7].isEmpty ? nil : CaseRating(rawValue: String(f[7]))
-                e.head = Self.packedBool(f[8]) ?? false
-                e.passed = Self.packedBool(f[9])
-                e.level = SupervisionLevel(rawValue: String(f[10])) ?? .normal
-                e.note = String(f[11])
-                out.append((caseID, e))
-            }
-        }
+    /// The ids of the cases with an event recorded after `recordedUs` (in id order).
+    func casesRecorded(after recordedUs: Int64) async throws -> Set<Int64> {
+        var text = try await aggregated("SELECT DISTINCT case_id, CAST(case_id AS TEXT) AS p FROM loop_events WHERE recorded_us > \(bind: recordedUs)",
+                                        order: "case_id")
+        var out = Set<Int64>()
+        try Self.forEachPacked(&text, count: 1) { f in if let id = Int64(decimal: f[0]) { out.insert(id) } }
         return out
+    }
+
+    /// The events a bulletin replays — of the cases with an event after `asOf` (of `type`) or among
+    /// `alsoCases`' condition (recorded after `recordedBy`): those dated by `asOf` and recorded by
+    /// `recordedBy`, grouped by case in (case, seq) order.
+    func bulletinEvents(type: String?, asOf: String, recordedBy: Int64?) async throws -> [Int64: [MujunCore.CaseEvent]] {
+        let cols = ["case_id", "kind", "date", "unit", "co_units", "due", "category", "rating", "head", "passed", "level", "note"]
+        var replayed: SQLQueryString = "SELECT id FROM cases WHERE last_event_on > \(bind: asOf)"
+        if let type { replayed = replayed + " AND type = \(bind: type)" }
+        var q: SQLQueryString = "SELECT " + Self.packed(cols) + " AS p, case_id, seq FROM loop_events WHERE date <= \(bind: asOf)"
+        if let recordedBy {
+            q = q + " AND recorded_us <= \(bind: recordedBy) AND (case_id IN (" + replayed + ")"
+                + " OR case_id IN (SELECT case_id FROM loop_events WHERE recorded_us > \(bind: recordedBy)))"
+        } else {
+            q = q + " AND case_id IN (" + replayed + ")"
+        }
+        var text = try await aggregated(q, order: "case_id, seq")
+        var out: [Int64: [MujunCore.CaseEvent]] = [:]
+        var strings = TextInterner()
+        var currentID: Int64 = -1
+        var current: [MujunCore.CaseEvent] = []
+        try Self.forEachPacked(&text, count: cols.count) { f in
+            guard let caseID = Int64(decimal: f[0]), let kind = CaseEventKind(rawValue: strings.text(f[1])),
+                  let date = CalendarDate(utf8: f[2]) else { return }
+            if caseID != currentID {
+                if currentID >= 0 { out[currentID] = current }
+                currentID = caseID; current = []
+            }
+            var e = MujunCore.CaseEvent(kind, date)
+            e.unit = strings.text(f[3])
+            if !f[4].isEmpty { e.coUnits = strings.text(f[4]).split(separator: ";").map(String.init) }
+            e.due = f[5].isEmpty ? nil : CalendarDate(utf8: f[5])
+            e.category = f[6].isEmpty ? nil : strings.text(f[6])
+            e.rating = f[7].isEmpty ? nil : CaseRating(rawValue: strings.text(f[7]))
+            e.head = Self.packedBool(f[8])
+            e.passed = f[9].isEmpty ? nil : Self.packedBool(f[9])
+            e.level = SupervisionLevel(rawValue: strings.text(f[10])) ?? .normal
+            e.note = String(decoding: f[11], as: UTF8.self)
+            current.append(e)
+        }
+        if currentID >= 0 { out[currentID] = current }
+        return out
+    }
+
+    /// A packed boolean: SQLite writes 1/0, PostgreSQL true/false (t/f).
+    static func packedBool(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let c = b.first else { return false }
+        return c == 0x31 || c == 0x74  // "1", "t(rue)"
     }
 
     /// An issued bulletin as stored.
@@ -417,4 +457,22 @@ extension Store {
 
     /// Now, in microseconds since 1970 (the recording time of events).
     static func nowMicros() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
+}
+
+extension Int64 {
+    /// A decimal number's UTF-8 bytes (an optional minus sign, then digits only).
+    init?(decimal b: UnsafeBufferPointer<UInt8>) {
+        guard !b.isEmpty else { return nil }
+        var v: Int64 = 0, negative = false
+        for (i, c) in b.enumerated() {
+            if i == 0 && c == 0x2D && b.count > 1 { negative = true; continue }
+            let d = c &- 0x30
+            guard d <= 9 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(d))
+            guard !o1, !o2 else { return nil }
+            v = a
+        }
+        self = negative ? -v : v
+    }
 }

@@ -113,7 +113,7 @@ struct CasesCommand: ParsableCommand {
                 encodingChoice = e
             }
             let timing = Timing()
-            guard let h = BulletinCommand.read(history, encoding: encodingChoice, types: types, calendar: calendar) else {
+            guard let h = BulletinCommand.read(history, encoding: encodingChoice, types: types, calendar: calendar, snapshotAt: asOf) else {
                 warn("办理记录有错误，未写出任何文件 / the history has errors; nothing was written")
                 throw ExitCode(1)
             }
@@ -136,11 +136,12 @@ struct CasesCommand: ParsableCommand {
                   + "\(h.rowCount) events, \(h.cases.count) cases; \(b.cases.count) counted, \(b.rows.count) units (\(ranked) ranked)")
         }
 
-        /// The history, or nil after printing every bad row.
-        static func read(_ path: String, encoding: TextEncodingChoice?, types: CaseTypes, calendar: WorkCalendar) -> CaseHistory? {
+        /// The history, or nil after printing every bad row; with `snapshotAt`, every case as of that date is kept.
+        static func read(_ path: String, encoding: TextEncodingChoice?, types: CaseTypes, calendar: WorkCalendar,
+                         snapshotAt: CalendarDate? = nil) -> CaseHistory? {
             do {
                 let table = try TableReader.open(url: URL(fileURLWithPath: path), encoding: encoding)
-                return try CaseHistory(table: table, types: types, calendar: calendar)
+                return try CaseHistory(table: table, types: types, calendar: calendar, snapshotAt: snapshotAt)
             } catch {
                 warn(error.description)
                 return nil

@@ -406,18 +406,30 @@ struct CaseWorkTests {
         }
     }
 
-    @Test("the bulletin's packed reads keep free text whole: a title and a note holding the separator U+001F, on SQLite and PostgreSQL")
+    @Test("the bulletin's packed reads keep free text whole (a title and a note holding the field separator U+001F; the row separator U+001E dropped), on SQLite and PostgreSQL")
     func packedReads() async throws {
         try await TestApp.with { app in
-            let p = try await P.people(app)
-            let new = try await app.services(p.hq).cases.register(.init(type: "suggestion", title: "甲\u{1F}乙", requester: "王代表",
-                                                                         assign: .init(unit: "住建局")))
-            try await app.services(p.zhujian).cases.step(id: new.id, .accept, .init(note: "签收\u{1F}说明"))
+            let csv = """
+                ref,title,type,event,date,unit,due,note
+                P1,甲\u{1F}乙\u{1E}丙,suggestion,register,2025-03-01,王代表,,
+                P1,,suggestion,assign,2025-03-03,住建局,,交办\u{1F}说明\u{1E}完
+                P1,,suggestion,accept,2025-03-04,住建局,,
+                P2,另一件,task,register,2025-03-01,指挥部,,
+                P2,,task,assign,2025-03-02,古山镇,2025-03-31,
+                """
+            _ = try await app.services(.system("t")).cases.importHistory(try CaseHistory(table: try CSVTable(data: Data(csv.utf8))), fileName: "p.csv")
             let rows = try await app.store.bulletinRows(type: "suggestion")
-            #expect(rows.map(\.title) == ["甲\u{1F}乙"] && rows.first?.state == "handling" && rows.first?.head == false)
-            let events = try await app.store.bulletinEvents(caseIDs: [new.id], asOf: "9999-12-31", recordedBy: nil)
-            #expect(events.map(\.event.kind) == [.register, .assign, .accept] && events.last?.event.note == "签收\u{1F}说明")
-            #expect(events[1].event.unit == "住建局" && events[1].event.due == nil && events[1].event.passed == nil)
+            #expect(rows.map(\.title) == ["甲\u{1F}乙丙"] && rows.first?.state == "handling" && rows.first?.head == false)
+            #expect(rows.first?.lastEventOn == CalendarDate("2025-03-04") && rows.first?.acceptedOn == CalendarDate("2025-03-04"))
+            // replayed as of 3/3: only the case with a later event, with its events dated by then
+            let events = try await app.store.bulletinEvents(type: nil, asOf: "2025-03-03", recordedBy: nil)
+            let p1 = try #require(rows.first?.id)
+            #expect(Array(events.keys) == [p1])
+            #expect(events[p1]?.map(\.kind) == [.register, .assign] && events[p1]?.last?.note == "交办\u{1F}说明完")
+            #expect(events[p1]?[1].unit == "住建局" && events[p1]?[1].due == nil && events[p1]?[1].passed == nil)
+            // recorded after a time: no case yet; every case once the time is before them
+            #expect(try await app.store.casesRecorded(after: Store.nowMicros()).isEmpty)
+            #expect(try await app.store.casesRecorded(after: 0).count == 2)
         }
     }
 }

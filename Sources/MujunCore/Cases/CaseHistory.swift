@@ -50,145 +50,105 @@ public struct CaseHistory: Sendable {
     public private(set) var firstDate: CalendarDate?
     public private(set) var lastDate: CalendarDate?
 
+    /// Every case as of ``snapshotDate`` (the loop after its events dated on or before it), kept
+    /// while checking when `snapshotAt` is given, so that a bulletin need not replay the history.
+    public private(set) var snapshots: [CaseLoop]?
+    public private(set) var snapshotDate: CalendarDate?
+    /// How many pieces of the file were read at once.
+    private(set) var pieces = 1
+
     /// Reads and checks every row of `table`: values (§5) and the order of each case's events (§1).
     /// Throws an ``ImportFailure`` naming every bad row (row number, column, reason) when any is bad.
-    public init(table: any TableSource, types: CaseTypes = .default, calendar: WorkCalendar = .shipped) throws(ImportFailure) {
+    /// A CSV file is read in as many pieces at once as there are cores; the result (and every error)
+    /// is that of reading it row by row. With `snapshotAt`, ``snapshots`` holds every case as of that date.
+    public init(table: any TableSource, types: CaseTypes = .default, calendar: WorkCalendar = .shipped,
+                snapshotAt: CalendarDate? = nil) throws(ImportFailure) {
+        try self.init(table: table, types: types, calendar: calendar, snapshotAt: snapshotAt, minimumPiece: 1 << 20, parts: Parallel.cores)
+    }
+
+    /// As the public one, a CSV file read in up to `parts` pieces of at least `minimumPiece` bytes (tests cut small files).
+    init(table: any TableSource, types: CaseTypes, calendar: WorkCalendar, snapshotAt: CalendarDate?,
+         minimumPiece: Int, parts: Int) throws(ImportFailure) {
         self.types = types
         self.calendar = calendar
         let m = HeaderMatcher(headers: table.headers, fields: CaseHistory.fields)
         try m.checkRequired()
+        let layout = HistoryLayout(m)
+        // 1. the rows, read and checked one by one (in pieces of the file at once)
+        var pieces: [(state: HistoryPiece, firstRow: Int)]
+        if let csv = table as? CSVTable {
+            pieces = try csv.rawRowsInParts(parts, minimumPiece: minimumPiece, make: { _ in HistoryPiece(layout, types) }) { piece, record, cells in
+                piece.read(record, cells)
+            }
+        } else {
+            var piece = HistoryPiece(layout, types)
+            var scratch: [UInt8] = [], bounds: [CSVCellBounds] = []
+            do {
+                try table.forEachRow { row, cells in
+                    CSVCells.withStrings(cells, scratch: &scratch, bounds: &bounds) { piece.read(row, $0) }
+                }
+            } catch let f as ImportFailure {
+                throw f
+            } catch {
+                throw ImportFailure.file(zh: "无法读取文件：\(error)", en: "cannot read the file: \(error)")
+            }
+            pieces = [(piece, 0)]
+        }
+        // 2. the cases in order of first appearance, each with its events in file order
         var errors = RowErrorCollector()
-        let col = Dictionary(uniqueKeysWithValues: CaseHistory.fields.map { ($0.key, m.index(of: $0.key)) })
-        let header = Dictionary(uniqueKeysWithValues: CaseHistory.fields.map { ($0.key, m.header(of: $0.key)) })
-        // the column of each field, looked up once (-1: absent)
-        func at(_ key: String) -> Int { (col[key] ?? nil) ?? -1 }
-        let cRef = at("ref"), cTitle = at("title"), cType = at("type"), cEvent = at("event"), cDate = at("date")
-        let cUnit = at("unit"), cCo = at("co_units"), cDue = at("due"), cCategory = at("category"), cRating = at("rating")
-        let cHead = at("head"), cPassed = at("passed"), cNote = at("note"), cLevel = at("level"), cParcel = at("parcel_id")
-        let cCode = at("credit_code")
-        var caseIndex: [String: Int] = [:]
-        var broken: Set<Int> = []  // cases with an unreadable row: their order is not checked
         var cases: [Case] = []
-        var typeNames: [String: Int] = [:]
+        var caseIndex: [HistoryCaseKey: Int] = [:]
+        var broken: [Bool] = []  // cases with an unreadable row: their order is not checked
         var first: CalendarDate?, last: CalendarDate?
         var count = 0
-        do {
-            try table.forEachRow { row, cells in
-                count += 1
-                @inline(__always) func cell(_ key: Int) -> String {
-                    guard key >= 0, key < cells.count else { return "" }
-                    return cells[key]
-                }
-                func bad(_ key: String, _ zh: String, _ en: String) {
-                    errors.add(RowError(row: row, column: header[key]!, zh: zh, en: en))
-                }
-                let ref = CaseHistory.trimmed(cell(cRef))
-                let typeText = cell(cType)
-                var typeIndex = typeNames[typeText]
-                if typeIndex == nil, let p = types.position(of: typeText) { typeIndex = p; typeNames[typeText] = p }
-                var ok = true
-                if ref.isEmpty { bad("ref", "缺少编号", "the ref is missing"); ok = false }
-                if typeIndex == nil {
-                    bad("type", "未知的类型「\(typeText)」", "unknown case type \"\(typeText)\""); ok = false
-                }
-                let key = "\(typeIndex ?? -1)\u{1}\(ref)"
-                var ci = caseIndex[key]
-                if ci == nil, ok {
-                    ci = cases.count; caseIndex[key] = ci
-                    cases.append(Case(type: typeIndex!, ref: ref, title: "", events: [], rows: []))
-                }
-                let eventText = cell(cEvent)
-                let kind = CaseEventKind(named: eventText)
-                if kind == nil { bad("event", "未知的事件「\(eventText)」", "unknown event \"\(eventText)\""); ok = false }
-                let dateText = cell(cDate)
-                let date = CaseHistory.parseDate(dateText)
-                if date == nil {
-                    bad("date", "日期「\(dateText)」不是 YYYY-MM-DD 日期", "the date \"\(dateText)\" is not a YYYY-MM-DD date"); ok = false
-                }
-                var e = CaseEvent(kind ?? .progress, date ?? CalendarDate(dayNumber: 0))
-                e.unit = CaseHistory.trimmed(cell(cUnit))
-                let co = cell(cCo)
-                if !co.isEmpty {
-                    e.coUnits = co.split(whereSeparator: { $0 == ";" || $0 == "；" })
-                        .map { CaseHistory.trimmed(String($0)) }.filter { !$0.isEmpty }
-                }
-                let dueText = CaseHistory.trimmed(cell(cDue))
-                if !dueText.isEmpty {
-                    if let d = CaseHistory.parseDate(dueText) { e.due = d } else {
-                        bad("due", "办理期限「\(dueText)」不是 YYYY-MM-DD 日期", "the due date \"\(dueText)\" is not a YYYY-MM-DD date"); ok = false
-                    }
-                }
-                let cat = CaseHistory.trimmed(cell(cCategory))
-                if !cat.isEmpty {
-                    if kind == .reply { e.category = cat.uppercased() } else if kind != nil {
-                        bad("category", "只有答复可以填写类别", "only a reply has a category"); ok = false
-                    }
-                }
-                let ratingText = CaseHistory.trimmed(cell(cRating))
-                if !ratingText.isEmpty {
-                    if let r = CaseRating(named: ratingText) { e.rating = r } else {
-                        bad("rating", "评价「\(ratingText)」应为 满意/基本满意/不满意", "the rating \"\(ratingText)\" must be 满意, 基本满意 or 不满意"); ok = false
-                    }
-                }
-                let headText = cell(cHead)
-                switch CaseHistory.parseYesNo(headText) {
-                case .some(let b): e.head = b ?? false
-                case .none: bad("head", "一把手参与「\(headText)」应为 是/否", "head \"\(headText)\" must be yes or no"); ok = false
-                }
-                let passedText = cell(cPassed)
-                switch CaseHistory.parseYesNo(passedText, yes: "通过", no: "不通过") {
-                case .some(let b): e.passed = b
-                case .none: bad("passed", "验收结果「\(passedText)」应为 通过/不通过", "passed \"\(passedText)\" must be 通过 or 不通过"); ok = false
-                }
-                e.note = CaseHistory.trimmed(cell(cNote))
-                let levelText = cell(cLevel)
-                if let l = SupervisionLevel(named: levelText) { e.level = l } else {
-                    bad("level", "督办级别「\(levelText)」应为 一般/重点/挂牌督办", "the level \"\(levelText)\" must be 一般, 重点 or 挂牌督办"); ok = false
-                }
-                guard let ci else { return }
-                if !ok { broken.insert(ci); return }
-                let title = cell(cTitle)
-                if !title.isEmpty && (cases[ci].title.isEmpty || kind == .register) { cases[ci].title = title }
-                if kind == .register {
-                    let parcel = CaseHistory.trimmed(cell(cParcel))
-                    let code = CaseHistory.trimmed(cell(cCode))
-                    if !parcel.isEmpty { cases[ci].parcelID = parcel }
-                    if !code.isEmpty { cases[ci].creditCode = code }
-                }
-                cases[ci].events.append(e)
-                cases[ci].rows.append(row)
-                if let d = date {
-                    if first == nil || d < first! { first = d }
-                    if last == nil || d > last! { last = d }
-                }
+        for (piece, firstRow) in pieces {
+            errors.merge(piece.errors, rowOffset: firstRow)
+            count += piece.count
+            if let f = piece.first, first == nil || f < first! { first = f }
+            if let l = piece.last, last == nil || l > last! { last = l }
+            var global = [Int](repeating: 0, count: piece.cases.count)
+            for (k, key) in piece.cases.enumerated() {
+                if let ci = caseIndex[key] { global[k] = ci; continue }
+                global[k] = cases.count
+                caseIndex[key] = cases.count
+                cases.append(Case(type: key.type, ref: key.ref, title: "", events: [], rows: []))
+                broken.append(false)
             }
-        } catch let f as ImportFailure {
-            throw f
-        } catch {
-            throw ImportFailure.file(zh: "无法读取文件：\(error)", en: "cannot read the file: \(error)")
+            for r in piece.rows {
+                let ci = global[Int(r.local)]
+                if !r.ok { broken[ci] = true; continue }
+                if let title = r.title, cases[ci].title.isEmpty || r.event.kind == .register { cases[ci].title = title }
+                if let p = r.parcel { cases[ci].parcelID = p }
+                if let c = r.code { cases[ci].creditCode = c }
+                cases[ci].events.append(r.event)
+                cases[ci].rows.append(firstRow + r.row)
+            }
         }
-        // each case in order of (date, row), checked against the loop
-        for ci in cases.indices {
-            var c = cases[ci]
-            if !CaseHistory.isSorted(c) {
-                let order = c.events.indices.sorted {
-                    (c.events[$0].date, c.rows[$0]) < (c.events[$1].date, c.rows[$1])
-                }
-                c.events = order.map { c.events[$0] }
-                c.rows = order.map { c.rows[$0] }
-            }
-            cases[ci] = c
-            if broken.contains(ci) { continue }
-            var loop = CaseLoop(type: types.types[c.type])
-            for (k, e) in c.events.enumerated() {
-                do { try loop.apply(e, calendar: calendar) } catch {
-                    errors.add(RowError(row: c.rows[k], column: header["event"]!,
-                                        zh: "\(types.types[c.type].name) \(c.ref)：\(e.kind.chinese)（\(e.date)）——\(error.zh)",
-                                        en: "\(types.types[c.type].key) \(c.ref): \(e.kind.rawValue) on \(e.date): \(error.en)"))
-                    break
+        self.pieces = pieces.count
+        pieces.removeAll()
+        // 3. each case in order of (date, row), checked against the loop (cases at once, in ranges)
+        let caseParts = cases.count >= 20_000 ? Parallel.cores : 1
+        var loopErrors = [RowErrorCollector](repeating: RowErrorCollector(), count: caseParts)
+        var snapshots = snapshotAt == nil ? [] : [CaseLoop?](repeating: nil, count: cases.count)
+        let eventHeader = layout.header("event")
+        let brokenCases = broken
+        cases.withUnsafeMutableBufferPointer { all in
+            snapshots.withUnsafeMutableBufferPointer { snaps in
+                loopErrors.withUnsafeMutableBufferPointer { errs in
+                    let all = UncheckedSendable(all), snaps = UncheckedSendable(snaps), errs = UncheckedSendable(errs)
+                    let n = all.value.count
+                    Parallel.perform(caseParts) { t in
+                        for ci in (t * n / caseParts)..<((t + 1) * n / caseParts) {
+                            let snapshot: UnsafeMutablePointer<CaseLoop?>? = snapshotAt == nil ? nil : snaps.value.baseAddress! + ci
+                            CaseHistory.check(&all.value[ci], broken: brokenCases[ci], types: types, calendar: calendar,
+                                              eventHeader: eventHeader, errors: &errs.value[t],
+                                              snapshotAt: snapshotAt, snapshot: snapshot)
+                        }
+                    }
                 }
             }
         }
+        for c in loopErrors { errors.merge(c) }
         if var failure = errors.failure() {
             failure.errors.sort { $0.row < $1.row }
             throw failure
@@ -197,20 +157,52 @@ public struct CaseHistory: Sendable {
         self.rowCount = count
         self.firstDate = first
         self.lastDate = last
+        if snapshotAt != nil {
+            self.snapshots = snapshots.map { $0! }
+            self.snapshotDate = snapshotAt
+        }
+    }
+
+    /// Puts `c`'s events in order of (date, row) and applies them to a loop, adding the first step
+    /// the loop refuses to `errors`; `snapshot` gets the loop as of `snapshotAt`.
+    private static func check(_ c: inout Case, broken: Bool, types: CaseTypes, calendar: WorkCalendar, eventHeader: String,
+                              errors: inout RowErrorCollector, snapshotAt: CalendarDate?, snapshot: UnsafeMutablePointer<CaseLoop?>?) {
+        if !CaseHistory.isSorted(c) {
+            let order = c.events.indices.sorted {
+                (c.events[$0].date, c.rows[$0]) < (c.events[$1].date, c.rows[$1])
+            }
+            c.events = order.map { c.events[$0] }
+            c.rows = order.map { c.rows[$0] }
+        }
+        if broken { return }
+        let type = types.types[c.type]
+        var loop = CaseLoop(type: type)
+        for (k, e) in c.events.enumerated() {
+            if let d = snapshotAt, e.date > d, let snapshot, snapshot.pointee == nil { snapshot.pointee = loop }
+            do { try loop.apply(e, calendar: calendar) } catch {
+                errors.add(RowError(row: c.rows[k], column: eventHeader,
+                                    zh: "\(type.name) \(c.ref)：\(e.kind.chinese)（\(e.date)）——\(error.zh)",
+                                    en: "\(type.key) \(c.ref): \(e.kind.rawValue) on \(e.date): \(error.en)"))
+                return
+            }
+        }
+        if let snapshot, snapshot.pointee == nil { snapshot.pointee = loop }
     }
 
     /// `s` without surrounding whitespace; a cell that has none (nearly every one) is returned as it is,
     /// without going through Foundation.
     @inline(__always) static func trimmed(_ s: String) -> String {
         guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return s }
-        @inline(__always) func space(_ u: Unicode.Scalar) -> Bool {
-            switch u.value {
-            case 0...0x20, 0x7F, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
-            default: false
-            }
-        }
-        if !space(first) && !space(last) { return s }
+        if !mayTrim(first.value) && !mayTrim(last.value) { return s }
         return s.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whether ``trimmed(_:)`` may remove the scalar `v` at an end (a superset of what it removes).
+    @inline(__always) static func mayTrim(_ v: UInt32) -> Bool {
+        switch v {
+        case 0...0x20, 0x7F, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+        default: false
+        }
     }
 
     private static func isSorted(_ c: Case) -> Bool {
@@ -220,7 +212,8 @@ public struct CaseHistory: Sendable {
 
     /// Every case as of `d`: the loop after its events dated on or before `d`.
     public func replay(asOf d: CalendarDate) -> [CaseLoop] {
-        cases.map { c in
+        if let snapshots, snapshotDate == d { return snapshots }
+        return cases.map { c in
             var loop = CaseLoop(type: types.types[c.type])
             for e in c.events where e.date <= d {
                 try? loop.apply(e, calendar: calendar)  // checked on reading

@@ -26,22 +26,25 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         var iso = iso
         iso.withUTF8 { b in
             guard b.count == 10 else { return }
-            guard b[4] == 0x2D, b[7] == 0x2D else { fast = .some(nil); return }
-            var n = [Int](repeating: 0, count: 3)
-            for (k, range) in [(0, 0..<4), (1, 5..<7), (2, 8..<10)] {
-                for i in range {
-                    let c = b[i]
-                    guard c >= 0x30, c <= 0x39 else { fast = .some(nil); return }
-                    n[k] = n[k] * 10 + Int(c - 0x30)
-                }
-            }
-            fast = .some(CalendarDate(year: n[0], month: n[1], day: n[2]))
+            fast = .some(CalendarDate(utf8: b))
         }
         if let fast { guard let d = fast else { return nil }; self = d; return }
         let parts = iso.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
               let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    /// The UTF-8 bytes of `YYYY-MM-DD` (exactly ten); nil for anything else.
+    @inline(__always) public init?(utf8 b: UnsafeBufferPointer<UInt8>) {
+        guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
+        var y = 0, m = 0, d = 0
+        for i in 0..<10 where i != 4 && i != 7 {
+            let c = b[i] &- 0x30
+            guard c <= 9 else { return nil }
+            if i < 4 { y = y * 10 + Int(c) } else if i < 7 { m = m * 10 + Int(c) } else { d = d * 10 + Int(c) }
+        }
         self.init(year: y, month: m, day: d)
     }
 

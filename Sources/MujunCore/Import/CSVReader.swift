@@ -32,11 +32,11 @@ public final class CSVTable: TableSource {
     /// line, which then has tabs and no comma, as web systems' "Excel" exports often do).
     public var separator: Character { delimiter == 0x09 ? "\t" : "," }
 
-    private let delimiter: UInt8
+    let delimiter: UInt8
     /// The file as UTF-8 bytes (BOM removed).
-    private let utf8: [UInt8]
+    let utf8: [UInt8]
     /// Offset of the first byte after the header record.
-    private let bodyStart: Int
+    let bodyStart: Int
 
     /// Reads and decodes a CSV file.
     /// - Parameters:

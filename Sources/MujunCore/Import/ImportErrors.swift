@@ -66,6 +66,11 @@ public struct RowErrorCollector: Sendable {
     public mutating func add(_ e: RowError) {
         if errors.count < ImportFailure.limit { errors.append(e) } else { omitted += 1 }
     }
+    /// Adds `other`'s errors (their rows moved on by `rowOffset`) and what it omitted.
+    public mutating func merge(_ other: RowErrorCollector, rowOffset: Int = 0) {
+        for var e in other.errors { e.row += rowOffset; add(e) }
+        omitted += other.omitted
+    }
     public var isEmpty: Bool { errors.isEmpty && omitted == 0 }
     public func failure() -> ImportFailure? { isEmpty ? nil : ImportFailure(errors: errors, omitted: omitted) }
 }

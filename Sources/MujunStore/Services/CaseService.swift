@@ -184,6 +184,22 @@ public struct CaseService: ServiceBase {
         return calendar.addingWorkdays(redAfter + 1, to: e) <= d ? .red : .yellow
     }
 
+    /// The same from parsed dates.
+    static func flag(state: CaseLoop.State, acceptDue: CalendarDate, replyDue: CalendarDate?, rehandleDue: CalendarDate?,
+                     at d: CalendarDate, calendar: WorkCalendar, redAfter: Int) -> CaseFlag {
+        var earliest: CalendarDate?
+        switch state {
+        case .assigned:
+            if acceptDue < d { earliest = acceptDue }
+            if let p = replyDue, p < d, earliest == nil || p < earliest! { earliest = p }
+        case .handling:
+            if let p = rehandleDue ?? replyDue, p < d { earliest = p }
+        default: break
+        }
+        guard let e = earliest else { return .none }
+        return calendar.addingWorkdays(redAfter + 1, to: e) <= d ? .red : .yellow
+    }
+
     // MARK: - registering
 
     /// A new case: what it is, who raised it, what it is linked to, and optionally its assignment.
@@ -686,12 +702,10 @@ extension CaseService {
         // A case whose every event is dated by D (and, for an issued bulletin, recorded by its time)
         // is counted from its stored columns; the others are replayed from their events.
         let asOfText = asOf.description
-        let rows = try await unscoped.bulletinRows(type: typeKey, withRecorded: recordedBy != nil)
-        let replayIDs = rows.filter { $0.lastEventOn > asOfText || (recordedBy != nil && $0.recordedUs > recordedBy!) }.map(\.id)
-        let events = replayIDs.isEmpty ? [] : try await unscoped.bulletinEvents(caseIDs: replayIDs, asOf: asOfText, recordedBy: recordedBy)
-        var byCase: [Int64: [MujunCore.CaseEvent]] = [:]
-        for (id, e) in events { byCase[id, default: []].append(e) }
-        let replay = Set(replayIDs)
+        let rows = try await unscoped.bulletinRows(type: typeKey)
+        var lateRecorded = Set<Int64>()
+        if let recordedBy { lateRecorded = try await unscoped.casesRecorded(after: recordedBy) }
+        let byCase = try await unscoped.bulletinEvents(type: typeKey, asOf: asOfText, recordedBy: recordedBy)
         var out: [BulletinCase] = []
         out.reserveCapacity(rows.count)
         let types = self.types, calendar = self.calendar
@@ -700,7 +714,7 @@ extension CaseService {
             let found: CaseType?
             if let t = typeOf[c.type] { found = t } else { found = types.type(named: c.type); typeOf[c.type] = found }
             guard let type = found else { continue }
-            if replay.contains(c.id) {
+            if c.lastEventOn > asOf || lateRecorded.contains(c.id) {
                 var loop = CaseLoop(type: type)
                 for e in byCase[c.id] ?? [] { try? loop.apply(e, calendar: calendar) }
                 if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: calendar, redAfter: types.redAfter) {
@@ -708,12 +722,11 @@ extension CaseService {
                 }
                 continue
             }
-            guard let unit = c.leadUnit, let assigned = c.assignedOn.flatMap(CalendarDate.init),
-                  let acceptDue = c.acceptDue.flatMap(CalendarDate.init), let state = CaseLoop.State(rawValue: c.state) else { continue }
+            guard let unit = c.leadUnit, let assigned = c.assignedOn, let acceptDue = c.acceptDue,
+                  let state = CaseLoop.State(rawValue: c.state) else { continue }
             out.append(BulletinCase(ref: c.ref, type: type, title: c.title, unit: unit, assignedOn: assigned, acceptDue: acceptDue,
-                                    acceptedOn: c.acceptedOn.flatMap(CalendarDate.init), replyDue: c.replyDue.flatMap(CalendarDate.init),
-                                    repliedOn: c.firstReplyOn.flatMap(CalendarDate.init), state: state,
-                                    flag: Self.flag(state: c.state, acceptDue: c.acceptDue, replyDue: c.replyDue, rehandleDue: c.rehandleDue,
+                                    acceptedOn: c.acceptedOn, replyDue: c.replyDue, repliedOn: c.firstReplyOn, state: state,
+                                    flag: Self.flag(state: state, acceptDue: acceptDue, replyDue: c.replyDue, rehandleDue: c.rehandleDue,
                                                     at: asOf, calendar: calendar, redAfter: types.redAfter),
                                     rating: c.rating.flatMap(CaseRating.init(rawValue:)), category: c.category, head: c.head))
         }

@@ -1,0 +1,324 @@
+import Foundation
+
+/// The columns of a history file, looked up once (-1: absent), with their headers as written.
+struct HistoryLayout: Sendable {
+    let ref, title, type, event, date, unit, co, due, category, rating, head, passed, note, level, parcel, code: Int
+    private let headers: [String: String]
+
+    init(_ m: HeaderMatcher) {
+        func at(_ key: String) -> Int { m.index(of: key) ?? -1 }
+        ref = at("ref"); title = at("title"); type = at("type"); event = at("event"); date = at("date")
+        unit = at("unit"); co = at("co_units"); due = at("due"); category = at("category"); rating = at("rating")
+        head = at("head"); passed = at("passed"); note = at("note"); level = at("level"); parcel = at("parcel_id")
+        code = at("credit_code")
+        headers = Dictionary(uniqueKeysWithValues: CaseHistory.fields.map { ($0.key, m.header(of: $0.key)) })
+    }
+
+    func header(_ key: String) -> String { headers[key]! }
+}
+
+/// A case of a history file: its type and (trimmed) ref.
+struct HistoryCaseKey: Hashable, Sendable {
+    var type: Int
+    var ref: String
+}
+
+/// One row of a history file as read: the event for its case (a piece's own case number), or an
+/// unreadable row (`ok == false`) that marks its case broken.
+struct HistoryRow {
+    var local: Int32
+    var ok: Bool
+    /// The record's index within its piece (the row number once the piece's first row is added).
+    var row: Int
+    var event: CaseEvent
+    var title: String?
+    var parcel: String?
+    var code: String?
+}
+
+/// One piece of a history file read on its own: its rows, the cases they name (in order of first
+/// appearance), the errors (rows relative to the piece) and its first and last dates.
+///
+/// The values that repeat — types, events, units, ratings, levels, yes/no — are looked up by their
+/// bytes once per distinct text, so most cells never become a String.
+struct HistoryPiece {
+    let layout: HistoryLayout
+    let types: CaseTypes
+    var errors = RowErrorCollector()
+    var rows: [HistoryRow] = []
+    var cases: [HistoryCaseKey] = []
+    var count = 0
+    var first: CalendarDate?, last: CalendarDate?
+
+    private var caseTable = ByteKeyTable()
+    private var typeCache = ByteCache<Int?>()
+    private var eventCache = ByteCache<CaseEventKind?>()
+    private var unitCache = ByteCache<String>()
+    private var coCache = ByteCache<[String]>()
+    private var categoryCache = ByteCache<String>()
+    private var ratingCache = ByteCache<CaseRating??>()
+    private var headCache = ByteCache<Bool??>()
+    private var passedCache = ByteCache<Bool??>()
+    private var levelCache = ByteCache<SupervisionLevel?>()
+
+    init(_ layout: HistoryLayout, _ types: CaseTypes) {
+        self.layout = layout
+        self.types = types
+        rows.reserveCapacity(1 << 16)
+    }
+
+    /// Reads one row (`record`: its row number within the piece), exactly as CASES.md §5 says.
+    mutating func read(_ record: Int, _ cells: CSVCells) {
+        count += 1
+        let L = layout
+        var ok = true
+        func bad(_ key: String, _ zh: String, _ en: String) {
+            errors.add(RowError(row: record, column: L.header(key), zh: zh, en: en))
+        }
+        // the case: its ref (trimmed) and its type
+        let refBytes = cells[L.ref]
+        let refTrim = CaseHistory.needsTrim(refBytes)
+        let typeIndex = typeCache.value(cells[L.type]) { types.position(of: $0) }
+        if (refTrim ? CaseHistory.trimmed(String(decoding: refBytes, as: UTF8.self)).isEmpty : refBytes.isEmpty) {
+            bad("ref", "缺少编号", "the ref is missing"); ok = false
+        }
+        if typeIndex == nil {
+            let typeText = cells.string(L.type)
+            bad("type", "未知的类型「\(typeText)」", "unknown case type \"\(typeText)\""); ok = false
+        }
+        var local: Int?
+        if ok, let typeIndex {
+            if refTrim {
+                var ref = CaseHistory.trimmed(String(decoding: refBytes, as: UTF8.self))
+                let text = ref
+                local = ref.withUTF8 { caseIndex($0, type: typeIndex, text: text) }
+            } else {
+                local = caseIndex(refBytes, type: typeIndex, text: nil)
+            }
+        }
+        // the event
+        let kind = eventCache.value(cells[L.event]) { CaseEventKind(named: $0) }
+        if kind == nil {
+            let t = cells.string(L.event)
+            bad("event", "未知的事件「\(t)」", "unknown event \"\(t)\""); ok = false
+        }
+        let date = CaseHistory.parseDate(cells[L.date])
+        if date == nil {
+            let t = cells.string(L.date)
+            bad("date", "日期「\(t)」不是 YYYY-MM-DD 日期", "the date \"\(t)\" is not a YYYY-MM-DD date"); ok = false
+        }
+        var e = CaseEvent(kind ?? .progress, date ?? CalendarDate(dayNumber: 0))
+        let unit = cells[L.unit]
+        if !unit.isEmpty { e.unit = unitCache.value(unit) { CaseHistory.trimmed($0) } }
+        let co = cells[L.co]
+        if !co.isEmpty {
+            e.coUnits = coCache.value(co) {
+                $0.split(whereSeparator: { $0 == ";" || $0 == "；" }).map { CaseHistory.trimmed(String($0)) }.filter { !$0.isEmpty }
+            }
+        }
+        let due = cells[L.due]
+        if !due.isEmpty {
+            if let d = CaseHistory.parseDate(due) { e.due = d } else {
+                let t = CaseHistory.trimmed(String(decoding: due, as: UTF8.self))
+                if !t.isEmpty {
+                    bad("due", "办理期限「\(t)」不是 YYYY-MM-DD 日期", "the due date \"\(t)\" is not a YYYY-MM-DD date"); ok = false
+                }
+            }
+        }
+        let categoryBytes = cells[L.category]
+        if !categoryBytes.isEmpty {
+            let cat = categoryCache.value(categoryBytes) { CaseHistory.trimmed($0) }
+            if !cat.isEmpty {
+                if kind == .reply { e.category = cat.uppercased() } else if kind != nil {
+                    bad("category", "只有答复可以填写类别", "only a reply has a category"); ok = false
+                }
+            }
+        }
+        let ratingBytes = cells[L.rating]
+        if !ratingBytes.isEmpty {
+            switch ratingCache.value(ratingBytes, { t -> CaseRating?? in
+                let s = CaseHistory.trimmed(t)
+                if s.isEmpty { return .some(nil) }
+                if let r = CaseRating(named: s) { return .some(r) }
+                return .none
+            }) {
+            case .some(let r): e.rating = r
+            case .none:
+                let t = CaseHistory.trimmed(cells.string(L.rating))
+                bad("rating", "评价「\(t)」应为 满意/基本满意/不满意", "the rating \"\(t)\" must be 满意, 基本满意 or 不满意"); ok = false
+            }
+        }
+        let headBytes = cells[L.head]
+        if !headBytes.isEmpty {
+            switch headCache.value(headBytes, { CaseHistory.parseYesNo($0) }) {
+            case .some(let b): e.head = b ?? false
+            case .none:
+                let t = cells.string(L.head)
+                bad("head", "一把手参与「\(t)」应为 是/否", "head \"\(t)\" must be yes or no"); ok = false
+            }
+        }
+        let passedBytes = cells[L.passed]
+        if !passedBytes.isEmpty {
+            switch passedCache.value(passedBytes, { CaseHistory.parseYesNo($0, yes: "通过", no: "不通过") }) {
+            case .some(let b): e.passed = b
+            case .none:
+                let t = cells.string(L.passed)
+                bad("passed", "验收结果「\(t)」应为 通过/不通过", "passed \"\(t)\" must be 通过 or 不通过"); ok = false
+            }
+        }
+        let note = cells[L.note]
+        if !note.isEmpty { e.note = CaseHistory.trimmed(String(decoding: note, as: UTF8.self)) }
+        let levelBytes = cells[L.level]
+        if !levelBytes.isEmpty {
+            if let l = levelCache.value(levelBytes, { SupervisionLevel(named: $0) }) { e.level = l } else {
+                let t = cells.string(L.level)
+                bad("level", "督办级别「\(t)」应为 一般/重点/挂牌督办", "the level \"\(t)\" must be 一般, 重点 or 挂牌督办"); ok = false
+            }
+        }
+        guard let local else { return }
+        var r = HistoryRow(local: Int32(local), ok: ok, row: record, event: e)
+        if ok {
+            let title = cells[L.title]
+            if !title.isEmpty { r.title = String(decoding: title, as: UTF8.self) }
+            if kind == .register {
+                let parcel = CaseHistory.trimmed(cells.string(L.parcel)), code = CaseHistory.trimmed(cells.string(L.code))
+                if !parcel.isEmpty { r.parcel = parcel }
+                if !code.isEmpty { r.code = code }
+            }
+            if let d = date {
+                if first == nil || d < first! { first = d }
+                if last == nil || d > last! { last = d }
+            }
+        }
+        rows.append(r)
+    }
+
+    /// The piece's number of the case (`type`, `ref`), a new one when first seen.
+    private mutating func caseIndex(_ ref: UnsafeBufferPointer<UInt8>, type: Int, text: String?) -> Int {
+        let (k, new) = caseTable.index(of: ref, tag: type)
+        if new { cases.append(HistoryCaseKey(type: type, ref: text ?? String(decoding: ref, as: UTF8.self))) }
+        return k
+    }
+}
+
+extension CaseHistory {
+    /// Whether `b` (valid UTF-8) starts or ends with what ``trimmed(_:)`` may remove; when not, the
+    /// cell's text is its own trimmed form.
+    @inline(__always) static func needsTrim(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let f = b.first, let l = b.last else { return false }
+        if f < 0x80 && l < 0x80 { return mayTrim(UInt32(f)) || mayTrim(UInt32(l)) }
+        @inline(__always) func scalar(at i: Int) -> UInt32 {
+            let lead = b[i]
+            if lead < 0x80 { return UInt32(lead) }
+            let n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+            var v = UInt32(lead) & (n == 4 ? 0x07 : n == 3 ? 0x0F : 0x1F)
+            for k in 1..<n where i + k < b.count { v = v << 6 | UInt32(b[i + k] & 0x3F) }
+            return v
+        }
+        var last = b.count - 1
+        while last > 0 && b[last] & 0xC0 == 0x80 && b.count - last < 4 { last -= 1 }
+        return mayTrim(scalar(at: 0)) || mayTrim(scalar(at: last))
+    }
+
+    /// A date cell's bytes (`YYYY-MM-DD` read directly; anything else as ``parseDate(_:)-swift.type.method`` reads it).
+    @inline(__always) static func parseDate(_ b: UnsafeBufferPointer<UInt8>) -> CalendarDate? {
+        if b.count == 10, b[4] == 0x2D, b[7] == 0x2D, b[0] != 0x20, b[9] != 0x20 {
+            // four digits, '-', two, '-', two: a date when it exists and its year is from 1900
+            if let d = CalendarDate(utf8: b) { return d.year >= 1900 ? d : nil }
+        }
+        if b.isEmpty { return nil }
+        return parseDate(String(decoding: b, as: UTF8.self))
+    }
+}
+
+/// Byte strings (each with a small integer tag) numbered in order of first insertion: an open-addressing
+/// table over one arena of bytes, with no String and no allocation per lookup.
+struct ByteKeyTable {
+    private var slots: [Int32] = Array(repeating: -1, count: 64)
+    private var hashes: [UInt64] = []
+    private var starts: [Int] = []
+    private var tags: [Int] = []
+    private var arena: [UInt8] = []
+
+    var count: Int { hashes.count }
+
+    @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>, tag: Int) -> UInt64 {
+        var h = UInt64(truncatingIfNeeded: tag) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
+        guard let p = b.baseAddress else { return h }
+        var i = 0
+        let n = b.count
+        while i + 8 <= n {
+            h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0, shift: UInt64 = 0
+        while i < n { tail |= UInt64(p[i]) << shift; shift += 8; i += 1 }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 32)
+    }
+
+    /// The number of `b` (with `tag`), and whether it was new.
+    mutating func index(of b: UnsafeBufferPointer<UInt8>, tag: Int = 0) -> (Int, Bool) {
+        let h = ByteKeyTable.hash(b, tag: tag)
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let k = Int(slots[s])
+            if k < 0 { break }
+            if hashes[k] == h, tags[k] == tag, equal(k, b) { return (k, false) }
+            s = (s + 1) & mask
+        }
+        let k = hashes.count
+        hashes.append(h); tags.append(tag); starts.append(arena.count)
+        if let p = b.baseAddress { arena.append(contentsOf: UnsafeBufferPointer(start: p, count: b.count)) }
+        slots[s] = Int32(k)
+        if hashes.count * 2 > slots.count { grow() }
+        return (k, true)
+    }
+
+    @inline(__always) private func equal(_ k: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = starts[k], end = k + 1 < starts.count ? starts[k + 1] : arena.count
+        guard end - start == b.count else { return false }
+        if b.isEmpty { return true }
+        return arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + start, b.baseAddress!, b.count) == 0 }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (k, h) in hashes.enumerated() {
+            var s = Int(truncatingIfNeeded: h) & mask
+            while slots[s] >= 0 { s = (s + 1) & mask }
+            slots[s] = Int32(k)
+        }
+    }
+}
+
+/// What a function of a cell's text gives, worked out once per distinct text (by its bytes).
+struct ByteCache<V> {
+    private var keys = ByteKeyTable()
+    private var values: [V] = []
+
+    @inline(__always) mutating func value(_ b: UnsafeBufferPointer<UInt8>, _ compute: (String) -> V) -> V {
+        let (k, new) = keys.index(of: b)
+        if new { values.append(compute(b.isEmpty ? "" : String(decoding: b, as: UTF8.self))) }
+        return values[k]
+    }
+}
+
+/// Texts made once per distinct value from bytes (units, types, states read a hundred thousand times).
+///
+/// ```swift
+/// var strings = TextInterner()
+/// let unit = bytes.withUnsafeBufferPointer { strings.text($0) }
+/// ```
+public struct TextInterner {
+    private var cache = ByteCache<String>()
+    public init() {}
+    /// The text of `b` (valid UTF-8).
+    @inline(__always) public mutating func text(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        if b.isEmpty { return "" }
+        return cache.value(b) { $0 }
+    }
+}
