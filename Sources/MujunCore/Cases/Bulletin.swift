@@ -221,8 +221,9 @@ public struct Bulletin: Sendable {
         return ranked + unranked
     }
 
+    /// Code point order (which UTF-8 byte order is).
     static func codePointsPrecede(_ a: String, _ b: String) -> Bool {
-        a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
+        a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     // MARK: - Output
@@ -255,18 +256,32 @@ public struct Bulletin: Sendable {
         return out
     }
 
-    /// `cases.csv`: the §6 columns, one row per counted case.
+    /// `cases.csv`: the §6 columns, one row per counted case (written as bytes: a bulletin may count
+    /// a hundred thousand cases).
     public func casesCSV() -> String {
-        var out = Bulletin.casesHeader.joined(separator: ",") + "\n"
-        for c in cases {
-            let fields: [String] = [
-                CSVField.escape(c.ref), c.type, CSVField.escape(c.unit), c.assignedOn.description, c.acceptDue.description,
-                c.acceptedOn?.description ?? "", c.replyDue?.description ?? "", c.repliedOn?.description ?? "",
-                c.state.rawValue, c.flag.rawValue, c.rating?.rawValue ?? "", CSVField.escape(c.category ?? ""),
-            ]
-            out += fields.joined(separator: ",") + "\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(cases.count * 120 + 128)
+        @inline(__always) func text(_ s: String) { out.append(contentsOf: s.utf8) }
+        @inline(__always) func field(_ s: String) {
+            if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) { text(CSVField.escape(s)) } else { text(s) }
         }
-        return out
+        @inline(__always) func date(_ d: CalendarDate?) {
+            guard let d else { return }
+            let y = max(0, min(9999, d.year))
+            out.append(UInt8(48 + y / 1000)); out.append(UInt8(48 + y / 100 % 10)); out.append(UInt8(48 + y / 10 % 10))
+            out.append(UInt8(48 + y % 10)); out.append(0x2D)
+            out.append(UInt8(48 + d.month / 10)); out.append(UInt8(48 + d.month % 10)); out.append(0x2D)
+            out.append(UInt8(48 + d.day / 10)); out.append(UInt8(48 + d.day % 10))
+        }
+        text(Bulletin.casesHeader.joined(separator: ",")); out.append(0x0A)
+        for c in cases {
+            field(c.ref); out.append(0x2C); text(c.type); out.append(0x2C); field(c.unit); out.append(0x2C)
+            date(c.assignedOn); out.append(0x2C); date(c.acceptDue); out.append(0x2C); date(c.acceptedOn); out.append(0x2C)
+            date(c.replyDue); out.append(0x2C); date(c.repliedOn); out.append(0x2C)
+            text(c.state.rawValue); out.append(0x2C); text(c.flag.rawValue); out.append(0x2C)
+            text(c.rating?.rawValue ?? ""); out.append(0x2C); field(c.category ?? ""); out.append(0x0A)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The bulletin as rows for a sheet (rates as fractions formatted as percentages with one decimal).

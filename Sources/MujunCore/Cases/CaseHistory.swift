@@ -106,22 +106,22 @@ public struct CaseHistory: Sendable {
             count += piece.count
             if let f = piece.first, first == nil || f < first! { first = f }
             if let l = piece.last, last == nil || l > last! { last = l }
-            var global = [Int](repeating: 0, count: piece.cases.count)
-            for (k, key) in piece.cases.enumerated() {
-                if let ci = caseIndex[key] { global[k] = ci; continue }
-                global[k] = cases.count
-                caseIndex[key] = cases.count
-                cases.append(Case(type: key.type, ref: key.ref, title: "", events: [], rows: []))
-                broken.append(false)
-            }
-            for r in piece.rows {
-                let ci = global[Int(r.local)]
-                if !r.ok { broken[ci] = true; continue }
-                if let title = r.title, cases[ci].title.isEmpty || r.event.kind == .register { cases[ci].title = title }
-                if let p = r.parcel { cases[ci].parcelID = p }
-                if let c = r.code { cases[ci].creditCode = c }
-                cases[ci].events.append(r.event)
-                cases[ci].rows.append(firstRow + r.row)
+            for var c in piece.cases {
+                if firstRow != 0 { for k in c.rows.indices { c.rows[k] += firstRow } }
+                guard let ci = caseIndex[c.key] else {
+                    caseIndex[c.key] = cases.count
+                    cases.append(Case(type: c.key.type, ref: c.key.ref, title: c.title, events: c.events, rows: c.rows,
+                                      parcelID: c.parcel, creditCode: c.code))
+                    broken.append(c.broken)
+                    continue
+                }
+                // the same case in an earlier piece: its rows come first
+                cases[ci].events += c.events
+                cases[ci].rows += c.rows
+                if cases[ci].title.isEmpty { cases[ci].title = c.title } else if let t = c.registerTitle { cases[ci].title = t }
+                if let p = c.parcel { cases[ci].parcelID = p }
+                if let code = c.code { cases[ci].creditCode = code }
+                if c.broken { broken[ci] = true }
             }
         }
         self.pieces = pieces.count

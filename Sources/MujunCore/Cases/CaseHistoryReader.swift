@@ -23,21 +23,24 @@ struct HistoryCaseKey: Hashable, Sendable {
     var ref: String
 }
 
-/// One row of a history file as read: the event for its case (a piece's own case number), or an
-/// unreadable row (`ok == false`) that marks its case broken.
-struct HistoryRow {
-    var local: Int32
-    var ok: Bool
-    /// The record's index within its piece (the row number once the piece's first row is added).
-    var row: Int
-    var event: CaseEvent
-    var title: String?
+/// A case as one piece of a history file has it: its events in the piece's order, the records
+/// they came from (within the piece), and what its rows say of it.
+struct HistoryPieceCase {
+    var key: HistoryCaseKey
+    var events: [CaseEvent] = []
+    var rows: [Int] = []
+    /// A row of the case could not be read.
+    var broken = false
+    /// The title as the piece's rows give it from none (the first non-empty, a register row's over it).
+    var title = ""
+    /// The last register row's non-empty title (what overrides an earlier piece's title).
+    var registerTitle: String?
     var parcel: String?
     var code: String?
 }
 
-/// One piece of a history file read on its own: its rows, the cases they name (in order of first
-/// appearance), the errors (rows relative to the piece) and its first and last dates.
+/// One piece of a history file read on its own: the cases its rows name (in order of first
+/// appearance, each with its events), the errors (rows relative to the piece) and its first and last dates.
 ///
 /// The values that repeat — types, events, units, ratings, levels, yes/no — are looked up by their
 /// bytes once per distinct text, so most cells never become a String.
@@ -45,8 +48,7 @@ struct HistoryPiece {
     let layout: HistoryLayout
     let types: CaseTypes
     var errors = RowErrorCollector()
-    var rows: [HistoryRow] = []
-    var cases: [HistoryCaseKey] = []
+    var cases: [HistoryPieceCase] = []
     var count = 0
     var first: CalendarDate?, last: CalendarDate?
 
@@ -64,7 +66,6 @@ struct HistoryPiece {
     init(_ layout: HistoryLayout, _ types: CaseTypes) {
         self.layout = layout
         self.types = types
-        rows.reserveCapacity(1 << 16)
     }
 
     /// Reads one row (`record`: its row number within the piece), exactly as CASES.md §5 says.
@@ -176,27 +177,30 @@ struct HistoryPiece {
             }
         }
         guard let local else { return }
-        var r = HistoryRow(local: Int32(local), ok: ok, row: record, event: e)
-        if ok {
-            let title = cells[L.title]
-            if !title.isEmpty { r.title = String(decoding: title, as: UTF8.self) }
-            if kind == .register {
-                let parcel = CaseHistory.trimmed(cells.string(L.parcel)), code = CaseHistory.trimmed(cells.string(L.code))
-                if !parcel.isEmpty { r.parcel = parcel }
-                if !code.isEmpty { r.code = code }
-            }
-            if let d = date {
-                if first == nil || d < first! { first = d }
-                if last == nil || d > last! { last = d }
-            }
+        guard ok else { cases[local].broken = true; return }
+        let title = cells[L.title]
+        if !title.isEmpty {
+            let t = String(decoding: title, as: UTF8.self)
+            if cases[local].title.isEmpty || kind == .register { cases[local].title = t }
+            if kind == .register { cases[local].registerTitle = t }
         }
-        rows.append(r)
+        if kind == .register {
+            let parcel = CaseHistory.trimmed(cells.string(L.parcel)), code = CaseHistory.trimmed(cells.string(L.code))
+            if !parcel.isEmpty { cases[local].parcel = parcel }
+            if !code.isEmpty { cases[local].code = code }
+        }
+        cases[local].events.append(e)
+        cases[local].rows.append(record)
+        if let d = date {
+            if first == nil || d < first! { first = d }
+            if last == nil || d > last! { last = d }
+        }
     }
 
     /// The piece's number of the case (`type`, `ref`), a new one when first seen.
     private mutating func caseIndex(_ ref: UnsafeBufferPointer<UInt8>, type: Int, text: String?) -> Int {
         let (k, new) = caseTable.index(of: ref, tag: type)
-        if new { cases.append(HistoryCaseKey(type: type, ref: text ?? String(decoding: ref, as: UTF8.self))) }
+        if new { cases.append(HistoryPieceCase(key: HistoryCaseKey(type: type, ref: text ?? String(decoding: ref, as: UTF8.self)))) }
         return k
     }
 }

@@ -256,7 +256,10 @@ public struct CaseLoop: Sendable {
         case .register:
             registered = true; registeredOn = e.date; requester = e.unit
         case .assign:
-            let unit = e.unit.trimmingCharacters(in: .whitespaces)
+            // (a unit read from a file is trimmed already: only one with space at an end goes through Foundation)
+            let unit = e.unit.unicodeScalars.first.map({ CaseHistory.mayTrim($0.value) }) == true
+                || e.unit.unicodeScalars.last.map({ CaseHistory.mayTrim($0.value) }) == true
+                ? e.unit.trimmingCharacters(in: .whitespaces) : e.unit
             guard !unit.isEmpty else { throw invalid("交办须指定主办单位", "an assignment needs a lead unit") }
             if let due = e.due, due < e.date {
                 throw invalid("办理期限 \(due) 早于交办日期 \(e.date)", "the due date \(due) is before the assignment date \(e.date)")

@@ -10,13 +10,23 @@ import Yams
 /// d.weekday                    // 2 (Tuesday; 1 = Monday … 7 = Sunday)
 /// ```
 public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let year: Int, month: Int, day: Int
+    /// Days since 1970-01-01, and the year, month and day packed (`year << 9 | month << 5 | day`):
+    /// eight bytes, compared as one integer (a history holds a million events of several dates each).
+    private let days: Int32
+    private let ymd: Int32
+
+    public var year: Int { Int(ymd >> 9) }
+    public var month: Int { Int((ymd >> 5) & 0xF) }
+    public var day: Int { Int(ymd & 0x1F) }
+    /// Days since 1970-01-01 (negative before).
+    public var dayNumber: Int { Int(days) }
 
     /// nil when the day does not exist (2025-02-29) or the year is outside 1…9999.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
               day >= 1, day <= CalendarDate.daysIn(month: month, year: year) else { return nil }
-        self.year = year; self.month = month; self.day = day
+        ymd = Int32(year << 9 | month << 5 | day)
+        days = Int32(CalendarDate.daysFromCivil(year, month, day))
     }
 
     /// `YYYY-MM-DD`; nil for anything else.
@@ -48,9 +58,8 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         self.init(year: y, month: m, day: d)
     }
 
-    /// Days since 1970-01-01 (negative before).
-    public var dayNumber: Int {
-        // H. Hinnant's days_from_civil
+    /// H. Hinnant's days_from_civil.
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -70,7 +79,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        year = yoe + era * 400 + (m <= 2 ? 1 : 0); month = m; day = d
+        let year = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        ymd = Int32(truncatingIfNeeded: year << 9 | m << 5 | d)
+        days = Int32(truncatingIfNeeded: z0)
     }
 
     /// 1 = Monday … 7 = Sunday.
@@ -89,14 +100,17 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// `YYYY-MM-DD` (written digit by digit: String(format:) costs microseconds, and a bulletin writes hundreds of thousands).
     public var description: String {
-        var b: [UInt8] = [0, 0, 0, 0, 0x2D, 0, 0, 0x2D, 0, 0]
-        let y = max(0, min(9999, year))
-        b[0] = UInt8(48 + y / 1000); b[1] = UInt8(48 + y / 100 % 10); b[2] = UInt8(48 + y / 10 % 10); b[3] = UInt8(48 + y % 10)
-        b[5] = UInt8(48 + month / 10); b[6] = UInt8(48 + month % 10); b[8] = UInt8(48 + day / 10); b[9] = UInt8(48 + day % 10)
-        return String(decoding: b, as: UTF8.self)
+        // ten ASCII bytes: a small string, made without any allocation
+        String(unsafeUninitializedCapacity: 10) { b in
+            let y = max(0, min(9999, year))
+            b[0] = UInt8(48 + y / 1000); b[1] = UInt8(48 + y / 100 % 10); b[2] = UInt8(48 + y / 10 % 10); b[3] = UInt8(48 + y % 10)
+            b[4] = 0x2D; b[5] = UInt8(48 + month / 10); b[6] = UInt8(48 + month % 10)
+            b[7] = 0x2D; b[8] = UInt8(48 + day / 10); b[9] = UInt8(48 + day % 10)
+            return 10
+        }
     }
 
-    public static func < (a: CalendarDate, b: CalendarDate) -> Bool { a.dayNumber < b.dayNumber }
+    public static func < (a: CalendarDate, b: CalendarDate) -> Bool { a.days < b.days }
 
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
@@ -126,8 +140,39 @@ public struct WorkCalendar: Sendable {
     }
 
     public private(set) var years: [Int: Year]
+    /// Whether each day is a working day, from the day number `tableStart`, over the configured
+    /// years and one before and two after them (outside: weekends only), worked out once.
+    private var table: [Bool] = []
+    private var tableStart = 0
 
-    public init(years: [Int: Year] = [:]) { self.years = years }
+    public init(years: [Int: Year] = [:]) {
+        self.years = years
+        buildTable()
+    }
+
+    private mutating func buildTable() {
+        guard let lo = years.keys.min(), let hi = years.keys.max(),
+              let first = CalendarDate(year: max(1, lo - 1), month: 1, day: 1),
+              let last = CalendarDate(year: min(9999, hi + 2), month: 12, day: 31) else { table = []; return }
+        tableStart = first.dayNumber
+        table = (first.dayNumber...last.dayNumber).map { arranged(CalendarDate(dayNumber: $0)) }
+    }
+
+    /// The year's arrangement, else the weekend.
+    private func arranged(_ d: CalendarDate) -> Bool {
+        if let y = years[d.year] {
+            if y.workdays.contains(d) { return true }
+            if y.holidays.contains(d) { return false }
+        }
+        return !d.isWeekend
+    }
+
+    /// Whether the day `k` days after 1970-01-01 is a working day.
+    @inline(__always) func isWorkday(dayNumber k: Int) -> Bool {
+        let i = k - tableStart
+        if i >= 0 && i < table.count { return table[i] }
+        return ((k % 7) + 7 + 3) % 7 < 5  // Monday to Friday (1970-01-01 was a Thursday)
+    }
 
     /// The arrangement in YAML:
     /// ```yaml
@@ -182,6 +227,7 @@ public struct WorkCalendar: Sendable {
             years[year] = y
         }
         self.years = years
+        buildTable()
     }
 
     /// This calendar with `other`'s years added (a year in both: `other`'s arrangement).
@@ -192,29 +238,24 @@ public struct WorkCalendar: Sendable {
     /// Whether the year's arrangement is configured (else weekends only).
     public func covers(_ year: Int) -> Bool { years[year] != nil }
 
-    public func isWorkday(_ d: CalendarDate) -> Bool {
-        if let y = years[d.year] {
-            if y.workdays.contains(d) { return true }
-            if y.holidays.contains(d) { return false }
-        }
-        return !d.isWeekend
-    }
+    public func isWorkday(_ d: CalendarDate) -> Bool { isWorkday(dayNumber: d.dayNumber) }
 
     /// The `n`-th working day after `s` (`s` itself not counted); `s` for `n` ≤ 0.
     public func addingWorkdays(_ n: Int, to s: CalendarDate) -> CalendarDate {
-        var d = s, left = n
+        guard n > 0 else { return s }
+        var k = s.dayNumber, left = n
         while left > 0 {
-            d = d.adding(days: 1)
-            if isWorkday(d) { left -= 1 }
+            k += 1
+            if isWorkday(dayNumber: k) { left -= 1 }
         }
-        return d
+        return CalendarDate(dayNumber: k)
     }
 
     /// `d`, or the first working day after it.
     public func workdayOnOrAfter(_ d: CalendarDate) -> CalendarDate {
-        var d = d
-        while !isWorkday(d) { d = d.adding(days: 1) }
-        return d
+        var k = d.dayNumber
+        while !isWorkday(dayNumber: k) { k += 1 }
+        return k == d.dayNumber ? d : CalendarDate(dayNumber: k)
     }
 
     /// `n` calendar days from `s`, moved to the next working day when it falls on a day off.
@@ -228,7 +269,7 @@ public struct WorkCalendar: Sendable {
     public func workdays(after a: CalendarDate, through b: CalendarDate) -> Int {
         guard b > a else { return 0 }
         var n = 0
-        for k in (a.dayNumber + 1)...b.dayNumber where isWorkday(CalendarDate(dayNumber: k)) { n += 1 }
+        for k in (a.dayNumber + 1)...b.dayNumber where isWorkday(dayNumber: k) { n += 1 }
         return n
     }
 
