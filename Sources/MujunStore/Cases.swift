@@ -275,19 +275,21 @@ extension Store {
 
     /// The columns of `cols` as one text per row, separated by U+001F (a NULL as empty text), the
     /// last one (free text) without U+001E: a bulletin reads 100,000 cases and up to a million events,
-    /// and one text per row is many times cheaper than a dozen columns decoded one by one.
-    static func packed(_ cols: [String], table: String? = nil) -> SQLQueryString {
-        var q = SQLQueryString("")
+    /// and one text per row is many times cheaper than a dozen columns decoded one by one. Made by one
+    /// call (`printf` on SQLite, `format` on PostgreSQL: `%s` of NULL is empty on both), which costs
+    /// half of a chain of `||`.
+    func packed(_ cols: [String]) -> SQLQueryString {
+        let function = sql.dialect.name == "postgresql" ? "format" : "printf"
+        let format = Array(repeating: "%s", count: cols.count).joined(separator: "\u{1F}")
+        var q = SQLQueryString("\(function)(") + "\(bind: format)"
         for (i, c) in cols.enumerated() {
-            let col = table.map { "\($0).\(c)" } ?? c
-            if i > 0 { q = q + " || \(bind: "\u{1F}") || " }
             if i == cols.count - 1 {
-                q = q + SQLQueryString("REPLACE(COALESCE(CAST(\(col) AS TEXT), ''), ") + "\(bind: "\u{1E}"), '')"
+                q = q + SQLQueryString(", REPLACE(\(c), ") + "\(bind: "\u{1E}"), '')"
             } else {
-                q = q + SQLQueryString("COALESCE(CAST(\(col) AS TEXT), '')")
+                q = q + SQLQueryString(", \(c)")
             }
         }
-        return q
+        return q + ")"
     }
 
     /// Every `p` of `inner` (a query of packed rows with the columns of `order`) in that order, as one
@@ -330,7 +332,7 @@ extension Store {
         // the title last: free text, it may hold anything (the fields after the 15th are rejoined)
         let cols = ["id", "type", "ref", "state", "lead_unit", "assigned_on", "accept_due", "accepted_on", "reply_due",
                     "rehandle_due", "first_reply_on", "rating", "category", "head", "last_event_on", "title"]
-        var q: SQLQueryString = "SELECT " + Self.packed(cols) + " AS p, id FROM cases"
+        var q: SQLQueryString = "SELECT " + packed(cols) + " AS p, id FROM cases"
         if let type { q = q + " WHERE type = \(bind: type)" }
         var text = try await aggregated(q, order: "id")
         var out: [BulletinRow] = []
@@ -366,7 +368,7 @@ extension Store {
         let cols = ["case_id", "kind", "date", "unit", "co_units", "due", "category", "rating", "head", "passed", "level", "note"]
         var replayed: SQLQueryString = "SELECT id FROM cases WHERE last_event_on > \(bind: asOf)"
         if let type { replayed = replayed + " AND type = \(bind: type)" }
-        var q: SQLQueryString = "SELECT " + Self.packed(cols) + " AS p, case_id, seq FROM loop_events WHERE date <= \(bind: asOf)"
+        var q: SQLQueryString = "SELECT " + packed(cols) + " AS p, case_id, seq FROM loop_events WHERE date <= \(bind: asOf)"
         if let recordedBy {
             q = q + " AND recorded_us <= \(bind: recordedBy) AND (case_id IN (" + replayed + ")"
                 + " OR case_id IN (SELECT case_id FROM loop_events WHERE recorded_us > \(bind: recordedBy)))"

@@ -167,16 +167,23 @@ public struct Bulletin: Sendable {
     public init(cases all: [BulletinCase], from: CalendarDate, to: CalendarDate, asOf: CalendarDate,
                 type: String? = nil, minCases: Int = 3, bottom: Int = 3) {
         self.from = from; self.to = to; self.asOf = asOf; self.type = type
-        let counted = all.filter { c in
-            c.assignedOn >= from && c.assignedOn <= to && (type == nil || c.type == type)
-        }
+        // the counted cases by number, sorted as numbers (a case is large: moved once, at the end)
+        var counted: [Int] = []
+        counted.reserveCapacity(all.count)
         var byUnit: [String: BulletinRow] = [:]
-        for c in counted { byUnit[c.unit, default: BulletinRow(unit: c.unit)].count(c, at: asOf) }
-        self.rows = Bulletin.rank(Array(byUnit.values), minCases: minCases, bottom: bottom)
-        self.cases = counted.sorted { a, b in
-            if a.type != b.type { return Bulletin.codePointsPrecede(a.type, b.type) }
-            return Bulletin.codePointsPrecede(a.ref, b.ref)
+        for (i, c) in all.enumerated() where c.assignedOn >= from && c.assignedOn <= to && (type == nil || c.type == type) {
+            counted.append(i)
+            byUnit[c.unit, default: BulletinRow(unit: c.unit)].count(c, at: asOf)
         }
+        self.rows = Bulletin.rank(Array(byUnit.values), minCases: minCases, bottom: bottom)
+        all.withUnsafeBufferPointer { all in
+            counted.sort { a, b in
+                let x = all[a], y = all[b]
+                if x.type != y.type { return Bulletin.codePointsPrecede(x.type, y.type) }
+                return Bulletin.codePointsPrecede(x.ref, y.ref)
+            }
+        }
+        self.cases = counted.map { all[$0] }
     }
 
     /// The bulletin of a history file as of `asOf` (only events dated on or before it count).
@@ -185,6 +192,8 @@ public struct Bulletin: Sendable {
         var cases: [BulletinCase] = []
         cases.reserveCapacity(loops.count)
         for (i, loop) in loops.enumerated() {
+            // only the cases it counts (the same test as below, before making them)
+            guard let a = loop.assignment, a.on >= from, a.on <= to, type == nil || loop.type.key == type else { continue }
             let c = history.cases[i]
             if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: history.calendar,
                                     redAfter: history.types.redAfter) { cases.append(b) }
@@ -221,9 +230,16 @@ public struct Bulletin: Sendable {
         return ranked + unranked
     }
 
-    /// Code point order (which UTF-8 byte order is).
-    static func codePointsPrecede(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+    /// Code point order (which UTF-8 byte order is), compared with memcmp.
+    @inline(__always) static func codePointsPrecede(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                let r = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return r != 0 ? r < 0 : x.count < y.count
+            }
+        }
     }
 
     // MARK: - Output

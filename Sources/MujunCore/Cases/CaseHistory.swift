@@ -77,7 +77,8 @@ public struct CaseHistory: Sendable {
         // 1. the rows, read and checked one by one (in pieces of the file at once)
         var pieces: [(state: HistoryPiece, firstRow: Int)]
         if let csv = table as? CSVTable {
-            pieces = try csv.rawRowsInParts(parts, minimumPiece: minimumPiece, make: { _ in HistoryPiece(layout, types) }) { piece, record, cells in
+            pieces = try csv.rawRowsInParts(parts, minimumPiece: minimumPiece, make: { _ in HistoryPiece(layout, types) },
+                                            finish: { $0.finish() }) { piece, record, cells in
                 piece.read(record, cells)
             }
         } else {
@@ -92,24 +93,31 @@ public struct CaseHistory: Sendable {
             } catch {
                 throw ImportFailure.file(zh: "无法读取文件：\(error)", en: "cannot read the file: \(error)")
             }
+            piece.finish()
             pieces = [(piece, 0)]
         }
         // 2. the cases in order of first appearance, each with its events in file order
         var errors = RowErrorCollector()
         var cases: [Case] = []
-        var caseIndex: [HistoryCaseKey: Int] = [:]
+        var caseIndex = ByteKeyTable()
         var broken: [Bool] = []  // cases with an unreadable row: their order is not checked
         var first: CalendarDate?, last: CalendarDate?
         var count = 0
-        for (piece, firstRow) in pieces {
-            errors.merge(piece.errors, rowOffset: firstRow)
-            count += piece.count
-            if let f = piece.first, first == nil || f < first! { first = f }
-            if let l = piece.last, last == nil || l > last! { last = l }
-            for var c in piece.cases {
+        for p in pieces.indices {
+            let firstRow = pieces[p].firstRow
+            errors.merge(pieces[p].state.errors, rowOffset: firstRow)
+            count += pieces[p].state.count
+            if let f = pieces[p].state.first, first == nil || f < first! { first = f }
+            if let l = pieces[p].state.last, last == nil || l > last! { last = l }
+            // the piece's cases moved out one by one (in order), not copied
+            var list = pieces[p].state.cases
+            pieces[p].state.cases = []
+            list.reverse()
+            while var c = list.popLast() {
                 if firstRow != 0 { for k in c.rows.indices { c.rows[k] += firstRow } }
-                guard let ci = caseIndex[c.key] else {
-                    caseIndex[c.key] = cases.count
+                var ref = c.key.ref
+                let (ci, new) = ref.withUTF8 { caseIndex.index(of: $0, tag: c.key.type) }  // numbered in order, as `cases`
+                if new {
                     cases.append(Case(type: c.key.type, ref: c.key.ref, title: c.title, events: c.events, rows: c.rows,
                                       parcelID: c.parcel, creditCode: c.code))
                     broken.append(c.broken)

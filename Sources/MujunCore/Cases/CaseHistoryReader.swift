@@ -51,17 +51,19 @@ struct HistoryPiece {
     var cases: [HistoryPieceCase] = []
     var count = 0
     var first: CalendarDate?, last: CalendarDate?
+    /// The events as read, handed to their cases by ``finish()``.
+    private let log = EventLog()
 
     private var caseTable = ByteKeyTable()
-    private var typeCache = ByteCache<Int?>()
-    private var eventCache = ByteCache<CaseEventKind?>()
+    private var typeCache = SmallByteCache<Int?>()
+    private var eventCache = SmallByteCache<CaseEventKind?>()
     private var unitCache = ByteCache<String>()
     private var coCache = ByteCache<[String]>()
-    private var categoryCache = ByteCache<String>()
-    private var ratingCache = ByteCache<CaseRating??>()
-    private var headCache = ByteCache<Bool??>()
-    private var passedCache = ByteCache<Bool??>()
-    private var levelCache = ByteCache<SupervisionLevel?>()
+    private var categoryCache = SmallByteCache<String>()
+    private var ratingCache = SmallByteCache<CaseRating??>()
+    private var headCache = SmallByteCache<Bool??>()
+    private var passedCache = SmallByteCache<Bool??>()
+    private var levelCache = SmallByteCache<SupervisionLevel?>()
 
     init(_ layout: HistoryLayout, _ types: CaseTypes) {
         self.layout = layout
@@ -71,20 +73,19 @@ struct HistoryPiece {
     /// Reads one row (`record`: its row number within the piece), exactly as CASES.md §5 says.
     mutating func read(_ record: Int, _ cells: CSVCells) {
         count += 1
-        let L = layout
         var ok = true
         func bad(_ key: String, _ zh: String, _ en: String) {
-            errors.add(RowError(row: record, column: L.header(key), zh: zh, en: en))
+            errors.add(RowError(row: record, column: layout.header(key), zh: zh, en: en))
         }
         // the case: its ref (trimmed) and its type
-        let refBytes = cells[L.ref]
+        let refBytes = cells[layout.ref]
         let refTrim = CaseHistory.needsTrim(refBytes)
-        let typeIndex = typeCache.value(cells[L.type]) { types.position(of: $0) }
+        let typeIndex = typeCache.value(cells[layout.type]) { types.position(of: $0) }
         if (refTrim ? CaseHistory.trimmed(String(decoding: refBytes, as: UTF8.self)).isEmpty : refBytes.isEmpty) {
             bad("ref", "缺少编号", "the ref is missing"); ok = false
         }
         if typeIndex == nil {
-            let typeText = cells.string(L.type)
+            let typeText = cells.string(layout.type)
             bad("type", "未知的类型「\(typeText)」", "unknown case type \"\(typeText)\""); ok = false
         }
         var local: Int?
@@ -98,26 +99,26 @@ struct HistoryPiece {
             }
         }
         // the event
-        let kind = eventCache.value(cells[L.event]) { CaseEventKind(named: $0) }
+        let kind = eventCache.value(cells[layout.event]) { CaseEventKind(named: $0) }
         if kind == nil {
-            let t = cells.string(L.event)
+            let t = cells.string(layout.event)
             bad("event", "未知的事件「\(t)」", "unknown event \"\(t)\""); ok = false
         }
-        let date = CaseHistory.parseDate(cells[L.date])
+        let date = CaseHistory.parseDate(cells[layout.date])
         if date == nil {
-            let t = cells.string(L.date)
+            let t = cells.string(layout.date)
             bad("date", "日期「\(t)」不是 YYYY-MM-DD 日期", "the date \"\(t)\" is not a YYYY-MM-DD date"); ok = false
         }
         var e = CaseEvent(kind ?? .progress, date ?? CalendarDate(dayNumber: 0))
-        let unit = cells[L.unit]
+        let unit = cells[layout.unit]
         if !unit.isEmpty { e.unit = unitCache.value(unit) { CaseHistory.trimmed($0) } }
-        let co = cells[L.co]
+        let co = cells[layout.co]
         if !co.isEmpty {
             e.coUnits = coCache.value(co) {
                 $0.split(whereSeparator: { $0 == ";" || $0 == "；" }).map { CaseHistory.trimmed(String($0)) }.filter { !$0.isEmpty }
             }
         }
-        let due = cells[L.due]
+        let due = cells[layout.due]
         if !due.isEmpty {
             if let d = CaseHistory.parseDate(due) { e.due = d } else {
                 let t = CaseHistory.trimmed(String(decoding: due, as: UTF8.self))
@@ -126,7 +127,7 @@ struct HistoryPiece {
                 }
             }
         }
-        let categoryBytes = cells[L.category]
+        let categoryBytes = cells[layout.category]
         if !categoryBytes.isEmpty {
             let cat = categoryCache.value(categoryBytes) { CaseHistory.trimmed($0) }
             if !cat.isEmpty {
@@ -135,7 +136,7 @@ struct HistoryPiece {
                 }
             }
         }
-        let ratingBytes = cells[L.rating]
+        let ratingBytes = cells[layout.rating]
         if !ratingBytes.isEmpty {
             switch ratingCache.value(ratingBytes, { t -> CaseRating?? in
                 let s = CaseHistory.trimmed(t)
@@ -145,57 +146,59 @@ struct HistoryPiece {
             }) {
             case .some(let r): e.rating = r
             case .none:
-                let t = CaseHistory.trimmed(cells.string(L.rating))
+                let t = CaseHistory.trimmed(cells.string(layout.rating))
                 bad("rating", "评价「\(t)」应为 满意/基本满意/不满意", "the rating \"\(t)\" must be 满意, 基本满意 or 不满意"); ok = false
             }
         }
-        let headBytes = cells[L.head]
+        let headBytes = cells[layout.head]
         if !headBytes.isEmpty {
             switch headCache.value(headBytes, { CaseHistory.parseYesNo($0) }) {
             case .some(let b): e.head = b ?? false
             case .none:
-                let t = cells.string(L.head)
+                let t = cells.string(layout.head)
                 bad("head", "一把手参与「\(t)」应为 是/否", "head \"\(t)\" must be yes or no"); ok = false
             }
         }
-        let passedBytes = cells[L.passed]
+        let passedBytes = cells[layout.passed]
         if !passedBytes.isEmpty {
             switch passedCache.value(passedBytes, { CaseHistory.parseYesNo($0, yes: "通过", no: "不通过") }) {
             case .some(let b): e.passed = b
             case .none:
-                let t = cells.string(L.passed)
+                let t = cells.string(layout.passed)
                 bad("passed", "验收结果「\(t)」应为 通过/不通过", "passed \"\(t)\" must be 通过 or 不通过"); ok = false
             }
         }
-        let note = cells[L.note]
+        let note = cells[layout.note]
         if !note.isEmpty { e.note = CaseHistory.trimmed(String(decoding: note, as: UTF8.self)) }
-        let levelBytes = cells[L.level]
+        let levelBytes = cells[layout.level]
         if !levelBytes.isEmpty {
             if let l = levelCache.value(levelBytes, { SupervisionLevel(named: $0) }) { e.level = l } else {
-                let t = cells.string(L.level)
+                let t = cells.string(layout.level)
                 bad("level", "督办级别「\(t)」应为 一般/重点/挂牌督办", "the level \"\(t)\" must be 一般, 重点 or 挂牌督办"); ok = false
             }
         }
         guard let local else { return }
         guard ok else { cases[local].broken = true; return }
-        let title = cells[L.title]
+        let title = cells[layout.title]
         if !title.isEmpty {
             let t = String(decoding: title, as: UTF8.self)
             if cases[local].title.isEmpty || kind == .register { cases[local].title = t }
             if kind == .register { cases[local].registerTitle = t }
         }
         if kind == .register {
-            let parcel = CaseHistory.trimmed(cells.string(L.parcel)), code = CaseHistory.trimmed(cells.string(L.code))
+            let parcel = CaseHistory.trimmed(cells.string(layout.parcel)), code = CaseHistory.trimmed(cells.string(layout.code))
             if !parcel.isEmpty { cases[local].parcel = parcel }
             if !code.isEmpty { cases[local].code = code }
         }
-        cases[local].events.append(e)
-        cases[local].rows.append(record)
+        log.append(e, case: local, row: record)
         if let d = date {
             if first == nil || d < first! { first = d }
             if last == nil || d > last! { last = d }
         }
     }
+
+    /// Gives each case its events, in the order read (after the last row).
+    mutating func finish() { log.group(into: &cases) }
 
     /// The piece's number of the case (`type`, `ref`), a new one when first seen.
     private mutating func caseIndex(_ ref: UnsafeBufferPointer<UInt8>, type: Int, text: String?) -> Int {
@@ -324,5 +327,108 @@ public struct TextInterner {
     @inline(__always) public mutating func text(_ b: UnsafeBufferPointer<UInt8>) -> String {
         if b.isEmpty { return "" }
         return cache.value(b) { $0 }
+    }
+}
+
+/// A ``ByteCache`` for a column of few distinct texts (types, events, ratings): up to 32 of them
+/// compared by length and first bytes before any hashing, the rest in the table.
+struct SmallByteCache<V> {
+    private var lengths: [Int] = []
+    private var prefixes: [UInt64] = []
+    private var keys: [[UInt8]] = []
+    private var values: [V] = []
+    private var more = ByteCache<V>()
+
+    @inline(__always) static func prefix(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let p = b.baseAddress else { return 0 }
+        if b.count >= 8 { return UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
+        var w: UInt64 = 0
+        for i in 0..<b.count { w |= UInt64(p[i]) << (8 * UInt64(i)) }
+        return w
+    }
+
+    @inline(__always) mutating func value(_ b: UnsafeBufferPointer<UInt8>, _ compute: (String) -> V) -> V {
+        let n = b.count, w = SmallByteCache.prefix(b)
+        for i in 0..<lengths.count where lengths[i] == n && prefixes[i] == w {
+            if n <= 8 { return values[i] }
+            let equal = keys[i].withUnsafeBufferPointer { k in memcmp(k.baseAddress! + 8, b.baseAddress! + 8, n - 8) == 0 }
+            if equal { return values[i] }
+        }
+        if lengths.count >= 32 { return more.value(b, compute) }
+        let v = compute(n == 0 ? "" : String(decoding: b, as: UTF8.self))
+        lengths.append(n); prefixes.append(w); keys.append(Array(b)); values.append(v)
+        return v
+    }
+}
+
+/// A piece's events as read (with their case and record), kept in memory of its own without array
+/// bookkeeping per event, then moved — not copied — into their cases' arrays at the end.
+final class EventLog {
+    private var events: UnsafeMutablePointer<CaseEvent>
+    private var caseOf: UnsafeMutablePointer<Int32>
+    private var rowOf: UnsafeMutablePointer<Int>
+    private var capacity = 1 << 14
+    private var count = 0
+
+    init() {
+        events = .allocate(capacity: capacity); caseOf = .allocate(capacity: capacity); rowOf = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        events.deinitialize(count: count)
+        events.deallocate(); caseOf.deallocate(); rowOf.deallocate()
+    }
+
+    @inline(__always) func append(_ e: CaseEvent, case c: Int, row: Int) {
+        if count == capacity { grow() }
+        (events + count).initialize(to: e)
+        caseOf[count] = Int32(truncatingIfNeeded: c)
+        rowOf[count] = row
+        count += 1
+    }
+
+    private func grow() {
+        let n = capacity * 2
+        let e = UnsafeMutablePointer<CaseEvent>.allocate(capacity: n)
+        e.moveInitialize(from: events, count: count)
+        events.deallocate(); events = e
+        let c = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        c.moveInitialize(from: caseOf, count: count)
+        caseOf.deallocate(); caseOf = c
+        let r = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        r.moveInitialize(from: rowOf, count: count)
+        rowOf.deallocate(); rowOf = r
+        capacity = n
+    }
+
+    /// Moves every event to the end of its case's `events` (and its record to `rows`), in the
+    /// order read; the log is empty afterwards.
+    func group(into cases: inout [HistoryPieceCase]) {
+        var starts = [Int](repeating: 0, count: cases.count + 1)
+        for i in 0..<count { starts[Int(caseOf[i]) + 1] += 1 }
+        for c in 0..<cases.count { starts[c + 1] += starts[c] }
+        var order = [Int](repeating: 0, count: count)
+        var next = starts
+        for i in 0..<count {
+            let c = Int(caseOf[i])
+            order[next[c]] = i
+            next[c] += 1
+        }
+        let events = self.events, rowOf = self.rowOf
+        for c in cases.indices {
+            let s = starts[c], n = starts[c + 1] - s
+            if n == 0 { continue }
+            let moved = [CaseEvent](unsafeUninitializedCapacity: n) { buf, initialized in
+                for k in 0..<n { (buf.baseAddress! + k).moveInitialize(from: events + order[s + k], count: 1) }
+                initialized = n
+            }
+            let rows = [Int](unsafeUninitializedCapacity: n) { buf, initialized in
+                for k in 0..<n { buf[k] = rowOf[order[s + k]] }
+                initialized = n
+            }
+            if cases[c].events.isEmpty { cases[c].events = moved } else { cases[c].events += moved }
+            if cases[c].rows.isEmpty { cases[c].rows = rows } else { cases[c].rows += rows }
+        }
+        count = 0  // every event was moved out
     }
 }

@@ -62,6 +62,33 @@ struct CSVCells {
     }
 }
 
+/// A record's cell bounds, in memory the parser owns (no array bookkeeping per cell).
+struct CSVCellBuffer {
+    private(set) var base: UnsafeMutablePointer<CSVCellBounds>
+    private var capacity: Int
+    var count = 0
+
+    init(capacity: Int = 32) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    @inline(__always) mutating func append(_ b: CSVCellBounds) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<CSVCellBounds>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = grown; capacity *= 2
+        }
+        (base + count).initialize(to: b)
+        count += 1
+    }
+
+    var cells: UnsafeBufferPointer<CSVCellBounds> { UnsafeBufferPointer(start: base, count: count) }
+
+    func free() { base.deallocate() }
+}
+
 /// RFC 4180 records over UTF-8 bytes as cell bounds (what ``CSVByteParser`` does, without Strings).
 struct CSVRawParser {
     let buf: UnsafeBufferPointer<UInt8>
@@ -78,12 +105,12 @@ struct CSVRawParser {
 
     /// Reads the next record into `bounds` (and `scratch`); false at the end. Throws for an unclosed
     /// quote, naming the row as `firstRow` + the records before it.
-    mutating func next(_ bounds: inout [CSVCellBounds], _ scratch: inout [UInt8], firstRow: Int) throws(ImportFailure) -> Bool {
+    mutating func next(_ bounds: inout CSVCellBuffer, _ scratch: inout [UInt8], firstRow: Int) throws(ImportFailure) -> Bool {
         let n = buf.count
         var i = position
         if i >= n { return false }
-        bounds.removeAll(keepingCapacity: true)
-        scratch.removeAll(keepingCapacity: true)
+        bounds.count = 0
+        if !scratch.isEmpty { scratch.removeAll(keepingCapacity: true) }
         let quote = CSVRawParser.quote, lf = CSVRawParser.lf, cr = CSVRawParser.cr, comma = self.comma
         while true {
             if i < n && buf[i] == quote {
@@ -158,16 +185,17 @@ extension CSVTable {
     /// not to be a record boundary — a piece ends inside a quoted cell — makes it read the whole file
     /// again as one piece, so the rows and any error are exactly those of a sequential read.
     /// A file of less than `minimumPiece` bytes a piece is read as one.
-    func rawRowsInParts<S>(_ parts: Int, minimumPiece: Int = 1 << 20, make: (Int) -> S,
+    /// `finish(&state)` runs after a piece's last row, on the piece's core.
+    func rawRowsInParts<S>(_ parts: Int, minimumPiece: Int = 1 << 20, make: (Int) -> S, finish: (inout S) -> Void = { _ in },
                            _ body: (inout S, Int, CSVCells) -> Void) throws(ImportFailure) -> [(state: S, firstRow: Int)] {
         let result: Result<[(S, Int)], ImportFailure> = utf8.withUnsafeBufferPointer { buf in
             let cuts = parts > 1 ? CSVTable.cuts(buf, from: bodyStart, parts: parts, minimumPiece: minimumPiece) : [bodyStart, buf.count]
-            if cuts.count > 2, let pieces = Self.read(buf, cuts: cuts, delimiter: delimiter, firstRow: headerRow + 1, make: make, body) {
+            if cuts.count > 2, let pieces = Self.read(buf, cuts: cuts, delimiter: delimiter, firstRow: headerRow + 1, make: make, finish: finish, body) {
                 return .success(pieces)
             }
             do throws(ImportFailure) {
                 let one = try Self.readPiece(buf, 0, from: bodyStart, to: buf.count, delimiter: delimiter,
-                                             firstRow: headerRow + 1, make: make, body)
+                                             firstRow: headerRow + 1, make: make, finish: finish, body)
                 return .success([(one.0, headerRow + 1)])
             } catch {
                 return .failure(error)
@@ -178,13 +206,14 @@ extension CSVTable {
 
     /// The pieces read at once, or nil when a cut was not a record boundary (or a piece has an error).
     private static func read<S>(_ buf: UnsafeBufferPointer<UInt8>, cuts: [Int], delimiter: UInt8, firstRow: Int,
-                                make: (Int) -> S, _ body: (inout S, Int, CSVCells) -> Void) -> [(S, Int)]? {
+                                make: (Int) -> S, finish: (inout S) -> Void, _ body: (inout S, Int, CSVCells) -> Void) -> [(S, Int)]? {
         let n = cuts.count - 1
         var states = [(S, Int)?](repeating: nil, count: n)
         states.withUnsafeMutableBufferPointer { out in
             let out = UncheckedSendable(out)
             Parallel.perform(n) { k in
-                out.value[k] = try? readPiece(buf, k, from: cuts[k], to: cuts[k + 1], delimiter: delimiter, firstRow: 0, make: make, body)
+                out.value[k] = try? readPiece(buf, k, from: cuts[k], to: cuts[k + 1], delimiter: delimiter, firstRow: 0, make: make,
+                                              finish: finish, body)
             }
         }
         var result: [(S, Int)] = []
@@ -199,23 +228,27 @@ extension CSVTable {
 
     /// One piece: its state and how many records it holds.
     private static func readPiece<S>(_ buf: UnsafeBufferPointer<UInt8>, _ part: Int, from: Int, to: Int, delimiter: UInt8,
-                                     firstRow: Int, make: (Int) -> S,
+                                     firstRow: Int, make: (Int) -> S, finish: (inout S) -> Void,
                                      _ body: (inout S, Int, CSVCells) -> Void) throws(ImportFailure) -> (S, Int) {
         var state = make(part)
         var parser = CSVRawParser(UnsafeBufferPointer(rebasing: buf[0..<to]), start: from, delimiter: delimiter)
-        var bounds: [CSVCellBounds] = []
-        bounds.reserveCapacity(16)
+        var bounds = CSVCellBuffer()
+        defer { bounds.free() }
         var scratch: [UInt8] = []
         while true {
             let record = parser.records
             guard try parser.next(&bounds, &scratch, firstRow: firstRow) else { break }
-            scratch.withUnsafeBufferPointer { s in
-                bounds.withUnsafeBufferPointer { b in
-                    let cells = CSVCells(file: buf.baseAddress, scratch: s.baseAddress, bounds: b)
+            if scratch.isEmpty {
+                let cells = CSVCells(file: buf.baseAddress, scratch: nil, bounds: bounds.cells)
+                if !cells.isBlank { body(&state, record, cells) }
+            } else {
+                scratch.withUnsafeBufferPointer { s in
+                    let cells = CSVCells(file: buf.baseAddress, scratch: s.baseAddress, bounds: bounds.cells)
                     if !cells.isBlank { body(&state, record, cells) }
                 }
             }
         }
+        finish(&state)
         return (state, parser.records)
     }
 

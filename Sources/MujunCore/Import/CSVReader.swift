@@ -33,8 +33,8 @@ public final class CSVTable: TableSource {
     public var separator: Character { delimiter == 0x09 ? "\t" : "," }
 
     let delimiter: UInt8
-    /// The file as UTF-8 bytes (BOM removed).
-    let utf8: [UInt8]
+    /// The file as UTF-8 bytes (BOM removed): the file's own bytes when it is UTF-8 (not copied).
+    let utf8: CSVBytes
     /// Offset of the first byte after the header record.
     let bodyStart: Int
 
@@ -62,7 +62,7 @@ public final class CSVTable: TableSource {
         let (bytes, chosen) = try CSVTable.decode(data, encoding: encoding)
         self.utf8 = bytes
         self.encoding = chosen
-        let delimiter = CSVTable.detectDelimiter(bytes)
+        let delimiter = bytes.withUnsafeBufferPointer { CSVTable.detectDelimiter($0) }
         self.delimiter = delimiter
         let first = try bytes.withUnsafeBufferPointer { (buf) throws(ImportFailure) -> (Int, [String], Int)? in
             var parser = CSVByteParser(buf, delimiter: delimiter)
@@ -98,7 +98,7 @@ public final class CSVTable: TableSource {
     }
 
     /// Tab when the first non-empty line has tabs and no comma, else comma.
-    static func detectDelimiter(_ bytes: [UInt8]) -> UInt8 {
+    static func detectDelimiter(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8 {
         var commas = 0, tabs = 0, seen = false
         for b in bytes {
             if b == 0x0A || b == 0x0D { if seen { break } else { continue } }
@@ -127,11 +127,11 @@ public final class CSVTable: TableSource {
         firstInvalidUTF8(buf) == nil ? .utf8 : .gb18030
     }
 
-    /// Returns the file as UTF-8 bytes without BOM, and the encoding used.
+    /// Returns the file as UTF-8 bytes without BOM (the data itself when it is UTF-8), and the encoding used.
     static func decode(_ data: Data, encoding: TextEncodingChoice?) throws(ImportFailure)
-        -> ([UInt8], TextEncodingChoice)
+        -> (CSVBytes, TextEncodingChoice)
     {
-        let result: Result<([UInt8], TextEncodingChoice), ImportFailure> = data.withUnsafeBytes { raw in
+        let result: Result<([UInt8]?, Int, TextEncodingChoice), ImportFailure> = data.withUnsafeBytes { raw in
             let all = raw.bindMemory(to: UInt8.self)
             do throws(ImportFailure) {
                 return .success(try decode(all, encoding: encoding))
@@ -139,11 +139,14 @@ public final class CSVTable: TableSource {
                 return .failure(error)
             }
         }
-        return try result.get()
+        let (converted, start, chosen) = try result.get()
+        if let converted { return (CSVBytes(Data(converted), start: 0), chosen) }
+        return (CSVBytes(data, start: start), chosen)
     }
 
+    /// The converted bytes (nil: the input itself from the offset), the offset, the encoding.
     private static func decode(_ all: UnsafeBufferPointer<UInt8>, encoding: TextEncodingChoice?) throws(ImportFailure)
-        -> ([UInt8], TextEncodingChoice)
+        -> ([UInt8]?, Int, TextEncodingChoice)
     {
         // Refuse what is clearly not a CSV text file, with a message that says what it is.
         if all.count >= 2, (all[0] == 0xFF && all[1] == 0xFE) || (all[0] == 0xFE && all[1] == 0xFF) {
@@ -172,6 +175,14 @@ public final class CSVTable: TableSource {
         let body = hasBOM ? UnsafeBufferPointer(rebasing: all[3...]) : all
 
         let chosen: TextEncodingChoice
+        // the body's first invalid UTF-8 byte, looked for once (and in pieces at once for a large file)
+        var firstInvalid: Int?? = nil
+        func invalid() -> Int? {
+            if let known = firstInvalid { return known }
+            let found = firstInvalidUTF8InPieces(body)
+            firstInvalid = .some(found)
+            return found
+        }
         if let forced = encoding {
             chosen = forced
             if forced == .gb18030 && hasBOM {
@@ -181,7 +192,7 @@ public final class CSVTable: TableSource {
             }
         } else if hasBOM {
             chosen = .utf8
-        } else if let bad = firstInvalidUTF8(body) {
+        } else if let bad = invalid() {
             // Not valid UTF-8. Usually GBK; but a UTF-8 file that is damaged or cut short would
             // be silently garbled by reading it as GB18030, so say so instead.
             if looksLikeDamagedUTF8(body, firstInvalid: bad) {
@@ -197,7 +208,7 @@ public final class CSVTable: TableSource {
 
         switch chosen {
         case .utf8:
-            if let bad = firstInvalidUTF8(body) {
+            if let bad = invalid() {
                 let row = physicalRow(body, atOffset: bad)
                 let offset = bad + (hasBOM ? 3 : 0)
                 let hint = hasBOM ? "" : "文件可能是 GBK/GB18030 编码，可改用 --encoding gb18030 或不指定编码；"
@@ -206,12 +217,12 @@ public final class CSVTable: TableSource {
                     zh: "文件不是有效的 UTF-8 编码（第 \(row) 行附近，字节偏移 \(offset)）；\(hint)或在 Excel 中另存为“CSV UTF-8”",
                     en: "the file is not valid UTF-8 text (around row \(row), byte offset \(offset)); \(hintEn)or save it from Excel as \"CSV UTF-8\"")
             }
-            return (Array(body), .utf8)
+            return (nil, hasBOM ? 3 : 0, .utf8)
         case .gb18030:
             var out = try convertGB18030(body)
             // A GB18030-encoded BOM (84 31 95 33) becomes a UTF-8 BOM: drop it too.
             if out.count >= 3 && out[0] == 0xEF && out[1] == 0xBB && out[2] == 0xBF { out.removeFirst(3) }
-            return (out, .gb18030)
+            return (out, 0, .gb18030)
         }
     }
 
@@ -329,6 +340,29 @@ public final class CSVTable: TableSource {
         return valid >= 16 && invalid * 10 < valid
     }
 
+    /// ``firstInvalidUTF8(_:)`` of a large buffer, its pieces (cut before a byte that starts a
+    /// character) looked at on every core at once: the first invalid offset of the first piece that has one.
+    static func firstInvalidUTF8InPieces(_ buf: UnsafeBufferPointer<UInt8>) -> Int? {
+        let parts = min(Parallel.cores, buf.count / (4 << 20))
+        guard parts > 1, let base = buf.baseAddress else { return firstInvalidUTF8(buf) }
+        var cuts = [0]
+        for k in 1..<parts {
+            var c = buf.count * k / parts
+            while c < buf.count && buf[c] & 0xC0 == 0x80 { c += 1 }
+            cuts.append(max(c, cuts.last!))
+        }
+        cuts.append(buf.count)
+        var found = [Int?](repeating: nil, count: parts)
+        found.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedSendable(out)
+            Parallel.perform(parts) { k in
+                let piece = UnsafeBufferPointer(start: base + cuts[k], count: cuts[k + 1] - cuts[k])
+                out.value[k] = firstInvalidUTF8(piece).map { $0 + cuts[k] }
+            }
+        }
+        return found.compactMap { $0 }.first
+    }
+
     /// Offset of the first byte that is not part of a valid UTF-8 sequence, or nil.
     /// Rejects overlong forms, surrogates, code points above U+10FFFF and truncated sequences.
     static func firstInvalidUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -369,6 +403,26 @@ public final class CSVTable: TableSource {
             return i
         }
         return nil
+    }
+}
+
+/// A CSV file's UTF-8 bytes: the file's data (perhaps mapped) from an offset, or converted bytes.
+struct CSVBytes {
+    private let data: Data
+    private let start: Int
+
+    init(_ data: Data, start: Int) { self.data = data; self.start = start }
+
+    func withUnsafeBufferPointer<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = data.withUnsafeBytes { raw in
+            let all = raw.bindMemory(to: UInt8.self)
+            do throws(E) {
+                return .success(try body(UnsafeBufferPointer(rebasing: all[start...])))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 }
 

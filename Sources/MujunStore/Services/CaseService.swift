@@ -702,10 +702,13 @@ extension CaseService {
         // A case whose every event is dated by D (and, for an issued bulletin, recorded by its time)
         // is counted from its stored columns; the others are replayed from their events.
         let asOfText = asOf.description
-        let rows = try await unscoped.bulletinRows(type: typeKey)
+        // the cases and the replayed events are read at once, on two connections
+        let store = unscoped
+        async let fetchedRows = store.bulletinRows(type: typeKey)
+        async let fetchedEvents = store.bulletinEvents(type: typeKey, asOf: asOfText, recordedBy: recordedBy)
         var lateRecorded = Set<Int64>()
-        if let recordedBy { lateRecorded = try await unscoped.casesRecorded(after: recordedBy) }
-        let byCase = try await unscoped.bulletinEvents(type: typeKey, asOf: asOfText, recordedBy: recordedBy)
+        if let recordedBy { lateRecorded = try await store.casesRecorded(after: recordedBy) }
+        let rows = try await fetchedRows, byCase = try await fetchedEvents
         var out: [BulletinCase] = []
         out.reserveCapacity(rows.count)
         let types = self.types, calendar = self.calendar
