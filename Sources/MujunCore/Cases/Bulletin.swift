@@ -176,14 +176,26 @@ public struct Bulletin: Sendable {
             byUnit[c.unit, default: BulletinRow(unit: c.unit)].count(c, at: asOf)
         }
         self.rows = Bulletin.rank(Array(byUnit.values), minCases: minCases, bottom: bottom)
-        all.withUnsafeBufferPointer { all in
-            counted.sort { a, b in
-                let x = all[a], y = all[b]
-                if x.type != y.type { return Bulletin.codePointsPrecede(x.type, y.type) }
-                return Bulletin.codePointsPrecede(x.ref, y.ref)
+        // by type, then ref, in code point order: the keys' UTF-8 bytes laid out once and compared
+        // with memcmp (a comparison that copied two cases would retain a dozen strings)
+        var typeRank: [String: Int] = [:]
+        for t in Set(counted.map { all[$0].type }).sorted(by: Bulletin.codePointsPrecede) { typeRank[t] = typeRank.count }
+        var arena: [UInt8] = [], start: [Int] = [], rank: [Int] = []
+        for i in counted {
+            start.append(arena.count); arena.append(contentsOf: all[i].ref.utf8); rank.append(typeRank[all[i].type]!)
+        }
+        start.append(arena.count)
+        var order = Array(counted.indices)
+        arena.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress
+            order.sort { a, b in
+                if rank[a] != rank[b] { return rank[a] < rank[b] }
+                let la = start[a + 1] - start[a], lb = start[b + 1] - start[b], n = min(la, lb)
+                let r = n == 0 ? 0 : memcmp(base! + start[a], base! + start[b], n)
+                return r != 0 ? r < 0 : la < lb
             }
         }
-        self.cases = counted.map { all[$0] }
+        self.cases = order.map { all[counted[$0]] }
     }
 
     /// The bulletin of a history file as of `asOf` (only events dated on or before it count).

@@ -206,7 +206,10 @@ public struct CaseLoop: Sendable {
         public var firstReplyOn: CalendarDate?
     }
 
-    public let type: CaseType
+    /// The type, held by reference: a loop is copied often (snapshots, bulletins) and a type is a
+    /// dozen strings and lists.
+    private let typeBox: CaseTypeBox
+    public var type: CaseType { _read { yield typeBox.type } }
     public private(set) var state: State = .registered
     public private(set) var registered = false
     public private(set) var registeredOn: CalendarDate?
@@ -230,7 +233,7 @@ public struct CaseLoop: Sendable {
     /// The date of the latest event applied.
     public private(set) var lastEventOn: CalendarDate?
 
-    public init(type: CaseType) { self.type = type }
+    public init(type: CaseType) { self.typeBox = CaseTypeBox(type) }
 
     /// Whether the case is open (from assign until reply, and again while re-handling).
     public var isOpen: Bool { state == .assigned || state == .handling }
@@ -413,4 +416,10 @@ public enum CaseFlag: String, Sendable, Codable {
         case .red: "红牌"
         }
     }
+}
+
+/// A case type shared by the loops of its cases.
+final class CaseTypeBox: Sendable {
+    let type: CaseType
+    init(_ type: CaseType) { self.type = type }
 }
