@@ -95,14 +95,16 @@ extension Store {
         }
         select = select + "COALESCE(SUM(CASE WHEN " + Self.inboxCondition(.overdue, w) + " AND " + SQLQueryString(Self.inboxEffectiveDue)
             + " <= \(bind: w.redOnOrBefore.description) THEN 1 ELSE 0 END), 0) AS red FROM cases WHERE lead_unit = \(bind: w.unit)"
+        // the unit's own cases and the ones it assists (a scan of co_units), asked for at once
+        let sql = self.sql
+        async let assisting = sql.raw("SELECT COUNT(*) AS n FROM cases WHERE " + Self.inboxCondition(.assisting, w)).first()
         var counts: [InboxGroup: Int] = [:]
         var red = 0
         if let row = try await sql.raw(select).first() {
             for g in led { counts[g] = Int(try row.decode(column: g.key, as: Int64.self)) }
             red = Int(try row.decode(column: "red", as: Int64.self))
         }
-        let assisting = try await sql.raw("SELECT COUNT(*) AS n FROM cases WHERE " + Self.inboxCondition(.assisting, w)).first()
-        counts[.assisting] = Int(try assisting?.decode(column: "n", as: Int64.self) ?? 0)
+        counts[.assisting] = Int(try await assisting?.decode(column: "n", as: Int64.self) ?? 0)
         let overdue = counts[.overdue] ?? 0
         return (counts, overdue - red, red)
     }

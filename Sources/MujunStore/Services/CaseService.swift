@@ -147,10 +147,18 @@ public struct CaseService: ServiceBase {
                             verifyTypes: types.types.filter(\.verify).map(\.key))
         let per = min(max(per, 1), 500), page = max(page, 1)
         var box = Inbox(unit: u, per: per, page: page, only: only)
-        (box.counts, box.yellow, box.red) = try await unscoped.inboxCounts(w)
-        for g in only.map({ [$0] }) ?? InboxGroup.allCases {
-            box.rows[g] = try await unscoped.inboxRows(g, w, limit: per, offset: (page - 1) * per)
+        // the counts and every group's page are asked for at once (on as many connections as the pool gives)
+        let store = unscoped, offset = (page - 1) * per
+        async let counts = store.inboxCounts(w)
+        box.rows = try await withThrowingTaskGroup(of: (InboxGroup, [Store.CaseRecord]).self) { group in
+            for g in only.map({ [$0] }) ?? InboxGroup.allCases {
+                group.addTask { (g, try await store.inboxRows(g, w, limit: per, offset: offset)) }
+            }
+            var rows: [InboxGroup: [Store.CaseRecord]] = [:]
+            for try await (g, r) in group { rows[g] = r }
+            return rows
         }
+        (box.counts, box.yellow, box.red) = try await counts
         for r in box.rows[.overdue] ?? [] { box.flags[r.id] = Self.flag(r, at: today, calendar: calendar, redAfter: types.redAfter) }
         return box
     }
