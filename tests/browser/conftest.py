@@ -35,6 +35,8 @@ import json
 import os
 import re
 import sys
+import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -172,6 +174,19 @@ def attribute(el, name: str, what: str | None = None) -> str:
     if value is None:
         pytest.fail(f"{what or el.tag_name} has no {name} attribute on {_page(el)}")
     return value
+
+
+def upload(driver, input_css: str, button_css: str, data: bytes, suffix: str, what: str) -> None:
+    """Puts `data` in a temporary file, chooses it in the file input and presses the button."""
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as f:
+        f.write(data)
+        path = f.name
+    try:
+        element(driver, input_css, what).send_keys(path)
+        element(driver, button_css, f"the button for {what}").click()
+        time.sleep(0.5)
+    finally:
+        os.unlink(path)
 
 
 def open_page(driver, url: str, timeout: float = 30) -> None:

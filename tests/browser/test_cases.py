@@ -23,7 +23,7 @@ import openpyxl  # scripts/install-deps.sh installs it
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import DEMO_ACCOUNTS, attribute, element, elements, http_get, http_login, login, open_page
+from conftest import DEMO_ACCOUNTS, attribute, element, elements, http_get, http_login, login, open_page, upload
 
 
 def as_user(driver, base_url: str, user: str) -> None:
@@ -198,33 +198,24 @@ def test_the_admin_adds_next_years_arrangement_on_the_page(driver, base_url) -> 
 
 
 def test_bulk_registration_by_upload_names_the_bad_row_then_registers(driver, base_url) -> None:
-    import os
-    import tempfile
     as_user(driver, base_url, "hq")
     open_page(driver, base_url + "/cases")
     element(driver, "a#import-cases", "the link to the upload page").click()
     time.sleep(0.2)
 
-    def upload(text: str) -> None:
-        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8") as f:
-            f.write(text)
-            path = f.name
-        try:
-            element(driver, "input#cases-upload-file", "the file input").send_keys(path)
-            element(driver, "#cases-upload button[type=submit]", "the upload button").click()
-            time.sleep(0.5)
-        finally:
-            os.unlink(path)
+    def upload_csv(text: str) -> None:
+        upload(driver, "input#cases-upload-file", "#cases-upload button[type=submit]", text.encode("utf-8"), ".csv",
+               "the file input")
 
     header = "类型,标题,提出人,主办单位,办理期限\n"
-    upload(header + "人大建议,浏览器测试：批量一,王代表,市税务局,\n人大建议,浏览器测试：批量二,李代表,不存在的局,\n")
+    upload_csv(header + "人大建议,浏览器测试：批量一,王代表,市税务局,\n人大建议,浏览器测试：批量二,李代表,不存在的局,\n")
     rows = elements(driver, "#import-errors-table tr[data-row]", "the refused rows")
     assert [attribute(r, "data-row") for r in rows] == ["3"], [r.text for r in rows]
     assert "不存在的局" in rows[0].text
     open_page(driver, base_url + "/cases?q=" + urllib.parse.quote("浏览器测试：批量"))
     assert "0 件" in element(driver, "#case-count", "the count").text, "nothing was written"
     open_page(driver, base_url + "/cases/import")
-    upload(header + "人大建议,浏览器测试：批量一,王代表,市税务局,\n人大建议,浏览器测试：批量二,李代表,古山镇,\n")
+    upload_csv(header + "人大建议,浏览器测试：批量一,王代表,市税务局,\n人大建议,浏览器测试：批量二,李代表,古山镇,\n")
     result = element(driver, "#import-result", "the import result")
     assert attribute(result, "data-cases") == "2", result.text
     open_page(driver, base_url + "/cases?q=" + urllib.parse.quote("浏览器测试：批量"))

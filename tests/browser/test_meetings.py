@@ -16,15 +16,13 @@ Page contract (selectors the server's HTML must keep):
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
 import time
 import urllib.parse
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import attribute, element, elements, open_page
+from conftest import attribute, element, elements, open_page, upload
 from test_cases import as_user, register, state, submit_step
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -106,15 +104,7 @@ def test_a_co_unit_opinion_with_a_file_and_an_extension_requested_and_approved(d
     as_user(driver, base_url, "gushan")
     open_page(driver, url)
     element(driver, "input#opinion-text", "the opinion").send_keys("建议同步考虑辖区企业诉求")
-    with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as f:
-        f.write(PDF)
-        path = f.name
-    try:
-        element(driver, "input#opinion-attachment", "the opinion's file").send_keys(path)
-        element(driver, "button#opinion-submit", "the opinion button").click()
-        time.sleep(0.3)
-    finally:
-        os.unlink(path)
+    upload(driver, "input#opinion-attachment", "button#opinion-submit", PDF, ".pdf", "the opinion's file")
     open_page(driver, url)
     opinion = element(driver, "#notes-list li[data-kind='opinion']", "the opinion in the notes")
     assert "建议同步考虑辖区企业诉求" in opinion.text and "古山镇" in opinion.text

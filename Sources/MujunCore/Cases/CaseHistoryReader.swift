@@ -229,7 +229,7 @@ extension CaseHistory {
 
     /// A date cell's bytes (`YYYY-MM-DD` read directly; anything else as ``parseDate(_:)-swift.type.method`` reads it).
     @inline(__always) static func parseDate(_ b: UnsafeBufferPointer<UInt8>) -> CalendarDate? {
-        if b.count == 10, b[4] == 0x2D, b[7] == 0x2D, b[0] != 0x20, b[9] != 0x20 {
+        if b.count == 10, b[4] == 0x2D, b[7] == 0x2D {
             // four digits, '-', two, '-', two: a date when it exists and its year is from 1900
             if let d = CalendarDate(utf8: b) { return d.year >= 1900 ? d : nil }
         }

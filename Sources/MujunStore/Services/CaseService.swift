@@ -177,28 +177,19 @@ public struct CaseService: ServiceBase {
     /// The same from the stored columns' values.
     static func flag(state: String, acceptDue: String?, replyDue: String?, rehandleDue: String?, at d: CalendarDate,
                      calendar: WorkCalendar, redAfter: Int) -> CaseFlag {
-        // dates as stored (YYYY-MM-DD) compare as text; only a missed one is parsed
-        let today = d.description
-        var missed: [String] = []
-        switch state {
-        case "assigned":
-            if let a = acceptDue, a < today { missed.append(a) }
-            if let p = replyDue, p < today { missed.append(p) }
-        case "handling":
-            if let p = rehandleDue ?? replyDue, p < today { missed.append(p) }
-        default: break
-        }
-        guard let e = missed.min().flatMap(CalendarDate.init) else { return .none }
-        return calendar.addingWorkdays(redAfter + 1, to: e) <= d ? .red : .yellow
+        guard let s = CaseLoop.State(rawValue: state) else { return .none }
+        return flag(state: s, acceptDue: acceptDue.flatMap(CalendarDate.init), replyDue: replyDue.flatMap(CalendarDate.init),
+                    rehandleDue: rehandleDue.flatMap(CalendarDate.init), at: d, calendar: calendar, redAfter: redAfter)
     }
 
-    /// The same from parsed dates.
-    static func flag(state: CaseLoop.State, acceptDue: CalendarDate, replyDue: CalendarDate?, rehandleDue: CalendarDate?,
+    /// The same from parsed dates: yellow with a missed deadline at `d`, red more than `redAfter`
+    /// working days after the earliest one.
+    static func flag(state: CaseLoop.State, acceptDue: CalendarDate?, replyDue: CalendarDate?, rehandleDue: CalendarDate?,
                      at d: CalendarDate, calendar: WorkCalendar, redAfter: Int) -> CaseFlag {
         var earliest: CalendarDate?
         switch state {
         case .assigned:
-            if acceptDue < d { earliest = acceptDue }
+            if let a = acceptDue, a < d { earliest = a }
             if let p = replyDue, p < d, earliest == nil || p < earliest! { earliest = p }
         case .handling:
             if let p = rehandleDue ?? replyDue, p < d { earliest = p }
