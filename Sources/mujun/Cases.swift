@@ -167,7 +167,7 @@ struct CasesCommand: ParsableCommand {
                 }
                 try w.write(to: url)
             } else {
-                try Data((cases ? b.casesCSV() : b.csv()).utf8).write(to: url, options: .atomic)
+                try (cases ? Data(b.casesCSVBytes()) : Data(b.csv().utf8)).write(to: url, options: .atomic)
             }
         }
     }

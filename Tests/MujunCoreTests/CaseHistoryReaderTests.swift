@@ -110,8 +110,9 @@ import Testing
         let asOf = CalendarDate("2026-03-31")!
         let reference = try CaseHistory(table: RowByRow(table: table))
         #expect(reference.cases.count > 1000)
-        for parts in [2, 3] {
-            let h = try CaseHistory(table: table, types: .default, calendar: .shipped, snapshotAt: asOf, minimumPiece: 4096, parts: parts)
+        for (parts, caseParts) in [(2, 1), (3, 5), (7, 2)] {
+            let h = try CaseHistory(table: table, types: .default, calendar: .shipped, snapshotAt: asOf, minimumPiece: 4096,
+                                    parts: parts, caseParts: caseParts)
             #expect(same(h, reference), "parts \(parts)")
             #expect(h.pieces == parts)
             // the snapshot kept while checking is the replay as of its date
@@ -120,6 +121,45 @@ import Testing
             let replayed = Bulletin(history: reference, from: from, to: to, asOf: asOf)
             #expect(kept.cases == replayed.cases && kept.rows == replayed.rows && !kept.cases.isEmpty)
             #expect(kept.csv() == replayed.csv() && kept.casesCSV() == replayed.casesCSV())
+            // cases.csv written in ranges at once is the same bytes
+            #expect(kept.casesCSVBytes(parts: parts) == Array(replayed.casesCSV().utf8))
+        }
+    }
+
+    @Test func byteKeysAreNumberedOnceEachWhateverTheirLength() {
+        var rng = TestSeed.generator(31)
+        var table = ByteKeyTable()
+        var numbers: [String: Int] = [:]
+        // keys of 0 to 40 bytes (some sharing their first 16), under two tags, each asked for several times
+        let keys = (0..<6000).map { i -> (String, Int) in
+            let length = Int(rng.next() % 41)
+            let base = i % 3 == 0 ? "0123456789abcdef" : ""
+            let text = base + "k\(rng.next() % 2500)-" + String(repeating: "号", count: 14)
+            return (String(decoding: Array(text.utf8.prefix(length)), as: UTF8.self), Int(rng.next() % 2))
+        }
+        for (text, tag) in keys {
+            var t = text
+            let (k, new) = t.withUTF8 { table.index(of: $0, tag: tag) }
+            let id = "\(tag)|\(text)"
+            if let known = numbers[id] {
+                #expect(!new && k == known, "\(id)")
+            } else {
+                #expect(new && k == numbers.count, "\(id)")
+                numbers[id] = k
+            }
+        }
+        #expect(table.count == numbers.count && numbers.count > 1000)
+    }
+
+    @Test func aPermutationMovesEveryElementToItsPlace() {
+        var rng = TestSeed.generator(29)
+        for n in [0, 1, 2, 7, 1000] {
+            let values = (0..<n).map { "值\($0)-" + String(repeating: "x", count: Int(rng.next() % 40)) }
+            var order = Array(0..<n)
+            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            var a = values
+            Bulletin.permute(&a, by: order)
+            #expect(a == order.map { values[$0] }, "n \(n)")
         }
     }
 

@@ -164,7 +164,7 @@ public struct Bulletin: Sendable {
     public var cases: [BulletinCase]
 
     /// Counts `cases` (each as of `asOf`) and ranks the units with `types`' `min_cases` and `bottom`.
-    public init(cases all: [BulletinCase], from: CalendarDate, to: CalendarDate, asOf: CalendarDate,
+    public init(cases all: consuming [BulletinCase], from: CalendarDate, to: CalendarDate, asOf: CalendarDate,
                 type: String? = nil, minCases: Int = 3, bottom: Int = 3) {
         self.from = from; self.to = to; self.asOf = asOf; self.type = type
         // the counted cases by number, sorted as numbers (a case is large: moved once, at the end)
@@ -195,20 +195,60 @@ public struct Bulletin: Sendable {
                 return r != 0 ? r < 0 : la < lb
             }
         }
-        self.cases = order.map { all[counted[$0]] }
+        if counted.count == all.count {
+            // every case counts (a history's bulletin builds no other): put them in order in place
+            var cases = consume all  // unique when the caller gave its array up: no copy
+            Bulletin.permute(&cases, by: order)
+            self.cases = cases
+        } else {
+            self.cases = order.map { all[counted[$0]] }
+        }
+    }
+
+    /// Rearranges `a` so that `a[k]` is the old `a[order[k]]` (`order` a permutation of its
+    /// indices), by moving elements along the permutation's cycles: no element is copied.
+    static func permute<T>(_ a: inout [T], by order: [Int]) {
+        precondition(order.count == a.count)
+        var done = [Bool](repeating: false, count: a.count)
+        a.withUnsafeMutableBufferPointer { buf in
+            guard let p = buf.baseAddress else { return }
+            for i in 0..<order.count where !done[i] {
+                done[i] = true
+                if order[i] == i { continue }
+                let held = (p + i).move()
+                var j = i
+                while true {
+                    let k = order[j]
+                    if k == i { (p + j).initialize(to: held); break }
+                    (p + j).moveInitialize(from: p + k, count: 1)
+                    done[k] = true
+                    j = k
+                }
+            }
+        }
     }
 
     /// The bulletin of a history file as of `asOf` (only events dated on or before it count).
     public init(history: CaseHistory, from: CalendarDate, to: CalendarDate, asOf: CalendarDate, type: String? = nil) {
         let loops = history.replay(asOf: asOf)
-        var cases: [BulletinCase] = []
-        cases.reserveCapacity(loops.count)
+        // only the cases it counts (the same test as below, before making them), made at once
+        var counted: [Int] = []
+        counted.reserveCapacity(loops.count)
         for (i, loop) in loops.enumerated() {
-            // only the cases it counts (the same test as below, before making them)
             guard let a = loop.assignment, a.on >= from, a.on <= to, type == nil || loop.type.key == type else { continue }
-            let c = history.cases[i]
-            if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: history.calendar,
-                                    redAfter: history.types.redAfter) { cases.append(b) }
+            counted.append(i)
+        }
+        let n = counted.count
+        let cases = [BulletinCase](unsafeUninitializedCapacity: n) { buf, initialized in
+            let out = UncheckedSendable(buf.baseAddress!)
+            Parallel.chunks(n, minimum: 8192) { range in
+                for k in range {
+                    let i = counted[k], c = history.cases[i]
+                    (out.value + k).initialize(to: BulletinCase(loops[i], ref: c.ref, title: c.title, at: asOf, calendar: history.calendar,
+                                                                redAfter: history.types.redAfter)!)
+                }
+            }
+            initialized = n
         }
         self.init(cases: cases, from: from, to: to, asOf: asOf, type: type,
                   minCases: history.types.minCases, bottom: history.types.bottom)
@@ -286,9 +326,31 @@ public struct Bulletin: Sendable {
 
     /// `cases.csv`: the §6 columns, one row per counted case (written as bytes: a bulletin may count
     /// a hundred thousand cases).
-    public func casesCSV() -> String {
+    public func casesCSV() -> String { String(decoding: casesCSVBytes(), as: UTF8.self) }
+
+    /// `cases.csv` as UTF-8 bytes, its rows written in ranges at once.
+    public func casesCSVBytes() -> [UInt8] { casesCSVBytes(parts: cases.count >= 16_384 ? Parallel.cores * 2 : 1) }
+
+    /// The same in `parts` ranges (tests cut small bulletins).
+    func casesCSVBytes(parts: Int) -> [UInt8] {
+        var head = Array((Bulletin.casesHeader.joined(separator: ",") + "\n").utf8)
+        let n = cases.count
+        var chunks = [[UInt8]](repeating: [], count: parts)
+        chunks.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedSendable(out)
+            Parallel.perform(parts) { t in
+                out.value[t] = casesCSVRows((t * n / parts)..<((t + 1) * n / parts))
+            }
+        }
+        head.reserveCapacity(head.count + chunks.reduce(0) { $0 + $1.count })
+        for c in chunks { head.append(contentsOf: c) }
+        return head
+    }
+
+    /// The rows of `cases.csv` for the counted cases in `range`.
+    private func casesCSVRows(_ range: Range<Int>) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(cases.count * 120 + 128)
+        out.reserveCapacity(range.count * 120)
         @inline(__always) func text(_ s: String) { out.append(contentsOf: s.utf8) }
         @inline(__always) func field(_ s: String) {
             if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) { text(CSVField.escape(s)) } else { text(s) }
@@ -301,15 +363,14 @@ public struct Bulletin: Sendable {
             out.append(UInt8(48 + d.month / 10)); out.append(UInt8(48 + d.month % 10)); out.append(0x2D)
             out.append(UInt8(48 + d.day / 10)); out.append(UInt8(48 + d.day % 10))
         }
-        text(Bulletin.casesHeader.joined(separator: ",")); out.append(0x0A)
-        for c in cases {
+        for c in cases[range] {
             field(c.ref); out.append(0x2C); text(c.type); out.append(0x2C); field(c.unit); out.append(0x2C)
             date(c.assignedOn); out.append(0x2C); date(c.acceptDue); out.append(0x2C); date(c.acceptedOn); out.append(0x2C)
             date(c.replyDue); out.append(0x2C); date(c.repliedOn); out.append(0x2C)
             text(c.state.rawValue); out.append(0x2C); text(c.flag.rawValue); out.append(0x2C)
             text(c.rating?.rawValue ?? ""); out.append(0x2C); field(c.category ?? ""); out.append(0x0A)
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// The bulletin as rows for a sheet (rates as fractions formatted as percentages with one decimal).

@@ -63,12 +63,13 @@ public struct CaseHistory: Sendable {
     /// is that of reading it row by row. With `snapshotAt`, ``snapshots`` holds every case as of that date.
     public init(table: any TableSource, types: CaseTypes = .default, calendar: WorkCalendar = .shipped,
                 snapshotAt: CalendarDate? = nil) throws(ImportFailure) {
-        try self.init(table: table, types: types, calendar: calendar, snapshotAt: snapshotAt, minimumPiece: 1 << 20, parts: Parallel.cores)
+        try self.init(table: table, types: types, calendar: calendar, snapshotAt: snapshotAt, minimumPiece: 1 << 20, parts: Parallel.cores * 4)
     }
 
-    /// As the public one, a CSV file read in up to `parts` pieces of at least `minimumPiece` bytes (tests cut small files).
+    /// As the public one, a CSV file read in up to `parts` pieces of at least `minimumPiece` bytes,
+    /// and the cases checked in `caseParts` ranges (tests cut small files).
     init(table: any TableSource, types: CaseTypes, calendar: WorkCalendar, snapshotAt: CalendarDate?,
-         minimumPiece: Int, parts: Int) throws(ImportFailure) {
+         minimumPiece: Int, parts: Int, caseParts: Int? = nil) throws(ImportFailure) {
         self.types = types
         self.calendar = calendar
         let m = HeaderMatcher(headers: table.headers, fields: CaseHistory.fields)
@@ -77,8 +78,7 @@ public struct CaseHistory: Sendable {
         // 1. the rows, read and checked one by one (in pieces of the file at once)
         var pieces: [(state: HistoryPiece, firstRow: Int)]
         if let csv = table as? CSVTable {
-            pieces = try csv.rawRowsInParts(parts, minimumPiece: minimumPiece, make: { _ in HistoryPiece(layout, types) },
-                                            finish: { $0.finish() }) { piece, record, cells in
+            pieces = try csv.rawRowsInParts(parts, minimumPiece: minimumPiece, make: { _ in HistoryPiece(layout, types) }) { piece, record, cells in
                 piece.read(record, cells)
             }
         } else {
@@ -93,69 +93,98 @@ public struct CaseHistory: Sendable {
             } catch {
                 throw ImportFailure.file(zh: "无法读取文件：\(error)", en: "cannot read the file: \(error)")
             }
-            piece.finish()
             pieces = [(piece, 0)]
         }
-        // 2. the cases in order of first appearance, each with its events in file order
+        // 2. the cases in order of first appearance; each piece's events renumbered to them (the
+        // events themselves stay in the pieces' logs until step 3 moves them)
         var errors = RowErrorCollector()
         var cases: [Case] = []
         var caseIndex = ByteKeyTable()
         var broken: [Bool] = []  // cases with an unreadable row: their order is not checked
         var first: CalendarDate?, last: CalendarDate?
         var count = 0
+        var logs: [EventLog] = [], rowBase: [Int] = []
         for p in pieces.indices {
             let firstRow = pieces[p].firstRow
             errors.merge(pieces[p].state.errors, rowOffset: firstRow)
             count += pieces[p].state.count
             if let f = pieces[p].state.first, first == nil || f < first! { first = f }
             if let l = pieces[p].state.last, last == nil || l > last! { last = l }
-            // the piece's cases moved out one by one (in order), not copied
-            var list = pieces[p].state.cases
-            pieces[p].state.cases = []
-            list.reverse()
-            while var c = list.popLast() {
-                if firstRow != 0 { for k in c.rows.indices { c.rows[k] += firstRow } }
-                var ref = c.key.ref
-                let (ci, new) = ref.withUTF8 { caseIndex.index(of: $0, tag: c.key.type) }  // numbered in order, as `cases`
-                if new {
-                    cases.append(Case(type: c.key.type, ref: c.key.ref, title: c.title, events: c.events, rows: c.rows,
-                                      parcelID: c.parcel, creditCode: c.code))
-                    broken.append(c.broken)
-                    continue
+            var numbers = [Int32](repeating: 0, count: pieces[p].state.cases.count)
+            pieces[p].state.cases.withUnsafeBufferPointer { list in
+                for (k, c) in list.enumerated() {
+                    var ref = c.key.ref
+                    let (ci, new) = ref.withUTF8 { caseIndex.index(of: $0, tag: c.key.type) }  // numbered in order, as `cases`
+                    numbers[k] = Int32(ci)
+                    if new {
+                        cases.append(Case(type: c.key.type, ref: c.key.ref, title: c.title, events: [], rows: [],
+                                          parcelID: c.parcel, creditCode: c.code))
+                        broken.append(c.broken)
+                        continue
+                    }
+                    // the same case in an earlier piece: its rows come first
+                    if cases[ci].title.isEmpty { cases[ci].title = c.title } else if let t = c.registerTitle { cases[ci].title = t }
+                    if let p = c.parcel { cases[ci].parcelID = p }
+                    if let code = c.code { cases[ci].creditCode = code }
+                    if c.broken { broken[ci] = true }
                 }
-                // the same case in an earlier piece: its rows come first
-                cases[ci].events += c.events
-                cases[ci].rows += c.rows
-                if cases[ci].title.isEmpty { cases[ci].title = c.title } else if let t = c.registerTitle { cases[ci].title = t }
-                if let p = c.parcel { cases[ci].parcelID = p }
-                if let code = c.code { cases[ci].creditCode = code }
-                if c.broken { broken[ci] = true }
             }
+            pieces[p].state.log.renumber(numbers)
+            logs.append(pieces[p].state.log)
+            rowBase.append(firstRow)
         }
         self.pieces = pieces.count
         pieces.removeAll()
-        // 3. each case in order of (date, row), checked against the loop (cases at once, in ranges)
-        let caseParts = cases.count >= 20_000 ? Parallel.cores : 1
+        // 3. each case given its events (moved out of the logs, in file order), put in order of
+        // (date, row) and checked against the loop: cases at once, in ranges
+        let (starts, slots) = EventLog.slots(logs, cases: cases.count)
+        let n = cases.count
+        let caseParts = max(1, min(n, caseParts ?? (n >= 20_000 ? Parallel.cores * 4 : 1)))
         var loopErrors = [RowErrorCollector](repeating: RowErrorCollector(), count: caseParts)
-        var snapshots = snapshotAt == nil ? [] : [CaseLoop?](repeating: nil, count: cases.count)
         let eventHeader = layout.header("event")
         let brokenCases = broken
+        let sources = UncheckedSendable((logs.map(\.events), logs.map(\.rowOf), rowBase))
+        var snapshots: [CaseLoop]?
         cases.withUnsafeMutableBufferPointer { all in
-            snapshots.withUnsafeMutableBufferPointer { snaps in
-                loopErrors.withUnsafeMutableBufferPointer { errs in
-                    let all = UncheckedSendable(all), snaps = UncheckedSendable(snaps), errs = UncheckedSendable(errs)
-                    let n = all.value.count
+            loopErrors.withUnsafeMutableBufferPointer { errs in
+                let all = UncheckedSendable(all), errs = UncheckedSendable(errs)
+                func pass(_ snaps: UnsafeMutablePointer<CaseLoop>?) {
+                    let snaps = UncheckedSendable(snaps)
                     Parallel.perform(caseParts) { t in
+                        let (events, rowOf, rowBase) = sources.value
                         for ci in (t * n / caseParts)..<((t + 1) * n / caseParts) {
-                            let snapshot: UnsafeMutablePointer<CaseLoop?>? = snapshotAt == nil ? nil : snaps.value.baseAddress! + ci
-                            CaseHistory.check(&all.value[ci], broken: brokenCases[ci], types: types, calendar: calendar,
-                                              eventHeader: eventHeader, errors: &errs.value[t],
-                                              snapshotAt: snapshotAt, snapshot: snapshot)
+                            let s = starts[ci], m = starts[ci + 1] - s
+                            all.value[ci].events = [CaseEvent](unsafeUninitializedCapacity: m) { buf, initialized in
+                                for k in 0..<m {
+                                    let slot = slots[s + k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
+                                    (buf.baseAddress! + k).moveInitialize(from: events[l] + i, count: 1)
+                                }
+                                initialized = m
+                            }
+                            all.value[ci].rows = [Int](unsafeUninitializedCapacity: m) { buf, initialized in
+                                for k in 0..<m {
+                                    let slot = slots[s + k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
+                                    buf[k] = rowOf[l][i] + rowBase[l]
+                                }
+                                initialized = m
+                            }
+                            let loop = CaseHistory.check(&all.value[ci], broken: brokenCases[ci], types: types, calendar: calendar,
+                                                         eventHeader: eventHeader, errors: &errs.value[t], snapshotAt: snapshotAt)
+                            if let p = snaps.value { (p + ci).initialize(to: loop ?? CaseLoop(type: types.types[all.value[ci].type])) }
                         }
                     }
                 }
+                if snapshotAt != nil {
+                    snapshots = [CaseLoop](unsafeUninitializedCapacity: n) { buf, initialized in
+                        pass(buf.baseAddress)
+                        initialized = n
+                    }
+                } else {
+                    pass(nil)
+                }
             }
         }
+        for log in logs { log.forgetMoved() }  // every event is in its case now
         for c in loopErrors { errors.merge(c) }
         if var failure = errors.failure() {
             failure.errors.sort { $0.row < $1.row }
@@ -165,16 +194,17 @@ public struct CaseHistory: Sendable {
         self.rowCount = count
         self.firstDate = first
         self.lastDate = last
-        if snapshotAt != nil {
-            self.snapshots = snapshots.map { $0! }
+        if let snapshots {
+            self.snapshots = snapshots
             self.snapshotDate = snapshotAt
         }
     }
 
     /// Puts `c`'s events in order of (date, row) and applies them to a loop, adding the first step
-    /// the loop refuses to `errors`; `snapshot` gets the loop as of `snapshotAt`.
+    /// the loop refuses to `errors`; returns the loop as of `snapshotAt` (nil without one, or when
+    /// the case is not checked).
     private static func check(_ c: inout Case, broken: Bool, types: CaseTypes, calendar: WorkCalendar, eventHeader: String,
-                              errors: inout RowErrorCollector, snapshotAt: CalendarDate?, snapshot: UnsafeMutablePointer<CaseLoop?>?) {
+                              errors: inout RowErrorCollector, snapshotAt: CalendarDate?) -> CaseLoop? {
         if !CaseHistory.isSorted(c) {
             let order = c.events.indices.sorted {
                 (c.events[$0].date, c.rows[$0]) < (c.events[$1].date, c.rows[$1])
@@ -182,19 +212,21 @@ public struct CaseHistory: Sendable {
             c.events = order.map { c.events[$0] }
             c.rows = order.map { c.rows[$0] }
         }
-        if broken { return }
+        if broken { return nil }
         let type = types.types[c.type]
         var loop = CaseLoop(type: type)
+        var snapshot: CaseLoop?
         for (k, e) in c.events.enumerated() {
-            if let d = snapshotAt, e.date > d, let snapshot, snapshot.pointee == nil { snapshot.pointee = loop }
+            if let d = snapshotAt, e.date > d, snapshot == nil { snapshot = loop }
             do { try loop.apply(e, calendar: calendar) } catch {
                 errors.add(RowError(row: c.rows[k], column: eventHeader,
                                     zh: "\(type.name) \(c.ref)：\(e.kind.chinese)（\(e.date)）——\(error.zh)",
                                     en: "\(type.key) \(c.ref): \(e.kind.rawValue) on \(e.date): \(error.en)"))
-                return
+                return nil
             }
         }
-        if let snapshot, snapshot.pointee == nil { snapshot.pointee = loop }
+        if snapshotAt != nil, snapshot == nil { snapshot = loop }
+        return snapshot
     }
 
     /// `s` without surrounding whitespace; a cell that has none (nearly every one) is returned as it is,

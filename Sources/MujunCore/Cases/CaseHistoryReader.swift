@@ -23,12 +23,10 @@ struct HistoryCaseKey: Hashable, Sendable {
     var ref: String
 }
 
-/// A case as one piece of a history file has it: its events in the piece's order, the records
-/// they came from (within the piece), and what its rows say of it.
+/// A case as one piece of a history file has it: what its rows say of it (its events stay in the
+/// piece's ``EventLog`` until they are moved into the whole file's case).
 struct HistoryPieceCase {
     var key: HistoryCaseKey
-    var events: [CaseEvent] = []
-    var rows: [Int] = []
     /// A row of the case could not be read.
     var broken = false
     /// The title as the piece's rows give it from none (the first non-empty, a register row's over it).
@@ -40,7 +38,7 @@ struct HistoryPieceCase {
 }
 
 /// One piece of a history file read on its own: the cases its rows name (in order of first
-/// appearance, each with its events), the errors (rows relative to the piece) and its first and last dates.
+/// appearance), their events in a log, the errors (rows relative to the piece) and its first and last dates.
 ///
 /// The values that repeat — types, events, units, ratings, levels, yes/no — are looked up by their
 /// bytes once per distinct text, so most cells never become a String.
@@ -51,8 +49,8 @@ struct HistoryPiece {
     var cases: [HistoryPieceCase] = []
     var count = 0
     var first: CalendarDate?, last: CalendarDate?
-    /// The events as read, handed to their cases by ``finish()``.
-    private let log = EventLog()
+    /// The events as read (each with its case's number in ``cases`` and its record).
+    let log = EventLog()
 
     private var caseTable = ByteKeyTable()
     private var typeCache = SmallByteCache<Int?>()
@@ -197,9 +195,6 @@ struct HistoryPiece {
         }
     }
 
-    /// Gives each case its events, in the order read (after the last row).
-    mutating func finish() { log.group(into: &cases) }
-
     /// The piece's number of the case (`type`, `ref`), a new one when first seen.
     private mutating func caseIndex(_ ref: UnsafeBufferPointer<UInt8>, type: Int, text: String?) -> Int {
         let (k, new) = caseTable.index(of: ref, tag: type)
@@ -240,14 +235,24 @@ extension CaseHistory {
 
 /// Byte strings (each with a small integer tag) numbered in order of first insertion: an open-addressing
 /// table over one arena of bytes, with no String and no allocation per lookup.
+///
+/// A slot holds the key's hash, tag, length and first 16 bytes, so that a lookup of a short key (a
+/// case number) reads one slot and nothing else: tables of a hundred thousand keys do not fit in a
+/// cache, and every other array read would be a miss of its own.
 struct ByteKeyTable {
-    private var slots: [Int32] = Array(repeating: -1, count: 64)
-    private var hashes: [UInt64] = []
+    private struct Slot {
+        var hash: UInt64 = 0
+        var index: Int32 = -1
+        var tag: Int32 = 0
+        var length: Int = 0
+        var head0: UInt64 = 0
+        var head1: UInt64 = 0
+    }
+    private var slots = [Slot](repeating: Slot(), count: 64)
     private var starts: [Int] = []
-    private var tags: [Int] = []
     private var arena: [UInt8] = []
 
-    var count: Int { hashes.count }
+    var count: Int { starts.count }
 
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>, tag: Int) -> UInt64 {
         var h = UInt64(truncatingIfNeeded: tag) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
@@ -265,39 +270,56 @@ struct ByteKeyTable {
         return h ^ (h >> 32)
     }
 
+    /// The first 16 bytes of `b` (zero after its end) as two words.
+    @inline(__always) private static func head(_ b: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        guard let p = b.baseAddress else { return (0, 0) }
+        if b.count >= 16 {
+            return (UnsafeRawPointer(p).loadUnaligned(as: UInt64.self), UnsafeRawPointer(p + 8).loadUnaligned(as: UInt64.self))
+        }
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: p, byteCount: b.count) }
+        return words
+    }
+
     /// The number of `b` (with `tag`), and whether it was new.
     mutating func index(of b: UnsafeBufferPointer<UInt8>, tag: Int = 0) -> (Int, Bool) {
-        let h = ByteKeyTable.hash(b, tag: tag)
+        let h = ByteKeyTable.hash(b, tag: tag), (w0, w1) = ByteKeyTable.head(b)
+        let n = b.count, t = Int32(truncatingIfNeeded: tag)
         let mask = slots.count - 1
         var s = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let k = Int(slots[s])
-            if k < 0 { break }
-            if hashes[k] == h, tags[k] == tag, equal(k, b) { return (k, false) }
-            s = (s + 1) & mask
+        let found: Int? = slots.withUnsafeBufferPointer { slots in
+            while true {
+                let slot = slots[s]
+                if slot.index < 0 { return nil }
+                if slot.hash == h, slot.tag == t, slot.length == n, slot.head0 == w0, slot.head1 == w1, n <= 16 || rest(Int(slot.index), b) {
+                    return Int(slot.index)
+                }
+                s = (s + 1) & mask
+            }
         }
-        let k = hashes.count
-        hashes.append(h); tags.append(tag); starts.append(arena.count)
-        if let p = b.baseAddress { arena.append(contentsOf: UnsafeBufferPointer(start: p, count: b.count)) }
-        slots[s] = Int32(k)
-        if hashes.count * 2 > slots.count { grow() }
+        if let found { return (found, false) }
+        let k = starts.count
+        starts.append(arena.count)
+        if n > 16 { arena.append(contentsOf: UnsafeBufferPointer(rebasing: b[16...])) }
+        slots[s] = Slot(hash: h, index: Int32(k), tag: t, length: n, head0: w0, head1: w1)
+        if starts.count * 2 > slots.count { grow() }
         return (k, true)
     }
 
-    @inline(__always) private func equal(_ k: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        let start = starts[k], end = k + 1 < starts.count ? starts[k + 1] : arena.count
-        guard end - start == b.count else { return false }
-        if b.isEmpty { return true }
-        return arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + start, b.baseAddress!, b.count) == 0 }
+    /// Whether the bytes of key `k` after its first 16 are those of `b` (of the same length).
+    @inline(__always) private func rest(_ k: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = starts[k]
+        return arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + start, b.baseAddress! + 16, b.count - 16) == 0 }
     }
 
     private mutating func grow() {
-        slots = Array(repeating: -1, count: slots.count * 2)
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: old.count * 2)
         let mask = slots.count - 1
-        for (k, h) in hashes.enumerated() {
-            var s = Int(truncatingIfNeeded: h) & mask
-            while slots[s] >= 0 { s = (s + 1) & mask }
-            slots[s] = Int32(k)
+        for slot in old where slot.index >= 0 {
+            var s = Int(truncatingIfNeeded: slot.hash) & mask
+            while slots[s].index >= 0 { s = (s + 1) & mask }
+            slots[s] = slot
         }
     }
 }
@@ -362,13 +384,15 @@ struct SmallByteCache<V> {
 }
 
 /// A piece's events as read (with their case and record), kept in memory of its own without array
-/// bookkeeping per event, then moved — not copied — into their cases' arrays at the end.
+/// bookkeeping per event, until each is moved — not copied — into its case (``CaseHistory``'s check pass).
 final class EventLog {
-    private var events: UnsafeMutablePointer<CaseEvent>
-    private var caseOf: UnsafeMutablePointer<Int32>
-    private var rowOf: UnsafeMutablePointer<Int>
+    private(set) var events: UnsafeMutablePointer<CaseEvent>
+    /// The case of each event: the piece's number, then (``renumber(_:)``) the whole file's.
+    private(set) var caseOf: UnsafeMutablePointer<Int32>
+    private(set) var rowOf: UnsafeMutablePointer<Int>
     private var capacity = 1 << 14
-    private var count = 0
+    /// Events held (none once they were moved out).
+    private(set) var count = 0
 
     init() {
         events = .allocate(capacity: capacity); caseOf = .allocate(capacity: capacity); rowOf = .allocate(capacity: capacity)
@@ -379,7 +403,7 @@ final class EventLog {
         events.deallocate(); caseOf.deallocate(); rowOf.deallocate()
     }
 
-    @inline(__always) func append(_ e: CaseEvent, case c: Int, row: Int) {
+    @inline(__always) func append(_ e: consuming CaseEvent, case c: Int, row: Int) {
         if count == capacity { grow() }
         (events + count).initialize(to: e)
         caseOf[count] = Int32(truncatingIfNeeded: c)
@@ -401,34 +425,31 @@ final class EventLog {
         capacity = n
     }
 
-    /// Moves every event to the end of its case's `events` (and its record to `rows`), in the
-    /// order read; the log is empty afterwards.
-    func group(into cases: inout [HistoryPieceCase]) {
-        var starts = [Int](repeating: 0, count: cases.count + 1)
-        for i in 0..<count { starts[Int(caseOf[i]) + 1] += 1 }
-        for c in 0..<cases.count { starts[c + 1] += starts[c] }
-        var order = [Int](repeating: 0, count: count)
-        var next = starts
-        for i in 0..<count {
-            let c = Int(caseOf[i])
-            order[next[c]] = i
-            next[c] += 1
+    /// Replaces each event's case number `k` by `numbers[k]`.
+    func renumber(_ numbers: [Int32]) {
+        numbers.withUnsafeBufferPointer { n in
+            for i in 0..<count { caseOf[i] = n[Int(caseOf[i])] }
         }
-        let events = self.events, rowOf = self.rowOf
-        for c in cases.indices {
-            let s = starts[c], n = starts[c + 1] - s
-            if n == 0 { continue }
-            let moved = [CaseEvent](unsafeUninitializedCapacity: n) { buf, initialized in
-                for k in 0..<n { (buf.baseAddress! + k).moveInitialize(from: events + order[s + k], count: 1) }
-                initialized = n
-            }
-            let rows = [Int](unsafeUninitializedCapacity: n) { buf, initialized in
-                for k in 0..<n { buf[k] = rowOf[order[s + k]] }
-                initialized = n
-            }
-            if cases[c].events.isEmpty { cases[c].events = moved } else { cases[c].events += moved }
-            if cases[c].rows.isEmpty { cases[c].rows = rows } else { cases[c].rows += rows }
-        }
-        count = 0  // every event was moved out
     }
+
+    /// Where every event of several logs goes: for case `c`, `slots[starts[c]..<starts[c + 1]]` are
+    /// its events as (log << 40 | index), in the logs' order and each log's order — file order.
+    static func slots(_ logs: [EventLog], cases: Int) -> (starts: [Int], slots: [UInt64]) {
+        var starts = [Int](repeating: 0, count: cases + 1)
+        for log in logs { for i in 0..<log.count { starts[Int(log.caseOf[i]) + 1] += 1 } }
+        for c in 0..<cases { starts[c + 1] += starts[c] }
+        var next = starts
+        var slots = [UInt64](repeating: 0, count: starts[cases])
+        for (l, log) in logs.enumerated() {
+            for i in 0..<log.count {
+                let c = Int(log.caseOf[i])
+                slots[next[c]] = UInt64(l) << 40 | UInt64(i)
+                next[c] += 1
+            }
+        }
+        return (starts, slots)
+    }
+
+    /// Declares every event moved out: the log no longer deinitializes them.
+    func forgetMoved() { count = 0 }
 }
