@@ -23,5 +23,6 @@ public enum MujunMigrations {
         CreateCaseWork(),
         CreateCalendarYears(),
         MoveAppealsOntoCases(),
+        AddCoUnitIndex(),
     ]
 }
