@@ -641,23 +641,23 @@ struct SchemaGuardTests {
 extension TestApp {
     /// Runs `body` with an application whose (empty) database is registered but not migrated.
     static func withUnmigrated<T>(_ body: (Application) async throws -> T) async throws -> T {
-        let shared = sharedDatabaseURL
-        if shared != nil { await SharedDatabaseLock.shared.acquire() }
+        if let shared = sharedDatabaseURL {
+            return try await PostgresTestDatabases.shared.with(server: shared, migrated: false) { url in
+                try await unmigrated(url, body)
+            }
+        }
+        return try await unmigrated("sqlite://:memory:", body)
+    }
+
+    private static func unmigrated<T>(_ url: String, _ body: (Application) async throws -> T) async throws -> T {
         let app = try await Application.make(.testing)
         do {
-            try configureDatabase(app, ServerConfig(databaseURL: shared ?? "sqlite://:memory:", secret: "test-secret", bcryptCost: 4))
-            if isPostgres {
-                let sql = app.db as! any SQLDatabase
-                try await sql.raw("DROP SCHEMA IF EXISTS public CASCADE").run()
-                try await sql.raw("CREATE SCHEMA public").run()
-            }
+            try configureDatabase(app, ServerConfig(databaseURL: url, secret: "test-secret", bcryptCost: 4))
             let result = try await body(app)
             try await app.asyncShutdown()
-            if shared != nil { await SharedDatabaseLock.shared.release() }
             return result
         } catch {
             try? await app.asyncShutdown()
-            if shared != nil { await SharedDatabaseLock.shared.release() }
             throw error
         }
     }

@@ -10,11 +10,11 @@ import MujunCore
 ///
 /// By default each application has its own SQLite database in a temporary file (WAL, as in
 /// production: readers and one writer at a time, which the concurrency tests rely on; the
-/// file is removed afterwards). When
-/// `MUJUN_TEST_DATABASE_URL` is set (a `postgres://…` URL), every application uses that
-/// database instead: the schema is dropped and recreated before the migrations run, so each
-/// test starts from an empty database, and a process-wide lock keeps tests from using the
-/// shared database at the same time.
+/// file is removed afterwards). When `MUJUN_TEST_DATABASE_URL` is set (a `postgres://…` URL
+/// of a superuser), each application has a database of its own on that server instead, copied
+/// from one migrated once per process and dropped afterwards (`PostgresTestDatabases`), so the
+/// tests run side by side as on SQLite; `MUJUN_TEST_PG_PARALLEL` (default 4) bounds how many
+/// at once.
 enum TestApp {
     /// The PostgreSQL (or other) database the tests should use, if any.
     static var sharedDatabaseURL: String? {
@@ -27,18 +27,14 @@ enum TestApp {
     /// Runs `body` with a configured application on an empty database, then shuts it down.
     /// `maxUpload` (bytes) overrides the configured upload limit.
     static func with<T>(maxUpload: Int? = nil, _ body: (Application) async throws -> T) async throws -> T {
-        let shared = sharedDatabaseURL
-        if shared != nil { await SharedDatabaseLock.shared.acquire() }
+        if let shared = sharedDatabaseURL {
+            return try await PostgresTestDatabases.shared.with(server: shared, migrated: true) { url in
+                try await run(databaseURL: url, maxUpload: maxUpload, body)
+            }
+        }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mujun-test-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
-        do {
-            let result = try await run(databaseURL: shared ?? "sqlite://" + file, maxUpload: maxUpload, body)
-            if shared != nil { await SharedDatabaseLock.shared.release() }
-            return result
-        } catch {
-            if shared != nil { await SharedDatabaseLock.shared.release() }
-            throw error
-        }
+        return try await run(databaseURL: "sqlite://" + file, maxUpload: maxUpload, body)
     }
 
     /// Runs `body` with an application holding a demo city (2024 and 2025 imported and
@@ -61,7 +57,6 @@ enum TestApp {
 
     private static func run<T>(databaseURL: String, maxUpload: Int? = nil, _ body: (Application) async throws -> T) async throws -> T {
         let config = ServerConfig(databaseURL: databaseURL, rulesPath: nil, maxUpload: maxUpload, secret: "test-secret", bcryptCost: 4)
-        if config.isPostgres { try await resetSchema(config) }
         let app = try await Application.make(.testing)
         do {
             try await configure(app, config)
@@ -74,15 +69,14 @@ enum TestApp {
         }
     }
 
-    /// Drops every table of the shared PostgreSQL database (through a throw-away application
-    /// that registers the database but runs no migrations).
-    private static func resetSchema(_ config: ServerConfig) async throws {
+    /// Runs `sql` on the database named by `url` through a throw-away application that
+    /// registers the database but runs no migrations.
+    static func administer(_ url: String, _ sql: [String]) async throws {
         let app = try await Application.make(.testing)
         do {
-            try configureDatabase(app, config)
-            let sql = app.db as! any SQLDatabase
-            try await sql.raw("DROP SCHEMA IF EXISTS public CASCADE").run()
-            try await sql.raw("CREATE SCHEMA public").run()
+            try configureDatabase(app, ServerConfig(databaseURL: url, secret: "test-secret", bcryptCost: 4))
+            let db = app.db as! any SQLDatabase
+            for statement in sql { try await db.raw(SQLQueryString(statement)).run() }
             try await app.asyncShutdown()
         } catch {
             try? await app.asyncShutdown()
@@ -91,19 +85,79 @@ enum TestApp {
     }
 }
 
-/// A lock across all test suites of the process (async, FIFO).
-actor SharedDatabaseLock {
-    static let shared = SharedDatabaseLock()
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+/// The PostgreSQL databases of the tests: one per application, on the server of
+/// `MUJUN_TEST_DATABASE_URL`, so that tests never share one.
+///
+/// A migrated database is copied (`CREATE DATABASE … TEMPLATE`) from a template that the first
+/// test migrates, once per process; an unmigrated one is created empty. Each is dropped when
+/// its test ends, whatever the outcome.
+actor PostgresTestDatabases {
+    static let shared = PostgresTestDatabases(limit: Int(ProcessInfo.processInfo.environment["MUJUN_TEST_PG_PARALLEL"] ?? "") ?? 4)
 
-    func acquire() async {
-        if !busy { busy = true; return }
+    private let limit: Int
+    private var running = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var template: Task<String, any Error>?
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Runs `body` with the URL of a new database of its own on `server`'s cluster.
+    nonisolated func with<T>(server: String, migrated: Bool, _ body: (String) async throws -> T) async throws -> T {
+        await acquire()
+        let name = "mujun_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        do {
+            let from = migrated ? try await templateName(server: server) : nil
+            try await TestApp.administer(server, ["CREATE DATABASE \(name)" + (from.map { " TEMPLATE \($0) STRATEGY FILE_COPY" } ?? "")])
+            let result: T
+            do {
+                result = try await body(Self.url(server, database: name))
+            } catch {
+                try? await TestApp.administer(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
+                throw error
+            }
+            try await TestApp.administer(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
+            await release()
+            return result
+        } catch {
+            await release()
+            throw error
+        }
+    }
+
+    /// The template's name: made and migrated by the first caller, once per process.
+    private func templateName(server: String) async throws -> String {
+        if let template { return try await template.value }
+        let task = Task<String, any Error> {
+            let name = "mujun_tpl_\(ProcessInfo.processInfo.processIdentifier)"
+            try await TestApp.administer(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)", "CREATE DATABASE \(name)"])
+            let app = try await Application.make(.testing)
+            do {
+                try await configure(app, ServerConfig(databaseURL: Self.url(server, database: name), secret: "test-secret", bcryptCost: 4))
+                try await app.asyncShutdown()
+            } catch {
+                try? await app.asyncShutdown()
+                throw error
+            }
+            return name
+        }
+        template = task
+        return try await task.value
+    }
+
+    /// `server` with its database replaced by `database`.
+    static func url(_ server: String, database: String) -> String {
+        guard var parts = URLComponents(string: server) else { return server }
+        parts.path = "/" + database
+        return parts.string ?? server
+    }
+
+    private func acquire() async {
+        if running < limit { running += 1; return }
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    func release() {
-        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    private func release() {
+        if waiters.isEmpty { running -= 1 } else { waiters.removeFirst().resume() }
     }
 }
 
