@@ -99,9 +99,20 @@ struct CSVRawParser {
 
     init(_ buf: UnsafeBufferPointer<UInt8>, start: Int, delimiter: UInt8) {
         self.buf = buf; self.position = start; self.comma = delimiter
+        self.commaWord = UInt64(delimiter) &* 0x0101_0101_0101_0101
     }
 
     private static let quote: UInt8 = 0x22, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+    private static let lfWord: UInt64 = 0x0A0A_0A0A_0A0A_0A0A, crWord: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
+    /// The delimiter in every byte of a word.
+    private let commaWord: UInt64
+
+    /// Whether one of the eight bytes of `w` is the byte repeated in `pattern`: the exact test for a
+    /// zero byte in `w ^ pattern` (which byte it is may be misreported; that it is there, never).
+    @inline(__always) static func hasByte(_ w: UInt64, _ pattern: UInt64) -> Bool {
+        let v = w ^ pattern
+        return (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 != 0
+    }
 
     /// Reads the next record into `bounds` (and `scratch`); false at the end. Throws for an unclosed
     /// quote, naming the row as `firstRow` + the records before it.
@@ -155,6 +166,15 @@ struct CSVRawParser {
                 }
             } else {
                 let start = i
+                // eight bytes at a time while none of them is a delimiter or a line end (a title, a
+                // note), then byte by byte to the cell's end
+                let base = buf.baseAddress!
+                while i + 8 <= n {
+                    let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if CSVRawParser.hasByte(w, commaWord) || CSVRawParser.hasByte(w, CSVRawParser.lfWord)
+                        || CSVRawParser.hasByte(w, CSVRawParser.crWord) { break }
+                    i += 8
+                }
                 while i < n {
                     let b = buf[i]
                     if b == comma || b == lf || b == cr { break }
