@@ -719,12 +719,15 @@ extension CaseService {
             if c.lastEventOn > asOf || lateRecorded.contains(c.id) {
                 var loop = CaseLoop(type: type)
                 for e in byCase[c.id] ?? [] { try? loop.apply(e, calendar: calendar) }
-                if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: calendar, redAfter: types.redAfter) {
+                if let b = BulletinCase(loop, ref: c.ref, title: c.title, at: asOf, calendar: calendar, redAfter: types.redAfter),
+                   b.assignedOn >= from, b.assignedOn <= to {
                     out.append(b)
                 }
                 continue
             }
-            guard let unit = c.leadUnit, let assigned = c.assignedOn, let acceptDue = c.acceptDue,
+            // only the cases the bulletin counts (assigned within the period) are made: then it
+            // puts them in order by moving them, not copying
+            guard let unit = c.leadUnit, let assigned = c.assignedOn, assigned >= from, assigned <= to, let acceptDue = c.acceptDue,
                   let state = CaseLoop.State(rawValue: c.state) else { continue }
             out.append(BulletinCase(ref: c.ref, type: type, title: c.title, unit: unit, assignedOn: assigned, acceptDue: acceptDue,
                                     acceptedOn: c.acceptedOn, replyDue: c.replyDue, repliedOn: c.firstReplyOn, state: state,
