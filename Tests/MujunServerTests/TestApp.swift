@@ -105,23 +105,18 @@ actor PostgresTestDatabases {
     nonisolated func with<T>(server: String, migrated: Bool, _ body: (String) async throws -> T) async throws -> T {
         await acquire()
         let name = "mujun_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let outcome: Result<T, any Error>
         do {
             let from = migrated ? try await templateName(server: server) : nil
             try await TestApp.administer(server, ["CREATE DATABASE \(name)" + (from.map { " TEMPLATE \($0) STRATEGY FILE_COPY" } ?? "")])
-            let result: T
-            do {
-                result = try await body(Self.url(server, database: name))
-            } catch {
-                try? await TestApp.administer(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
-                throw error
-            }
-            try await TestApp.administer(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
-            await release()
-            return result
+            outcome = .success(try await body(Self.url(server, database: name)))
         } catch {
-            await release()
-            throw error
+            outcome = .failure(error)
         }
+        // dropped whatever the outcome (one that cannot be only stays in the throw-away cluster)
+        try? await TestApp.administer(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
+        await release()
+        return try outcome.get()
     }
 
     /// The template's name: made and migrated by the first caller, once per process.

@@ -137,13 +137,12 @@ public struct CaseHistory: Sendable {
         pieces.removeAll()
         // 3. each case given its events (moved out of the logs, in file order), put in order of
         // (date, row) and checked against the loop: cases at once, in ranges
-        let (starts, slots) = EventLog.slots(logs, cases: cases.count)
+        let logged = LoggedEvents(logs, rowBase: rowBase, cases: cases.count)
         let n = cases.count
         let caseParts = max(1, min(n, caseParts ?? (n >= 20_000 ? Parallel.cores * 4 : 1)))
         var loopErrors = [RowErrorCollector](repeating: RowErrorCollector(), count: caseParts)
         let eventHeader = layout.header("event")
         let brokenCases = broken
-        let sources = UncheckedSendable((logs.map(\.events), logs.map(\.rowOf), rowBase))
         var snapshots: [CaseLoop]?
         cases.withUnsafeMutableBufferPointer { all in
             loopErrors.withUnsafeMutableBufferPointer { errs in
@@ -151,23 +150,8 @@ public struct CaseHistory: Sendable {
                 func pass(_ snaps: UnsafeMutablePointer<CaseLoop>?) {
                     let snaps = UncheckedSendable(snaps)
                     Parallel.perform(caseParts) { t in
-                        let (events, rowOf, rowBase) = sources.value
                         for ci in (t * n / caseParts)..<((t + 1) * n / caseParts) {
-                            let s = starts[ci], m = starts[ci + 1] - s
-                            all.value[ci].events = [CaseEvent](unsafeUninitializedCapacity: m) { buf, initialized in
-                                for k in 0..<m {
-                                    let slot = slots[s + k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
-                                    (buf.baseAddress! + k).moveInitialize(from: events[l] + i, count: 1)
-                                }
-                                initialized = m
-                            }
-                            all.value[ci].rows = [Int](unsafeUninitializedCapacity: m) { buf, initialized in
-                                for k in 0..<m {
-                                    let slot = slots[s + k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
-                                    buf[k] = rowOf[l][i] + rowBase[l]
-                                }
-                                initialized = m
-                            }
+                            (all.value[ci].events, all.value[ci].rows) = logged.take(ci)
                             let loop = CaseHistory.check(&all.value[ci], broken: brokenCases[ci], types: types, calendar: calendar,
                                                          eventHeader: eventHeader, errors: &errs.value[t], snapshotAt: snapshotAt)
                             if let p = snaps.value { (p + ci).initialize(to: loop ?? CaseLoop(type: types.types[all.value[ci].type])) }
@@ -184,7 +168,7 @@ public struct CaseHistory: Sendable {
                 }
             }
         }
-        for log in logs { log.forgetMoved() }  // every event is in its case now
+        logged.finish()  // every event is in its case now
         for c in loopErrors { errors.merge(c) }
         if var failure = errors.failure() {
             failure.errors.sort { $0.row < $1.row }

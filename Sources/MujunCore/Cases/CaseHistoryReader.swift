@@ -384,7 +384,7 @@ struct SmallByteCache<V> {
 }
 
 /// A piece's events as read (with their case and record), kept in memory of its own without array
-/// bookkeeping per event, until each is moved — not copied — into its case (``CaseHistory``'s check pass).
+/// bookkeeping per event, until each is moved — not copied — into its case (``LoggedEvents``).
 final class EventLog {
     private(set) var events: UnsafeMutablePointer<CaseEvent>
     /// The case of each event: the piece's number, then (``renumber(_:)``) the whole file's.
@@ -432,9 +432,27 @@ final class EventLog {
         }
     }
 
-    /// Where every event of several logs goes: for case `c`, `slots[starts[c]..<starts[c + 1]]` are
-    /// its events as (log << 40 | index), in the logs' order and each log's order — file order.
-    static func slots(_ logs: [EventLog], cases: Int) -> (starts: [Int], slots: [UInt64]) {
+    /// Declares every event moved out: the log no longer deinitializes them.
+    func forgetMoved() { count = 0 }
+}
+
+/// The events of several pieces' logs by case of the whole file: ``take(_:)`` moves a case's events
+/// out of the logs (and gives the rows they came from), in file order. Each case is taken once,
+/// cases on several threads at once; ``finish()`` after every case was taken.
+struct LoggedEvents: @unchecked Sendable {
+    private let logs: [EventLog]
+    private let events: [UnsafeMutablePointer<CaseEvent>]
+    private let rows: [UnsafeMutablePointer<Int>]
+    /// The row number of each log's first record.
+    private let rowBase: [Int]
+    /// Case `c`'s events are `slots[starts[c]..<starts[c + 1]]`, each as (log << 40 | index).
+    private let starts: [Int]
+    private let slots: [UInt64]
+
+    /// `logs` in file order, their events numbered by case (``EventLog/renumber(_:)``) among `cases`.
+    init(_ logs: [EventLog], rowBase: [Int], cases: Int) {
+        self.logs = logs; self.rowBase = rowBase
+        events = logs.map(\.events); rows = logs.map(\.rowOf)
         var starts = [Int](repeating: 0, count: cases + 1)
         for log in logs { for i in 0..<log.count { starts[Int(log.caseOf[i]) + 1] += 1 } }
         for c in 0..<cases { starts[c + 1] += starts[c] }
@@ -447,9 +465,24 @@ final class EventLog {
                 next[c] += 1
             }
         }
-        return (starts, slots)
+        self.starts = starts; self.slots = slots
     }
 
-    /// Declares every event moved out: the log no longer deinitializes them.
-    func forgetMoved() { count = 0 }
+    /// Case `c`'s events, moved out of the logs, and their rows.
+    func take(_ c: Int) -> (events: [CaseEvent], rows: [Int]) {
+        let s = starts[c], m = starts[c + 1] - s
+        var rowNumbers = [Int](repeating: 0, count: m)
+        let moved = [CaseEvent](unsafeUninitializedCapacity: m) { buf, initialized in
+            for k in 0..<m {
+                let slot = slots[s + k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
+                (buf.baseAddress! + k).moveInitialize(from: events[l] + i, count: 1)
+                rowNumbers[k] = rows[l][i] + rowBase[l]
+            }
+            initialized = m
+        }
+        return (moved, rowNumbers)
+    }
+
+    /// Every case was taken: the logs no longer hold (nor deinitialize) the events.
+    func finish() { for log in logs { log.forgetMoved() } }
 }

@@ -205,17 +205,16 @@ extension CSVTable {
     /// not to be a record boundary — a piece ends inside a quoted cell — makes it read the whole file
     /// again as one piece, so the rows and any error are exactly those of a sequential read.
     /// A file of less than `minimumPiece` bytes a piece is read as one.
-    /// `finish(&state)` runs after a piece's last row, on the piece's core.
-    func rawRowsInParts<S>(_ parts: Int, minimumPiece: Int = 1 << 20, make: (Int) -> S, finish: (inout S) -> Void = { _ in },
+    func rawRowsInParts<S>(_ parts: Int, minimumPiece: Int = 1 << 20, make: (Int) -> S,
                            _ body: (inout S, Int, CSVCells) -> Void) throws(ImportFailure) -> [(state: S, firstRow: Int)] {
         let result: Result<[(S, Int)], ImportFailure> = utf8.withUnsafeBufferPointer { buf in
             let cuts = parts > 1 ? CSVTable.cuts(buf, from: bodyStart, parts: parts, minimumPiece: minimumPiece) : [bodyStart, buf.count]
-            if cuts.count > 2, let pieces = Self.read(buf, cuts: cuts, delimiter: delimiter, firstRow: headerRow + 1, make: make, finish: finish, body) {
+            if cuts.count > 2, let pieces = Self.read(buf, cuts: cuts, delimiter: delimiter, firstRow: headerRow + 1, make: make, body) {
                 return .success(pieces)
             }
             do throws(ImportFailure) {
                 let one = try Self.readPiece(buf, 0, from: bodyStart, to: buf.count, delimiter: delimiter,
-                                             firstRow: headerRow + 1, make: make, finish: finish, body)
+                                             firstRow: headerRow + 1, make: make, body)
                 return .success([(one.0, headerRow + 1)])
             } catch {
                 return .failure(error)
@@ -226,14 +225,13 @@ extension CSVTable {
 
     /// The pieces read at once, or nil when a cut was not a record boundary (or a piece has an error).
     private static func read<S>(_ buf: UnsafeBufferPointer<UInt8>, cuts: [Int], delimiter: UInt8, firstRow: Int,
-                                make: (Int) -> S, finish: (inout S) -> Void, _ body: (inout S, Int, CSVCells) -> Void) -> [(S, Int)]? {
+                                make: (Int) -> S, _ body: (inout S, Int, CSVCells) -> Void) -> [(S, Int)]? {
         let n = cuts.count - 1
         var states = [(S, Int)?](repeating: nil, count: n)
         states.withUnsafeMutableBufferPointer { out in
             let out = UncheckedSendable(out)
             Parallel.perform(n) { k in
-                out.value[k] = try? readPiece(buf, k, from: cuts[k], to: cuts[k + 1], delimiter: delimiter, firstRow: 0, make: make,
-                                              finish: finish, body)
+                out.value[k] = try? readPiece(buf, k, from: cuts[k], to: cuts[k + 1], delimiter: delimiter, firstRow: 0, make: make, body)
             }
         }
         var result: [(S, Int)] = []
@@ -248,7 +246,7 @@ extension CSVTable {
 
     /// One piece: its state and how many records it holds.
     private static func readPiece<S>(_ buf: UnsafeBufferPointer<UInt8>, _ part: Int, from: Int, to: Int, delimiter: UInt8,
-                                     firstRow: Int, make: (Int) -> S, finish: (inout S) -> Void,
+                                     firstRow: Int, make: (Int) -> S,
                                      _ body: (inout S, Int, CSVCells) -> Void) throws(ImportFailure) -> (S, Int) {
         var state = make(part)
         var parser = CSVRawParser(UnsafeBufferPointer(rebasing: buf[0..<to]), start: from, delimiter: delimiter)
@@ -268,7 +266,6 @@ extension CSVTable {
                 }
             }
         }
-        finish(&state)
         return (state, parser.records)
     }
 
