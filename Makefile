@@ -21,6 +21,17 @@ BROWSER_ENTERPRISES ?= 600
 BROWSER_SEED ?= 7
 # set by `make test` so that its legs do not re-run the build it just did
 SKIP_BUILD ?=
+# Flags of every debug build here. A fresh clone builds everything once (CI does, each run), so
+# these favour a build from scratch: each module compiled whole (-wmo: one type-check per module
+# instead of one per batch of files) with its code generated on two threads (-num-threads 2,
+# which also writes the per-file objects SwiftPM links), and line tables for debug info.
+# (The index store stays: test discovery on Linux reads it.) For quick edit-and-rebuild work,
+# `SWIFT_BUILD_FLAGS=` — every build and test here must then use the same, or SwiftPM rebuilds
+# everything.
+SWIFT_BUILD_FLAGS ?= -Xswiftc -wmo -Xswiftc -num-threads -Xswiftc 2 -Xswiftc -gline-tables-only -Xcc -gline-tables-only
+# make test: the legs in two lanes at once (scripts/test-lanes.sh); the two Swift legs share a
+# lane (SwiftPM locks .build), the Python legs run the built binary beside them
+TEST_LANES ?= "test-swift test-postgres" "test-browser test-api test-cli test-gis"
 # where `make test-api` leaves schemathesis's output, reports and findings.md (emptied first)
 API_REPORT_DIR ?= .ci/out/test-api
 
@@ -42,10 +53,10 @@ deps:
 	@bash scripts/install-deps.sh
 
 build:
-	$(SWIFT) build
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
 build-tests:
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 
 # ------------------------------------------------------------------ run
 run: deps build
@@ -77,22 +88,18 @@ demo: build
 	$(BIN) demo
 
 # ------------------------------------------------------------------ test
-# Every leg runs even when an earlier one failed; make test fails when any did.
+# Every leg runs even when another failed; make test fails when any did. The legs run in the
+# lanes of TEST_LANES, each leg's output printed whole when it ends (and kept in .ci/out/legs);
+# schemathesis gets a larger time budget, as it shares the machine with the other lane.
 test: deps
-	$(SWIFT) build --build-tests
-	@failed=""; \
-	for leg in test-swift test-postgres test-browser test-cli test-gis test-api; do \
-	    echo ""; echo "==== make $$leg"; \
-	    $(MAKE) --no-print-directory $$leg SKIP_BUILD=1 || failed="$$failed $$leg"; \
-	done; \
-	echo ""; \
-	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	@MUJUN_API_BUDGET="$${MUJUN_API_BUDGET:-600}" MAKE="$(MAKE)" bash scripts/test-lanes.sh $(TEST_LANES) && \
 	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, browser, CLI, GDAL, API)"
 
 # The Swift suite on SQLite (MUJUN_TEST_DATABASE_URL unset); the memory-growth tests measure the
 # process's RSS, so they run alone in a process of their own after the rest.
 test-swift:
-	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests)
+	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS))
 	@failed=0; \
 	env -u MUJUN_TEST_DATABASE_URL $(SWIFT) test --skip-build --skip MujunCoreTests.MemoryGrowthTests || failed=1; \
 	echo "test-swift: the memory-growth tests, in a process of their own"; \
@@ -102,7 +109,7 @@ test-swift:
 # The database tests again, on a throw-away PostgreSQL 15 cluster (stopped even on failure);
 # its own directory per run, so that two runs on one machine do not stop each other's.
 test-postgres:
-	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests)
+	$(if $(SKIP_BUILD),,$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS))
 	@set -euo pipefail; \
 	export MUJUN_PG_DIR="$${MUJUN_PG_DIR:-/tmp/mujun-pgtest-$$$$}"; \
 	trap 'bash scripts/pg-test-cluster.sh stop' EXIT; \
@@ -112,7 +119,7 @@ test-postgres:
 
 # Headless Chromium against `mujun serve` on a fresh demo database (server killed even on failure).
 test-browser:
-	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	$(if $(SKIP_BUILD),,$(SWIFT) build $(SWIFT_BUILD_FLAGS))
 	@set -uo pipefail; \
 	tmp="$$(mktemp -d /tmp/mujun-browser.XXXXXX)"; pid=""; \
 	cleanup() { \
@@ -146,12 +153,12 @@ test-browser:
 
 # The command line on small files (and the pandas reference against a hand-computed case).
 test-cli:
-	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	$(if $(SKIP_BUILD),,$(SWIFT) build $(SWIFT_BUILD_FLAGS))
 	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/cli
 
 # GDAL's ogrinfo/ogr2ogr as real OGC API - Features clients against `mujun serve` (own temp DB and server).
 test-gis:
-	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	$(if $(SKIP_BUILD),,$(SWIFT) build $(SWIFT_BUILD_FLAGS))
 	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/ogc
 
 # /openapi.json (openapi-spec-validator, every documented operation answers, every JSON route is
@@ -159,7 +166,7 @@ test-gis:
 # tests/api/README.md). The tests start the server (and a new one after a crash) and write its pid
 # to $$tmp/serve.pid: it is killed here even on failure. Bounded: about 5 minutes on 2 cores.
 test-api:
-	$(if $(SKIP_BUILD),,$(SWIFT) build)
+	$(if $(SKIP_BUILD),,$(SWIFT) build $(SWIFT_BUILD_FLAGS))
 	@set -uo pipefail; \
 	tmp="$$(mktemp -d /tmp/mujun-api.XXXXXX)"; \
 	cleanup() { \
