@@ -15,7 +15,7 @@
   var LOW_NAMES = { low: "低效用地", ok: "非低效", none: "未认定" };
   var SURVEY_COLOURS = { none: "#a7b1bc", submitted: "#f9a825", confirmed: "#2e7d32", returned: "#c62828" };
   var SURVEY_NAMES = { none: "未调查", submitted: "已提交（待复核）", confirmed: "已确认", returned: "已退回" };
-  var LAYER_NAMES = { cls: "评价分类", low: "低效用地", cluster: "集中连片", survey: "调查状态" };
+  var LAYER_NAMES = { cls: "评价分类", low: "低效用地", cluster: "低效连片", survey: "调查状态" };
   var YONGKANG = [28.9, 120.03];
 
   // ------------------------------------------------------------------ helpers
@@ -338,16 +338,17 @@
     function showCluster(c) {
       if (!cardEl) return;
       var h = '<button type="button" class="card-close" aria-label="关闭">×</button>';
-      h += '<h2 class="card-title">集中连片 第 ' + c.number + " 片</h2>";
+      h += '<h2 class="card-title">低效用地连片 第 ' + c.number + " 片</h2>";
       h += '<p class="card-sub">' + esc(c.towns.join("、")) + (c.blocks.length ? " · " + esc(c.blocks.join("、")) : "") + (c.year ? " · " + c.year + " 年度" : "") + "</p>";
       h += '<p class="card-badges">' + (c.candidate ? '<span class="tag-cand">整治候选片区</span>' : "") + "</p>";
       h += '<dl class="card-facts"><dt>面积</dt><dd>' + num(c.area_mu) + " 亩</dd><dt>地块</dt><dd>" + c.count + " 个</dd>";
-      h += "<dt>低效用地</dt><dd>" + c.low_count + " 个，" + num(c.low_mu) + " 亩（" + num(c.low_share * 100, 0) + "%）</dd>";
+      h += "<dt>所在区块</dt><dd>低效占比 " + num(c.low_share * 100, 0) + "%</dd>";
       h += "<dt>用地企业</dt><dd>" + c.occupants + " 家</dd></dl>";
       h += '<h3>地块 <small>点击查看</small></h3><p class="cluster-parcels">' + c.parcels.map(function (id) {
         return '<button type="button" class="link cluster-parcel" data-id="' + esc(id) + '">' + esc(id) + "</button>";
       }).join(" ") + (c.count > c.parcels.length ? " …" : "") + "</p>";
-      h += '<p class="card-actions"><a class="button" href="/clusters?year=' + encodeURIComponent(c.year) + '">整治候选清单</a></p>';
+      h += '<p class="card-actions"><a class="button" href="/clusters/' + c.number + "?year=" + encodeURIComponent(c.year) + '">地块、企业与认定理由</a> ' +
+        '<a class="button secondary" href="/clusters?year=' + encodeURIComponent(c.year) + '">整治候选清单</a></p>';
       cardEl.innerHTML = h;
       cardEl.hidden = false;
       cardEl.querySelector(".card-close").addEventListener("click", closeCard);
@@ -380,10 +381,10 @@
       h += "</dd><dt>现状</dt><dd>" + esc(c.status_name || "—") + "</dd>";
       h += "<dt>容积率</dt><dd>" + num(c.far) + "</dd>";
       h += "<dt>亩均税收</dt><dd>" + (c.tax_per_mu !== null && c.tax_per_mu !== undefined ? num(c.tax_per_mu) + " 万元/亩" : "—") + "</dd>";
-      h += "<dt>集中连片</dt><dd>";
+      h += "<dt>低效连片</dt><dd>";
       if (c.cluster) {
         h += '<a href="' + esc(c.cluster.link) + '">第 ' + c.cluster.number + " 片</a> · " + num(c.cluster.area_mu) + " 亩 · " +
-          c.cluster.count + " 个地块 · 低效占比 " + num(c.cluster.low_share * 100, 0) + "%" + (c.cluster.candidate ? " · 候选" : "");
+          c.cluster.count + " 个低效地块 · 所在区块低效占比 " + num(c.cluster.low_share * 100, 0) + "%" + (c.cluster.candidate ? " · 候选" : "");
       } else h += "—";
       h += "</dd></dl>";
 
@@ -497,7 +498,7 @@
           style: outlineStyle,
           onEachFeature: function (f, l) {
             var p = f.properties;
-            l.bindTooltip("第 " + p.number + " 片 · " + num(p.area) + " 亩 · " + p.count + " 个地块 · 低效占比 " + num(p.low_share * 100, 0) + "%",
+            l.bindTooltip("第 " + p.number + " 片 · " + num(p.area) + " 亩 · " + p.count + " 个低效地块 · 所在区块低效占比 " + num(p.low_share * 100, 0) + "%",
                           { sticky: true });
           }
         }).addTo(map);

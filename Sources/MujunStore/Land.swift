@@ -8,7 +8,8 @@ import MujunCore
 /// parcels it owns or occupies.
 extension Store {
     static let parcelColumns = ["parcel_id", "town", "block", "owner_credit_code", "registered_mu", "land_use", "far", "status",
-                                "area_mu", "area_mismatch", "geom", "minx", "miny", "maxx", "maxy"]
+                                "area_mu", "area_mismatch", "geom", "minx", "miny", "maxx", "maxy",
+                                "approved_on", "supplied_on", "start_by", "finish_by", "operating_since"]
 
     /// Loads checked parcels in one transaction; a parcel with the same id is replaced.
     @discardableResult
@@ -26,7 +27,8 @@ extension Store {
                     [SQLBind(p.parcelID), SQLBind(p.town), SQLBind(p.block), SQLBind(p.ownerCreditCode), SQLBind(p.registeredMu),
                      SQLBind(p.landUse), SQLBind(p.far), SQLBind(p.status?.rawValue), SQLBind(p.areaMu), SQLBind(p.areaMismatch),
                      SQLBind(p.geometry), SQLBind(p.bbox.minX), SQLBind(p.bbox.minY), SQLBind(p.bbox.maxX), SQLBind(p.bbox.maxY),
-                     SQLBind(batch)]
+                     SQLBind(p.approvedOn?.description), SQLBind(p.suppliedOn?.description), SQLBind(p.startBy?.description),
+                     SQLBind(p.finishBy?.description), SQLBind(p.operatingSince?.description), SQLBind(batch)]
                 }
                 try await sql.insert(into: "parcels").columns(cols).rows(rows)
                     .onConflict(with: ["parcel_id"]) { u in
@@ -68,12 +70,16 @@ extension Store {
         var registered_mu: Double?; var land_use: String?; var far: Double?; var status: String?
         var area_mu: Double; var area_mismatch: Bool; var geom: Data
         var minx: Double; var miny: Double; var maxx: Double; var maxy: Double
+        var approved_on: String?; var supplied_on: String?; var start_by: String?; var finish_by: String?; var operating_since: String?
 
         var parcel: Parcel {
             var p = Parcel(parcelID: parcel_id, town: town, block: block, ownerCreditCode: owner_credit_code,
                            registeredMu: registered_mu, landUse: land_use, far: far,
                            status: status.flatMap(ParcelStatus.init(rawValue:)), geometry: geom,
-                           bbox: BBox(minX: minx, minY: miny, maxX: maxx, maxY: maxy), areaMu: area_mu)
+                           bbox: BBox(minX: minx, minY: miny, maxX: maxx, maxY: maxy), areaMu: area_mu,
+                           approvedOn: approved_on.flatMap(CalendarDate.init), suppliedOn: supplied_on.flatMap(CalendarDate.init),
+                           startBy: start_by.flatMap(CalendarDate.init), finishBy: finish_by.flatMap(CalendarDate.init),
+                           operatingSince: operating_since.flatMap(CalendarDate.init))
             p.areaMismatch = area_mismatch
             return p
         }
@@ -185,6 +191,7 @@ extension Store {
             var registered_mu: Double?; var land_use: String?; var far: Double?; var status: String?
             var area_mu: Double; var area_mismatch: Bool; var geom: Data
             var minx: Double; var miny: Double; var maxx: Double; var maxy: Double
+            var approved_on: String?; var supplied_on: String?; var start_by: String?; var finish_by: String?; var operating_since: String?
             var low_efficiency: Bool?; var tax_per_mu: Double?; var occupant_class: String?; var cluster: Int?; var candidate: Bool?
         }
         var q = joined(sql.select().columns(Self.parcelColumns.map { SQLColumn($0, table: "p") }))
@@ -196,7 +203,8 @@ extension Store {
             let base = ParcelDBRow(parcel_id: r.parcel_id, town: r.town, block: r.block, owner_credit_code: r.owner_credit_code,
                                    registered_mu: r.registered_mu, land_use: r.land_use, far: r.far, status: r.status,
                                    area_mu: r.area_mu, area_mismatch: r.area_mismatch, geom: r.geom,
-                                   minx: r.minx, miny: r.miny, maxx: r.maxx, maxy: r.maxy)
+                                   minx: r.minx, miny: r.miny, maxx: r.maxx, maxy: r.maxy, approved_on: r.approved_on,
+                                   supplied_on: r.supplied_on, start_by: r.start_by, finish_by: r.finish_by, operating_since: r.operating_since)
             return ParcelRow(parcel: base.parcel, lowEfficiency: r.low_efficiency, taxPerMu: r.tax_per_mu,
                              occupantClass: r.occupant_class, cluster: r.cluster, candidate: r.candidate,
                              surveyState: states[r.parcel_id])
@@ -240,8 +248,9 @@ extension Store {
     }
 
     /// Assesses every parcel for `year` (EVALUATION.md §8) from the stored figures and the
-    /// year's current evaluation, clusters them, and stores both (replacing the year's earlier
-    /// assessment).
+    /// year's current evaluation, clusters the low-efficiency ones (``RenewalCandidates``), and
+    /// stores both (replacing the year's earlier assessment). `land_clusters.low_share` is the
+    /// share of the block each cluster lies in.
     @discardableResult
     func assessLand(year: Int, rules: LandRules, actor: String, detail: String? = nil) async throws -> LandRunSummary {
         let full = Store(db)
@@ -252,7 +261,8 @@ extension Store {
         let assessment = LowEfficiencyAssessor(rules: rules).assess(year: year, parcels: parcels, landUse: landUse,
                                                                    records: records, results: results)
         let low = assessment.lowEfficiencyIDs
-        let clusters = try Clustering.cluster(parcels, gap: rules.clusterGap, minMu: rules.minMu, lowEfficiency: low, landUse: landUse)
+        // the clusters of the low-efficiency parcels: the renewal candidates (and the smaller ones)
+        let clusters = try RenewalCandidates.find(parcels: parcels, assessment: assessment, landUse: landUse, rules: rules)
         let byID = Dictionary(uniqueKeysWithValues: parcels.map { ($0.parcelID, $0) })
         var outlines: [Int: Data] = [:]
         for c in clusters.clusters {
@@ -273,7 +283,7 @@ extension Store {
                 let rows: [[any SQLExpression]] = chunk.map { pair in
                     let (c, json) = pair
                     return [SQLBind(year), SQLBind(c.number), SQLBind(c.areaMu), SQLBind(c.count), SQLBind(c.towns.joined(separator: ";")),
-                     SQLBind(c.blocks.joined(separator: ";")), SQLBind(c.lowEfficiencyShare), SQLBind(c.candidate),
+                     SQLBind(c.blocks.joined(separator: ";")), SQLBind(c.block?.lowEfficiencyShare ?? c.lowEfficiencyShare), SQLBind(c.candidate),
                      SQLBind(outlineOf[c.number] ?? Data()), SQLBind(c.bbox.minX), SQLBind(c.bbox.minY), SQLBind(c.bbox.maxX),
                      SQLBind(c.bbox.maxY), SQLBind(json)]
                 }
@@ -294,7 +304,7 @@ extension Store {
                 try await sql.insert(into: "parcel_assessments").columns(cols).rows(rows).run()
             }
             try await Store(db).audit(actor: actor, action: "land.assess", target: "\(year)",
-                                      detail: ["\(parcels.count) 个地块，低效 \(low.count) 个，集中连片 \(clusters.clusters.count) 片（候选 \(clusters.candidates.count) 片）", detail].compactMap { $0 }.joined(separator: " · "))
+                                      detail: ["\(parcels.count) 个地块，低效 \(low.count) 个，低效地块连片 \(clusters.clusters.count) 片（整治候选 \(clusters.candidates.count) 片）", detail].compactMap { $0 }.joined(separator: " · "))
         }
         return LandRunSummary(year: year, parcels: parcels.count, lowEfficiency: low.count, clusters: clusters.clusters.count,
                               candidates: clusters.candidates.count)

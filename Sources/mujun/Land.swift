@@ -114,7 +114,7 @@ extension Land {
         func run() async throws {
             _ = try loadRules(db.rules)  // names a bad rule (land section included) before the database opens
             let s = try await withServices(db) { s in try await s.land.assess(year: year) }
-            print("\(s.year) 年度：\(s.parcels) 个地块，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片，整治候选 \(s.candidates) 片")
+            print("\(s.year) 年度：\(s.parcels) 个地块，低效 \(s.lowEfficiency) 个，低效地块连片 \(s.clusters) 片，集中连片整治候选 \(s.candidates) 片")
         }
     }
 }

@@ -467,6 +467,60 @@ struct LandPageTests {
         }
     }
 
+    @Test("a cluster holds only low-efficiency parcels; /clusters/N lists them with occupants, reasons and kinds; outside the scope 404")
+    func clusterDetail() async throws {
+        try await TestApp.with { app in
+            try await Self.loadLand(app)
+            let hq = try await TestAuth.hq(app)
+            // every parcel in a cluster is low-efficiency, and every low-efficiency parcel is in one
+            let rows = try await app.store.parcels(Store.ParcelFilter(year: Self.year), limit: 1_000_000).rows
+            #expect(rows.contains { $0.lowEfficiency == false } && rows.contains { $0.lowEfficiency == true })
+            #expect(rows.allSatisfy { ($0.cluster != nil) == ($0.lowEfficiency == true) })
+            let clusters = try await app.store.clusters(year: Self.year).rows.map(\.summary)
+            let candidates = clusters.filter(\.candidate)
+            #expect(!candidates.isEmpty, "the demo city has no renewal candidate")
+            #expect(clusters.allSatisfy { $0.block != nil && $0.blockLowEfficiencyShare <= 1 && $0.block!.areaMu >= $0.areaMu - 1e-9 })
+            #expect(clusters.allSatisfy { ($0.categories ?? []).reduce(0) { $0 + $1.parcels } == $0.count })
+            // the demo's dates place parcels in several of the five kinds
+            let kinds = Set(clusters.flatMap { ($0.categories ?? []).compactMap(\.category) })
+            #expect(kinds.count >= 3, "kinds in the demo: \(kinds)")
+
+            let c = candidates.max { $0.count < $1.count }!
+            var res = try await get(app, "/clusters/\(c.number)?year=\(Self.year)", hq)
+            #expect(res.status == .ok)
+            let page = res.body.string
+            let listed = page.captures(#"<tr data-parcel="([^"]+)""#)
+            #expect(listed.sorted() == c.parcelIDs.sorted())
+            #expect(page.contains("id=\"block-share\"") && page.contains("id=\"candidate-tag\""))
+            #expect(page.contains(String(format: "%.1f%%", c.block!.lowEfficiencyShare * 100)))
+            let categoryRows = page.captures(#"<tr data-category="([a-z_]+)""#)
+            #expect(categoryRows == (c.categories ?? []).map { $0.category?.rawValue ?? "none" })
+            // an occupant of the cluster shows with its class (published to HQ)
+            let details = try await app.store.assessments(year: Self.year, ids: c.parcelIDs)
+            if let o = details.values.flatMap(\.occupants).first(where: { $0.finalClass != nil }) {
+                #expect(page.contains("data-code=\"\(o.creditCode)\""))
+            }
+            // the list links to it
+            #expect(try await get(app, "/clusters?year=\(Self.year)", hq).body.string.contains("/clusters/\(c.number)?year=\(Self.year)"))
+            // the parcel card names the cluster's page and the parcel's kind
+            let card = try json(try await get(app, "/api/v1/parcels/\(c.parcelIDs[0])?year=\(Self.year)", hq))
+            #expect((card["cluster"] as? [String: Any])?["page"] as? String == "/clusters/\(c.number)?year=\(Self.year)")
+            #expect(card["category_name"] as? String == details[c.parcelIDs[0]]?.category?.chinese)
+
+            // a town sees the clusters touching it, and not the others
+            let town = try await TestAuth.session(app, .town, town: Self.homeTown)
+            if let other = clusters.first(where: { !$0.towns.contains(Self.homeTown) }) {
+                #expect(try await get(app, "/clusters/\(other.number)?year=\(Self.year)", town).status == .notFound)
+            }
+            if let mine = clusters.first(where: { $0.towns.contains(Self.homeTown) }) {
+                #expect(try await get(app, "/clusters/\(mine.number)?year=\(Self.year)", town).status == .ok)
+            }
+            #expect(try await get(app, "/clusters/\(c.number)?year=\(Self.year)", try await TestAuth.session(app, .bank)).status == .forbidden)
+            res = try await get(app, "/clusters/999999?year=\(Self.year)", hq)
+            #expect(res.status == .notFound && res.body.string.contains("999999"))
+        }
+    }
+
     // MARK: - the land import page
 
     @Test("/land refuses a bow-tie parcel naming it and writes nothing; imports good files and re-runs the assessment")

@@ -252,6 +252,36 @@ def test_a_cluster_link_opens_the_map_on_it(signed_in_hq, base_url, year, candid
                                           f"the card does not show cluster {n} (第 {n} 片)")
 
 
+def test_the_candidates_list_opens_a_clusters_parcels_and_their_kinds(signed_in_hq, base_url, year, candidates):
+    """/clusters lists every renewal candidate (clusters of low-efficiency parcels); a row opens
+    /clusters/N with the block's share, its parcels by kind and each parcel, whose page names
+    its kind."""
+    driver = signed_in_hq
+    driver.get(f"{base_url}/clusters?year={year}")
+    rows = elements(driver, "#clusters-table tbody tr[data-cluster]", "the candidate rows")
+    assert len(rows) == len(candidates), f"{len(rows)} rows for {len(candidates)} candidates"
+    n = attribute(rows[0], "data-cluster", "the first row")
+    feature = next(f for f in candidates if str(f["properties"]["number"]) == n)
+    element(rows[0], "td.kinds", "the row's kinds of low-efficiency land")
+    element(rows[0], "a.detail-link", "the row's link to the cluster's parcels").click()
+    WebDriverWait(driver, 10).until(lambda d: f"/clusters/{n}?" in d.current_url, f"the link did not open /clusters/{n}")
+    parcels = elements(driver, "#cluster-parcels-table tbody tr[data-parcel]", "the cluster's parcels")
+    assert len(parcels) == feature["properties"]["count"], \
+        f"/clusters/{n} lists {len(parcels)} parcels, the map API says {feature['properties']['count']}"
+    assert "%" in element(driver, "#block-share", "the share of the block around it").text
+    kinds = elements(driver, "#categories-table tbody tr[data-category]", "the kinds of its parcels")
+    counted = sum(int(r.find_elements(By.CSS_SELECTOR, "td")[1].text) for r in kinds)
+    assert counted == len(parcels), f"the kinds count {counted} parcels of {len(parcels)}"
+    reasons = [element(p, "td.reasons", "a parcel's reasons").text for p in parcels]
+    assert all(reasons), "a parcel of the cluster shows no reason for being low-efficiency"
+    pid = attribute(parcels[0], "data-parcel", "the first parcel")
+    element(parcels[0], "a", "the parcel's link").click()
+    WebDriverWait(driver, 10).until(lambda d: "/parcels/" in d.current_url, "the parcel link did not open its page")
+    assert pid in driver.title or pid in element(driver, "h1", "the parcel page's title").text
+    element(driver, "#parcel-category", "the parcel's kind of low-efficiency land")
+    assert f"第 {n} 片" in element(driver, "#parcel-cluster", "the parcel's cluster").text
+
+
 def test_large_sets_load_by_bounding_box(signed_in_hq, base_url, year):
     """Above the limit (20,000 parcels; lowered here with ?limit=) the map loads what the
     view shows, and again when it moves."""

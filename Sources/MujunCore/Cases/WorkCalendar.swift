@@ -301,3 +301,20 @@ public struct CalendarError: Error, Sendable, CustomStringConvertible {
     public let zh: String, en: String
     public var description: String { "工作日历错误：\(zh) / work calendar error: \(en)" }
 }
+
+/// A date is written as `YYYY-MM-DD` in JSON (a parcel's dates, in its stored detail).
+extension CalendarDate: Codable {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        guard let d = CalendarDate(s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a date (YYYY-MM-DD): \(s)")
+        }
+        self = d
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

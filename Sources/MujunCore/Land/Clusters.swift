@@ -24,8 +24,47 @@ public struct ClusterSummary: Codable, Sendable, Hashable, Identifiable {
     public var candidate: Bool
     /// The bounding box of its parcels in EPSG:4549.
     public var bbox: BBox
+    /// For a cluster of low-efficiency parcels (a yearly assessment's renewal candidates): the
+    /// block (连片区块: all parcels linked within the gap) it lies in, with that block's
+    /// low-efficiency share. nil for a cluster of all parcels (`mujun land clusters`).
+    public var block: ClusterBlock?
+    /// Its low-efficiency parcels by reason (a parcel counts under each of its reasons), in the
+    /// order of ``LowEfficiencyKind``; nil when not assessed.
+    public var reasons: [ReasonTally]?
+    /// Its low-efficiency parcels by the five kinds (低效用地五类), in their order, and those the
+    /// data do not place (`category` nil); nil when not assessed.
+    public var categories: [CategoryTally]?
 
     public var id: Int { number }
+
+    /// The low-efficiency share shown beside a cluster: its block's, for a cluster of
+    /// low-efficiency parcels (whose own share is 1); else its own.
+    public var blockLowEfficiencyShare: Double { block?.lowEfficiencyShare ?? lowEfficiencyShare }
+}
+
+/// The block (连片区块) a cluster of low-efficiency parcels lies in: every parcel, low-efficiency
+/// or not, linked to it within the gap.
+public struct ClusterBlock: Codable, Sendable, Hashable {
+    public var parcels: Int
+    public var areaMu: Double
+    public var lowEfficiencyCount: Int
+    public var lowEfficiencyMu: Double
+    /// lowEfficiencyMu / areaMu (0 … 1)
+    public var lowEfficiencyShare: Double
+}
+
+/// How many of a cluster's parcels give a reason, and their area.
+public struct ReasonTally: Codable, Sendable, Hashable {
+    public var kind: LowEfficiencyKind
+    public var parcels: Int
+    public var areaMu: Double
+}
+
+/// How many of a cluster's parcels fall into one of the five kinds (nil: not placed), and their area.
+public struct CategoryTally: Codable, Sendable, Hashable {
+    public var category: LowEfficiencyCategory?
+    public var parcels: Int
+    public var areaMu: Double
 }
 
 /// The clusters of a set of parcels.
@@ -255,7 +294,8 @@ public enum Clustering {
                         number: k + 1, parcelIDs: ids, count: g.count, areaMu: area,
                         towns: uniqueSorted(towns), blocks: uniqueSorted(blocks), occupants: uniqueSorted(occupants),
                         lowEfficiencyCount: lowCount, lowEfficiencyMu: lowMu,
-                        lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box))
+                        lowEfficiencyShare: area > 0 ? lowMu / area : 0, candidate: area >= minMu, bbox: box,
+                        block: nil, reasons: nil, categories: nil))
                 }
             }
             return clusters

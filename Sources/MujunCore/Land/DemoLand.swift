@@ -54,6 +54,8 @@ public struct DemoLand: Sendable {
 
         var allParcels: [Parcel] = []
         var allUses: [LandUse] = []
+        // the parcels' dates from a generator of their own, so the layout stays what it was
+        var dates = SeededRandom(seed: city.seed &* 0x9E37_79B9 &+ 0x4441_5445)
         // Lay out each town in local coordinates, then place the towns on a grid.
         var layouts: [(town: String, number: Int, placed: [(Placed, String?)], size: (w: Double, h: Double))] = []
         for (t, town) in towns.enumerated() {
@@ -232,10 +234,12 @@ public struct DemoLand: Sendable {
                     far = rng.chance(0.1) ? nil
                         : (rng.logNormal(median: p.lot.above ? 1.8 : 1.45, sigma: 0.35) * 100).rounded() / 100
                 }
-                allParcels.append(Parcel(
+                var parcel = Parcel(
                     parcelID: id, town: l.town, block: block, ownerCreditCode: p.lot.owner,
                     registeredMu: registered, landUse: "工业用地", far: far, status: status,
-                    geometry: wkb, bbox: bbox, areaMu: areaMu))
+                    geometry: wkb, bbox: bbox, areaMu: areaMu)
+                Self.date(&parcel, &dates)
+                allParcels.append(parcel)
                 for (code, relation, area) in p.lot.uses {
                     allUses.append(LandUse(parcelID: id, creditCode: code, relation: relation,
                                            areaMu: area ?? (areaMu * 100).rounded() / 100))
@@ -244,6 +248,47 @@ public struct DemoLand: Sendable {
         }
         parcels = allParcels
         landUse = allUses
+    }
+
+    /// A parcel's dates (批准、供地、约定开工/竣工、投产), consistent with its status, as of the
+    /// demo's latest year (2025): most in-use parcels supplied and operating for years; under
+    /// construction, supplied in 2022–2024, a fifth of them past the agreed completion (建而未投);
+    /// idle ones supplied and never started (供而未用), approved and never supplied (批而未供), or
+    /// operated once (用而未尽); one parcel in ten without dates (the file gives none).
+    static func date(_ p: inout Parcel, _ rng: inout SeededRandom) {
+        func day(_ from: Int, _ to: Int) -> CalendarDate {  // a day in the years from…to
+            let a = CalendarDate(year: from, month: 1, day: 1)!.dayNumber, b = CalendarDate(year: to, month: 12, day: 31)!.dayNumber
+            return CalendarDate(dayNumber: a + Int(rng.next() % UInt64(b - a + 1)))
+        }
+        func later(_ d: CalendarDate, _ lo: Int, _ hi: Int) -> CalendarDate { d.adding(days: lo + Int(rng.next() % UInt64(hi - lo + 1))) }
+        if rng.chance(0.1) { return }
+        switch p.status {
+        case .underConstruction:
+            let late = rng.chance(0.2)  // past the agreed completion by the end of 2025
+            let approved = late ? day(2022, 2023) : day(2022, 2024), supplied = later(approved, 30, 200)
+            p.approvedOn = approved; p.suppliedOn = supplied
+            p.startBy = later(supplied, 90, 180)
+            p.finishBy = late ? later(p.startBy!, 200, 300) : later(p.startBy!, 900, 1200)
+        case .idle:
+            let u = rng.unit()
+            if u < 0.2 {
+                p.approvedOn = day(2021, 2024)
+            } else if u < 0.65 {
+                let approved = day(2017, 2022), supplied = later(approved, 30, 300)
+                p.approvedOn = approved; p.suppliedOn = supplied
+                p.startBy = later(supplied, 90, 365); p.finishBy = later(p.startBy!, 540, 900)
+            } else {
+                let approved = day(2004, 2014), supplied = later(approved, 30, 300)
+                p.approvedOn = approved; p.suppliedOn = supplied
+                p.startBy = later(supplied, 90, 365); p.finishBy = later(p.startBy!, 540, 730)
+                p.operatingSince = later(p.finishBy!, 0, 180)
+            }
+        case .inUse, nil:
+            let approved = day(2003, 2019), supplied = later(approved, 30, 300)
+            p.approvedOn = approved; p.suppliedOn = supplied
+            p.startBy = later(supplied, 90, 365); p.finishBy = later(p.startBy!, 540, 730)
+            p.operatingSince = later(p.finishBy!, -60, 180)
+        }
     }
 
     /// The parcels as a GeoJSON FeatureCollection with the template's Chinese property names

@@ -139,6 +139,12 @@ public enum LowEfficiencyKind: String, Codable, Sendable, CaseIterable, Hashable
     case occupantClass = "occupant_class"
     /// 容积率 below the threshold
     case lowFAR = "low_far"
+    /// approved (批准日期) by the year's end, not supplied (供地日期) by then
+    case notSupplied = "not_supplied"
+    /// supplied, the agreed start (约定开工日期) passed, not started: idle and not operating
+    case notStarted = "not_started"
+    /// the agreed completion (约定竣工日期) passed, still under construction or not operating
+    case notOperating = "not_operating"
 
     public var chinese: String {
         switch self {
@@ -146,7 +152,61 @@ public enum LowEfficiencyKind: String, Codable, Sendable, CaseIterable, Hashable
         case .lowTaxPerMu: "\(Indicator.taxPerMu.chinese)低"
         case .occupantClass: "用地企业评价为 D 类"
         case .lowFAR: "容积率低"
+        case .notSupplied: "批准后未供地"
+        case .notStarted: "逾期未开工"
+        case .notOperating: "逾期未投产"
         }
+    }
+}
+
+/// The five kinds of low-efficiency land Zhejiang uses (低效用地五类), in their order. A
+/// low-efficiency parcel falls into the first kind its data show (FORMATS.md, parcels), or
+/// none when they do not say (``LowEfficiencyAssessor``).
+public enum LowEfficiencyCategory: String, Codable, Sendable, CaseIterable, Hashable {
+    /// 批而未供: approved, not supplied
+    case approvedNotSupplied = "approved_not_supplied"
+    /// 供而未用: supplied, not started by the agreed start
+    case suppliedNotUsed = "supplied_not_used"
+    /// 用而未尽: in use, the floor-area ratio below the rule (or operated and now idle)
+    case usedNotFully = "used_not_fully"
+    /// 建而未投: past the agreed completion, not operating
+    case builtNotOperating = "built_not_operating"
+    /// 投而未达标: operating, below the per-mu thresholds (tax per mu, the occupants' class)
+    case operatingBelowStandard = "operating_below_standard"
+
+    public var chinese: String {
+        switch self {
+        case .approvedNotSupplied: "批而未供"
+        case .suppliedNotUsed: "供而未用"
+        case .usedNotFully: "用而未尽"
+        case .builtNotOperating: "建而未投"
+        case .operatingBelowStandard: "投而未达标"
+        }
+    }
+
+    public var english: String {
+        switch self {
+        case .approvedNotSupplied: "approved, not supplied"
+        case .suppliedNotUsed: "supplied, not used"
+        case .usedNotFully: "used, not fully"
+        case .builtNotOperating: "built, not operating"
+        case .operatingBelowStandard: "operating, below standard"
+        }
+    }
+
+    /// The kind a low-efficiency parcel falls into, given its reasons and whether it operates
+    /// at the year's end; nil when the data do not say.
+    ///
+    /// ```swift
+    /// LowEfficiencyCategory.of(reasons: [.lowTaxPerMu], operating: true, idleAfterOperating: false)  // .operatingBelowStandard
+    /// ```
+    public static func of(reasons: [LowEfficiencyKind], operating: Bool, idleAfterOperating: Bool) -> LowEfficiencyCategory? {
+        if reasons.contains(.notSupplied) { return .approvedNotSupplied }
+        if reasons.contains(.notStarted) { return .suppliedNotUsed }
+        if operating && reasons.contains(.lowFAR) || idleAfterOperating && reasons.contains(.idle) { return .usedNotFully }
+        if reasons.contains(.notOperating) { return .builtNotOperating }
+        if operating && (reasons.contains(.lowTaxPerMu) || reasons.contains(.occupantClass)) { return .operatingBelowStandard }
+        return nil
     }
 }
 
@@ -197,6 +257,9 @@ public struct ParcelAssessment: Codable, Sendable, Hashable {
     public var taxPerMu: Double?
     /// Every rule that applies, in the order of ``LowEfficiencyKind``.
     public var reasons: [LowEfficiencyReason]
+    /// Which of the five kinds (低效用地五类) the parcel falls into, when low-efficiency and its
+    /// data say which.
+    public var category: LowEfficiencyCategory?
 
     /// 低效用地: at least one reason applies.
     public var isLowEfficiency: Bool { !reasons.isEmpty }
@@ -260,6 +323,7 @@ public struct LowEfficiencyAssessor: Sendable {
 
         let idle = Set(rules.idleStatuses)
         let badClasses = Set(rules.occupantClasses)
+        let yearEnd = CalendarDate(year: min(max(year, 1), 9999), month: 12, day: 31)!
         var out: [ParcelAssessment] = []
         out.reserveCapacity(parcels.count)
         for p in parcels {
@@ -306,14 +370,48 @@ public struct LowEfficiencyAssessor: Sendable {
                     kind: .lowFAR, zh: "容积率 \(formatNumber(far))，低于 \(formatNumber(limit))",
                     en: "floor-area ratio \(formatNumber(far)) is below \(formatNumber(limit))", value: far, threshold: limit))
             }
+            let life = Self.lifeCycle(p, yearEnd: yearEnd)
+            reasons += life.reasons
+            let category = reasons.isEmpty ? nil
+                : LowEfficiencyCategory.of(reasons: reasons.map(\.kind), operating: life.operating,
+                                           idleAfterOperating: life.operatedBefore && p.status == .idle)
             out.append(ParcelAssessment(parcelID: p.parcelID, town: p.town, block: p.block, areaMu: p.areaMu,
                                         occupants: occupants, attributedTax: attributedTax, taxPerMu: taxPerMu,
-                                        reasons: reasons))
+                                        reasons: reasons, category: category))
         }
         return LandAssessment(year: year, rules: rules, parcels: out)
     }
 
     private func fixed2(_ x: Double) -> String { String(format: "%.2f", x) }
+
+    /// The reasons a parcel's dates give at the year's end (`yearEnd`), and whether it operates then:
+    /// - operating: 投产日期 on or before the year's end, or, without one, a status other than
+    ///   闲置 and 在建;
+    /// - 批而未供 (`notSupplied`): 批准日期 on or before the year's end, no 供地日期 by then;
+    /// - 供而未用 (`notStarted`): supplied by the year's end, 约定开工日期 before it, not operating
+    ///   and not under construction;
+    /// - 建而未投 (`notOperating`): 约定竣工日期 before the year's end, still 在建, or in use with a
+    ///   投产日期 after the year's end.
+    static func lifeCycle(_ p: Parcel, yearEnd d: CalendarDate) -> (reasons: [LowEfficiencyReason], operating: Bool, operatedBefore: Bool) {
+        let operatedBefore = p.operatingSince.map { $0 <= d } ?? false
+        let operating = operatedBefore || (p.operatingSince == nil && p.status != .idle && p.status != .underConstruction)
+        var reasons: [LowEfficiencyReason] = []
+        let supplied = p.suppliedOn.map { $0 <= d } ?? false
+        if let a = p.approvedOn, a <= d, !supplied {
+            reasons.append(LowEfficiencyReason(kind: .notSupplied, zh: "\(a) 批准用地，至 \(d) 未供地",
+                                               en: "approved on \(a), not supplied by \(d)"))
+        }
+        if supplied, let s = p.startBy, s < d, !operating, p.status != .underConstruction {
+            reasons.append(LowEfficiencyReason(kind: .notStarted, zh: "约定 \(s) 开工，至 \(d) 未开工",
+                                               en: "construction agreed to start by \(s), not started by \(d)"))
+        }
+        if let f = p.finishBy, f < d, !operating,
+           p.status == .underConstruction || (p.status == .inUse && p.operatingSince != nil) {
+            reasons.append(LowEfficiencyReason(kind: .notOperating, zh: "约定 \(f) 竣工，至 \(d) 未投产",
+                                               en: "completion agreed by \(f), not operating by \(d)"))
+        }
+        return (reasons, operating, operatedBefore)
+    }
 }
 
 private extension Array where Element == String {

@@ -56,6 +56,16 @@ public struct Parcel: Codable, Sendable, Hashable, Identifiable {
     public var far: Double?
     /// 现状; nil when the file gives none
     public var status: ParcelStatus?
+    /// 批准日期: land use approved (批)
+    public var approvedOn: CalendarDate?
+    /// 供地日期: land supplied (供)
+    public var suppliedOn: CalendarDate?
+    /// 约定开工日期: the start of construction agreed in the supply contract
+    public var startBy: CalendarDate?
+    /// 约定竣工日期: the completion agreed in the supply contract
+    public var finishBy: CalendarDate?
+    /// 投产日期: in operation since
+    public var operatingSince: CalendarDate?
     /// The geometry, little-endian 2D WKB of a Polygon or MultiPolygon in EPSG:4549.
     public var geometry: Data
     /// The bounding box in EPSG:4549.
@@ -72,10 +82,14 @@ public struct Parcel: Codable, Sendable, Hashable, Identifiable {
     public init(parcelID: String, town: String, block: String? = nil, ownerCreditCode: String? = nil,
                 registeredMu: Double? = nil, landUse: String? = nil, far: Double? = nil,
                 status: ParcelStatus? = nil, geometry: Data, bbox: BBox, areaMu: Double,
-                areaTolerance: Double = LandRules.default.areaTolerance, feature: Int = 0) {
+                areaTolerance: Double = LandRules.default.areaTolerance, feature: Int = 0,
+                approvedOn: CalendarDate? = nil, suppliedOn: CalendarDate? = nil, startBy: CalendarDate? = nil,
+                finishBy: CalendarDate? = nil, operatingSince: CalendarDate? = nil) {
         self.parcelID = parcelID; self.town = town; self.block = block
         self.ownerCreditCode = ownerCreditCode; self.registeredMu = registeredMu
         self.landUse = landUse; self.far = far; self.status = status
+        self.approvedOn = approvedOn; self.suppliedOn = suppliedOn; self.startBy = startBy
+        self.finishBy = finishBy; self.operatingSince = operatingSince
         self.geometry = geometry; self.bbox = bbox; self.areaMu = areaMu; self.feature = feature
         self.areaMismatch = false
         self.areaMismatch = isAreaMismatch(tolerance: areaTolerance)
@@ -315,6 +329,10 @@ public enum ParcelGeoJSON {
             if let u = p.landUse { props.append(("用途", jsonString(u))) }
             if let f = p.far { props.append(("容积率", formatNumber(f))) }
             if let s = p.status { props.append(("现状", jsonString(s.chinese))) }
+            for (key, d) in [("批准日期", p.approvedOn), ("供地日期", p.suppliedOn), ("约定开工日期", p.startBy),
+                             ("约定竣工日期", p.finishBy), ("投产日期", p.operatingSince)] {
+                if let d { props.append((key, "\"\(d)\"")) }
+            }
             if let extra { props += extra(p) }
             for (i, (key, value)) in props.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }

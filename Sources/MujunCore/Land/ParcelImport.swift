@@ -37,6 +37,11 @@ public enum ParcelImport {
         FieldSpec(key: "land_use", chinese: "用途"),
         FieldSpec(key: "far", chinese: "容积率"),
         FieldSpec(key: "status", chinese: "现状"),
+        FieldSpec(key: "approved_on", chinese: "批准日期"),
+        FieldSpec(key: "supplied_on", chinese: "供地日期"),
+        FieldSpec(key: "start_by", chinese: "约定开工日期"),
+        FieldSpec(key: "finish_by", chinese: "约定竣工日期"),
+        FieldSpec(key: "operating_since", chinese: "投产日期"),
     ]
 
     /// Reads and checks a GeoJSON file.
@@ -379,6 +384,34 @@ public enum ParcelImport {
             }
         }
 
+        // The land's dates (FORMATS.md): each a date, in the order of its life.
+        func date(_ key: String) -> CalendarDate? {
+            guard let v = prop(key) else { return nil }
+            let name = seg.names[Int(v.name)]
+            switch v.kind {
+            case .null: return nil
+            case .rawString, .decodedString:
+                let s = Self.text(v, seg, bytes)!
+                if s.isEmpty { return nil }
+                if let d = CaseHistory.parseDate(s) { return d }
+                fail(name, "不是日期：\"\(s)\"（应为 YYYY-MM-DD）", "not a date: \"\(s)\" (use YYYY-MM-DD)")
+            default:
+                fail(name, "不是日期（应为 YYYY-MM-DD 文本）", "not a date (use YYYY-MM-DD text)")
+            }
+            return nil
+        }
+        let approvedOn = date("approved_on"), suppliedOn = date("supplied_on")
+        let startBy = date("start_by"), finishBy = date("finish_by"), operatingSince = date("operating_since")
+        func order(_ a: CalendarDate?, _ aKey: String, _ b: CalendarDate?, _ bKey: String) {
+            guard let a, let b, b < a else { return }
+            let an = fields[slotOf(aKey)].chinese, bn = fields[slotOf(bKey)].chinese
+            fail(header(bKey), "\(bn) \(b) 早于\(an) \(a)", "\(bKey) \(b) is before \(aKey) \(a)")
+        }
+        order(approvedOn, "approved_on", suppliedOn, "supplied_on")
+        order(suppliedOn, "supplied_on", startBy, "start_by")
+        order(startBy, "start_by", finishBy, "finish_by")
+        order(suppliedOn, "supplied_on", operatingSince, "operating_since")
+
         // Geometry: the polygons as flat coordinates, `xy`, `rings` (pairs), `groups` (pairs).
         let geometryType: String? = f.geometryType == -2 ? "Polygon" : f.geometryType == -3 ? "MultiPolygon"
             : f.geometryType >= 0 ? seg.strings[Int(f.geometryType)] : nil
@@ -492,7 +525,8 @@ public enum ParcelImport {
             ownerCreditCode: owner.isEmpty ? nil : owner, registeredMu: registered,
             landUse: landUse.isEmpty ? nil : landUse, far: far, status: status,
             geometry: wkb, bbox: bbox, areaMu: Projection.mu(squareMetres: area),
-            areaTolerance: tolerance, feature: number))
+            areaTolerance: tolerance, feature: number, approvedOn: approvedOn, suppliedOn: suppliedOn,
+            startBy: startBy, finishBy: finishBy, operatingSince: operatingSince))
     }
 
     /// Reads a GeoJSON file from disk; see ``read(geojson:crs:towns:tolerance:)``.
@@ -551,7 +585,7 @@ public enum ParcelImport {
         return data
     }
 
-    /// The index in ``fields`` of a field key (a linear scan: cheaper than hashing for 8).
+    /// The index in ``fields`` of a field key (a switch: cheaper than hashing for 13).
     @inline(__always) static func slotOf(_ key: String) -> Int {
         // the order of `fields` (no access to the shared array: no reference counting on
         // a buffer both checking threads would touch)
@@ -564,6 +598,11 @@ public enum ParcelImport {
         case "land_use": return 5
         case "far": return 6
         case "status": return 7
+        case "approved_on": return 8
+        case "supplied_on": return 9
+        case "start_by": return 10
+        case "finish_by": return 11
+        case "operating_since": return 12
         default: preconditionFailure("unknown field \(key)")
         }
     }

@@ -61,7 +61,7 @@ struct ScannedFeature {
 
 /// The features scanned by one thread, in file order.
 struct ScannedSegment {
-    static let slots = 8  // ParcelImport.fields.count
+    static let slots = 13  // ParcelImport.fields.count
 
     var features: [ScannedFeature] = []
     /// `slots` values per feature, by field (ParcelImport.fields order); the first property

@@ -24,5 +24,6 @@ public enum MujunMigrations {
         CreateCalendarYears(),
         MoveAppealsOntoCases(),
         AddCoUnitIndex(),
+        AddParcelDates(),
     ]
 }

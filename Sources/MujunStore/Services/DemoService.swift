@@ -51,7 +51,7 @@ public struct DemoService: ServiceBase {
         try await services.land.importLandUse(land.landUse, fileName: "demo-land-use")
         for y in yearList {
             let s = try await services.land.assess(year: y)
-            progress("\(y) 年度地块：\(s.parcels) 个，低效 \(s.lowEfficiency) 个，集中连片 \(s.clusters) 片（整治候选 \(s.candidates) 片）")
+            progress("\(y) 年度地块：\(s.parcels) 个，低效 \(s.lowEfficiency) 个，低效地块连片 \(s.clusters) 片（集中连片整治候选 \(s.candidates) 片）")
         }
         let logins = try await loadPeople(city: city, years: yearList, today: today)
         let n = try await demoCases(city: city, year: latest, today: today)

@@ -137,12 +137,7 @@ public struct LandService: ServiceBase {
                                    cls: vis?.classes == true && visible ? (result?.finalClass?.rawValue ?? o.finalClass?.rawValue) : nil,
                                    result: result))
         }
-        let reasons: [(String, String)] = (assessment?.reasons ?? []).map { r in
-            if r.kind == .occupantClass && (vis?.classes != true || vis?.isEnterprise == true) {
-                return (r.kind.rawValue, vis?.classes == true ? r.kind.chinese : "用地企业评价分类（结果尚未公示）")
-            }
-            return (r.kind.rawValue, r.zh)
-        }
+        let reasons = Self.shownReasons(assessment, vis)
         var cluster: ClusterSummary?
         if let y = year, let n = row.cluster { cluster = try await self.cluster(year: y, number: n)?.summary }
         var latest: Store.Survey?
@@ -156,6 +151,62 @@ public struct LandService: ServiceBase {
         return Detail(row: row, year: year, years: years, assessment: assessment, visibility: vis, occupants: occupants,
                       reasons: reasons, cluster: cluster, latestSurvey: latest, surveyCount: count,
                       canSurvey: p?.role == .town && p?.town == row.parcel.town)
+    }
+
+    /// A parcel's reasons as the caller may read them: (kind, text); the occupants' classes only
+    /// when published and not to an enterprise.
+    static func shownReasons(_ a: ParcelAssessment?, _ vis: Visibility?) -> [(kind: String, text: String)] {
+        (a?.reasons ?? []).map { r in
+            if r.kind == .occupantClass && (vis?.classes != true || vis?.isEnterprise == true) {
+                return (r.kind.rawValue, vis?.classes == true ? r.kind.chinese : "用地企业评价分类（结果尚未公示）")
+            }
+            return (r.kind.rawValue, r.zh)
+        }
+    }
+
+    /// One cluster of low-efficiency parcels as its page shows it: the summary, and each of its
+    /// parcels within the caller's scope with its assessment, reasons and occupants (with the
+    /// class the caller may see).
+    public struct ClusterDetail: Sendable {
+        public var year: Int
+        public var summary: ClusterSummary
+        public var parcels: [ClusterParcel]
+
+        public struct ClusterParcel: Sendable {
+            public var row: Store.ParcelRow
+            public var assessment: ParcelAssessment?
+            public var reasons: [(kind: String, text: String)]
+            public var occupants: [(creditCode: String, name: String, cls: String?)]
+        }
+    }
+
+    /// The cluster `number` of `year` with its parcels, nil when the caller sees none of it.
+    public func clusterDetail(year: Int, number: Int) async throws -> ClusterDetail? {
+        guard let c = try await cluster(year: year, number: number) else { return nil }
+        let rows = try await scoped.parcels(Store.ParcelFilter(year: year, cluster: number), limit: 100_000).rows
+        let assessed = try await unscoped.assessments(year: year, ids: rows.map(\.parcel.parcelID))
+        let vis = try await visibility(year: year)
+        let seesAll = caller.scope == .all
+        var results: [String: EnterpriseResult?] = [:]
+        var parcels: [ClusterDetail.ClusterParcel] = []
+        for r in rows {
+            let a = assessed[r.parcel.parcelID]
+            var occupants: [(creditCode: String, name: String, cls: String?)] = []
+            for o in a?.occupants ?? [] {
+                var result: EnterpriseResult?
+                if vis.classes {
+                    if let known = results[o.creditCode] { result = known } else {
+                        result = try await scoped.result(creditCode: o.creditCode, year: year)
+                        results[o.creditCode] = .some(result)
+                    }
+                }
+                let visible = vis.classes && (seesAll || result != nil) && !(vis.isEnterprise && result == nil)
+                occupants.append((o.creditCode, o.name ?? result?.name ?? o.creditCode,
+                                  visible ? (result?.finalClass?.rawValue ?? o.finalClass?.rawValue) : nil))
+            }
+            parcels.append(.init(row: r, assessment: a, reasons: Self.shownReasons(a, vis), occupants: occupants))
+        }
+        return ClusterDetail(year: year, summary: c.summary, parcels: parcels)
     }
 
     // MARK: search

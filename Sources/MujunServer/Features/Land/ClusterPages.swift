@@ -35,7 +35,7 @@ enum ClusterPages {
             switch p.sort {
             case .area: c.areaMu
             case .count: Double(c.count)
-            case .low: c.lowEfficiencyShare
+            case .low: c.blockLowEfficiencyShare
             case .occupants: Double(c.occupants.count)
             case .number: Double(c.number)
             }
@@ -58,7 +58,7 @@ enum ClusterPages {
         let rules = req.application.serviceContext.landRules
         return Page.render(title: "集中连片整治候选 · \(year) 年度", active: "map", head: [.stylesheet("/static/map.css")]) { h in
             h.el(.section, .cls("page-head")) { h in
-                h.el(.h1, .id("page-title"), text: "\(year) 年度集中连片整治\(p.all ? "片区" : "候选")")
+                h.el(.h1, .id("page-title"), text: "\(year) 年度\(p.all ? "低效用地连片" : "集中连片整治候选")")
                 h.yearLinks(label: "认定年度：", years: years, current: year) { p.href(year: $0) }
             }
             h.el(.form, .id("filters"), .cls("filters"), .method("get"), .action("/clusters")) { h in
@@ -71,16 +71,16 @@ enum ClusterPages {
                 }
                 h.el(.label) { h in
                     h.void(.input, .type("checkbox"), .name("all"), .value("1"), .checked(p.all))
-                    h.text(" 含非候选片区")
+                    h.text(" 含面积不足的低效连片")
                 }
                 h.el(.button, .type("submit"), text: "查询")
                 h.el(.a, .cls("button secondary"), .id("export-xlsx"), .href(p.href("/clusters.xlsx")), text: "导出 Excel")
             }
-            let area = rows.reduce(0) { $0 + $1.areaMu }, low = rows.reduce(0) { $0 + $1.lowEfficiencyMu }
+            let area = rows.reduce(0) { $0 + $1.areaMu }
             h.el(.section, .cls("card")) { h in
                 h.el(.p, .id("cluster-total"), .data("count", rows.count)) { h in
-                    h.text("共 "); h.el(.b, text: String(rows.count)); h.text(" 片，合计 \(HTML.num(area)) 亩，其中低效用地 \(HTML.num(low)) 亩。")
-                    h.el(.span, .cls("muted"), text: "相邻地块间距不超过 \(formatNumber(rules.clusterGap)) 米即视为连片；片区面积不小于 \(formatNumber(rules.minMu)) 亩为整治候选。")
+                    h.text("共 "); h.el(.b, text: String(rows.count)); h.text(" 片低效用地连片，合计 \(HTML.num(area)) 亩。")
+                    h.el(.span, .cls("muted"), text: "当年认定的低效地块间距不超过 \(formatNumber(rules.clusterGap)) 米即视为连片；连片面积不小于 \(formatNumber(rules.minMu)) 亩为集中连片整治候选。“所在区块低效占比”为该连片所在区块（全部地块按同一间距连成的片）中低效用地面积的占比。")
                 }
                 h.el(.div, .cls("table-wrap")) { h in
                     h.el(.table, .cls("data"), .id("clusters-table")) { h in
@@ -95,12 +95,12 @@ enum ClusterPages {
                                 }
                                 th(&h, .number, "片区编号"); th(&h, .area, "面积(亩)"); th(&h, .count, "地块数")
                                 h.el(.th, text: "镇街"); h.el(.th, text: "区块")
-                                th(&h, .low, "低效占比"); h.el(.th, .cls("num"), text: "低效面积(亩)"); th(&h, .occupants, "用地企业数")
+                                h.el(.th, text: "低效类型"); th(&h, .low, "所在区块低效占比"); th(&h, .occupants, "用地企业数")
                                 h.el(.th, text: "候选"); h.el(.th)
                             }
                         }
                         h.el(.tbody) { h in
-                            if rows.isEmpty { h.el(.tr, .cls("none")) { h in h.el(.td, .colspan(10), text: "没有符合条件的片区。") } }
+                            if rows.isEmpty { h.el(.tr, .cls("none")) { h in h.el(.td, .colspan(10), text: "没有符合条件的低效用地连片。") } }
                             for c in rows {
                                 h.el(.tr, .data("cluster", c.number)) { h in
                                     h.el(.td, .cls("num"), text: String(c.number))
@@ -108,11 +108,13 @@ enum ClusterPages {
                                     h.el(.td, .cls("num"), text: String(c.count))
                                     h.el(.td, text: c.towns.joined(separator: "、"))
                                     h.el(.td, text: c.blocks.joined(separator: "、"))
-                                    h.el(.td, .cls("num"), text: String(format: "%.1f%%", c.lowEfficiencyShare * 100))
-                                    h.el(.td, .cls("num"), text: HTML.num(c.lowEfficiencyMu))
+                                    h.el(.td, .cls("kinds"), text: categoriesText(c))
+                                    h.el(.td, .cls("num block-share"), text: String(format: "%.1f%%", c.blockLowEfficiencyShare * 100))
                                     h.el(.td, .cls("num"), text: String(c.occupants.count))
                                     h.el(.td) { h in if c.candidate { h.el(.span, .cls("tag-cand"), text: "候选") } else { h.text("—") } }
                                     h.el(.td) { h in
+                                        h.el(.a, .href(HTML.url("/clusters/\(c.number)", [("year", String(year))])), .cls("detail-link"), text: "地块清单")
+                                        h.text(" · ")
                                         h.el(.a, .href(HTML.url("/map", [("year", String(year)), ("cluster", String(c.number))])), .cls("map-link"), text: "在地图上查看")
                                     }
                                 }
@@ -134,14 +136,15 @@ enum ClusterPages {
         func num(_ x: Double?) -> XLSXCell { x.map { $0.isFinite ? .number($0) : .empty } ?? .empty }
         let cRows: [[XLSXCell]] = clusters.map { c in
             [.number(Double(c.number)), num(c.areaMu), .number(Double(c.count)), .text(c.towns.joined(separator: "、")),
-             .text(c.blocks.joined(separator: "、")), .number(Double(c.lowEfficiencyCount)), num(c.lowEfficiencyMu),
-             num(c.lowEfficiencyShare), .number(Double(c.occupants.count)), .text(c.candidate ? "是" : "否")]
+             .text(c.blocks.joined(separator: "、")), .text(categoriesText(c)), .text(reasonsText(c)),
+             num(c.block?.areaMu), num(c.blockLowEfficiencyShare), .number(Double(c.occupants.count)), .text(c.candidate ? "是" : "否")]
         }
         var w = XLSXWriter()
-        w.addSheet(name: p.all ? "集中连片片区" : "集中连片整治候选",
-                   headers: ["片区编号", "面积(亩)", "地块数", "镇街", "区块", "低效地块数", "低效面积(亩)", "低效占比", "用地企业数", "整治候选"],
-                   rows: cRows, columnWidths: [9, 11, 8, 24, 24, 10, 12, 9, 10, 9],
-                   numberFormats: ["0", "0.00", "0", nil, nil, "0", "0.00", "0.0%", "0", nil])
+        w.addSheet(name: p.all ? "低效用地连片" : "集中连片整治候选",
+                   headers: ["片区编号", "面积(亩)", "地块数", "镇街", "区块", "低效类型", "认定理由", "所在区块面积(亩)", "所在区块低效占比",
+                             "用地企业数", "整治候选"],
+                   rows: cRows, columnWidths: [9, 11, 8, 24, 24, 30, 36, 14, 14, 10, 9],
+                   numberFormats: ["0", "0.00", "0", nil, nil, nil, nil, "0.00", "0.0%", "0", nil])
 
         // the parcels of the candidate clusters listed
         let numbers = Set(clusters.filter(\.candidate).map(\.number))
@@ -155,25 +158,122 @@ enum ClusterPages {
             let reasons = (a?.reasons ?? []).map { $0.kind == .occupantClass && (!vis.classes || vis.isEnterprise) ? $0.kind.chinese : $0.zh }
             return [.number(Double(r.cluster ?? 0)), .text(p.parcelID), .text(p.town), .text(p.block ?? ""), num(p.areaMu),
                     num(p.registeredMu), .text(p.status?.chinese ?? ""), .text(r.lowEfficiency == true ? "是" : "否"),
-                    .text(reasons.joined(separator: "；")), num(r.taxPerMu), .text(vis.mapClass(r) ?? ""),
+                    .text(a?.category?.chinese ?? ""), .text(reasons.joined(separator: "；")), num(r.taxPerMu), .text(vis.mapClass(r) ?? ""),
                     .text((a?.occupants ?? []).map { $0.name ?? $0.creditCode }.joined(separator: "、")),
                     .text(SurveyService.State.short(r.surveyState))]
         }
         w.addSheet(name: "候选片区地块",
-                   headers: ["片区编号", "地块编号", "镇街", "区块", "面积(亩)", "登记面积(亩)", "现状", "低效", "低效认定理由",
+                   headers: ["片区编号", "地块编号", "镇街", "区块", "面积(亩)", "登记面积(亩)", "现状", "低效", "低效类型", "低效认定理由",
                              "亩均税收(万元/亩)", "主要用地企业分类", "用地企业", "调查状态"],
-                   rows: pRows, columnWidths: [9, 18, 12, 14, 10, 12, 7, 6, 48, 14, 10, 48, 9],
-                   numberFormats: ["0", nil, nil, nil, "0.00", "0.00", nil, nil, nil, "0.00", nil, nil, nil])
+                   rows: pRows, columnWidths: [9, 18, 12, 14, 10, 12, 7, 6, 11, 48, 14, 10, 48, 9],
+                   numberFormats: ["0", nil, nil, nil, "0.00", "0.00", nil, nil, nil, nil, "0.00", nil, nil, nil])
         let rules = req.application.serviceContext.landRules
         let notes: [(String, String)] = [
             ("认定年度", "\(year)"), ("范围", p.town ?? (land.lockedTown ?? "全部镇街")),
-            ("片区", p.all ? "全部集中连片片区" : "整治候选片区（面积不小于 \(formatNumber(rules.minMu)) 亩）"),
-            ("连片规则", "地块间距不超过 \(formatNumber(rules.clusterGap)) 米（CGCS2000 高斯-克吕格投影）即相连，连通的地块为一片"),
+            ("片区", p.all ? "全部低效用地连片" : "集中连片整治候选（面积不小于 \(formatNumber(rules.minMu)) 亩）"),
+            ("连片规则", "当年认定的低效地块间距不超过 \(formatNumber(rules.clusterGap)) 米（CGCS2000 高斯-克吕格投影）即相连，连通的低效地块为一片；所在区块为全部地块按同一间距连成的片"),
+            ("低效类型", "批而未供、供而未用、用而未尽、建而未投、投而未达标，按地块的批准、供地、约定开工/竣工与投产日期及认定理由归类；数据不足以归类的为“未归类”"),
             ("片区数", "\(clusters.count)"), ("候选片区地块数", "\(rows.count)"), ("导出时间", HTML.dateTime(Date())),
         ]
         w.addSheet(name: "说明", headers: ["项目", "内容"], rows: notes.map { [.text($0.0), .text($0.1)] }, columnWidths: [14, 70])
         return Page.download(try w.data(), type: Page.xlsxType, asciiName: "clusters-\(year).xlsx",
-                             name: "\(year)年度集中连片整治\(p.all ? "片区" : "候选").xlsx")
+                             name: "\(year)年度\(p.all ? "低效用地连片" : "集中连片整治候选").xlsx")
+    }
+
+    /// A cluster's parcels by the five kinds: `投而未达标 5（12.3亩）、未归类 1（2.0亩）`.
+    static func categoriesText(_ c: ClusterSummary) -> String {
+        (c.categories ?? []).map { "\($0.category?.chinese ?? "未归类") \($0.parcels)（\(HTML.num($0.areaMu))亩）" }.joined(separator: "、")
+    }
+
+    /// A cluster's parcels by reason: `亩均税收低 5、闲置 2`.
+    static func reasonsText(_ c: ClusterSummary) -> String {
+        (c.reasons ?? []).map { "\($0.kind.chinese) \($0.parcels)" }.joined(separator: "、")
+    }
+
+    /// `/clusters/:number`: one cluster of low-efficiency parcels with its block, its parcels by
+    /// kind and reason, and every parcel with its occupants (and their classes, when the caller
+    /// may see them) and reasons.
+    static func detail(_ req: Request, number: Int, year asked: Int?) async throws -> Response {
+        let land = req.service.land
+        let (year, years) = try await land.year(asked)
+        guard let year else { return LandViews.noLand(try req.principal(), title: "低效用地连片", active: "map") }
+        guard let d = try await land.clusterDetail(year: year, number: number) else {
+            throw Abort(.notFound, reason: "\(year) 年度没有第 \(number) 片低效用地连片 / no cluster \(number) in \(year)")
+        }
+        let c = d.summary
+        let rules = req.application.serviceContext.landRules
+        return Page.render(title: "第 \(number) 片低效用地连片 · \(year) 年度", active: "map", head: [.stylesheet("/static/map.css")]) { h in
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.p) { h in h.el(.a, .href(HTML.url("/clusters", [("year", String(year))])), text: "← 集中连片整治候选") }
+                h.el(.h1, .id("page-title")) { h in
+                    h.text("\(year) 年度第 \(number) 片低效用地连片 ")
+                    if c.candidate { h.el(.span, .cls("tag-cand"), .id("candidate-tag"), text: "整治候选") }
+                }
+                h.yearLinks(label: "认定年度：", years: years, current: year) { HTML.url("/clusters", [("year", String($0))]) }
+            }
+            h.el(.section, .cls("card"), .id("cluster-summary")) { h in
+                h.el(.dl, .cls("facts")) { h in
+                    h.el(.dt, text: "面积"); h.el(.dd, .id("cluster-area"), text: "\(HTML.num(c.areaMu)) 亩（\(c.count) 个低效地块）")
+                    h.el(.dt, text: "镇街"); h.el(.dd, text: c.towns.joined(separator: "、"))
+                    h.el(.dt, text: "区块"); h.el(.dd, text: c.blocks.isEmpty ? "—" : c.blocks.joined(separator: "、"))
+                    if let b = c.block {
+                        h.el(.dt, text: "所在区块")
+                        h.el(.dd, .id("block-share"), .data("share", String(format: "%.4f", b.lowEfficiencyShare)),
+                             text: "\(b.parcels) 个地块，\(HTML.num(b.areaMu)) 亩，其中低效 \(b.lowEfficiencyCount) 个、\(HTML.num(b.lowEfficiencyMu)) 亩（占 \(String(format: "%.1f%%", b.lowEfficiencyShare * 100))）")
+                    }
+                    h.el(.dt, text: "用地企业"); h.el(.dd, text: "\(c.occupants.count) 家")
+                }
+                h.el(.p, .cls("muted"), text: "低效地块间距不超过 \(formatNumber(rules.clusterGap)) 米即连成一片；面积不小于 \(formatNumber(rules.minMu)) 亩的为集中连片整治候选。")
+                h.el(.p) { h in
+                    h.el(.a, .cls("button secondary"), .href(HTML.url("/map", [("year", String(year)), ("cluster", String(number))])), text: "在地图上查看")
+                }
+            }
+            h.el(.section, .cls("card"), .id("cluster-kinds")) { h in
+                h.el(.h2, text: "低效类型与认定理由")
+                h.table(id: "categories-table", headers: [("低效类型", false), ("地块数", true), ("面积(亩)", true)], rows: c.categories ?? []) { h, t in
+                    h.el(.tr, .data("category", t.category?.rawValue ?? "none")) { h in
+                        h.el(.td, text: t.category.map { "\($0.chinese)（\($0.english)）" } ?? "未归类（数据不足）")
+                        h.el(.td, .cls("num"), text: String(t.parcels))
+                        h.el(.td, .cls("num"), text: HTML.num(t.areaMu))
+                    }
+                }
+                h.table(id: "reasons-table", headers: [("认定理由", false), ("地块数", true), ("面积(亩)", true)], rows: c.reasons ?? []) { h, t in
+                    h.el(.tr, .data("reason", t.kind.rawValue)) { h in
+                        h.el(.td, text: t.kind.chinese)
+                        h.el(.td, .cls("num"), text: String(t.parcels))
+                        h.el(.td, .cls("num"), text: HTML.num(t.areaMu))
+                    }
+                }
+            }
+            h.el(.section, .cls("card"), .id("cluster-parcels")) { h in
+                h.el(.h2) { h in h.text("地块 "); h.el(.small, text: "\(d.parcels.count) 个") }
+                h.el(.div, .cls("table-wrap")) { h in
+                    h.table(id: "cluster-parcels-table", headers: [("地块编号", false), ("镇街", false), ("区块", false), ("面积(亩)", true),
+                                                                  ("现状", false), ("低效类型", false), ("认定理由", false),
+                                                                  ("用地企业（分类）", false), ("亩均税收", true)], rows: d.parcels) { h, row in
+                        let p = row.row.parcel
+                        h.el(.tr, .data("parcel", p.parcelID)) { h in
+                            h.el(.td) { h in h.el(.a, .href(HTML.url("/parcels/\(HTML.percent(p.parcelID))", [("year", String(year))])), text: p.parcelID) }
+                            h.el(.td, text: p.town)
+                            h.el(.td, text: p.block ?? "—")
+                            h.el(.td, .cls("num"), text: HTML.num(p.areaMu))
+                            h.el(.td, text: p.status?.chinese ?? "—")
+                            h.el(.td, .cls("category"), text: row.assessment?.category?.chinese ?? "未归类")
+                            h.el(.td, .cls("reasons"), text: row.reasons.map(\.text).joined(separator: "；"))
+                            h.el(.td, .cls("occupants")) { h in
+                                if row.occupants.isEmpty { h.text("—") }
+                                for (i, o) in row.occupants.enumerated() {
+                                    if i > 0 { h.text("、") }
+                                    h.el(.span, .cls("occupant"), .data("code", o.creditCode), text: o.name)
+                                    if let cls = o.cls { h.el(.span, .cls("cls cls-\(cls)"), text: "（\(cls) 类）") }
+                                }
+                            }
+                            h.el(.td, .cls("num"), text: HTML.num(row.row.taxPerMu))
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `/surveys`: the surveys waiting for review within the caller's towns.

@@ -40,6 +40,10 @@ enum LandFeature: Feature {
         .page("/clusters", .permission(.viewLand), "集中连片整治候选 / renewal candidates", tag: "land", parameters: ClusterListQuery.self) { req, q in
             try await ClusterPages.list(req, q)
         },
+        .page("/clusters/:number", .permission(.viewLand), "一片低效用地连片：地块、用地企业、认定理由与五类 / one cluster of low-efficiency parcels",
+              tag: "land", parameters: ClusterQuery.self) { req, q in
+            try await ClusterPages.detail(req, number: Int(q.number.value), year: q.year?.int)
+        },
         .download("/clusters.xlsx", .permission(.viewLand), "导出集中连片清单 Excel / the clusters as XLSX", tag: "land",
                   parameters: ClusterListQuery.self, mediaType: Page.xlsxType, documented: false) { req, q in
             try await ClusterPages.export(req, q)
@@ -129,6 +133,7 @@ enum LandFeature: Feature {
         var sort: ClusterSort?
         var order: AppealsOrder?
     }
+    struct ClusterQuery: Decodable, Sendable { var number: Bounded<ClusterNumberBounds>; var year: Year? }
     enum ClusterSort: String, ParameterEnum { case number, area, count, low, occupants }
     enum AppealsOrder: String, ParameterEnum { case asc, desc }
 

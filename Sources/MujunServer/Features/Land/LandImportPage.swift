@@ -55,7 +55,7 @@ enum LandImportPage {
                             }
                         }
                     }
-                    h.el(.p, .cls("muted"), text: "属性：地块编号（必填，唯一）、所属镇街（必填）、区块、权利人信用代码、登记面积(亩)、用途、容积率、现状。同一编号的地块将被替换；任何一个要素有错则整个文件不导入。计算面积与登记面积相差超过 \(formatNumber(land.areaTolerance * 100))% 的地块会被标记。")
+                    h.el(.p, .cls("muted"), text: "属性：地块编号（必填，唯一）、所属镇街（必填）、区块、权利人信用代码、登记面积(亩)、用途、容积率、现状，以及可选的批准日期、供地日期、约定开工日期、约定竣工日期、投产日期（YYYY-MM-DD，用于区分批而未供、供而未用、用而未尽、建而未投、投而未达标五类低效用地）。同一编号的地块将被替换；任何一个要素有错则整个文件不导入。计算面积与登记面积相差超过 \(formatNumber(land.areaTolerance * 100))% 的地块会被标记。")
                     h.el(.p, .cls("muted")) { h in
                         h.text("Shapefile 先转换：")
                         h.el(.code, text: "ogr2ogr -f GeoJSON -t_srs EPSG:4549 地块.geojson 地块.shp")
@@ -95,7 +95,7 @@ enum LandImportPage {
                         h.el(.button, .type("submit"), .id("assess-run"), text: "运行认定")
                     }
                 }
-                h.el(.p, .cls("muted"), text: "按现行规则：闲置地块、亩均税收低于 \(land.taxPerMuBelow.map { formatNumber($0) + " 万元/亩" } ?? "（不启用）")、用地企业评价为 \(land.occupantClasses.map(\.rawValue).joined(separator: "/")) 类、容积率低于 \(land.farBelow.map(formatNumber) ?? "（不启用）") 的地块认定为低效；间距不超过 \(formatNumber(land.clusterGap)) 米的地块连成一片，面积不小于 \(formatNumber(land.minMu)) 亩的片区为整治候选。重新运行会替换该年度的认定结果。")
+                h.el(.p, .cls("muted"), text: "按现行规则：闲置地块、亩均税收低于 \(land.taxPerMuBelow.map { formatNumber($0) + " 万元/亩" } ?? "（不启用）")、用地企业评价为 \(land.occupantClasses.map(\.rawValue).joined(separator: "/")) 类、容积率低于 \(land.farBelow.map(formatNumber) ?? "（不启用）") 的地块认定为低效，批准后未供地、逾期未开工、逾期未投产的地块亦认定为低效；间距不超过 \(formatNumber(land.clusterGap)) 米的低效地块连成一片，面积不小于 \(formatNumber(land.minMu)) 亩的为集中连片整治候选。重新运行会替换该年度的认定结果。")
             }
         }
     }

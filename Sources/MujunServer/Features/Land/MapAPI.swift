@@ -89,7 +89,7 @@ enum MapAPI {
                 let s = c.summary
                 if k > 0 { out.append(contentsOf: ",\n".utf8) }
                 var props = "{\"number\":\(s.number),\"area\":\(LandGeo.number(s.areaMu)),\"count\":\(s.count),\"cand\":\(s.candidate)"
-                props += ",\"low_share\":\(LandGeo.number(s.lowEfficiencyShare, digits: 4)),\"low_count\":\(s.lowEfficiencyCount)"
+                props += ",\"low_share\":\(LandGeo.number(s.blockLowEfficiencyShare, digits: 4)),\"low_count\":\(s.lowEfficiencyCount)"
                 props += ",\"towns\":[\(s.towns.map(ParcelGeoJSON.jsonString).joined(separator: ","))]"
                 props += ",\"blocks\":[\(s.blocks.map(ParcelGeoJSON.jsonString).joined(separator: ","))]"
                 props += ",\"occupants\":\(s.occupants.count),\"bbox\":\(LandGeo.crs84(s.bbox).map { "[\($0.map { String($0) }.joined(separator: ","))]" } ?? "null")}"
@@ -157,8 +157,9 @@ enum MapAPI {
         var cluster: ClusterRefDTO?
         if let y = d.year, let c = d.cluster {
             cluster = ClusterRefDTO(number: c.number, areaMu: c.areaMu, count: c.count, candidate: c.candidate,
-                                    lowShare: c.lowEfficiencyShare, towns: c.towns, blocks: c.blocks,
-                                    link: HTML.url("/map", [("year", String(y)), ("cluster", String(c.number))]))
+                                    lowShare: c.blockLowEfficiencyShare, towns: c.towns, blocks: c.blocks,
+                                    link: HTML.url("/map", [("year", String(y)), ("cluster", String(c.number))]),
+                                    page: HTML.url("/clusters/\(c.number)", [("year", String(y))]))
         }
         var survey: SurveyDTO?
         if let s = d.latestSurvey { survey = try await SurveyDTO.make(s, services.surveys) }
@@ -166,9 +167,12 @@ enum MapAPI {
         return ParcelCardDTO(
             id: p.parcelID, year: d.year, years: d.years, town: p.town, block: p.block, ownerCreditCode: p.ownerCreditCode,
             ownerName: ownerName, landUse: p.landUse, far: HTML.finite(p.far), status: p.status?.rawValue,
-            statusName: p.status?.chinese, areaMu: p.areaMu, registeredMu: HTML.finite(p.registeredMu),
+            statusName: p.status?.chinese, approvedOn: p.approvedOn?.description, suppliedOn: p.suppliedOn?.description,
+            startBy: p.startBy?.description, finishBy: p.finishBy?.description, operatingSince: p.operatingSince?.description,
+            areaMu: p.areaMu, registeredMu: HTML.finite(p.registeredMu),
             areaDifference: HTML.finite(p.areaDifference), areaMismatch: p.areaMismatch, assessed: d.assessment != nil,
             lowEfficiency: d.row.lowEfficiency, reasons: d.reasons.map { ReasonDTO(kind: $0.kind, text: $0.text) },
+            category: d.assessment?.category?.rawValue, categoryName: d.assessment?.category?.chinese,
             taxPerMu: HTML.finite(d.row.taxPerMu), attributedTax: HTML.finite(d.assessment?.attributedTax),
             occupantClass: d.visibility?.mapClass(d.row), occupants: occupants, cluster: cluster, survey: survey,
             surveyCount: d.surveyCount, surveyState: survey?.state ?? SurveyService.State.none,
@@ -210,7 +214,10 @@ struct ClusterRefDTO: Content {
     var lowShare: Double
     var towns: [String]
     var blocks: [String]
+    /// the map, on the cluster
     var link: String
+    /// the cluster's page (its parcels, occupants and reasons)
+    var page: String
 }
 
 struct SurveyDTO: Content {
@@ -263,6 +270,12 @@ struct ParcelCardDTO: Content {
     var far: Double?
     var status: String?
     var statusName: String?
+    /// 批准日期, 供地日期, 约定开工日期, 约定竣工日期, 投产日期 (YYYY-MM-DD)
+    var approvedOn: String?
+    var suppliedOn: String?
+    var startBy: String?
+    var finishBy: String?
+    var operatingSince: String?
     var areaMu: Double
     var registeredMu: Double?
     /// (computed − registered) / registered
@@ -271,6 +284,10 @@ struct ParcelCardDTO: Content {
     var assessed: Bool
     var lowEfficiency: Bool?
     var reasons: [ReasonDTO]
+    /// Which of the five kinds (低效用地五类), when low-efficiency and the data say which:
+    /// approved_not_supplied, supplied_not_used, used_not_fully, built_not_operating, operating_below_standard
+    var category: String?
+    var categoryName: String?
     var taxPerMu: Double?
     var attributedTax: Double?
     var occupantClass: String?

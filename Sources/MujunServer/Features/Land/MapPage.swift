@@ -32,7 +32,7 @@ enum MapPage {
         }
     }
 
-    static let layers: [(key: String, name: String)] = [("cls", "评价分类"), ("low", "低效用地"), ("cluster", "集中连片"), ("survey", "调查状态")]
+    static let layers: [(key: String, name: String)] = [("cls", "评价分类"), ("low", "低效用地"), ("cluster", "低效连片"), ("survey", "调查状态")]
 
     static func render(_ req: Request, _ q: LandFeature.MapQuery) async throws -> Response {
         let p = try req.principal()
@@ -54,7 +54,7 @@ enum MapPage {
             let visible = Set(try await land.parcels(Store.ParcelFilter(year: year, cluster: n), limit: 10_000).rows.map(\.parcel.parcelID))
             let info = MapConfig.ClusterInfo(
                 number: n, year: year, area_mu: s.areaMu, count: s.count, towns: s.towns, blocks: s.blocks,
-                low_count: s.lowEfficiencyCount, low_mu: s.lowEfficiencyMu, low_share: s.lowEfficiencyShare, candidate: s.candidate,
+                low_count: s.lowEfficiencyCount, low_mu: s.lowEfficiencyMu, low_share: s.blockLowEfficiencyShare, candidate: s.candidate,
                 occupants: s.occupants.count, parcels: Array(s.parcelIDs.filter(visible.contains).prefix(200)))
             focus = .init(kind: "cluster", id: String(n), bbox: box, cluster: info)
             if q.layer == nil { layer = "cluster" }

@@ -102,6 +102,16 @@ enum ParcelPage {
         h.el(.dt, text: "用途"); h.el(.dd, text: c.landUse ?? "—")
         h.el(.dt, text: "现状"); h.el(.dd, .id("parcel-status"), text: c.statusName ?? "—")
         h.el(.dt, text: "容积率"); h.el(.dd, text: HTML.num(c.far))
+        let dates = [("批准日期", c.approvedOn), ("供地日期", c.suppliedOn), ("约定开工", c.startBy), ("约定竣工", c.finishBy), ("投产日期", c.operatingSince)]
+        if dates.contains(where: { $0.1 != nil }) {
+            h.el(.dt, text: "供地与建设")
+            h.el(.dd, .id("parcel-dates")) { h in
+                for (i, (label, d)) in dates.enumerated() where d != nil {
+                    if i > 0 { h.text(" ") }
+                    h.el(.span, .cls("date"), text: "\(label) \(d!)")
+                }
+            }
+        }
         h.el(.dt, text: "计算面积")
         h.el(.dd, .id("parcel-area")) { h in
             h.text("\(HTML.num(c.areaMu)) 亩 ")
@@ -125,13 +135,19 @@ enum ParcelPage {
                 else if c.lowEfficiency == true { h.el(.span, .cls("tag-low"), text: "低效用地") }
                 else { h.el(.span, .cls("tag-ok"), text: "非低效") }
             }
+            if c.lowEfficiency == true {
+                h.el(.dt, text: "低效类型")
+                h.el(.dd, .id("parcel-category"), .data("category", c.category ?? "none"), text: c.categoryName ?? "未归类（数据不足以归入五类）")
+            }
             h.el(.dt, text: "亩均税收"); h.el(.dd, .id("parcel-tax"), text: c.taxPerMu.map { "\(HTML.num($0)) 万元/亩" } ?? "—")
-            h.el(.dt, text: "集中连片")
+            h.el(.dt, text: "低效连片")
             h.el(.dd, .id("parcel-cluster")) { h in
                 if let cl = c.cluster {
-                    h.el(.a, .href(cl.link), text: "第 \(cl.number) 片")
-                    h.text("：\(cl.count) 个地块，\(HTML.num(cl.areaMu)) 亩，低效占比 \(String(format: "%.0f%%", cl.lowShare * 100))")
+                    h.el(.a, .href(cl.page), text: "第 \(cl.number) 片")
+                    h.text("：\(cl.count) 个低效地块，\(HTML.num(cl.areaMu)) 亩，所在区块低效占比 \(String(format: "%.0f%%", cl.lowShare * 100))")
                     if cl.candidate { h.text(" "); h.el(.span, .cls("tag-cand"), text: "整治候选") }
+                    h.text(" ")
+                    h.el(.a, .cls("map-link"), .href(cl.link), text: "地图")
                 } else { h.text("—") }
             }
         }

@@ -53,7 +53,7 @@ enum OGCCollection: String, CaseIterable, Sendable {
     var title: String {
         switch self {
         case .parcels: "工业用地地块"
-        case .clusters: "集中连片区块"
+        case .clusters: "低效用地集中连片"
         }
     }
 
@@ -62,7 +62,7 @@ enum OGCCollection: String, CaseIterable, Sendable {
         case .parcels:
             "工业用地地块及其年度低效用地认定（亩均税收、用地企业评价类别、容积率、现状）、所属集中连片区块和排查状态。属性 year 为评价年度，可用参数 year 选择（默认最近年度）。 / Industrial land parcels with the year's low-efficiency assessment, cluster and survey state."
         case .clusters:
-            "集中连片区块（间距不超过 20 米的相邻地块连成一片），面积达到阈值的为整治候选；几何为区块外轮廓。 / Contiguous clusters of parcels (renewal candidates above the area threshold); the geometry is the cluster's outline."
+            "年度低效用地地块的集中连片（间距不超过 20 米的相邻低效地块连成一片），面积达到阈值的为整治候选；low_efficiency_share 为其所在连片区块（全部地块）的低效占比；几何为连片外轮廓。 / Contiguous clusters of the year's low-efficiency parcels (renewal candidates above the area threshold); low_efficiency_share is that of the block of all parcels around it; the geometry is the cluster's outline."
         }
     }
 
@@ -84,12 +84,12 @@ enum OGCCollection: String, CaseIterable, Sendable {
              ("land_use", "string", "用途"), ("far", "number", "容积率"), ("status", "string", "现状（在用/闲置/在建）"),
              ("year", "integer", "评价年度"), ("low_efficiency", "boolean", "低效用地"),
              ("low_efficiency_reasons", "string", "低效认定理由（以“；”分隔）"), ("tax_per_mu", "number", "亩均税收（万元/亩）"),
-             ("occupant_class", "string", "主要用地企业评价类别"), ("cluster", "integer", "集中连片编号"),
+             ("occupant_class", "string", "主要用地企业评价类别"), ("cluster", "integer", "低效集中连片编号"),
              ("candidate", "boolean", "所在连片为整治候选"), ("survey_state", "string", "排查状态（submitted/confirmed/returned）")]
         case .clusters:
             [("number", "integer", "集中连片编号"), ("year", "integer", "评价年度"), ("area_mu", "number", "总面积（亩）"),
              ("parcels", "integer", "地块数"), ("towns", "string", "涉及镇街（以“；”分隔）"), ("blocks", "string", "涉及区块（以“；”分隔）"),
-             ("low_efficiency_share", "number", "低效用地面积占比（0–1）"), ("candidate", "boolean", "整治候选")]
+             ("low_efficiency_share", "number", "所在连片区块的低效用地面积占比（0–1）"), ("candidate", "boolean", "整治候选")]
         }
     }
 }

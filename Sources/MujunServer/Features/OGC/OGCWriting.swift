@@ -45,7 +45,7 @@ extension OGCFeature {
         out.ogcPut(",\"properties\":{\"number\":\(s.number),\"year\":\(r.year),\"area_mu\":"); out.ogcReal(s.areaMu)
         out.ogcPut(",\"parcels\":\(s.count),\"towns\":"); out.ogcString(s.towns.joined(separator: "；"))
         out.ogcPut(",\"blocks\":"); out.ogcString(s.blocks.joined(separator: "；"))
-        out.ogcPut(",\"low_efficiency_share\":"); out.ogcReal(s.lowEfficiencyShare)
+        out.ogcPut(",\"low_efficiency_share\":"); out.ogcReal(s.blockLowEfficiencyShare)
         out.ogcPut(",\"candidate\":"); out.ogcBool(s.candidate)
         out.ogcPut("}")
         writeLinks(links, to: &out)
