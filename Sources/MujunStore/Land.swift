@@ -283,7 +283,7 @@ extension Store {
                 let rows: [[any SQLExpression]] = chunk.map { pair in
                     let (c, json) = pair
                     return [SQLBind(year), SQLBind(c.number), SQLBind(c.areaMu), SQLBind(c.count), SQLBind(c.towns.joined(separator: ";")),
-                     SQLBind(c.blocks.joined(separator: ";")), SQLBind(c.block?.lowEfficiencyShare ?? c.lowEfficiencyShare), SQLBind(c.candidate),
+                     SQLBind(c.blocks.joined(separator: ";")), SQLBind(c.blockLowEfficiencyShare), SQLBind(c.candidate),
                      SQLBind(outlineOf[c.number] ?? Data()), SQLBind(c.bbox.minX), SQLBind(c.bbox.minY), SQLBind(c.bbox.maxX),
                      SQLBind(c.bbox.maxY), SQLBind(json)]
                 }

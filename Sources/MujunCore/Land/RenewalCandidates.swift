@@ -4,7 +4,7 @@ import Foundation
 /// parcels, linked within `cluster_gap`, with their area, the reasons and the five kinds of
 /// their parcels, and the block (连片区块) each lies in with that block's low-efficiency share.
 /// A cluster whose area is at least `min_mu` is a candidate; smaller ones are kept (the list's
-/// "含非候选片区").
+/// "含面积不足的低效连片").
 ///
 /// ```swift
 /// let assessment = LowEfficiencyAssessor(rules: rules).assess(year: 2025, parcels: parcels, landUse: uses,
@@ -26,7 +26,6 @@ public enum RenewalCandidates {
         let lowParcels = parcels.filter { low.contains($0.parcelID) }
         var result = try Clustering.cluster(lowParcels, gap: rules.clusterGap, minMu: rules.minMu,
                                             lowEfficiency: low, landUse: landUse)
-        let areaOf = Dictionary(lowParcels.map { ($0.parcelID, $0.areaMu) }, uniquingKeysWith: { a, _ in a })
         for i in result.clusters.indices {
             var c = result.clusters[i]
             if let b = blocks.cluster(of: c.parcelIDs[0]) {
@@ -37,7 +36,7 @@ public enum RenewalCandidates {
             var byCategory: [LowEfficiencyCategory?: (Int, Double)] = [:]
             for id in c.parcelIDs {
                 guard let a = assessed[id] else { continue }
-                let mu = areaOf[id] ?? a.areaMu
+                let mu = a.areaMu
                 for k in Set(a.reasons.map(\.kind)) { byKind[k, default: (0, 0)].0 += 1; byKind[k, default: (0, 0)].1 += mu }
                 byCategory[a.category, default: (0, 0)].0 += 1
                 byCategory[a.category, default: (0, 0)].1 += mu

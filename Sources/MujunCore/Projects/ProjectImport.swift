@@ -174,10 +174,7 @@ public enum ProjectImport {
 
     /// The trimmed cell of a field in a row.
     static func cellReader(_ m: HeaderMatcher, _ cells: [String]) -> (String) -> String {
-        { key in
-            guard let i = m.index(of: key), i < cells.count else { return "" }
-            return cells[i].trimmingCharacters(in: .whitespaces)
-        }
+        { m.value($0, in: cells).trimmingCharacters(in: .whitespaces) }
     }
 }
 

@@ -200,7 +200,7 @@ public struct LandService: ServiceBase {
                         results[o.creditCode] = .some(result)
                     }
                 }
-                let visible = vis.classes && (seesAll || result != nil) && !(vis.isEnterprise && result == nil)
+                let visible = vis.classes && (seesAll || result != nil)
                 occupants.append((o.creditCode, o.name ?? result?.name ?? o.creditCode,
                                   visible ? (result?.finalClass?.rawValue ?? o.finalClass?.rawValue) : nil))
             }
