@@ -147,6 +147,25 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case evaluateCases
     /// a unit's inbox of cases (待办): units, and HQ looking at a unit's
     case viewInbox
+    /// read projects (项目) within the project scope
+    case viewProjects
+    /// import projects, set targets, run the 滞后 check (督办)
+    case manageProjects
+    /// file a project's monthly report and record its milestones (the responsible town or lead department)
+    case reportProjects
+}
+
+/// Which projects (项目) a principal may read.
+public enum ProjectScope: Sendable, Hashable {
+    /// the headquarters: every project
+    case all
+    /// a town: the projects it is responsible for
+    case town(String)
+    /// a department: the projects it leads
+    case unit(String)
+    /// an enterprise: the projects on its parcels
+    case enterprise(String)
+    case none
 }
 
 /// The role × permission matrix and the data scope of each role. One place, tested as a table.
@@ -171,6 +190,9 @@ public enum AccessPolicy {
         case .handleCases: [.department, .town].contains(role)
         case .evaluateCases: [.requester, .enterprise].contains(role)
         case .viewInbox: [.admin, .headquarters, .department, .town].contains(role)
+        case .viewProjects: [.admin, .headquarters, .department, .town, .enterprise].contains(role)
+        case .manageProjects: [.admin, .headquarters].contains(role)
+        case .reportProjects: [.headquarters, .department, .town].contains(role)
         }
     }
 
@@ -183,6 +205,18 @@ public enum AccessPolicy {
         case .town: p.town.map { .units(unit: $0, town: $0) } ?? .none
         case .enterprise, .requester: .requester(userID: p.userID, creditCode: p.role == .enterprise ? p.creditCode : nil)
         case .bank: .none
+        }
+    }
+
+    /// The projects a principal may read (issue 10: HQ all, a town its own, a department those
+    /// it leads, an enterprise those on its parcels, the bank and requesters none).
+    public static func projectScope(_ p: Principal) -> ProjectScope {
+        switch p.role {
+        case .admin, .headquarters: .all
+        case .town: p.town.map { .town($0) } ?? .none
+        case .department: p.unit.isEmpty ? .none : .unit(p.unit)
+        case .enterprise: p.creditCode.map { .enterprise($0) } ?? .none
+        case .bank, .requester: .none
         }
     }
 

@@ -144,6 +144,14 @@ extension CaseType {
 
     /// The unit every appeal is assigned to.
     public static let appealUnit = "指挥部"
+
+    /// Project supervision (项目督办) on the engine: opened by the system when a project is late
+    /// (滞后: a milestone past its planned date, or no monthly report by its due day), assigned to
+    /// the project's responsible unit, to be signed for within 1 working day and answered within
+    /// 5; the engine replies and closes it when the report is filed or the milestone done. A
+    /// `project` type in cases.yaml replaces these periods.
+    public static let project = CaseType(key: "project", name: "项目督办", accept: .workdays(1), reply: .workdays(5),
+                                         from: .assign, verify: false, evaluate: false)
 }
 
 /// The configured case types and the bulletin's parameters (CASES.md §2–§4), from `cases.yaml`.
@@ -182,8 +190,20 @@ public struct CaseTypes: Sendable {
     /// filed by an enterprise on its own pages and never registered, imported or bulletined as
     /// the configured types are.
     public func stored(_ key: String) -> CaseType? {
-        type(named: key) ?? (key == CaseType.appeal.key ? .appeal : nil)
+        type(named: key) ?? (key == CaseType.appeal.key ? .appeal : nil) ?? supervising(key)
     }
+
+    /// A type bulletins count: a configured one, or project supervision (项目督办) — every type but appeals.
+    public func counted(_ key: String) -> CaseType? { type(named: key) ?? supervising(key) }
+
+    /// The project-supervision type (configured, or the built-in ``CaseType/project``) when `key` names it.
+    public func supervising(_ key: String) -> CaseType? {
+        let t = key.trimmingCharacters(in: .whitespaces)
+        return t == CaseType.project.key || t == CaseType.project.name ? (type(named: CaseType.project.key) ?? .project) : nil
+    }
+
+    /// The type project supervision cases are opened with.
+    public var projectType: CaseType { type(named: CaseType.project.key) ?? .project }
 
     /// The type with this key (any case) or Chinese name.
     public func type(named s: String) -> CaseType? {

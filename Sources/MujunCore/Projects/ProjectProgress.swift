@@ -179,6 +179,12 @@ public struct ProjectStatus: Sendable, Hashable {
     public var progress: Double
     public var state: ProjectState
     public var late: [LateReason]
+
+    public init(ref: String, town: String, block: String?, leadUnit: String, targetMu: Double?, progress: Double,
+                state: ProjectState, late: [LateReason]) {
+        self.ref = ref; self.town = town; self.block = block; self.leadUnit = leadUnit; self.targetMu = targetMu
+        self.progress = progress; self.state = state; self.late = late
+    }
 }
 
 /// The 滞后 rules and the roll-up of progress (每月有进展、挂图作战), pure and deterministic.

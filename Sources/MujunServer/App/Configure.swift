@@ -32,6 +32,9 @@ public struct ServerConfig: Sendable {
     /// The case types: MUJUN_CASE_TYPES, else `cases.yaml` beside the rules file when there is
     /// one, else the defaults of CASES.md §2.
     public var caseTypesPath: String?
+    /// The project types: MUJUN_PROJECT_TYPES, else `projects.yaml` beside the rules file when
+    /// there is one, else issue 10's defaults.
+    public var projectTypesPath: String?
     /// Further years of the work calendar (MUJUN_CALENDAR), added to the shipped 2025 and 2026.
     public var calendarPath: String?
 
@@ -56,6 +59,11 @@ public struct ServerConfig: Sendable {
                 let beside = URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("cases.yaml").path
                 return FileManager.default.fileExists(atPath: beside) ? beside : nil
             }
+        self.projectTypesPath = env["MUJUN_PROJECT_TYPES"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? self.rulesPath.flatMap { rules in
+                let beside = URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("projects.yaml").path
+                return FileManager.default.fileExists(atPath: beside) ? beside : nil
+            }
         self.calendarPath = env["MUJUN_CALENDAR"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -63,6 +71,12 @@ public struct ServerConfig: Sendable {
     public func loadCaseTypes() throws -> CaseTypes {
         guard let path = caseTypesPath else { return .default }
         return try CaseTypes(yaml: try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8))
+    }
+
+    /// The project types in force (checked: a bad file stops the start, naming the problem).
+    public func loadProjectTypes() throws -> ProjectTypes {
+        guard let path = projectTypesPath else { return .default }
+        return try ProjectTypes(yaml: try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8))
     }
 
     /// The work calendar in force: the shipped years plus MUJUN_CALENDAR's.
@@ -90,6 +104,7 @@ public struct ServerConfig: Sendable {
         var context = ServiceContext(rules: rules, rulesYAML: yaml, passwords: PasswordHasher(cost: bcryptCost),
                                      secret: try SecretKey.load(secret: secret, file: secretFile))
         context.caseTypes = try loadCaseTypes()
+        context.projectTypes = try loadProjectTypes()
         context.calendar = try loadCalendar()
         return context
     }

@@ -8,6 +8,7 @@ enum Features {
     static let all: [any Feature.Type] = [
         SystemFeature.self, AccountFeature.self, RankingFeature.self, PublicationFeature.self, AppealsFeature.self,
         BankFeature.self, LandFeature.self, OGCFeature.self, AdminFeature.self, CasesFeature.self, CaseWorkFeature.self,
+        ProjectsFeature.self,
     ]
 
     /// Every endpoint of every feature.

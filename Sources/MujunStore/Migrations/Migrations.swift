@@ -25,5 +25,6 @@ public enum MujunMigrations {
         MoveAppealsOntoCases(),
         AddCoUnitIndex(),
         AddParcelDates(),
+        CreateProjects(),
     ]
 }

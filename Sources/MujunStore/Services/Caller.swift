@@ -47,6 +47,8 @@ public struct Caller: Sendable {
 
     /// The cases (督办事项) the caller may read: the system all, nobody none.
     public var caseScope: CaseScope { principal.map(AccessPolicy.caseScope) ?? (isSystem ? .all : .none) }
+    /// The projects (项目) the caller may read: the system all, nobody none.
+    public var projectScope: ProjectScope { principal.map(AccessPolicy.projectScope) ?? (isSystem ? .all : .none) }
     public var role: Role? { principal?.role }
 
     /// Whether the caller holds a permission (the system holds all).

@@ -401,6 +401,9 @@ public struct CaseService: ServiceBase {
             return "申诉在申诉页面办理 / appeals are handled on their own pages"
         }
         if caller.isSystem { return nil }
+        if r.type == CaseType.project.key, [.reply, .close].contains(kind) {
+            return "项目督办在报送月报或完成节点后由系统办结 / project supervision is closed by filing the report or finishing the milestone"
+        }
         guard let p = caller.principal else { return "请先登录 / sign in first" }
         switch kind {
         case .register, .assign, .extend, .verify, .close:
@@ -694,7 +697,7 @@ extension CaseService {
         try caller.require(.superviseCases)
         var typeKey: String?
         if let type, !type.isEmpty {
-            guard let t = types.type(named: type) else { throw ServiceError.invalid("未知的督办事项类型「\(type)」/ unknown case type") }
+            guard let t = types.counted(type) else { throw ServiceError.invalid("未知的督办事项类型「\(type)」/ unknown case type") }
             typeKey = t.key
         }
         guard from <= to else { throw ServiceError.invalid("起始日期晚于截止日期 / from is after to") }
@@ -714,7 +717,7 @@ extension CaseService {
         var typeOf: [String: CaseType?] = [:]
         for c in rows {
             let found: CaseType?
-            if let t = typeOf[c.type] { found = t } else { found = types.type(named: c.type); typeOf[c.type] = found }
+            if let t = typeOf[c.type] { found = t } else { found = types.counted(c.type); typeOf[c.type] = found }
             guard let type = found else { continue }
             if c.lastEventOn > asOf || lateRecorded.contains(c.id) {
                 var loop = CaseLoop(type: type)

@@ -56,6 +56,8 @@ public struct DemoService: ServiceBase {
         let logins = try await loadPeople(city: city, years: yearList, today: today)
         let n = try await demoCases(city: city, year: latest, today: today)
         progress("督办事项：\(n.cases) 件、\(n.events) 条办理记录（相对今天生成，含超期黄牌、红牌）")
+        let p = try await demoProjects(city: city, year: latest, today: today)
+        progress("项目：\(p.projects) 个（整治、揭榜挂帅、城市更新），月报 \(p.reports) 份；滞后 \(p.late) 个，已自动交办项目督办 \(p.opened) 件")
         return logins
     }
 
@@ -87,6 +89,59 @@ public struct DemoService: ServiceBase {
         _ = try await services.cases.issue(number: "督办通报〔\(day.year)〕1号", title: "人大建议办理督导通报",
                                            from: CalendarDate(year: day.year - 1, month: 1, day: 1)!, to: day, asOf: day, type: "suggestion")
         return summary
+    }
+
+    /// The demo's projects (DemoProjects), relative to `today`: imported through the projects'
+    /// importer, their monthly reports and households recorded, then the 滞后 check run (which
+    /// opens the 督办 cases of the late ones).
+    func demoProjects(city: DemoCity, year: Int, today: Date) async throws -> (projects: Int, reports: Int, late: Int, opened: Int) {
+        let store = unscoped
+        guard try await store.projects(scope: .all).isEmpty else { return (0, 0, 0, 0) }
+        struct Row: Decodable { var cluster: Int; var parcel_id: String; var town: String; var area_mu: Double; var candidate: Bool }
+        let rows = try await store.sql.raw("""
+            SELECT a.cluster, a.parcel_id, a.town, p.area_mu, a.candidate FROM parcel_assessments a JOIN parcels p ON p.parcel_id = a.parcel_id
+            WHERE a.year = \(bind: year) AND a.cluster IS NOT NULL
+              AND (a.candidate = \(bind: true) OR a.town = \(bind: DemoProjects.focusTown))
+            ORDER BY a.cluster, a.parcel_id
+            """).all(decoding: Row.self)
+        // the candidates, and the demo town's largest cluster of low-efficiency parcels (a candidate or not), so that its account has a project
+        var clusters: [DemoProjects.Cluster] = []
+        for (n, parts) in Dictionary(grouping: rows, by: \.cluster).sorted(by: { $0.key < $1.key }) {
+            let town = Dictionary(grouping: parts, by: \.town).max { $0.value.count < $1.value.count }?.key ?? parts[0].town
+            let own = parts.filter { $0.town == town }
+            clusters.append(.init(number: n, town: town, areaMu: own.reduce(0) { $0 + $1.area_mu }, parcelIDs: own.map(\.parcel_id)))
+        }
+        let candidates = Set(rows.filter(\.candidate).map(\.cluster))
+        let focus = clusters.filter { $0.town == DemoProjects.focusTown }.max { $0.areaMu < $1.areaMu }
+        clusters = clusters.filter { candidates.contains($0.number) || $0.number == focus?.number }
+        let day = CalendarDate(ChinaDay.today(today))!
+        let demo = DemoProjects(today: day, seed: city.seed, clusters: clusters, towns: context.rules.towns, types: context.projectTypes,
+                                calendar: context.calendar)
+        _ = try await services.projects.importTables(projects: try CSVTable(data: Data(demo.projectsCSV.utf8)),
+                                                     milestones: try CSVTable(data: Data(demo.milestonesCSV.utf8)), fileName: "demo-projects",
+                                                     supervising: false)
+        let ids = try await store.projectIDs(refs: demo.projects.map(\.ref))
+        try await store.db.transaction { db in
+            let tx = Store(db)
+            for r in demo.reports {
+                guard let id = ids[r.ref] else { continue }
+                _ = try await tx.insertProjectReport(projectID: id, month: r.month, text: r.text, figures: [:], unit: r.unit, filedOn: r.filedOn,
+                                                     by: "demo", photos: [])
+                try await tx.recordProjectEvent(projectID: id, kind: "report", date: r.filedOn, actor: "demo",
+                                                detail: "\(r.month.chinese)月报：\(r.text)", recordedUs: Store.nowMicros())
+            }
+            for (ref, h) in demo.households {
+                guard let id = ids[ref] else { continue }
+                try await tx.sql.update("projects").set("signed", to: h.signed).set("vacated", to: h.vacated).set("demolished", to: h.demolished)
+                    .where("id", .equal, id).run()
+            }
+            for (ref, mu) in demo.freed {
+                guard let id = ids[ref] else { continue }
+                try await tx.sql.update("projects").set("freed_mu", to: mu).where("id", .equal, id).run()
+            }
+        }
+        let s = try await services.projects.supervise(on: day)
+        return (demo.projects.count, demo.reports.count, s.late, s.opened)
     }
 
     /// What the demo records beside the steps: the 永商会客厅 evening as a meeting whose items are

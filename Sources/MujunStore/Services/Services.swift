@@ -16,6 +16,8 @@ public struct ServiceContext: Sendable {
     public let landRules: LandRules
     /// The case types (`cases.yaml` beside the rules file, or CASES.md's defaults).
     public var caseTypes: CaseTypes = .default
+    /// The project types and the monthly-report day (`projects.yaml` beside the rules file, or issue 10's defaults).
+    public var projectTypes: ProjectTypes = .default
     /// The work calendar of every deadline: the shipped years, MUJUN_CALENDAR's, and the years
     /// the administrator added on the calendar page (shared by every copy of this context, so a
     /// year added in one request counts in the next).
@@ -79,6 +81,7 @@ public struct Services: Sendable {
     public var demo: DemoService { DemoService(self) }
     public var cases: CaseService { CaseService(self) }
     public var calendar: CalendarService { CalendarService(self) }
+    public var projects: ProjectService { ProjectService(self) }
 
     /// The towns the caller may see and filter by (a town user: its own).
     public var towns: [String] { caller.scope.towns ?? context.rules.towns }

@@ -1,0 +1,215 @@
+import Foundation
+import Vapor
+import MujunCore
+import MujunStore
+
+/// Projects (项目推进, issue 10): the list with its roll-up by town, one project with its
+/// milestones, monthly reports, photos, history and 督办 cases; the monthly report and the
+/// milestone form of the responsible unit; the import of project and milestone tables; and the
+/// 滞后 check that opens and closes supervision cases on the case engine.
+enum ProjectsFeature: Feature {
+    static let endpoints: [Endpoint] = [
+        .page("/projects", .permission(.viewProjects), "项目推进：项目清单与各镇街汇总 / the projects and their roll-up", tag: "projects",
+              parameters: ListQuery.self) { req, q in
+            try await ProjectViews.list(req, q, outcome: nil, status: .ok)
+        },
+        .page("/projects/:id", .permission(.viewProjects), "项目详情：节点、月报、督办 / one project", tag: "projects",
+              parameters: IDQuery.self) { req, q in
+            try await ProjectViews.detail(req, id: q.id.value, error: nil, status: .ok)
+        },
+        .form("/projects/:id/reports", .permission(.reportProjects), "报送月报（表单）/ file a monthly report", tag: "projects",
+              parameters: IDQuery.self, body: ReportInput.self, accepts: [.multipart, .form]) { req, q, input in
+            do {
+                try await req.service.projects.fileReport(id: q.id.value, input.report)
+                return req.redirect(to: "/projects/\(q.id.value)#reports", redirectType: .normal)
+            } catch let e as ServiceError where e.kind != .forbidden && e.kind != .notFound {
+                return try await ProjectViews.detail(req, id: q.id.value, error: e.message, status: ErrorMiddleware.status(e.kind))
+            }
+        }.with { $0.maxBody = ProjectService.maxRequest },
+        .form("/projects/:id/milestones", .permission(.reportProjects), "更新节点（表单）/ record milestones", tag: "projects",
+              parameters: IDQuery.self, body: MilestoneInput.self, accepts: [.form]) { req, q, input in
+            do {
+                try await req.service.projects.recordMilestones(id: q.id.value, [input.change], version: input.version?.int)
+                return req.redirect(to: "/projects/\(q.id.value)#milestones", redirectType: .normal)
+            } catch let e as ServiceError where e.kind != .forbidden && e.kind != .notFound {
+                return try await ProjectViews.detail(req, id: q.id.value, error: e.message, status: ErrorMiddleware.status(e.kind))
+            }
+        },
+        .form("/projects/supervise", .permission(.manageProjects), "运行滞后研判与自动督办（表单）/ run the 滞后 check", tag: "projects",
+              parameters: NoParameters.self, body: NoBody.self, accepts: [.form]) { req, _, _ in
+            let s = try await req.service.projects.supervise()
+            return try await ProjectViews.list(req, ListQuery(), outcome: .supervised(s), status: .ok)
+        },
+        .form("/projects/import", .permission(.manageProjects), "导入项目与节点（表单）/ import projects and milestones", tag: "projects",
+              parameters: NoParameters.self, body: ImportInput.self, accepts: [.multipart]) { req, _, input in
+            try await ProjectViews.importTables(req, input)
+        }.with { $0.maxBody = ProjectService.maxRequest },
+        .download("/projects/photos/:id", .permission(.viewProjects), "月报照片 / a report's photo", tag: "projects",
+                  parameters: IDQuery.self, mediaType: "image/jpeg", documented: false) { req, q in
+            let (rec, data) = try await req.service.projects.photo(id: q.id.value)
+            let res = Page.download(data, type: rec.contentType, asciiName: "photo-\(rec.id)", name: rec.name, inline: true)
+            res.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'")
+            return res
+        },
+        .json(.GET, "/api/v1/projects", .permission(.viewProjects), "项目清单（按调用者范围）/ the projects the caller may see", tag: "projects",
+              parameters: ListQuery.self, output: [ProjectDTO].self) { req, q in
+            try await req.service.projects.list(q.query).map(ProjectDTO.init)
+        },
+        .json(.GET, "/api/v1/projects/:id", .permission(.viewProjects), "项目详情 / one project with milestones, reports, history and cases", tag: "projects",
+              parameters: IDQuery.self, output: ProjectDetailDTO.self) { req, q in
+            ProjectDetailDTO(try await req.service.projects.view(id: q.id.value))
+        },
+        .json(.POST, "/api/v1/projects/:id/reports", .permission(.reportProjects), "报送月报（责任镇街或牵头部门）/ file a monthly report", tag: "projects",
+              parameters: IDQuery.self, body: ReportInput.self, accepts: [.json, .multipart], output: ProjectService.Outcome.self,
+              status: .created, errors: [403, 409, 422]) { req, q, input in
+            try await req.service.projects.fileReport(id: q.id.value, input.report)
+        }.with { $0.maxBody = ProjectService.maxRequest },
+        .json(.POST, "/api/v1/projects/:id/milestones", .permission(.reportProjects), "更新节点 / record a milestone", tag: "projects",
+              parameters: IDQuery.self, body: MilestoneInput.self, accepts: [.json, .form], output: ProjectService.Outcome.self,
+              errors: [403, 409, 422]) { req, q, input in
+            try await req.service.projects.recordMilestones(id: q.id.value, [input.change], version: input.version?.int)
+        },
+        .json(.POST, "/api/v1/projects/supervise", .permission(.manageProjects), "滞后研判与自动督办 / judge every project, open and close 督办 cases", tag: "projects",
+              parameters: NoParameters.self, output: ProjectService.Supervision.self) { req, _ in
+            try await req.service.projects.supervise()
+        },
+    ]
+
+    // MARK: inputs
+
+    struct IDQuery: Decodable, Sendable { var id: RecordID }
+    struct NoBody: Decodable, Sendable {}
+
+    struct ListQuery: Decodable, Sendable {
+        var town: String?
+        var type: String?
+        var state: ProjectState?
+        var q: Text<SearchBounds>?
+        var query: Store.ProjectQuery {
+            .init(town: town?.nilIfEmpty, type: type?.nilIfEmpty, state: state?.rawValue, text: q?.value.nilIfEmpty)
+        }
+    }
+
+    /// A monthly report: JSON, or the page's multipart form with its photos.
+    struct ReportInput: Decodable, Sendable {
+        var month: String
+        var text: String
+        var invested: NumberText?
+        var signed: NumberText?, vacated: NumberText?, demolished: NumberText?
+        /// One milestone finished this month (its number, and the day), from the form (empty: none).
+        var milestone: String?
+        var milestoneDone: String?
+        var photos: [File]?
+        var version: Bounded<VersionBounds>?
+        enum CodingKeys: String, CodingKey {
+            case month, text, invested, signed, vacated, demolished, milestone, milestoneDone = "milestone_done", photos, version
+        }
+
+        var report: ProjectService.Report {
+            func int(_ t: NumberText?) -> Int? { t.flatMap { Int($0.text.trimmingCharacters(in: .whitespaces)) } }
+            var changes: [ProjectService.MilestoneChange] = []
+            if let m = milestone.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+                changes.append(.init(seq: m, done: milestoneDone?.nilIfEmpty ?? ChinaDay.today()))
+            }
+            return .init(month: month, text: text, invested: invested.flatMap { Double($0.text.trimmingCharacters(in: .whitespaces)) },
+                         signed: int(signed), vacated: int(vacated), demolished: int(demolished), milestones: changes,
+                         photos: (photos ?? []).filter { $0.data.readableBytes > 0 }.map {
+                             Store.NewAttachment(name: $0.filename, contentType: "", data: Data(buffer: $0.data))
+                         },
+                         version: version?.int)
+        }
+    }
+
+    struct MilestoneInput: Decodable, Sendable {
+        var seq: Bounded<MilestoneBounds>
+        /// `YYYY-MM-DD`; empty: not done.
+        var done: String?
+        /// The share done, 0–100.
+        var reported: NumberText?
+        var version: Bounded<VersionBounds>?
+        var change: ProjectService.MilestoneChange {
+            .init(seq: seq.int, done: done, reported: reported.flatMap { Double($0.text.trimmingCharacters(in: .whitespaces)) })
+        }
+    }
+
+    struct ImportInput: Decodable, Sendable {
+        var projects: File?
+        var milestones: File?
+    }
+}
+
+enum MilestoneBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...100 }
+enum VersionBounds: IntegerBounds { static let range: ClosedRange<Int64> = 1...Int64(Int32.max) }
+extension ProjectState: ParameterEnum {}
+
+// MARK: - answers
+
+struct ProjectDTO: Content {
+    var id: Int64
+    var ref: String
+    var name: String
+    var type: String
+    var mode: String?
+    var town: String
+    var block: String?
+    var leadUnit: String
+    var targetMu: Double?
+    var households: Int?
+    var signed: Int, vacated: Int, demolished: Int
+    var start: String
+    var state: String
+    var stateName: String
+    var progress: Double
+    var judgedOn: String
+    var version: Int
+    enum CodingKeys: String, CodingKey {
+        case id, ref, name, type, mode, town, block, leadUnit = "lead_unit", targetMu = "target_mu", households, signed, vacated, demolished,
+             start, state, stateName = "state_name", progress, judgedOn = "judged_on", version
+    }
+
+    init(_ r: Store.ProjectRecord) {
+        id = r.id; ref = r.ref; name = r.name; type = r.type; mode = r.mode; town = r.town; block = r.block; leadUnit = r.leadUnit
+        targetMu = r.targetMu; households = r.households; signed = r.signed; vacated = r.vacated; demolished = r.demolished
+        start = r.startOn; state = r.state; stateName = r.projectState?.chinese ?? r.state; progress = r.progress; judgedOn = r.judgedOn
+        version = r.version
+    }
+}
+
+struct ProjectDetailDTO: Content {
+    struct MilestoneDTO: Content {
+        var seq: Int, name: String, weight: Int, planned: String, done: String?, measure: String?, reported: Double?
+    }
+    struct ReportDTO: Content {
+        var id: Int64, month: String, text: String, figures: String, unit: String, filedOn: String, filedBy: String, photos: [String]
+        enum CodingKeys: String, CodingKey { case id, month, text, figures, unit, filedOn = "filed_on", filedBy = "filed_by", photos }
+    }
+    struct EventDTO: Content { var kind: String, date: String, actor: String, detail: String }
+    struct CaseDTO: Content { var id: Int64, ref: String, state: String, leadUnit: String?
+        enum CodingKeys: String, CodingKey { case id, ref, state, leadUnit = "lead_unit" } }
+    var project: ProjectDTO
+    /// The rules' verdict today, and why it is late.
+    var state: String
+    var progress: Double
+    var late: [String]
+    var parcels: [String]
+    var milestones: [MilestoneDTO]
+    var reports: [ReportDTO]
+    var events: [EventDTO]
+    var cases: [CaseDTO]
+
+    init(_ v: ProjectService.View) {
+        project = ProjectDTO(v.record)
+        state = v.status.state.rawValue; progress = v.status.progress; late = v.status.late.map(\.zh); parcels = v.parcels
+        milestones = v.milestones.map { .init(seq: $0.seq, name: $0.name, weight: $0.weight, planned: $0.plannedOn, done: $0.doneOn,
+                                              measure: $0.measure, reported: $0.reported) }
+        reports = v.reports.map { r in
+            .init(id: r.id, month: r.month, text: r.text, figures: r.figures, unit: r.unit, filedOn: r.filedOn, filedBy: r.filedBy,
+                  photos: v.photos.filter { $0.reportId == r.id }.map { "/projects/photos/\($0.id)" })
+        }
+        events = v.events.map { .init(kind: $0.kind, date: $0.date, actor: $0.actor, detail: $0.detail) }
+        cases = v.cases.map { .init(id: $0.id, ref: $0.ref, state: $0.state, leadUnit: $0.leadUnit) }
+    }
+}
+
+extension ProjectService.Outcome: Content {}
+extension ProjectService.Supervision: Content {}

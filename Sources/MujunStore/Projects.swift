@@ -1,0 +1,322 @@
+import Foundation
+import FluentKit
+import SQLKit
+import MujunCore
+
+/// The projects' rows (项目, issue 10): `projects` with the 滞后 rules' last verdict, their
+/// milestones, parcels, monthly reports and photos, and their history. The rules themselves are
+/// MujunCore's `ProjectJudge`; these methods store and read what the service decided.
+extension Store {
+    /// A project as stored.
+    public struct ProjectRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var ref: String
+        public var name: String
+        public var type: String
+        public var mode: String?
+        public var town: String
+        public var block: String?
+        public var leadUnit: String
+        public var targetMu: Double?
+        public var households: Int?
+        public var signed: Int
+        public var vacated: Int
+        public var demolished: Int
+        public var startOn: String
+        public var freedMu: Double?
+        public var newInvestment: Double?
+        public var newOccupants: String?
+        /// `not_started` | `on_track` | `late` | `completed` as of `judgedOn`.
+        public var state: String
+        public var progress: Double
+        public var judgedOn: String
+        public var version: Int
+        enum CodingKeys: String, CodingKey {
+            case id, ref, name, type, mode, town, block, leadUnit = "lead_unit", targetMu = "target_mu", households, signed, vacated,
+                 demolished, startOn = "start_on", freedMu = "freed_mu", newInvestment = "new_investment",
+                 newOccupants = "new_occupants", state, progress, judgedOn = "judged_on", version
+        }
+        public var projectState: ProjectState? { ProjectState(rawValue: state) }
+    }
+
+    /// A milestone as stored.
+    public struct MilestoneRecord: Codable, Sendable, Hashable {
+        public var projectId: Int64
+        public var seq: Int
+        public var name: String
+        public var weight: Int
+        public var plannedOn: String
+        public var doneOn: String?
+        public var measure: String?
+        public var reported: Double?
+        enum CodingKeys: String, CodingKey {
+            case projectId = "project_id", seq, name, weight, plannedOn = "planned_on", doneOn = "done_on", measure, reported
+        }
+        public var milestone: Milestone? {
+            guard let planned = CalendarDate(plannedOn) else { return nil }
+            return Milestone(name: name, weight: weight, planned: planned, done: doneOn.flatMap(CalendarDate.init),
+                             measure: measure.flatMap(RenewalMeasure.init(rawValue:)), reported: reported)
+        }
+    }
+
+    /// A monthly report (月报) as stored.
+    public struct ProjectReportRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var projectId: Int64
+        public var month: String
+        public var text: String
+        /// JSON object of the month's figures.
+        public var figures: String
+        public var unit: String
+        public var filedOn: String
+        public var filedBy: String
+        enum CodingKeys: String, CodingKey {
+            case id, projectId = "project_id", month, text, figures, unit, filedOn = "filed_on", filedBy = "filed_by"
+        }
+    }
+
+    /// A photo of a report (its bytes are read on their own).
+    public struct ProjectPhotoRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var reportId: Int64
+        public var name: String
+        public var contentType: String
+        public var size: Int64
+        enum CodingKeys: String, CodingKey { case id, reportId = "report_id", name, contentType = "content_type", size }
+    }
+
+    /// One entry of a project's history.
+    public struct ProjectEventRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var projectId: Int64
+        public var kind: String
+        public var date: String
+        public var actor: String
+        public var detail: String
+        public var recordedUs: Int64
+        enum CodingKeys: String, CodingKey {
+            case id, projectId = "project_id", kind, date, actor, detail, recordedUs = "recorded_us"
+        }
+    }
+
+    static let projectColumns = ["id", "ref", "name", "type", "mode", "town", "block", "lead_unit", "target_mu", "households",
+                                 "signed", "vacated", "demolished", "start_on", "freed_mu", "new_investment", "new_occupants",
+                                 "state", "progress", "judged_on", "version"]
+
+    /// The condition that keeps the projects of `scope` (nil = every row).
+    static func projectCondition(_ scope: ProjectScope) -> (any SQLExpression)? {
+        switch scope {
+        case .all: return nil
+        case .none: return SQLBinaryExpression(SQLLiteral.numeric("1"), .equal, SQLLiteral.numeric("0"))
+        case .town(let t): return SQLBinaryExpression(SQLColumn("town"), .equal, SQLBind(t))
+        case .unit(let u): return SQLBinaryExpression(SQLColumn("lead_unit"), .equal, SQLBind(u))
+        case .enterprise(let code):
+            // the projects on a parcel it owns or occupies
+            return SQLQueryString("id IN (SELECT pp.project_id FROM project_parcels pp JOIN parcels p ON p.parcel_id = pp.parcel_id WHERE p.owner_credit_code = \(bind: code) UNION SELECT pp.project_id FROM project_parcels pp JOIN land_use u ON u.parcel_id = pp.parcel_id WHERE u.credit_code = \(bind: code))")
+        }
+    }
+
+    /// What a project list is filtered by.
+    public struct ProjectQuery: Sendable, Hashable {
+        public var town: String?
+        public var type: String?
+        public var state: String?
+        public var leadUnit: String?
+        public var text: String?
+        public init(town: String? = nil, type: String? = nil, state: String? = nil, leadUnit: String? = nil, text: String? = nil) {
+            self.town = town; self.type = type; self.state = state; self.leadUnit = leadUnit; self.text = text
+        }
+    }
+
+    /// The projects of `scope` matching `q`, by ref.
+    func projects(scope: ProjectScope, _ q: ProjectQuery = ProjectQuery()) async throws -> [ProjectRecord] {
+        var s = sql.select().columns(Self.projectColumns.map { SQLColumn($0) }).from("projects")
+        if let c = Self.projectCondition(scope) { s = s.where(c) }
+        if let t = q.town { s = s.where("town", .equal, t) }
+        if let t = q.type { s = s.where("type", .equal, t) }
+        if let st = q.state { s = s.where("state", .equal, st) }
+        if let u = q.leadUnit { s = s.where("lead_unit", .equal, u) }
+        if let t = q.text, !t.isEmpty {
+            let p = "%" + t + "%"
+            s = s.where(SQLGroupExpression(SQLBinaryExpression(
+                SQLBinaryExpression(SQLColumn("name"), .like, SQLBind(p)), .or,
+                SQLBinaryExpression(SQLColumn("ref"), .like, SQLBind(p)))))
+        }
+        return try await s.orderBy("ref").all(decoding: ProjectRecord.self, with: Self.caseDecoder)
+    }
+
+    func project(id: Int64) async throws -> ProjectRecord? {
+        try await sql.select().columns(Self.projectColumns.map { SQLColumn($0) }).from("projects").where("id", .equal, id)
+            .first(decoding: ProjectRecord.self, with: Self.caseDecoder)
+    }
+
+    func projectIDs(refs: [String]) async throws -> [String: Int64] {
+        struct Row: Decodable { var id: Int64; var ref: String }
+        var out: [String: Int64] = [:]
+        for chunk in Array(Set(refs)).chunked(500) {
+            for r in try await sql.select().columns("id", "ref").from("projects").where("ref", .in, Array(chunk)).all(decoding: Row.self) {
+                out[r.ref] = r.id
+            }
+        }
+        return out
+    }
+
+    /// The milestones of the projects (all projects when `ids` is nil), in order.
+    func milestones(projectIDs ids: [Int64]?) async throws -> [Int64: [MilestoneRecord]] {
+        let cols = ["project_id", "seq", "name", "weight", "planned_on", "done_on", "measure", "reported"].map { SQLColumn($0) }
+        var rows: [MilestoneRecord] = []
+        if let ids {
+            for chunk in ids.chunked(500) {
+                rows += try await sql.select().columns(cols).from("project_milestones").where("project_id", .in, Array(chunk))
+                    .orderBy("project_id").orderBy("seq").all(decoding: MilestoneRecord.self, with: Self.caseDecoder)
+            }
+        } else {
+            rows = try await sql.select().columns(cols).from("project_milestones").orderBy("project_id").orderBy("seq")
+                .all(decoding: MilestoneRecord.self, with: Self.caseDecoder)
+        }
+        return Dictionary(grouping: rows, by: \.projectId)
+    }
+
+    /// The months each project has reported (all projects when `ids` is nil).
+    func reportedMonths(projectIDs ids: [Int64]?) async throws -> [Int64: Set<YearMonth>] {
+        struct Row: Decodable { var project_id: Int64; var month: String }
+        var rows: [Row] = []
+        if let ids {
+            for chunk in ids.chunked(500) {
+                rows += try await sql.select().columns("project_id", "month").from("project_reports").where("project_id", .in, Array(chunk)).all(decoding: Row.self)
+            }
+        } else {
+            rows = try await sql.select().columns("project_id", "month").from("project_reports").all(decoding: Row.self)
+        }
+        var out: [Int64: Set<YearMonth>] = [:]
+        for r in rows { if let m = YearMonth(parsing: r.month) { out[r.project_id, default: []].insert(m) } }
+        return out
+    }
+
+    func projectParcels(projectID: Int64) async throws -> [String] {
+        try await sql.select().column("parcel_id").from("project_parcels").where("project_id", .equal, projectID).orderBy("parcel_id")
+            .all(decodingColumn: "parcel_id", as: String.self)
+    }
+
+    /// The projects covering each of the given parcels (all parcels when nil): parcel → project ids.
+    func parcelProjects() async throws -> [String: [Int64]] {
+        struct Row: Decodable { var project_id: Int64; var parcel_id: String }
+        var out: [String: [Int64]] = [:]
+        for r in try await sql.select().columns("project_id", "parcel_id").from("project_parcels").all(decoding: Row.self) {
+            out[r.parcel_id, default: []].append(r.project_id)
+        }
+        return out
+    }
+
+    func projectReports(projectID: Int64) async throws -> [ProjectReportRecord] {
+        try await sql.select().columns("id", "project_id", "month", "text", "figures", "unit", "filed_on", "filed_by").from("project_reports")
+            .where("project_id", .equal, projectID).orderBy("month", .descending)
+            .all(decoding: ProjectReportRecord.self, with: Self.caseDecoder)
+    }
+
+    func projectPhotos(reportIDs: [Int64]) async throws -> [ProjectPhotoRecord] {
+        guard !reportIDs.isEmpty else { return [] }
+        return try await sql.select().columns("id", "report_id", "name", "content_type", "size").from("project_photos")
+            .where("report_id", .in, reportIDs).orderBy("id").all(decoding: ProjectPhotoRecord.self, with: Self.caseDecoder)
+    }
+
+    func projectPhotoData(id: Int64) async throws -> (ProjectPhotoRecord, Int64, Data)? {
+        guard let row = try await sql.select().columns("project_photos.id", "report_id", "name", "content_type", "size", "data", "project_id")
+            .from("project_photos").join("project_reports", on: "project_reports.id = project_photos.report_id")
+            .where(SQLColumn("id", table: "project_photos"), .equal, SQLBind(id)).first() else { return nil }
+        let rec = try row.decode(model: ProjectPhotoRecord.self, with: Self.caseDecoder)
+        return (rec, try row.decode(column: "project_id", as: Int64.self), try row.decode(column: "data", as: Data.self))
+    }
+
+    func projectEvents(projectID: Int64) async throws -> [ProjectEventRecord] {
+        try await sql.select().columns("id", "project_id", "kind", "date", "actor", "detail", "recorded_us").from("project_events")
+            .where("project_id", .equal, projectID).orderBy("id").all(decoding: ProjectEventRecord.self, with: Self.caseDecoder)
+    }
+
+    func recordProjectEvent(projectID: Int64, kind: String, date: CalendarDate, actor: String, detail: String, recordedUs: Int64) async throws {
+        try await sql.insert(into: "project_events").columns("project_id", "kind", "date", "actor", "detail", "recorded_us")
+            .values(SQLBind(projectID), SQLBind(kind), SQLBind(date.description), SQLBind(actor), SQLBind(detail), SQLBind(recordedUs))
+            .run()
+    }
+
+    /// The cases opened for a project, newest first.
+    func projectCases(projectID: Int64) async throws -> [CaseRecord] {
+        try await sql.select().columns(Self.caseColumns.map { SQLColumn($0) }).from("cases").where("project_id", .equal, projectID)
+            .orderBy("id", .descending).all(decoding: CaseRecord.self, with: Self.caseDecoder)
+    }
+
+    /// The unfinished supervision case of each project that has one: project id → case id.
+    func openProjectCases() async throws -> [Int64: Int64] {
+        struct Row: Decodable { var id: Int64; var project_id: Int64 }
+        var out: [Int64: Int64] = [:]
+        for r in try await sql.select().columns("id", "project_id").from("cases").where("type", .equal, CaseType.project.key)
+            .where("state", .notEqual, CaseLoop.State.closed.rawValue).where(SQLColumn("project_id"), .isNot, SQLLiteral.null)
+            .all(decoding: Row.self) {
+            out[r.project_id] = max(out[r.project_id] ?? 0, r.id)
+        }
+        return out
+    }
+
+    /// A new project and its milestones and parcels (checked by the service), with its history's first entry.
+    struct NewProject: Sendable {
+        var plan: ProjectPlan
+        var parcelIDs: [String]
+        var status: ProjectStatus
+        var judgedOn: CalendarDate
+    }
+
+    /// Inserts projects (none of whose refs exist), in multi-row statements.
+    func insertProjects(_ items: [NewProject], actor: String, recordedUs: Int64, source: String) async throws {
+        let cols = ["ref", "name", "type", "mode", "town", "block", "lead_unit", "target_mu", "households", "signed", "vacated",
+                    "demolished", "start_on", "state", "progress", "judged_on", "version", "created_by", "recorded_us"]
+        for chunk in items.chunked(Self.chunkSize(columns: cols.count)) {
+            let rows: [[any SQLExpression]] = chunk.map { n in
+                let p = n.plan
+                return [SQLBind(p.ref), SQLBind(p.name), SQLBind(p.type), SQLBind(p.mode), SQLBind(p.town), SQLBind(p.block),
+                        SQLBind(p.leadUnit), SQLBind(p.targetMu), SQLBind(p.households), SQLBind(p.signed), SQLBind(p.vacated),
+                        SQLBind(p.demolished), SQLBind(p.start.description), SQLBind(n.status.state.rawValue), SQLBind(n.status.progress),
+                        SQLBind(n.judgedOn.description), SQLBind(1), SQLBind(actor), SQLBind(recordedUs)]
+            }
+            try await sql.insert(into: "projects").columns(cols).rows(rows).run()
+            let ids = try await projectIDs(refs: chunk.map(\.plan.ref))
+            var stones: [[any SQLExpression]] = [], parcels: [[any SQLExpression]] = [], events: [[any SQLExpression]] = []
+            for n in chunk {
+                guard let id = ids[n.plan.ref] else { continue }
+                for (i, m) in n.plan.milestones.enumerated() {
+                    stones.append([SQLBind(id), SQLBind(i + 1), SQLBind(m.name), SQLBind(m.weight), SQLBind(m.planned.description),
+                                   SQLBind(m.done?.description), SQLBind(m.measure?.rawValue), SQLBind(m.reported)])
+                }
+                for p in Set(n.parcelIDs).sorted() { parcels.append([SQLBind(id), SQLBind(p)]) }
+                events.append([SQLBind(id), SQLBind("created"), SQLBind(n.judgedOn.description), SQLBind(actor),
+                               SQLBind("立项（\(source)）：\(n.plan.milestones.count) 个节点，\(n.parcelIDs.count) 块地块"), SQLBind(recordedUs)])
+            }
+            for part in stones.chunked(Self.chunkSize(columns: 8)) {
+                try await sql.insert(into: "project_milestones")
+                    .columns("project_id", "seq", "name", "weight", "planned_on", "done_on", "measure", "reported").rows(Array(part)).run()
+            }
+            for part in parcels.chunked(Self.chunkSize(columns: 2)) {
+                try await sql.insert(into: "project_parcels").columns("project_id", "parcel_id").rows(Array(part)).run()
+            }
+            for part in events.chunked(Self.chunkSize(columns: 6)) {
+                try await sql.insert(into: "project_events").columns("project_id", "kind", "date", "actor", "detail", "recorded_us")
+                    .rows(Array(part)).run()
+            }
+        }
+    }
+
+    /// Stores a project's verdict (state and progress as of a day); true when it changed.
+    @discardableResult
+    func setProjectVerdict(id: Int64, _ s: ProjectStatus, on day: CalendarDate) async throws -> Bool {
+        let changed = try await sql.update("projects").set("state", to: s.state.rawValue).set("progress", to: s.progress)
+            .set("judged_on", to: day.description)
+            .where("id", .equal, id)
+            .where(SQLGroupExpression(SQLBinaryExpression(
+                SQLBinaryExpression(SQLColumn("state"), .notEqual, SQLBind(s.state.rawValue)), .or,
+                SQLBinaryExpression(SQLColumn("progress"), .notEqual, SQLBind(s.progress)))))
+            .returning("id").all().count
+        if changed == 0 {
+            try await sql.update("projects").set("judged_on", to: day.description).where("id", .equal, id).run()
+        }
+        return changed > 0
+    }
+}

@@ -1,0 +1,556 @@
+import Foundation
+import FluentKit
+import SQLKit
+import MujunCore
+import Crypto
+
+/// Projects (项目, issue 10): reads within the caller's project scope, imports all or nothing,
+/// monthly reports (每月有进展) and milestones recorded by the responsible unit, and the 滞后
+/// rules run on the case engine — a late project gets a supervision case (项目督办) for its
+/// responsible town, which the engine replies to and closes once the report is filed or the
+/// milestone done.
+///
+/// ```swift
+/// let s = services.projects
+/// try await s.importTables(projects: p, milestones: m, fileName: "projects.xlsx")
+/// try await s.supervise(on: today)                 // judges every project, opens and closes 督办 cases
+/// try await s.fileReport(id: 7, .init(month: "2026-11", text: "完成签约 12 户"))   // clears its case
+/// ```
+public struct ProjectService: ServiceBase {
+    let services: Services
+    init(_ services: Services) { self.services = services }
+
+    var types: ProjectTypes { context.projectTypes }
+    var calendar: WorkCalendar { context.calendar }
+    var judge: ProjectJudge { ProjectJudge(types: types, calendar: calendar) }
+    /// Today in Asia/Shanghai.
+    public var today: CalendarDate { CalendarDate(ChinaDay.today())! }
+    /// Who the engine's own steps on supervision cases are recorded as.
+    static let engineActor = "系统（项目督办）"
+    /// Who opens the supervision cases.
+    static let requester = "项目指挥部"
+    public static let maxText = 4000
+    public static let maxPhotos = 6
+    /// The largest report request: its photos and a little text.
+    public static let maxRequest = maxPhotos * CaseService.maxAttachmentBytes + (1 << 20)
+
+    // MARK: reads
+
+    /// The projects the caller may see, filtered.
+    public func list(_ q: Store.ProjectQuery = Store.ProjectQuery()) async throws -> [Store.ProjectRecord] {
+        try caller.require(.viewProjects)
+        return try await unscoped.projects(scope: caller.projectScope, q)
+    }
+
+    /// A project as its page shows it.
+    public struct View: Sendable {
+        public var record: Store.ProjectRecord
+        public var type: ProjectType?
+        public var plan: ProjectPlan
+        /// The rules' verdict today.
+        public var status: ProjectStatus
+        public var milestones: [Store.MilestoneRecord]
+        public var parcels: [String]
+        public var reports: [Store.ProjectReportRecord]
+        public var photos: [Store.ProjectPhotoRecord]
+        public var events: [Store.ProjectEventRecord]
+        /// Its supervision cases (newest first).
+        public var cases: [Store.CaseRecord]
+        /// Whether the caller may file reports and record milestones.
+        public var canReport: Bool
+        /// The months a report may be filed for now (oldest first), those not yet filed.
+        public var reportableMonths: [YearMonth]
+    }
+
+    public func view(id: Int64) async throws -> View {
+        let r = try await visible(id)
+        let store = unscoped
+        let stones = try await store.milestones(projectIDs: [id])[id] ?? []
+        let months = try await store.reportedMonths(projectIDs: [id])[id] ?? []
+        let plan = try Self.plan(r, stones, months)
+        let reports = try await store.projectReports(projectID: id)
+        let today = self.today
+        return View(record: r, type: types.type(named: r.type), plan: plan, status: judge.status(of: plan, on: today),
+                    milestones: stones, parcels: try await store.projectParcels(projectID: id), reports: reports,
+                    photos: try await store.projectPhotos(reportIDs: reports.map(\.id)), events: try await store.projectEvents(projectID: id),
+                    cases: try await store.projectCases(projectID: id), canReport: mayReport(r),
+                    reportableMonths: Self.months(from: plan.start, to: today).filter { !months.contains($0) })
+    }
+
+    /// A report's photo (the caller's right to see the project checked).
+    public func photo(id: Int64) async throws -> (Store.ProjectPhotoRecord, Data) {
+        guard let (rec, project, data) = try await unscoped.projectPhotoData(id: id) else { throw ServiceError.notFound("照片不存在 / photo not found") }
+        _ = try await visible(project)
+        return (rec, data)
+    }
+
+    /// The project, if the caller may see it (else 404, as if it did not exist).
+    func visible(_ id: Int64) async throws -> Store.ProjectRecord {
+        try caller.require(.viewProjects)
+        guard let r = try await unscoped.project(id: id) else { throw ServiceError.notFound("项目不存在 / project not found") }
+        if case .all = caller.projectScope { return r }
+        guard try await unscoped.projects(scope: caller.projectScope, .init(text: r.ref)).contains(where: { $0.id == id }) else {
+            throw ServiceError.notFound("项目不存在 / project not found")
+        }
+        return r
+    }
+
+    /// Whether the caller is the project's responsible town or lead department (or HQ, for milestones).
+    func mayReport(_ r: Store.ProjectRecord) -> Bool {
+        guard caller.allows(.reportProjects) else { return false }
+        if caller.isSystem { return true }
+        guard let p = caller.principal else { return false }
+        switch p.role {
+        case .town: return p.town == r.town
+        case .department: return p.unit == r.leadUnit
+        default: return false
+        }
+    }
+
+    /// The months from the project's start to today's (a month's report may be filed from its first day).
+    static func months(from start: CalendarDate, to day: CalendarDate) -> [YearMonth] {
+        var out: [YearMonth] = []
+        var m = YearMonth(start)
+        let last = YearMonth(day)
+        while m <= last { out.append(m); m = m.next }
+        return out
+    }
+
+    /// A stored project as the rules judge it.
+    static func plan(_ r: Store.ProjectRecord, _ stones: [Store.MilestoneRecord], _ months: Set<YearMonth>) throws -> ProjectPlan {
+        guard let start = CalendarDate(r.startOn) else {
+            throw ServiceError(.unprocessable, "项目 \(r.ref) 的开始日期无法读取 / the project's start date cannot be read")
+        }
+        var p = ProjectPlan(ref: r.ref, name: r.name, type: r.type, mode: r.mode, town: r.town, block: r.block, leadUnit: r.leadUnit,
+                            targetMu: r.targetMu, households: r.households, start: start,
+                            milestones: stones.compactMap(\.milestone), reportedMonths: months)
+        p.signed = r.signed; p.vacated = r.vacated; p.demolished = r.demolished
+        return p
+    }
+
+    // MARK: import
+
+    public struct ImportSummary: Sendable, Codable {
+        public var projects: Int
+        public var milestones: Int
+        public var opened: Int
+    }
+
+    /// Reads two uploads (CSV in UTF-8 or GB18030, or XLSX) and imports them as ``importTables(projects:milestones:fileName:)``.
+    public func importFiles(projects: Data, milestones: Data, fileName: String) async throws -> ImportSummary {
+        try caller.require(.manageProjects)
+        guard !projects.isEmpty, !milestones.isEmpty else {
+            throw ServiceError.invalid("请选择项目表和节点表（CSV 或 XLSX）/ choose the projects and the milestones file")
+        }
+        func table(_ d: Data) throws -> any TableSource {
+            d.starts(with: [0x50, 0x4B, 0x03, 0x04]) ? try XLSXTable(data: d) : try CSVTable(data: d, encoding: nil)
+        }
+        return try await importTables(projects: try table(projects), milestones: try table(milestones), fileName: fileName)
+    }
+
+    /// Imports the project and milestone tables (FORMATS.md) all or nothing: every bad row named
+    /// (a ref that exists already included), nothing written; then the 滞后 rules run on the new
+    /// projects (a late one gets its 督办 case at once).
+    public func importTables(projects: any TableSource, milestones: any TableSource, fileName: String,
+                             supervising: Bool = true) async throws -> ImportSummary {
+        try caller.require(.manageProjects)
+        let today = self.today
+        let store = unscoped
+        // every parcel a project names must exist and (unless HQ) lie in its town: read their towns first
+        var named: [String] = []
+        let pm = HeaderMatcher(headers: projects.headers, fields: ProjectImport.projectFields)
+        try projects.forEachRow { _, cells in
+            named += pm.value("parcel_ids", in: cells).split(whereSeparator: { $0 == ";" || $0 == "；" }).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let parcelTowns = try await store.parcelTowns(Array(Set(named)))
+        var rows = try ProjectImport.read(projects: projects, milestones: milestones, types: types, towns: context.rules.towns,
+                                          parcelTowns: parcelTowns, crossTown: caller.isSystem || caller.role == .headquarters || caller.role == .admin,
+                                          today: today)
+        let existing = try await store.projectIDs(refs: rows.map(\.plan.ref))
+        let clashes = rows.filter { existing[$0.plan.ref] != nil }
+        if !clashes.isEmpty {
+            throw ImportFailure(errors: clashes.map {
+                RowError(row: $0.row, column: "项目编号", zh: "项目编号 \($0.plan.ref) 已存在", en: "project \($0.plan.ref) exists already")
+            })
+        }
+        for i in rows.indices {
+            // the block of a project is its parcels' block when they share one
+            rows[i].plan.block = nil
+        }
+        let blocks = try await store.parcelBlocks(Array(Set(rows.flatMap(\.parcelIDs))))
+        let judge = self.judge
+        let items: [Store.NewProject] = rows.map { row in
+            var plan = row.plan
+            let bs = Set(row.parcelIDs.compactMap { blocks[$0] })
+            if bs.count == 1 { plan.block = bs.first }
+            return Store.NewProject(plan: plan, parcelIDs: row.parcelIDs, status: judge.status(of: plan, on: today), judgedOn: today)
+        }
+        let actor = caller.actor, detail = caller.detail("\(items.count) 个项目")
+        try await store.db.transaction { db in
+            let tx = Store(db)
+            try await tx.insertProjects(items, actor: actor, recordedUs: Store.nowMicros(), source: fileName)
+            try await tx.audit(actor: actor, action: "projects.import", target: fileName, detail: detail)
+        }
+        let ids = try await store.projectIDs(refs: items.map(\.plan.ref))
+        let opened = supervising ? try await supervise(on: today, only: Set(ids.values)).opened : 0
+        return ImportSummary(projects: items.count, milestones: items.reduce(0) { $0 + $1.plan.milestones.count }, opened: opened)
+    }
+
+    // MARK: reports and milestones
+
+    /// A milestone change: done on a date (or not done any more), or the share done so far.
+    public struct MilestoneChange: Sendable {
+        public var seq: Int
+        public var done: String?
+        public var reported: Double?
+        public init(seq: Int, done: String? = nil, reported: Double? = nil) { self.seq = seq; self.done = done; self.reported = reported }
+    }
+
+    /// A monthly report (月报): the month, what was done, the figures, milestone progress, photos.
+    public struct Report: Sendable {
+        public var month: String
+        public var text: String
+        /// 本月完成投资 (万元)
+        public var invested: Double?
+        /// 城市更新: households signed, vacated, demolished so far
+        public var signed: Int?, vacated: Int?, demolished: Int?
+        public var milestones: [MilestoneChange]
+        public var photos: [Store.NewAttachment]
+        /// The version of the project the user saw (409 when it changed since).
+        public var version: Int?
+        public init(month: String, text: String, invested: Double? = nil, signed: Int? = nil, vacated: Int? = nil, demolished: Int? = nil,
+                    milestones: [MilestoneChange] = [], photos: [Store.NewAttachment] = [], version: Int? = nil) {
+            self.month = month; self.text = text; self.invested = invested; self.signed = signed; self.vacated = vacated
+            self.demolished = demolished; self.milestones = milestones; self.photos = photos; self.version = version
+        }
+    }
+
+    /// What a report or a milestone change did to the project and its 督办 case.
+    public struct Outcome: Sendable, Codable {
+        public var state: String
+        public var progress: Double
+        /// Supervision cases the engine closed (ids).
+        public var closed: [Int64]
+        /// A supervision case opened (still late).
+        public var opened: Int64?
+    }
+
+    /// Files a month's report for project `id` (the responsible town or lead department only):
+    /// a month in the future, before the project's start or already reported, a milestone done
+    /// before the start or after today, shares outside 0–100 %, households beyond the project's:
+    /// refused, nothing written. In one transaction: the report and its photos, the milestones,
+    /// the history, the verdict, and the supervision case closed when the project is no longer late.
+    @discardableResult
+    public func fileReport(id: Int64, _ input: Report) async throws -> Outcome {
+        try caller.require(.reportProjects)
+        let r = try await visible(id)
+        guard mayReport(r), caller.role != .headquarters else {
+            throw ServiceError(.forbidden, "只有责任镇街（\(r.town)）或牵头部门（\(r.leadUnit)）可以报送月报 / only the responsible town or lead department files reports")
+        }
+        let today = self.today
+        guard let month = YearMonth(parsing: input.month) else {
+            throw ServiceError.invalid("月份「\(input.month)」应写作 YYYY-MM / the month must be YYYY-MM")
+        }
+        guard month <= YearMonth(today) else {
+            throw ServiceError.invalid("不能报送未来月份（\(month.chinese)）的进展 / \(month) is in the future")
+        }
+        let text = input.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= Self.maxText else {
+            throw ServiceError.invalid("请填写本月进展（不超过 \(Self.maxText) 字）/ the month's progress is required (at most \(Self.maxText) characters)")
+        }
+        if let v = input.invested, !(v >= 0 && v.isFinite) { throw ServiceError.invalid("本月完成投资应为非负数 / the investment must not be negative") }
+        guard input.photos.count <= Self.maxPhotos else { throw ServiceError.invalid("照片最多 \(Self.maxPhotos) 张 / at most \(Self.maxPhotos) photos") }
+        let photos = try CaseService.checked(input.photos)
+        for p in photos where !p.contentType.hasPrefix("image/") {
+            throw ServiceError(.unsupportedType, "「\(p.name)」不是照片（JPG、PNG）/ \"\(p.name)\" is not a photo (JPG, PNG)")
+        }
+        var figures: [String: Double] = [:]
+        if let v = input.invested { figures["invested"] = v }
+        let input_ = input, monthFigures = figures
+        return try await change(r, version: input.version, today: today, kind: "report",
+                                before: { plan in
+                                    guard month >= YearMonth(plan.start) else {
+                                        throw ServiceError.invalid("\(month.chinese)早于项目开始日期 \(plan.start) / \(month) is before the project starts")
+                                    }
+                                    guard !plan.reportedMonths.contains(month) else {
+                                        throw ServiceError.conflict("\(month.chinese)的月报已报送 / the report for \(month) was filed already")
+                                    }
+                                    if let s = input_.signed { plan.signed = s }
+                                    if let v = input_.vacated { plan.vacated = v }
+                                    if let d = input_.demolished { plan.demolished = d }
+                                    plan.reportedMonths.insert(month)
+                                },
+                                milestones: input.milestones,
+                                write: { tx, plan, day in
+                                    let filed = try await tx.insertProjectReport(projectID: r.id, month: month, text: text, figures: monthFigures,
+                                                                                 unit: caller.principal.map { $0.role == .town ? ($0.town ?? $0.unit) : $0.unit } ?? Self.requester,
+                                                                                 filedOn: day, by: caller.actor, photos: photos)
+                                    if r.signed != plan.signed || r.vacated != plan.vacated || r.demolished != plan.demolished {
+                                        try await tx.sql.update("projects").set("signed", to: plan.signed).set("vacated", to: plan.vacated)
+                                            .set("demolished", to: plan.demolished).where("id", .equal, r.id).run()
+                                    }
+                                    _ = filed
+                                    var d = "\(month.chinese)月报：\(text.prefix(60))"
+                                    if !photos.isEmpty { d += "（照片 \(photos.count) 张）" }
+                                    if let s = input_.signed { d += "；签约 \(s) 户" }
+                                    return d
+                                })
+    }
+
+    /// Records milestone changes outside a report (the responsible unit, or HQ).
+    @discardableResult
+    public func recordMilestones(id: Int64, _ changes: [MilestoneChange], version: Int? = nil) async throws -> Outcome {
+        try caller.require(.reportProjects)
+        let r = try await visible(id)
+        guard mayReport(r) || caller.role == .headquarters else {
+            throw ServiceError(.forbidden, "只有责任镇街（\(r.town)）、牵头部门（\(r.leadUnit)）或指挥部可以更新节点 / only the responsible unit or HQ records milestones")
+        }
+        guard !changes.isEmpty else { throw ServiceError.invalid("没有要更新的节点 / no milestone to record") }
+        return try await change(r, version: version, today: today, kind: "milestone", before: { _ in }, milestones: changes,
+                                write: { _, _, _ in "节点更新" })
+    }
+
+    /// The one way a project changes: checks the new plan, then in one transaction claims the
+    /// project at the version read (else 409), writes, records the history and the verdict, and
+    /// lets the case engine close (or open) its supervision case.
+    func change(_ r: Store.ProjectRecord, version: Int?, today: CalendarDate, kind: String,
+                before: (inout ProjectPlan) throws -> Void, milestones changes: [MilestoneChange],
+                write: @escaping @Sendable (Store, ProjectPlan, CalendarDate) async throws -> String) async throws -> Outcome {
+        if let v = version, v != r.version {
+            throw ServiceError.conflict("项目 \(r.ref) 已被他人更新，请刷新后再操作 / the project was changed by someone else; reload it")
+        }
+        let store = unscoped
+        let stones = try await store.milestones(projectIDs: [r.id])[r.id] ?? []
+        let months = try await store.reportedMonths(projectIDs: [r.id])[r.id] ?? []
+        var plan = try Self.plan(r, stones, months)
+        try before(&plan)
+        var changed: [(seq: Int, done: String?, reported: Double?, note: String)] = []
+        for c in changes {
+            guard let i = stones.firstIndex(where: { $0.seq == c.seq }) else {
+                throw ServiceError.invalid("项目 \(r.ref) 没有第 \(c.seq) 个节点 / no milestone \(c.seq)")
+            }
+            var m = plan.milestones[i]
+            var note: [String] = []
+            if let raw = c.done {
+                let t = raw.trimmingCharacters(in: .whitespaces)
+                if t.isEmpty { m.done = nil; note.append("取消完成") } else {
+                    guard let d = CaseHistory.parseDate(t) else {
+                        throw ServiceError.invalid("节点「\(m.name)」实际完成日期「\(t)」不是 YYYY-MM-DD 日期 / not a date")
+                    }
+                    m.done = d; note.append("\(d) 完成")
+                }
+            }
+            if let s = c.reported {
+                guard s.isFinite, (0...100).contains(s) else {
+                    throw ServiceError.invalid("节点「\(m.name)」完成比例应在 0–100% 之间 / the share done must be 0–100 %")
+                }
+                m.reported = s / 100; note.append(String(format: "完成 %.0f%%", s))
+            }
+            plan.milestones[i] = m
+            changed.append((c.seq, m.done?.description, m.reported, "节点「\(m.name)」" + note.joined(separator: "，")))
+        }
+        if let problem = plan.problems(types: types, today: today).first { throw ServiceError.invalid(problem.zh + " / " + problem.en) }
+        let status = judge.status(of: plan, on: today)
+        let actor = caller.actor, detail = caller.detail(nil), edits = changed
+        let caseTypes = context.caseTypes, calendar = self.calendar
+        let planned = plan
+        let now = Store.nowMicros()
+        return try await store.db.transaction { db in
+            let tx = Store(db)
+            let claimed = try await tx.sql.update("projects").set("version", to: SQLLiteral.numeric("version + 1"))
+                .where("id", .equal, r.id).where("version", .equal, r.version).returning("id").all().count
+            guard claimed == 1 else {
+                throw ServiceError.conflict("项目 \(r.ref) 已被他人更新，本次未保存，请刷新后再操作 / the project was changed by someone else; nothing was saved")
+            }
+            for c in edits {
+                try await tx.sql.update("project_milestones").set("done_on", to: SQLBind(c.done)).set("reported", to: SQLBind(c.reported))
+                    .where("project_id", .equal, r.id).where("seq", .equal, c.seq).run()
+                try await tx.recordProjectEvent(projectID: r.id, kind: "milestone", date: today, actor: actor, detail: c.note, recordedUs: now)
+            }
+            let what = try await write(tx, planned, today)
+            if kind != "milestone" {
+                try await tx.recordProjectEvent(projectID: r.id, kind: kind, date: today, actor: actor, detail: what, recordedUs: now)
+            }
+            let outcome = try await Self.settle(tx, record: r, plan: planned, status: status, on: today, caseTypes: caseTypes, calendar: calendar,
+                                                openCase: try await tx.openProjectCases()[r.id], recordedUs: now)
+            try await tx.audit(actor: actor, action: "project.\(kind)", target: "项目 \(r.ref)",
+                               detail: [what, edits.map(\.note).joined(separator: "；"), detail].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: " · "))
+            return outcome
+        }
+    }
+
+    // MARK: the 滞后 rules on the case engine
+
+    public struct Supervision: Sendable, Codable {
+        public var judged: Int
+        public var late: Int
+        public var opened: Int
+        public var closed: Int
+    }
+
+    /// Judges every project (or `only` these) on `day`: stores each verdict, opens a supervision
+    /// case (项目督办) for each late project without an unfinished one, and replies to and closes
+    /// the case of each project no longer late. Each project is one transaction.
+    @discardableResult
+    public func supervise(on day: CalendarDate? = nil, only: Set<Int64>? = nil) async throws -> Supervision {
+        if !caller.isSystem { try caller.require(.manageProjects) }
+        let day = day ?? today
+        let store = unscoped
+        let all = try await store.projects(scope: .all)
+        let records = only.map { ids in all.filter { ids.contains($0.id) } } ?? all
+        let ids = only.map { Array($0) }
+        let stones = try await store.milestones(projectIDs: ids)
+        let months = try await store.reportedMonths(projectIDs: ids)
+        let open = try await store.openProjectCases()
+        let judge = self.judge
+        let statuses = try records.map { r in (r, judge.status(of: try Self.plan(r, stones[r.id] ?? [], months[r.id] ?? []), on: day)) }
+        let late = Set(statuses.filter { $0.1.state == .late }.map { String($0.0.id) })
+        let (toOpen, toClose) = ProjectSupervision.reconcile(late: late, open: Dictionary(uniqueKeysWithValues: open.map { (String($0.key), $0.value) }))
+        let touched = Set(toOpen.compactMap(Int64.init)).union(open.filter { toClose.contains($0.value) }.map(\.key))
+        var opened = 0, closed = 0
+        let caseTypes = context.caseTypes, calendar = self.calendar
+        for (r, status) in statuses {
+            let needsCase = touched.contains(r.id)
+            if !needsCase {
+                if r.state != status.state.rawValue || r.progress != status.progress || r.judgedOn != day.description {
+                    try await store.setProjectVerdict(id: r.id, status, on: day)
+                }
+                continue
+            }
+            let plan = try Self.plan(r, stones[r.id] ?? [], months[r.id] ?? [])
+            let now = Store.nowMicros()
+            let o = try await store.db.transaction { db in
+                let tx = Store(db)
+                return try await Self.settle(tx, record: r, plan: plan, status: status, on: day, caseTypes: caseTypes, calendar: calendar,
+                                             openCase: try await tx.openProjectCases()[r.id], recordedUs: now)
+            }
+            if o.opened != nil { opened += 1 }
+            closed += o.closed.count
+        }
+        if opened + closed > 0 {
+            try await store.audit(actor: caller.actor, action: "projects.supervise", target: day.description,
+                                  detail: "研判 \(statuses.count) 个项目：滞后 \(late.count)，新开督办 \(opened)，办结 \(closed)")
+        }
+        return Supervision(judged: statuses.count, late: late.count, opened: opened, closed: closed)
+    }
+
+    /// Inside a transaction: stores the verdict; a late project without an unfinished case gets
+    /// one (registered by 项目指挥部, assigned to its town), a project no longer late has its
+    /// case replied to and closed by the engine.
+    static func settle(_ tx: Store, record r: Store.ProjectRecord, plan: ProjectPlan, status: ProjectStatus, on day: CalendarDate,
+                       caseTypes: CaseTypes, calendar: WorkCalendar, openCase: Int64?, recordedUs: Int64) async throws -> Outcome {
+        let changedState = r.state != status.state.rawValue
+        try await tx.setProjectVerdict(id: r.id, status, on: day)
+        var outcome = Outcome(state: status.state.rawValue, progress: status.progress, closed: [], opened: nil)
+        if changedState {
+            try await tx.recordProjectEvent(projectID: r.id, kind: status.state == .late ? "late" : "state", date: day, actor: engineActor,
+                                            detail: "状态：\(ProjectState(rawValue: r.state)?.chinese ?? r.state) → \(status.state.chinese)"
+                                                + (status.late.isEmpty ? "" : "（" + status.late.map(\.zh).joined(separator: "；") + "）"),
+                                            recordedUs: recordedUs)
+        }
+        if status.state == .late, openCase == nil {
+            let type = caseTypes.projectType
+            var loop = CaseLoop(type: type)
+            let due: CalendarDate? = type.reply == nil ? calendar.addingWorkdays(5, to: day) : nil
+            let events = [CaseEvent(.register, day, unit: requester),
+                          CaseEvent(.assign, day, unit: r.town, due: due, note: "项目滞后，自动督办")]
+            for e in events { try loop.apply(e, calendar: calendar) }
+            let used = try await tx.caseRefs(type: type.key, prefix: "\(day.year)-")
+            let ref = String(format: "%d-%04d", day.year, (used.compactMap { Int($0.dropFirst(5)) }.max() ?? 0) + 1)
+            let new = Store.NewCase(type: type.key, ref: ref, title: "项目滞后督办：\(r.name)（\(r.ref)）",
+                                    body: status.late.map(\.zh).joined(separator: "\n"), requester: requester, requesterUser: nil,
+                                    creditCode: nil, parcelID: nil, clusterYear: nil, clusterNumber: nil, town: r.town, meetingID: nil,
+                                    queryCodeHash: nil)
+            let id = try await tx.insertCase(new, loop: loop, events: events, actor: engineActor, recordedUs: recordedUs)
+            try await tx.sql.update("cases").set("project_id", to: r.id).where("id", .equal, id).run()
+            try await tx.recordProjectEvent(projectID: r.id, kind: "supervised", date: day, actor: engineActor,
+                                            detail: "自动督办 \(type.name) \(ref)，交办 \(r.town)：" + status.late.map(\.zh).joined(separator: "；"),
+                                            recordedUs: recordedUs)
+            try await tx.audit(actor: engineActor, action: "case.registered", target: "\(type.name) \(ref)", detail: "项目 \(r.ref) 滞后，交办 \(r.town)")
+            outcome.opened = id
+        } else if status.state != .late, let id = openCase {
+            let why = status.state == .completed ? "项目已完成" : "月报已报送、节点按期，项目不再滞后"
+            if try await tx.finishProjectCase(id: id, on: day, note: why, caseTypes: caseTypes, calendar: calendar, recordedUs: recordedUs) {
+                try await tx.recordProjectEvent(projectID: r.id, kind: "cleared", date: day, actor: engineActor,
+                                                detail: "督办事项办结：\(why)", recordedUs: recordedUs)
+                outcome.closed.append(id)
+            }
+        }
+        return outcome
+    }
+}
+
+extension Store {
+    /// Inserts a monthly report and its photos; returns its id.
+    func insertProjectReport(projectID: Int64, month: YearMonth, text: String, figures: [String: Double], unit: String,
+                             filedOn: CalendarDate, by actor: String, photos: [NewAttachment]) async throws -> Int64 {
+        let json = String(decoding: try Store.jsonEncoder.encode(figures), as: UTF8.self)
+        let now = Store.nowMicros()
+        let id = try await sql.insert(into: "project_reports")
+            .columns("project_id", "month", "text", "figures", "unit", "filed_on", "filed_by", "recorded_us")
+            .values(SQLBind(projectID), SQLBind(month.description), SQLBind(text), SQLBind(json), SQLBind(unit),
+                    SQLBind(filedOn.description), SQLBind(actor), SQLBind(now))
+            .returning("id").first(decodingColumn: "id", as: Int64.self) ?? 0
+        for p in photos {
+            try await sql.insert(into: "project_photos").columns("report_id", "name", "content_type", "size", "sha256", "data")
+                .values(SQLBind(id), SQLBind(p.name), SQLBind(p.contentType), SQLBind(Int64(p.data.count)),
+                        SQLBind(Tokens.hex(Array(SHA256.hash(data: p.data)))), SQLBind(p.data))
+                .run()
+        }
+        return id
+    }
+
+    /// The engine's own steps that finish a supervision case: whatever the loop still needs from
+    /// its state (交办 again after a return, 签收, 答复, 验收 where the type verifies) and 销号,
+    /// dated `day`, each checked by the loop; the case is claimed at the version read (else 409).
+    /// False when the case cannot be closed by the engine (a configured type that is evaluated).
+    func finishProjectCase(id: Int64, on day: CalendarDate, note: String, caseTypes: CaseTypes, calendar: WorkCalendar,
+                           recordedUs: Int64) async throws -> Bool {
+        guard let r = try await caseRecord(id: id), let type = caseTypes.stored(r.type) else { return false }
+        let stored = try await loopEvents(caseID: id)
+        var loop = CaseLoop(type: type)
+        for e in stored { if let ev = e.event { try? loop.apply(ev, calendar: calendar) } }
+        let unit = r.town ?? r.leadUnit ?? ""
+        var steps: [MujunCore.CaseEvent] = []
+        var state = loop.state
+        while state != .closed {
+            let e: MujunCore.CaseEvent
+            switch state {
+            case .registered, .returned: e = MujunCore.CaseEvent(.assign, day, unit: unit, due: type.reply == nil ? calendar.addingWorkdays(5, to: day) : nil)
+            case .assigned: e = MujunCore.CaseEvent(.accept, day, unit: unit)
+            case .handling: e = MujunCore.CaseEvent(.reply, day, unit: unit, note: note)
+            case .replied where type.verify: e = MujunCore.CaseEvent(.verify, day, unit: ProjectService.requester, passed: true)
+            case .replied where type.evaluate: return false
+            case .replied, .verified, .evaluated: e = MujunCore.CaseEvent(.close, day, unit: ProjectService.requester, note: note)
+            case .closed: return true
+            }
+            try loop.apply(e, calendar: calendar)
+            steps.append(e)
+            state = loop.state
+        }
+        let set = Store.loopColumns(loop) + [("version", SQLLiteral.numeric("version + 1"))]
+        var update = sql.update("cases")
+        for (c, v) in set { update = update.set(SQLColumn(c), to: v) }
+        let claimed = try await update.where("id", .equal, id).where("version", .equal, r.version).returning("id").all().count
+        guard claimed == 1 else { throw ServiceError.conflict("督办事项 \(r.ref) 已被他人更新 / the case was changed meanwhile") }
+        var seq = stored.last?.seq ?? 0
+        for e in steps {
+            seq += 1
+            try await insertLoopEvent(caseID: id, seq: seq, e, actor: ProjectService.engineActor, recordedUs: recordedUs)
+        }
+        try await audit(actor: ProjectService.engineActor, action: "case.close", target: "\(type.name) \(r.ref)", detail: note)
+        return true
+    }
+
+    /// The block of each parcel that has one.
+    func parcelBlocks(_ ids: [String]) async throws -> [String: String] {
+        struct Row: Decodable { var parcel_id: String; var block: String? }
+        var out: [String: String] = [:]
+        for chunk in ids.chunked(500) {
+            for r in try await sql.select().columns("parcel_id", "block").from("parcels").where("parcel_id", .in, Array(chunk)).all(decoding: Row.self) {
+                if let b = r.block { out[r.parcel_id] = b }
+            }
+        }
+        return out
+    }
+}

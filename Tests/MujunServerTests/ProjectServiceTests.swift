@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import Vapor
+import SQLKit
+import MujunCore
+@testable import MujunStore
+@testable import MujunServer
+
+/// Projects on the case engine (issue 10): the import all or nothing, the project scope of each
+/// role, the monthly report and the milestone steps with their refusals, and the 滞后 rules
+/// opening a 督办 case for the responsible town and closing it when the report is filed or the
+/// milestone done. On SQLite, and on PostgreSQL in `make test-postgres`.
+@Suite("Projects: import, scope, monthly reports, milestones, automatic 督办", .serialized)
+struct ProjectServiceTests {
+    typealias P = CaseServiceTests
+
+    static var today: CalendarDate { CalendarDate(ChinaDay.today())! }
+
+    static func table(_ csv: String) throws -> any TableSource { try TableReader.open(data: Data(csv.utf8), name: "t.csv") }
+
+    /// Three projects relative to today: A (古山镇, 经信局) has filed no report for the last month
+    /// whose report is due (late by its report only); B (古山镇, 住建局) started this month (no report
+    /// due yet) and its first milestone was due yesterday; C (石柱镇, 经信局) is on track.
+    static func projects(start a: CalendarDate) -> (String, String) {
+        let t = today
+        let startB = CalendarDate(year: t.year, month: t.month, day: 1)!
+        let p = """
+            项目编号,项目名称,项目类型,整治方式,责任镇街,牵头部门,目标面积(亩),地块编号,户数,开始日期
+            A,古山镇甲片整治,整治项目,腾退,古山镇,经信局,30,,,\(a)
+            B,古山镇乙片整治,整治项目,政府收储,古山镇,住建局,12.5,,,\(startB)
+            C,石柱镇丙片整治,整治项目,自主改造,石柱镇,经信局,20,,,\(t)
+            """
+        var m = "项目编号,节点名称,权重,计划完成日期,实际完成日期\n"
+        let names = ["排查确认", "方案制定", "签约", "腾退/拆除", "供地/开工", "竣工投产"], weights = [10, 15, 20, 20, 15, 20]
+        for (i, n) in names.enumerated() {
+            // A: every milestone after today; B: the first one was due yesterday (or on its start) and is not done
+            m += "A,\(n),\(weights[i]),\(t.adding(days: 30 * (i + 1))),\n"
+            m += "B,\(n),\(weights[i]),\(i == 0 ? max(startB, t.adding(days: -1)) : t.adding(days: 30 * (i + 1))),\n"
+            m += "C,\(n),\(weights[i]),\(t.adding(days: 40 * (i + 1))),\n"
+        }
+        return (p, m)
+    }
+
+    /// A start date three months back: its last due report is missing.
+    static var startA: CalendarDate { today.adding(months: -3) }
+
+    static func load(_ app: Application, _ p: P.People) async throws -> [String: Int64] {
+        let (pc, mc) = projects(start: startA)
+        _ = try await app.services(p.hq).projects.importTables(projects: try table(pc), milestones: try table(mc), fileName: "p.csv")
+        return try await app.store.projectIDs(refs: ["A", "B", "C"])
+    }
+
+    static func count(_ app: Application, _ table: String, _ cond: String = "1 = 1") async throws -> Int {
+        try await app.store.sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table) WHERE \(unsafeRaw: cond)").first(decodingColumn: "n", as: Int.self) ?? -1
+    }
+
+    @Test("an import is all or nothing: weights not summing to 100, dates out of order and an existing ref are named by row; nothing written")
+    func importRefusals() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let hq = app.services(p.hq).projects
+            let (pc, mc) = Self.projects(start: Self.startA)
+            // a weight changed: A's weights sum to 105
+            let badWeights = mc.replacingOccurrences(of: "A,排查确认,10,", with: "A,排查确认,15,")
+            do {
+                _ = try await hq.importTables(projects: try Self.table(pc), milestones: try Self.table(badWeights), fileName: "p.csv")
+                Issue.record("not refused")
+            } catch let f as ImportFailure {
+                #expect(f.errors.contains { $0.row == 2 && $0.messageZh.contains("105") }, "\(f.errors)")
+            }
+            #expect(try await Self.count(app, "projects") == 0)
+            #expect(try await Self.count(app, "project_milestones") == 0)
+            // a town may not import
+            await P.expectRefusal(.forbidden) {
+                _ = try await app.services(p.town).projects.importTables(projects: try Self.table(pc), milestones: try Self.table(mc), fileName: "p.csv")
+            }
+            _ = try await Self.load(app, p)
+            #expect(try await Self.count(app, "projects") == 3)
+            #expect(try await Self.count(app, "project_milestones") == 18)
+            do {
+                _ = try await hq.importTables(projects: try Self.table(pc), milestones: try Self.table(mc), fileName: "again.csv")
+                Issue.record("not refused")
+            } catch let f as ImportFailure {
+                #expect(f.errors.map(\.row) == [2, 3, 4] && f.errors.allSatisfy { $0.messageZh.contains("已存在") }, "\(f.errors)")
+            }
+            #expect(try await Self.count(app, "projects") == 3)
+        }
+    }
+
+    @Test("each role sees its projects: HQ all, a town its own, a department those it leads, a requester none")
+    func scope() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            #expect(try await app.services(p.hq).projects.list().map(\.ref) == ["A", "B", "C"])
+            #expect(try await app.services(p.town).projects.list().map(\.ref) == ["A", "B"])
+            #expect(try await app.services(p.zhujian).projects.list().map(\.ref) == ["B"])
+            #expect(try await app.services(p.jingxin).projects.list().map(\.ref) == ["A", "C"])
+            await P.expectRefusal(.forbidden) { _ = try await app.services(p.deputy).projects.list() }
+            await P.expectRefusal(.notFound) { _ = try await app.services(p.town).projects.view(id: ids["C"]!) }
+            await P.expectRefusal(.notFound) { _ = try await app.services(p.zhujian).projects.view(id: ids["A"]!) }
+            #expect(try await app.services(p.zhujian).projects.view(id: ids["B"]!).record.ref == "B")
+        }
+    }
+
+    @Test("a late project gets a 督办 case for its town; filing the missing report closes it through the engine, in one step")
+    func reportClearsCase() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            let a = ids["A"]!
+            let town = app.services(p.town).projects
+            var v = try await town.view(id: a)
+            #expect(v.record.state == "late" && v.status.late.count == 1)
+            guard case .report(let month, _)? = v.status.late.first?.kind else { Issue.record("not late by its report"); return }
+            #expect(v.cases.count == 1 && v.cases[0].leadUnit == "古山镇" && v.cases[0].state == "assigned" && v.cases[0].type == "project")
+            let caseID = v.cases[0].id
+            // the case is in the town's inbox
+            #expect(try await app.services(p.town).cases.inbox().count(.toAccept) >= 1)
+            // the town may sign for it but not reply to or close it by hand
+            _ = try await app.services(p.town).cases.step(id: caseID, .accept)
+            await P.expectRefusal(.forbidden, "月报") { _ = try await app.services(p.town).cases.step(id: caseID, .reply, .init(note: "已报")) }
+
+            // refusals, nothing written
+            let future = YearMonth(Self.today).next
+            await P.expectRefusal(.invalid, "未来") { try await town.fileReport(id: a, .init(month: future.description, text: "x")) }
+            await P.expectRefusal(.invalid, "早于") {
+                try await town.fileReport(id: a, .init(month: YearMonth(Self.startA).previous.description, text: "x"))
+            }
+            await P.expectRefusal(.invalid) { try await town.fileReport(id: a, .init(month: month.description, text: "  ")) }
+            await P.expectRefusal(.invalid, "早于项目开始日期") {
+                try await town.fileReport(id: a, .init(month: month.description, text: "完成排查", milestones: [.init(seq: 1, done: Self.startA.adding(days: -1).description)]))
+            }
+            await P.expectRefusal(.conflict) { try await town.fileReport(id: a, .init(month: month.description, text: "x", version: v.record.version + 5)) }
+            await P.expectRefusal(.forbidden) { try await app.services(p.hq).projects.fileReport(id: a, .init(month: month.description, text: "x")) }
+            await P.expectRefusal(.notFound) { try await app.services(p.zhujian).projects.fileReport(id: a, .init(month: month.description, text: "x")) }
+            #expect(try await Self.count(app, "project_reports") == 0)
+
+            let outcome = try await town.fileReport(id: a, .init(month: month.description, text: "完成地块排查，形成整治清单", invested: 120,
+                                                                milestones: [.init(seq: 1, done: Self.today.description)], version: v.record.version))
+            #expect(outcome.closed == [caseID] && outcome.state == "on_track" && abs(outcome.progress - 0.10) < 1e-9)
+            let c = try await app.services(p.hq).cases.view(id: caseID)
+            #expect(c.record.state == "closed")
+            #expect(c.events.map(\.kind) == ["register", "assign", "accept", "reply", "close"])
+            v = try await town.view(id: a)
+            #expect(v.record.state == "on_track" && v.reports.map(\.month) == [month.description] && v.milestones[0].doneOn == Self.today.description)
+            #expect(Set(v.events.map(\.kind)).isSuperset(of: ["created", "supervised", "report", "milestone", "state", "cleared"]))
+            // the same month again: 409, nothing written
+            await P.expectRefusal(.conflict, "已报送") { try await town.fileReport(id: a, .init(month: month.description, text: "再报")) }
+            #expect(try await Self.count(app, "project_reports") == 1)
+            #expect(try await Self.count(app, "audit_log", "action = 'project.report'") == 1)
+        }
+    }
+
+    @Test("an overdue milestone opens a case; recording it done closes it; a second check opens nothing twice")
+    func milestoneClearsCase() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            let b = ids["B"]!
+            let hq = app.services(p.hq).projects
+            var v = try await hq.view(id: b)
+            let first = try #require(v.milestones.first)
+            let overdue = first.plannedOn < Self.today.description
+            if overdue {
+                #expect(v.record.state == "late" && v.cases.count == 1)
+                // checking again opens no second case
+                let again = try await hq.supervise()
+                #expect(again.opened == 0 && again.closed == 0)
+                #expect(try await Self.count(app, "cases", "type = 'project' AND project_id = \(b)") == 1)
+                // another unit may not record it; the lead department may
+                await P.expectRefusal(.notFound) { try await app.services(p.jingxin).projects.recordMilestones(id: b, [.init(seq: 1, done: Self.today.description)]) }
+                await P.expectRefusal(.invalid, "晚于今天") {
+                    try await app.services(p.zhujian).projects.recordMilestones(id: b, [.init(seq: 1, done: Self.today.adding(days: 1).description)])
+                }
+                let o = try await app.services(p.zhujian).projects.recordMilestones(id: b, [.init(seq: 1, done: Self.today.description)])
+                #expect(o.closed.count == 1 && o.state != "late")
+                v = try await hq.view(id: b)
+                #expect(v.cases.first?.state == "closed")
+            }
+            // out of range shares are refused
+            await P.expectRefusal(.invalid, "0–100") { try await hq.recordMilestones(id: b, [.init(seq: 2, reported: 120)]) }
+            await P.expectRefusal(.invalid) { try await hq.recordMilestones(id: b, [.init(seq: 9, reported: 10)]) }
+            let o = try await hq.recordMilestones(id: b, [.init(seq: 2, reported: 50)])
+            #expect(abs(o.progress - ((overdue ? 10 : 0) + 7.5) / 100) < 1e-9)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+"""Projects (项目推进, issue 10) in a real browser, against the demo server: the demo town's
+first project is late only because a monthly report is missing, so a 督办 case is open for
+古山镇; the town files the report (with a photo) and the engine closes the case.
+
+Page contract (selectors the server's HTML must keep):
+  /projects        table#rollup-table rows tr[data-town]; p#city-total[data-projects][data-late];
+                   table#projects-table rows tr[data-project][data-ref][data-state] with span.pstate;
+                   HQ only: form#supervise-form (button#supervise-button), form#import-form
+  /projects/:id    h1#page-title, span.pstate[data-state], section#late-reasons li,
+                   table#project-cases-table rows tr[data-case-id][data-state],
+                   table#milestones-table rows tr[data-seq][data-done],
+                   form#report-form: select#report-month, textarea#report-text, input#report-invested,
+                   input#report-photos, button#report-submit; section#reports div.report[data-month] img.photo,
+                   table#history-table rows tr[data-kind]
+"""
+from __future__ import annotations
+
+import struct
+import time
+import zlib
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from conftest import attribute, element, elements, open_page, upload
+from test_cases import as_user
+
+
+def png() -> bytes:
+    """A 2×2 PNG (a real image: the server checks the file's signature)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + b"\xc6\x28\x28" * 2 for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_the_headquarters_sees_every_town_rolled_up(driver, base_url, screenshot) -> None:
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/projects")
+    total = element(driver, "p#city-total", "the city's total")
+    assert int(attribute(total, "data-projects", "the city's total")) >= 8
+    assert int(attribute(total, "data-late", "the city's total")) >= 1
+    towns = elements(driver, "#rollup-table tr[data-town]", "the towns rolled up", at_least=3)
+    assert "古山镇" in [attribute(t, "data-town") for t in towns]
+    rows = elements(driver, "#projects-table tr[data-project]", "the projects", at_least=8)
+    states = {attribute(r, "data-state") for r in rows}
+    assert {"late", "on_track", "completed"} <= states, states
+    # the badge says it in Chinese
+    late = [r for r in rows if attribute(r, "data-state") == "late"][0]
+    assert element(late, "span.pstate", "the state badge").text == "滞后"
+    element(driver, "form#supervise-form button#supervise-button", "the 滞后 check")
+    element(driver, "form#import-form", "the import form")
+    screenshot("projects")
+    # filtering by state keeps only that state
+    Select(element(driver, "select#state", "the state filter")).select_by_value("late")
+    element(driver, "#filters button[type=submit]", "the query button").click()
+    time.sleep(0.3)
+    rows = elements(driver, "#projects-table tr[data-project]", "the late projects")
+    assert {attribute(r, "data-state") for r in rows} == {"late"}
+
+
+def test_a_town_files_the_missing_report_and_its_case_is_closed(driver, base_url, screenshot) -> None:
+    as_user(driver, base_url, "gushan")
+    open_page(driver, base_url + "/projects")
+    rows = elements(driver, "#projects-table tr[data-project]", "the town's projects")
+    # a town sees only its own
+    assert {r.find_elements(By.CSS_SELECTOR, "td")[4].text for r in rows} == {"古山镇"}
+    late = [r for r in rows if attribute(r, "data-state") == "late"]
+    assert late, "the demo town has no late project"
+    late[0].find_element(By.CSS_SELECTOR, "td a").click()
+    time.sleep(0.3)
+    assert attribute(element(driver, "h1#page-title + p span.pstate", "the state"), "data-state") == "late"
+    reasons = [li.text for li in elements(driver, "#late-reasons li", "why it is late")]
+    assert any("进展未在" in r for r in reasons), reasons
+    cases = elements(driver, "#project-cases-table tr[data-case-id]", "its 督办 cases")
+    open_cases = [c for c in cases if attribute(c, "data-state") != "closed"]
+    assert len(open_cases) == 1
+    case_id = attribute(open_cases[0], "data-case-id")
+
+    # the month offered first is the one whose report is missing
+    month = Select(element(driver, "select#report-month", "the month")).first_selected_option.get_attribute("value")
+    assert any(f"{int(month[:4])}年{int(month[5:])}月进展未在" in r for r in reasons), (month, reasons)
+    element(driver, "textarea#report-text", "the report's text").send_keys("完成地块权属核查，与 3 家企业达成腾退意向。")
+    element(driver, "input#report-invested", "the investment").send_keys("85")
+    screenshot("project-report")
+    upload(driver, "input#report-photos", "button#report-submit", png(), ".png", "a photo of the site")
+    time.sleep(0.5)
+
+    report = element(driver, f"#reports div.report[data-month='{month}']", "the filed report")
+    assert "腾退意向" in report.text
+    element(report, "img.photo", "the report's photo")
+    assert attribute(element(driver, "h1#page-title + p span.pstate", "the state"), "data-state") != "late"
+    closed = element(driver, f"#project-cases-table tr[data-case-id='{case_id}']", "the 督办 case")
+    assert attribute(closed, "data-state") == "closed"
+    kinds = [attribute(r, "data-kind") for r in elements(driver, "#history-table tr[data-kind]", "the history")]
+    assert "report" in kinds and "cleared" in kinds
+    # the case's own page shows the engine's reply and 销号
+    open_page(driver, f"{base_url}/cases/{case_id}")
+    assert "已销号" in driver.page_source
