@@ -15,7 +15,9 @@
   var LOW_NAMES = { low: "低效用地", ok: "非低效", none: "未认定" };
   var SURVEY_COLOURS = { none: "#a7b1bc", submitted: "#f9a825", confirmed: "#2e7d32", returned: "#c62828" };
   var SURVEY_NAMES = { none: "未调查", submitted: "已提交（待复核）", confirmed: "已确认", returned: "已退回" };
-  var LAYER_NAMES = { cls: "评价分类", low: "低效用地", cluster: "低效连片", survey: "调查状态" };
+  var PROJECT_COLOURS = { late: "#c62828", on_track: "#1565c0", not_started: "#9575cd", completed: "#2e7d32", none: "#d5dbe0" };
+  var PROJECT_NAMES = { late: "滞后", on_track: "按期推进", not_started: "未启动", completed: "已完成", none: "无项目" };
+  var LAYER_NAMES = { cls: "评价分类", low: "低效用地", cluster: "低效连片", survey: "调查状态", project: "项目状态" };
   var YONGKANG = [28.9, 120.03];
 
   // ------------------------------------------------------------------ helpers
@@ -78,6 +80,7 @@
     switch (layer) {
       case "low": return p.low === true ? "low" : (p.low === false ? "ok" : "none");
       case "survey": return SURVEY_COLOURS[p.survey] ? p.survey : "none";
+      case "project": return p.proj && PROJECT_COLOURS[p.proj] ? p.proj : "none";
       case "cluster": return p.cluster ? (p.cand ? "cand" : "other") : "none";
       default: return CLASS_COLOURS[p.cls] ? p.cls : "none";
     }
@@ -89,6 +92,11 @@
     switch (layer) {
       case "low": s.fillColor = LOW_COLOURS[categoryOf(layer, p)]; break;
       case "survey": s.fillColor = SURVEY_COLOURS[categoryOf(layer, p)]; break;
+      case "project":
+        // a project's parcels are outlined, the others stay pale
+        s.fillColor = PROJECT_COLOURS[categoryOf(layer, p)];
+        if (p.proj) { s.color = "#263238"; s.weight = 1.4; s.fillOpacity = 0.85; } else { s.fillOpacity = 0.35; }
+        break;
       case "cluster":
         if (p.cluster) {
           s.fillColor = clusterColour(p.cluster);
@@ -110,6 +118,7 @@
     switch (layer) {
       case "low": return ["low", "ok", "none"].map(function (k) { return [k, LOW_COLOURS[k], LOW_NAMES[k]]; });
       case "survey": return ["none", "submitted", "confirmed", "returned"].map(function (k) { return [k, SURVEY_COLOURS[k], SURVEY_NAMES[k]]; });
+      case "project": return ["late", "on_track", "not_started", "completed", "none"].map(function (k) { return [k, PROJECT_COLOURS[k], PROJECT_NAMES[k]]; });
       case "cluster": return [["cand", "linear-gradient(90deg,#c62828,#1565c0,#2e7d32,#ef6c00)", "整治候选片区（每片一色）"],
                               ["other", "rgba(120,144,156,.35)", "其他片区（淡色）"], ["none", LOW_COLOURS.none, "未认定"]];
       default: return ["A", "B", "C", "D", "none"].map(function (k) { return [k, CLASS_COLOURS[k], CLASS_NAMES[k]]; });
@@ -417,6 +426,22 @@
           if (s.reviewed_at_text) h += "；" + esc(s.reviewed_by_name || s.reviewed_by) + " 于 " + esc(s.reviewed_at_text) + (s.state === "confirmed" ? " 确认" : " 退回");
           h += "</span></p>";
         }
+      }
+      if (c.projects && c.projects.length) {
+        h += '<h3>整治项目</h3><ul class="card-projects">';
+        c.projects.forEach(function (pr) {
+          h += '<li data-project="' + esc(pr.id) + '" data-state="' + esc(pr.state) + '"><a class="project-link" href="' + esc(pr.link) + '">' +
+            esc(pr.name) + "</a> " + '<span class="pstate pstate-' + esc(pr.state) + '">' + esc(pr.state_name) + "</span>" +
+            ' <span class="muted">进度 ' + num(pr.progress * 100, 1) + "%</span>";
+          if (pr.late.length) h += '<ul class="project-late">' + pr.late.map(function (t) { return "<li>" + esc(t) + "</li>"; }).join("") + "</ul>";
+          if (pr.open_cases.length) {
+            h += '<div class="project-cases">督办：' + pr.open_cases.map(function (k) {
+              return '<a class="case-link" data-case-id="' + esc(k.id) + '" href="' + esc(k.link) + '">' + esc(k.ref) + "（" + esc(k.state_name) + "）</a>";
+            }).join("、") + "</div>";
+          }
+          h += "</li>";
+        });
+        h += "</ul>";
       }
       h += '<p class="card-actions"><a class="button" id="card-page-link" href="' + esc(c.page) + '">地块详情' + (c.can_survey ? "与调查登记" : "") + "</a>";
       if (c.bbox) h += ' <button type="button" class="secondary card-zoom">定位</button>';

@@ -132,6 +132,8 @@ extension Store {
         public var cluster: Int?
         public var candidate: Bool?
         public var surveyState: String?
+        /// The state of the project covering it (the most urgent, 滞后 first, when several do).
+        public var projectState: String? = nil
     }
 
     /// The parcels of the scope, with the year's assessment, in parcel-id order.
@@ -199,6 +201,7 @@ extension Store {
         let rows = try await where_(q).orderBy(SQLColumn("parcel_id", table: "p"), SQLDirection.ascending)
             .limit(limit).offset(offset).all(decoding: Row.self)
         let states = try await latestSurveyStates(rows.map(\.parcel_id))
+        let projectStates = try await parcelProjectStates(rows.map(\.parcel_id))
         return (rows.map { r in
             let base = ParcelDBRow(parcel_id: r.parcel_id, town: r.town, block: r.block, owner_credit_code: r.owner_credit_code,
                                    registered_mu: r.registered_mu, land_use: r.land_use, far: r.far, status: r.status,
@@ -207,7 +210,7 @@ extension Store {
                                    supplied_on: r.supplied_on, start_by: r.start_by, finish_by: r.finish_by, operating_since: r.operating_since)
             return ParcelRow(parcel: base.parcel, lowEfficiency: r.low_efficiency, taxPerMu: r.tax_per_mu,
                              occupantClass: r.occupant_class, cluster: r.cluster, candidate: r.candidate,
-                             surveyState: states[r.parcel_id])
+                             surveyState: states[r.parcel_id], projectState: projectStates[r.parcel_id])
         }, total)
     }
 

@@ -208,6 +208,42 @@ extension Store {
         return out
     }
 
+    /// The state of the project covering each of the parcels (the most urgent when several do:
+    /// 滞后, then 按期推进, 未启动, 已完成); parcels in no project are absent.
+    func parcelProjectStates(_ ids: [String]) async throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        struct Row: Decodable { var parcel_id: String; var state: String }
+        let urgency = [ProjectState.late.rawValue: 4, ProjectState.onTrack.rawValue: 3, ProjectState.notStarted.rawValue: 2,
+                       ProjectState.completed.rawValue: 1]
+        var rows: [Row] = []
+        let base = sql.select().column(SQLColumn("parcel_id", table: "pp")).column(SQLColumn("state", table: "pr"))
+            .from(SQLAlias(SQLIdentifier("project_parcels"), as: SQLIdentifier("pp")))
+            .join(SQLAlias(SQLIdentifier("projects"), as: SQLIdentifier("pr")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("id", table: "pr"), .equal, SQLColumn("project_id", table: "pp"))
+        if ids.count > 5000 {
+            // a whole map: every covered parcel at once (few compared with the parcels)
+            let wanted = Set(ids)
+            rows = try await base.all(decoding: Row.self).filter { wanted.contains($0.parcel_id) }
+        } else {
+            for chunk in ids.chunked(1000) {
+                rows += try await sql.select().column(SQLColumn("parcel_id", table: "pp")).column(SQLColumn("state", table: "pr"))
+                    .from(SQLAlias(SQLIdentifier("project_parcels"), as: SQLIdentifier("pp")))
+                    .join(SQLAlias(SQLIdentifier("projects"), as: SQLIdentifier("pr")), method: SQLJoinMethod.inner,
+                          on: SQLColumn("id", table: "pr"), .equal, SQLColumn("project_id", table: "pp"))
+                    .where(SQLColumn("parcel_id", table: "pp"), .in, SQLBind.group(Array(chunk))).all(decoding: Row.self)
+            }
+        }
+        var out: [String: String] = [:]
+        for r in rows where (urgency[r.state] ?? 0) > (out[r.parcel_id].flatMap { urgency[$0] } ?? 0) { out[r.parcel_id] = r.state }
+        return out
+    }
+
+    /// The projects covering a parcel, by ref.
+    func projectIDs(parcelID: String) async throws -> [Int64] {
+        try await sql.select().column("project_id").from("project_parcels").where("parcel_id", .equal, parcelID).orderBy("project_id")
+            .all(decodingColumn: "project_id", as: Int64.self)
+    }
+
     func projectReports(projectID: Int64) async throws -> [ProjectReportRecord] {
         try await sql.select().columns("id", "project_id", "month", "text", "figures", "unit", "filed_on", "filed_by").from("project_reports")
             .where("project_id", .equal, projectID).orderBy("month", .descending)
@@ -221,9 +257,13 @@ extension Store {
     }
 
     func projectPhotoData(id: Int64) async throws -> (ProjectPhotoRecord, Int64, Data)? {
-        guard let row = try await sql.select().columns("project_photos.id", "report_id", "name", "content_type", "size", "data", "project_id")
-            .from("project_photos").join("project_reports", on: "project_reports.id = project_photos.report_id")
-            .where(SQLColumn("id", table: "project_photos"), .equal, SQLBind(id)).first() else { return nil }
+        guard let row = try await sql.select().column(SQLColumn("id", table: "ph"), as: "id")
+            .columns(["report_id", "name", "content_type", "size", "data"].map { SQLColumn($0, table: "ph") })
+            .column(SQLColumn("project_id", table: "r"))
+            .from(SQLAlias(SQLIdentifier("project_photos"), as: SQLIdentifier("ph")))
+            .join(SQLAlias(SQLIdentifier("project_reports"), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("id", table: "r"), .equal, SQLColumn("report_id", table: "ph"))
+            .where(SQLColumn("id", table: "ph"), .equal, SQLBind(id)).first() else { return nil }
         let rec = try row.decode(model: ProjectPhotoRecord.self, with: Self.caseDecoder)
         return (rec, try row.decode(column: "project_id", as: Int64.self), try row.decode(column: "data", as: Data.self))
     }

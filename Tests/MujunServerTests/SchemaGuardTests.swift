@@ -459,9 +459,16 @@ struct SchemaGuardTests {
                                          "case_notes(case_id) → cases(id) ON DELETE NO ACTION",
                                          "case_attachments(case_id) → cases(id) ON DELETE NO ACTION",
                                          "appeal_cases(appeal_id) → appeals(id) ON DELETE NO ACTION",
-                                         "appeal_cases(case_id) → cases(id) ON DELETE NO ACTION"]
+                                         "appeal_cases(case_id) → cases(id) ON DELETE NO ACTION",
+                                         // 012/CreateProjects: a project's parts name it; a photo its report
+                                         "project_parcels(project_id) → projects(id) ON DELETE NO ACTION",
+                                         "project_milestones(project_id) → projects(id) ON DELETE NO ACTION",
+                                         "project_reports(project_id) → projects(id) ON DELETE NO ACTION",
+                                         "project_photos(report_id) → project_reports(id) ON DELETE NO ACTION",
+                                         "project_events(project_id) → projects(id) ON DELETE NO ACTION"]
     /// The tables of the migrations after 005.
-    static let laterTables: Set<String> = ["cases", "loop_events", "bulletins", "meetings", "case_notes", "case_attachments", "calendar_years", "appeal_cases"]
+    static let laterTables: Set<String> = ["cases", "loop_events", "bulletins", "meetings", "case_notes", "case_attachments", "calendar_years", "appeal_cases",
+                                           "projects", "project_parcels", "project_milestones", "project_reports", "project_photos", "project_events"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {

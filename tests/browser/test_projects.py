@@ -6,6 +6,8 @@ Page contract (selectors the server's HTML must keep):
   /projects        table#rollup-table rows tr[data-town]; p#city-total[data-projects][data-late];
                    table#projects-table rows tr[data-project][data-ref][data-state] with span.pstate;
                    HQ only: form#supervise-form (button#supervise-button), form#import-form
+  /map?layer=project  #legend li[data-key] (late, on_track, not_started, completed, none) .legend-n;
+                   the card's ul.card-projects li[data-state] with ul.project-late li, a.case-link, a.project-link
   /projects/:id    h1#page-title, span.pstate[data-state], section#late-reasons li,
                    table#project-cases-table rows tr[data-case-id][data-state],
                    table#milestones-table rows tr[data-seq][data-done],
@@ -22,8 +24,11 @@ import zlib
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from selenium.webdriver.support.ui import WebDriverWait
+
 from conftest import attribute, element, elements, open_page, upload
 from test_cases import as_user
+from test_map import click_parcel, features, legend_keys, open_map
 
 
 def png() -> bytes:
@@ -58,6 +63,28 @@ def test_the_headquarters_sees_every_town_rolled_up(driver, base_url, screenshot
     time.sleep(0.3)
     rows = elements(driver, "#projects-table tr[data-project]", "the late projects")
     assert {attribute(r, "data-state") for r in rows} == {"late"}
+
+
+def test_the_map_colours_parcels_by_project_state_and_a_late_one_shows_its_project(driver, base_url, year, screenshot) -> None:
+    as_user(driver, base_url, "hq")
+    open_map(driver, base_url, f"year={year}&layer=project")
+    assert legend_keys(driver) == ["late", "on_track", "not_started", "completed", "none"]
+    assert "项目状态" in element(driver, "#legend", "the legend").text
+    late = [p for p in features(driver) if p.get("proj") == "late"]
+    assert late, "no parcel of a late project on the map"
+    n = int(element(driver, '#legend li[data-key="late"] .legend-n', "the late count").text.replace(",", ""))
+    assert n == len(late)
+    click_parcel(driver, late[0]["id"])
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#parcel-card").get_attribute("data-parcel") == late[0]["id"],
+        "clicking a red parcel did not open its card")
+    card = element(driver, "#parcel-card", "the parcel card")
+    project = element(card, '.card-projects li[data-state="late"]', "the late project on the card")
+    assert elements(project, ".project-late li", "why it is late")
+    link = element(project, "a.case-link", "its open 督办 case")
+    assert attribute(link, "href").split("/cases/")[1].isdigit()
+    element(project, "a.project-link", "the project's page")
+    screenshot("map-projects")
 
 
 def test_a_town_files_the_missing_report_and_its_case_is_closed(driver, base_url, screenshot) -> None:

@@ -77,6 +77,16 @@ public struct ProjectService: ServiceBase {
                     reportableMonths: Self.months(from: plan.start, to: today).filter { !months.contains($0) })
     }
 
+    /// The projects on a parcel that the caller may see (the map's card), each as its page shows it.
+    public func onParcel(_ parcelID: String) async throws -> [View] {
+        guard caller.allows(.viewProjects) else { return [] }
+        var out: [View] = []
+        for id in try await unscoped.projectIDs(parcelID: parcelID) {
+            do { out.append(try await view(id: id)) } catch let e as ServiceError where e.kind == .notFound { continue }
+        }
+        return out
+    }
+
     /// A report's photo (the caller's right to see the project checked).
     public func photo(id: Int64) async throws -> (Store.ProjectPhotoRecord, Data) {
         guard let (rec, project, data) = try await unscoped.projectPhotoData(id: id) else { throw ServiceError.notFound("照片不存在 / photo not found") }
@@ -392,11 +402,12 @@ public struct ProjectService: ServiceBase {
     /// case (项目督办) for each late project without an unfinished one, and replies to and closes
     /// the case of each project no longer late. Each project is one transaction.
     @discardableResult
-    public func supervise(on day: CalendarDate? = nil, only: Set<Int64>? = nil) async throws -> Supervision {
+    public func supervise(on day: CalendarDate? = nil, only: Set<Int64>? = nil, town: String? = nil) async throws -> Supervision {
         if !caller.isSystem { try caller.require(.manageProjects) }
+        if let town, !context.rules.towns.contains(town) { throw ServiceError.invalid("未知的镇街「\(town)」/ unknown town \"\(town)\"") }
         let day = day ?? today
         let store = unscoped
-        let all = try await store.projects(scope: .all)
+        let all = try await store.projects(scope: .all, .init(town: town))
         let records = only.map { ids in all.filter { ids.contains($0.id) } } ?? all
         let ids = only.map { Array($0) }
         let stones = try await store.milestones(projectIDs: ids)

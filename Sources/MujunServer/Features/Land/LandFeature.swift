@@ -110,7 +110,7 @@ enum LandFeature: Feature {
         var limit: Bounded<MapLimitBounds>?
         var q: SearchText?
     }
-    enum MapLayer: String, ParameterEnum { case cls, low, cluster, survey }
+    enum MapLayer: String, ParameterEnum { case cls, low, cluster, survey, project }
     struct MapParcelsQuery: Decodable, Sendable {
         var year: Year?
         var town: NameText?

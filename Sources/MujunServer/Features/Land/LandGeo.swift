@@ -94,6 +94,7 @@ enum LandGeo {
                 put(",\"cluster\":"); put(r.cluster.map(String.init) ?? "null")
                 put(",\"cand\":"); put(r.candidate == true ? "true" : "false")
                 put(",\"survey\":"); put(string(r.surveyState ?? SurveyService.State.none))
+                put(",\"proj\":"); put(r.projectState.map(string) ?? "null")
                 put(",\"area\":"); ParcelGeoJSON.appendFixed(p.areaMu, digits: 2, to: &out)
                 put("},\"geometry\":")
                 appendGeometry(p.geometry, projector: projector, to: &out)

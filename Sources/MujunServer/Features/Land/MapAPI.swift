@@ -177,7 +177,8 @@ enum MapAPI {
             occupantClass: d.visibility?.mapClass(d.row), occupants: occupants, cluster: cluster, survey: survey,
             surveyCount: d.surveyCount, surveyState: survey?.state ?? SurveyService.State.none,
             surveyStateName: SurveyService.State.chinese(survey?.state), bbox: LandGeo.crs84(p.bbox),
-            page: HTML.url("/parcels/\(HTML.percent(p.parcelID))", [("year", d.year.map(String.init))]), canSurvey: d.canSurvey)
+            page: HTML.url("/parcels/\(HTML.percent(p.parcelID))", [("year", d.year.map(String.init))]), canSurvey: d.canSurvey,
+            projects: try await services.projects.onParcel(p.parcelID).map(ProjectRefDTO.init))
     }
 }
 
@@ -301,6 +302,31 @@ struct ParcelCardDTO: Content {
     var bbox: [Double]?
     var page: String
     var canSurvey: Bool
+    /// The projects on the parcel the reader may see, with why they are late and their open 督办 cases.
+    var projects: [ProjectRefDTO]
+}
+
+/// A project as the map's card shows it.
+struct ProjectRefDTO: Content {
+    struct CaseRef: Content { var id: Int64; var ref: String; var state: String; var stateName: String; var link: String }
+    var id: Int64
+    var ref: String
+    var name: String
+    var state: String
+    var stateName: String
+    var progress: Double
+    var late: [String]
+    var openCases: [CaseRef]
+    var link: String
+
+    init(_ v: ProjectService.View) {
+        id = v.record.id; ref = v.record.ref; name = v.record.name; state = v.status.state.rawValue
+        stateName = v.status.state.chinese; progress = v.status.progress; late = v.status.late.map(\.zh)
+        openCases = v.cases.filter { $0.state != "closed" }.map {
+            CaseRef(id: $0.id, ref: $0.ref, state: $0.state, stateName: $0.loopState?.chinese ?? $0.state, link: "/cases/\($0.id)")
+        }
+        link = "/projects/\(v.record.id)"
+    }
 }
 
 // MARK: - what the hand-written GeoJSON holds (for the OpenAPI document and its checks)
@@ -355,6 +381,8 @@ struct MapParcelsDoc: Decodable {
         var cluster: Int?
         var cand: Bool
         var survey: String
+        /// the state of the project covering it: not_started, on_track, late, completed (null: none)
+        var proj: String?
         var area: Double
     }
 }

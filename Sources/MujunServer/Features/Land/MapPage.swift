@@ -32,7 +32,7 @@ enum MapPage {
         }
     }
 
-    static let layers: [(key: String, name: String)] = [("cls", "评价分类"), ("low", "低效用地"), ("cluster", "低效连片"), ("survey", "调查状态")]
+    static let layers: [(key: String, name: String)] = [("cls", "评价分类"), ("low", "低效用地"), ("cluster", "低效连片"), ("survey", "调查状态"), ("project", "项目状态")]
 
     static func render(_ req: Request, _ q: LandFeature.MapQuery) async throws -> Response {
         let p = try req.principal()

@@ -36,8 +36,8 @@ enum ProjectsFeature: Feature {
             }
         },
         .form("/projects/supervise", .permission(.manageProjects), "运行滞后研判与自动督办（表单）/ run the 滞后 check", tag: "projects",
-              parameters: NoParameters.self, body: NoBody.self, accepts: [.form]) { req, _, _ in
-            let s = try await req.service.projects.supervise()
+              parameters: NoParameters.self, body: SuperviseInput.self, accepts: [.form]) { req, _, input in
+            let s = try await req.service.projects.supervise(town: input.town?.nilIfEmpty)
             return try await ProjectViews.list(req, ListQuery(), outcome: .supervised(s), status: .ok)
         },
         .form("/projects/import", .permission(.manageProjects), "导入项目与节点（表单）/ import projects and milestones", tag: "projects",
@@ -69,16 +69,18 @@ enum ProjectsFeature: Feature {
               errors: [403, 409, 422]) { req, q, input in
             try await req.service.projects.recordMilestones(id: q.id.value, [input.change], version: input.version?.int)
         },
-        .json(.POST, "/api/v1/projects/supervise", .permission(.manageProjects), "滞后研判与自动督办 / judge every project, open and close 督办 cases", tag: "projects",
-              parameters: NoParameters.self, output: ProjectService.Supervision.self) { req, _ in
-            try await req.service.projects.supervise()
+        .json(.POST, "/api/v1/projects/supervise", .permission(.manageProjects), "滞后研判与自动督办（全部或一个镇街的项目）/ judge the projects, open and close 督办 cases", tag: "projects",
+              parameters: NoParameters.self, body: SuperviseInput.self, accepts: [.json, .form], output: ProjectService.Supervision.self,
+              errors: [422]) { req, _, input in
+            try await req.service.projects.supervise(town: input.town?.nilIfEmpty)
         },
     ]
 
     // MARK: inputs
 
     struct IDQuery: Decodable, Sendable { var id: RecordID }
-    struct NoBody: Decodable, Sendable {}
+    /// Which projects to judge: one town's, or (empty) all.
+    struct SuperviseInput: Decodable, Sendable { var town: String? }
 
     struct ListQuery: Decodable, Sendable {
         var town: String?
