@@ -32,7 +32,7 @@ func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules, 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "导入数据（全部成功或全部不写入）/ import data, all or nothing",
-        subcommands: [Enterprises.self, Parcels.self, LandUseFile.self, CaseHistoryFile.self, CasesFile.self])
+        subcommands: [Enterprises.self, Parcels.self, LandUseFile.self, CaseHistoryFile.self, CasesFile.self, ProjectsFiles.self])
 
     struct Parcels: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "导入地块 GeoJSON / import parcels (GeoJSON FeatureCollection)",
@@ -83,6 +83,32 @@ struct Import: AsyncParsableCommand {
             }
             print("已导入 \(summary.cases) 件、\(summary.events) 条事件，\(summary.unchanged) 件已存在且未变 / imported \(summary.cases) cases, "
                   + "\(summary.events) events; \(summary.unchanged) unchanged")
+        }
+    }
+
+    /// `mujun import projects 项目.csv 节点.csv`: projects and their milestones (FORMATS.md), all or
+    /// nothing; the 滞后 check then runs on them (a late one gets its 项目督办 case).
+    struct ProjectsFiles: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "projects", abstract: "导入项目与节点 / import projects and their milestones (FORMATS.md), all or nothing",
+            discussion: "项目表与节点表（CSV UTF-8/GB18030 或 XLSX）一起检查；任何一行有错则逐行列出、不写入任何数据，退出码 1。")
+        @Argument(help: "项目表 / the projects table") var projects: String
+        @Argument(help: "节点表 / the milestones table") var milestones: String
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let summary = try await withServices(db) { s in
+                do {
+                    return try await s.projects.importTables(projects: try TableReader.open(url: URL(fileURLWithPath: projects)),
+                                                             milestones: try TableReader.open(url: URL(fileURLWithPath: milestones)),
+                                                             fileName: URL(fileURLWithPath: projects).lastPathComponent)
+                } catch let f as ImportFailure {
+                    warn("项目导入失败，未写入任何数据 / projects refused, nothing was written:")
+                    warn(f.description); throw ExitCode(1)
+                }
+            }
+            print("已导入 \(summary.projects) 个项目、\(summary.milestones) 个节点；滞后并已自动交办督办 \(summary.opened) 个 / imported "
+                  + "\(summary.projects) projects, \(summary.milestones) milestones; \(summary.opened) late, 督办 opened")
         }
     }
 

@@ -1,13 +1,30 @@
 import Foundation
 import ArgumentParser
 import MujunCore
+import MujunStore
 
-/// `mujun projects …`: projects (issue 10) from files, without the database.
+/// `mujun projects …`: projects (issue 10): files checked without the database, and the 滞后 check on the database.
 struct ProjectsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projects",
         abstract: "项目（整治项目、揭榜挂帅、城市更新）/ projects: remediation, challenges, urban renewal",
-        subcommands: [Check.self])
+        subcommands: [Check.self, Supervise.self])
+
+    /// `mujun projects supervise [--town 古山镇]`: the 滞后 check on the database's projects as of
+    /// today — what the headquarters' button does, for cron until the scheduler of issue 12.
+    struct Supervise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "supervise",
+            abstract: "滞后研判与自动督办（数据库中的项目）/ judge the stored projects today, open and close 督办 cases")
+        @Option(help: "只研判该镇街的项目 / only this town's projects") var town: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let s = try await withServices(db) { s in try await s.projects.supervise(town: town) }
+            print("已研判 \(s.judged) 个项目：滞后 \(s.late) 个，新交办督办 \(s.opened) 件，自动办结 \(s.closed) 件 / judged \(s.judged), "
+                  + "late \(s.late), opened \(s.opened), closed \(s.closed)")
+        }
+    }
 
     /// `mujun projects check 项目.csv 节点.csv --as-of 2025-10-15 [--reports 月报.csv]`: reads the
     /// project and milestone templates (all or nothing), then prints each project's progress and

@@ -185,4 +185,29 @@ struct ProjectServiceTests {
             #expect(abs(o.progress - ((overdue ? 10 : 0) + 7.5) / 100) < 1e-9)
         }
     }
+
+    /// The eight-byte signature of a PNG and a little more (the check reads the signature).
+    static let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52])
+
+    @Test("a report's photos: images only, stored with the report, served to whoever sees the project and to nobody else")
+    func photos() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            let c = ids["C"]!
+            let unit = app.services(p.jingxin).projects   // 经信局 leads C
+            let month = YearMonth(Self.today).description
+            await P.expectRefusal(.unsupportedType, "照片") {
+                try await unit.fileReport(id: c, .init(month: month, text: "进展", photos: [.init(name: "说明.pdf", contentType: "", data: CaseWorkTests.pdf)]))
+            }
+            #expect(try await Self.count(app, "project_reports") == 0)
+            try await unit.fileReport(id: c, .init(month: month, text: "完成排查", photos: [.init(name: "现场.png", contentType: "", data: Self.png)]))
+            let v = try await unit.view(id: c)
+            let photo = try #require(v.photos.first)
+            #expect(v.photos.count == 1 && photo.name == "现场.png" && photo.contentType == "image/png" && photo.reportId == v.reports[0].id)
+            #expect(try await app.services(p.hq).projects.photo(id: photo.id).1 == Self.png)
+            await P.expectRefusal(.notFound) { _ = try await app.services(p.town).projects.photo(id: photo.id) }
+            await P.expectRefusal(.notFound) { _ = try await app.services(p.zhujian).projects.photo(id: photo.id) }
+        }
+    }
 }

@@ -99,6 +99,9 @@ class ValidValues:
             KNOWN["extension_id"] = pending[0]["id"]
         assert "extension_id" in KNOWN, "the demo city has no extension request awaiting a decision"
         self.extension_id = KNOWN["extension_id"]
+        projects = server.get_json("/api/v1/projects")
+        assert projects, "the demo city has no project"
+        self.project_id = projects[0]["id"]
 
     def path_value(self, path: str, name: str) -> str:
         if name == "code":
@@ -107,7 +110,7 @@ class ValidValues:
             for prefix, value in (("/api/v1/appeals/", self.appeal_id), ("/api/v1/parcels/", self.parcel_id),
                                   ("/api/v1/surveys/", self.survey_id), ("/api/v1/cases/", self.case_id),
                                   ("/cases/bulletins/", self.bulletin_id), ("/api/v1/meetings/", self.meeting_id),
-                                  ("/api/v1/extension-requests/", self.extension_id)):
+                                  ("/api/v1/extension-requests/", self.extension_id), ("/api/v1/projects/", self.project_id)):
                 if path.startswith(prefix):
                     return str(value)
         pytest.fail(f"no valid value known for the path parameter {{{name}}} of {path}: add one to "

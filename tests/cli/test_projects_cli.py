@@ -75,3 +75,51 @@ def test_bad_rows_are_named_and_nothing_is_printed(tmp_path: Path) -> None:
     assert p.stdout == "", "nothing is printed for refused files"
     assert "第 3 行" in p.stderr and "节点权重合计 90，应为 100" in p.stderr, p.stderr
     assert "第 2 行" in p.stderr and "签约」计划完成日期 2025-04-30 早于前一节点「方案制定」" in p.stderr, p.stderr
+
+
+# ---------------------------------------------------------------------------- into the database
+def mujun_db(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{tmp}/mujun.sqlite", MUJUN_SECRET="cli-test-secret")
+    for k in ("MUJUN_RULES", "MUJUN_CASE_TYPES", "MUJUN_PROJECT_TYPES"):
+        env.pop(k, None)
+    return subprocess.run([str(BIN), *args], cwd=tmp, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL, env=env)
+
+
+def count(db: Path, sql: str) -> int:
+    import sqlite3
+    with sqlite3.connect(db) as c:
+        return c.execute(sql).fetchone()[0]
+
+
+def test_import_projects_names_every_bad_row_writes_nothing_then_opens_督办_for_the_late(tmp_path: Path) -> None:
+    db = tmp_path / "mujun.sqlite"
+    # ZZ-2's weights sum to 95, and ZZ-1's 签约 is planned before its 方案制定
+    bad_m = (MILESTONES.replace("ZZ-2,方案制定,15,", "ZZ-2,方案制定,10,")
+             .replace("ZZ-1,签约,20,2025-07-31", "ZZ-1,签约,20,2025-04-30"))
+    (tmp_path / "p.csv").write_text(PROJECTS, encoding="utf-8")
+    (tmp_path / "bad-m.csv").write_text(bad_m, encoding="utf-8")
+    p = mujun_db(tmp_path, "import", "projects", "p.csv", "bad-m.csv")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "95" in p.stderr and "ZZ-2" in p.stderr, p.stderr
+    assert "签约" in p.stderr and "ZZ-1" in p.stderr, p.stderr
+    assert count(db, "SELECT COUNT(*) FROM projects") == 0
+    assert count(db, "SELECT COUNT(*) FROM project_milestones") == 0
+
+    (tmp_path / "m.csv").write_text(MILESTONES, encoding="utf-8")
+    p = mujun_db(tmp_path, "import", "projects", "p.csv", "m.csv")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "已导入 2 个项目、12 个节点" in p.stdout, p.stdout
+    # both have milestones long past their planned dates (2025) and no reports: both late, each with one 督办 case for 古山镇
+    assert count(db, "SELECT COUNT(*) FROM projects WHERE state = 'late'") == 2
+    assert count(db, "SELECT COUNT(*) FROM cases WHERE type = 'project' AND lead_unit = '古山镇' AND state = 'assigned'") == 2
+    # the same files again: refused by row, nothing added
+    p = mujun_db(tmp_path, "import", "projects", "p.csv", "m.csv")
+    assert p.returncode == 1 and "已存在" in p.stderr, p.stderr
+    assert count(db, "SELECT COUNT(*) FROM projects") == 2
+    # the check run again opens nothing twice
+    p = mujun_db(tmp_path, "projects", "supervise")
+    assert p.returncode == 0 and "新交办督办 0 件" in p.stdout, p.stdout + p.stderr
+    assert count(db, "SELECT COUNT(*) FROM cases WHERE type = 'project'") == 2
+    p = mujun_db(tmp_path, "projects", "supervise", "--town", "火星镇")
+    assert p.returncode != 0 and "火星镇" in p.stderr, p.stdout + p.stderr
