@@ -360,3 +360,39 @@ extension Store {
         return changed > 0
     }
 }
+
+// MARK: - targets (目标任务清单)
+
+extension Store {
+    /// Replaces the targets of each (year, unit) the import names, in one transaction.
+    func importTargets(_ targets: [ProjectTarget], fileName: String, actor: String, detail: String?) async throws {
+        try await db.transaction { db in
+            let tx = Store(db)
+            let now = Store.nowMicros()
+            for key in Set(targets.map { "\($0.year)\u{1F}\($0.unit)" }) {
+                let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+                try await tx.sql.delete(from: "project_targets").where("year", .equal, Int(parts[0])!).where("unit", .equal, String(parts[1])).run()
+            }
+            for chunk in targets.chunked(Self.chunkSize(columns: 6)) {
+                try await tx.sql.insert(into: "project_targets").columns("year", "unit", "indicator", "value", "set_by", "recorded_us")
+                    .rows(chunk.map { [SQLBind($0.year), SQLBind($0.unit), SQLBind($0.indicator.rawValue), SQLBind($0.value), SQLBind(actor), SQLBind(now)] })
+                    .run()
+            }
+            try await tx.audit(actor: actor, action: "projects.targets", target: fileName, detail: detail)
+        }
+    }
+
+    /// The targets of a year (all units), by unit and indicator.
+    func targets(year: Int) async throws -> [ProjectTarget] {
+        struct Row: Decodable { var year: Int; var unit: String; var indicator: String; var value: Double }
+        return try await sql.select().columns("year", "unit", "indicator", "value").from("project_targets").where("year", .equal, year)
+            .orderBy("unit").orderBy("indicator").all(decoding: Row.self)
+            .compactMap { r in TargetIndicator(rawValue: r.indicator).map { ProjectTarget(year: r.year, unit: r.unit, indicator: $0, value: r.value) } }
+    }
+
+    /// The years with targets, newest first.
+    func targetYears() async throws -> [Int] {
+        try await sql.select().distinct().column("year").from("project_targets").orderBy("year", .descending)
+            .all(decodingColumn: "year", as: Int.self)
+    }
+}

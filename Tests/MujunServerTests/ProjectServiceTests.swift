@@ -210,4 +210,43 @@ struct ProjectServiceTests {
             await P.expectRefusal(.notFound) { _ = try await app.services(p.zhujian).projects.photo(id: photo.id) }
         }
     }
+
+    @Test("targets: imported all or nothing by HQ; the dashboard counts what the projects achieved, per unit, within the caller's scope")
+    func targetsAndDashboard() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            let y = Self.today.year
+            let hq = app.services(p.hq).projects
+            let bad = "年度,责任单位,指标,目标值\n\(y),古山镇,整治低效用地(亩),50\n\(y),火星镇,完成项目(个),2\n\(y),古山镇,腾出空间,-1\n"
+            do {
+                _ = try await hq.importTargets(data: Data(bad.utf8), fileName: "t.csv")
+                Issue.record("not refused")
+            } catch let f as ImportFailure {
+                #expect(f.errors.map(\.row) == [3, 4], "\(f.errors)")
+            }
+            #expect(try await Self.count(app, "project_targets") == 0)
+            await P.expectRefusal(.forbidden) { _ = try await app.services(p.town).projects.importTargets(data: Data(bad.utf8), fileName: "t.csv") }
+            let good = "年度,责任单位,指标,目标值\n\(y),古山镇,整治低效用地(亩),50\n\(y),古山镇,完成项目(个),2\n\(y),石柱镇,完成项目(个),1\n\(y),住建局,完成项目(个),4\n"
+            #expect(try await hq.importTargets(data: Data(good.utf8), fileName: "t.csv").count == 4)
+            // A is completed today: every milestone done (the town records them)
+            let a = ids["A"]!
+            let town = app.services(p.town).projects
+            for seq in 1...6 { try await town.recordMilestones(id: a, [.init(seq: seq, done: Self.today.description)]) }
+            let d = try await hq.dashboard(year: y)
+            func line(_ unit: String, _ i: TargetIndicator) -> TargetProgress.Line? { d.lines.first { $0.unit == unit && $0.indicator == i } }
+            #expect(line("古山镇", .remediatedMu)?.done == 30 && line("古山镇", .remediatedMu)?.rate == 0.6)
+            #expect(line("古山镇", .projectsDone)?.done == 1 && line("石柱镇", .projectsDone)?.done == 0)
+            #expect(line("住建局", .projectsDone)?.done == 0)
+            #expect(d.totals[.projectsDone]?.target == 7 && d.totals[.projectsDone]?.done == 1)
+            #expect(d.ranking.first?.unit == "古山镇")
+            #expect(d.trend[.remediatedMu]?.last == 30 && d.trend[.remediatedMu]?.count == Self.today.month)
+            // a town sees its own lines only; a department its own
+            #expect(Set(try await town.dashboard(year: y).lines.map(\.unit)) == ["古山镇"])
+            #expect(Set(try await app.services(p.zhujian).projects.dashboard(year: y).lines.map(\.unit)) == ["住建局"])
+            // a new file for 古山镇 replaces its targets of the year, not the others'
+            _ = try await hq.importTargets(data: Data("年度,责任单位,指标,目标值\n\(y),古山镇,完成项目(个),3\n".utf8), fileName: "t2.csv")
+            #expect(try await Self.count(app, "project_targets") == 3)
+        }
+    }
 }

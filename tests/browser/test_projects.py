@@ -125,3 +125,30 @@ def test_a_town_files_the_missing_report_and_its_case_is_closed(driver, base_url
     # the case's own page shows the engine's reply and 销号
     open_page(driver, f"{base_url}/cases/{case_id}")
     assert "已销号" in driver.page_source
+
+
+def test_the_war_room_ranks_the_units_against_their_targets(driver, base_url, screenshot) -> None:
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/projects")
+    element(driver, "a#dashboard-link", "the link to the war room").click()
+    time.sleep(0.3)
+    totals = elements(driver, "#totals div.total[data-indicator]", "the city's totals", at_least=3)
+    assert {attribute(t, "data-indicator") for t in totals} >= {"remediated_mu", "freed_mu", "projects_done"}
+    ranking = elements(driver, "#ranking-table tr[data-unit]", "the units ranked", at_least=3)
+    rates = [float(attribute(r, "data-rate")) for r in ranking]
+    assert rates == sorted(rates, reverse=True), rates
+    lines = elements(driver, "#targets-table tr[data-unit][data-indicator]", "the targets", at_least=5)
+    assert any(float(element(l, "td.done").text.replace(",", "")) > 0 for l in lines), "nothing achieved in the demo"
+    # both charts drew (Chart.js from Debian)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+        "return !!(window.mujunDashboard && window.mujunDashboard.units.data.labels.length && window.mujunDashboard.trend.data.datasets[0].data.length)"),
+        "the war room's charts did not draw")
+    element(driver, "a#export-xlsx", "the Excel export")
+    element(driver, "form#targets-form", "the targets import")
+    screenshot("war-room")
+    # the town sees its own line only
+    as_user(driver, base_url, "gushan")
+    open_page(driver, base_url + "/projects/dashboard")
+    units = {attribute(r, "data-unit") for r in elements(driver, "#targets-table tr[data-unit]", "the town's targets")}
+    assert units == {"古山镇"}
+    assert not driver.find_elements(By.CSS_SELECTOR, "form#targets-form"), "a town must not import targets"

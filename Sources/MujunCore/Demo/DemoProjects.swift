@@ -173,6 +173,27 @@ public struct DemoProjects: Sendable {
         }
     }
 
+    /// The year's targets (目标任务清单, FORMATS.md) of every town with a project, and of 住建局 for
+    /// household signing: set a little above what the projects plan, so that some towns are ahead
+    /// and some behind.
+    public func targetsCSV(year: Int) -> String {
+        var out = "年度,责任单位,指标,目标值\n"
+        for (town, ps) in Dictionary(grouping: projects, by: \.town).sorted(by: { $0.key < $1.key }) {
+            let remediation = ps.filter { $0.type == "remediation" }
+            let mu = remediation.reduce(0.0) { $0 + ($1.targetMu ?? 0) }
+            if mu > 0 {
+                out += "\(year),\(town),整治低效用地(亩),\(formatNumber((mu * 0.8).rounded()))\n"
+                out += "\(year),\(town),腾出空间(亩),\(formatNumber((mu * 0.4).rounded()))\n"
+            }
+            out += "\(year),\(town),完成项目(个),\(max(1, (ps.count + 1) / 2))\n"
+            let h = ps.compactMap(\.households).reduce(0, +)
+            if h > 0 { out += "\(year),\(town),城中村签约(户),\(h * 9 / 10)\n" }
+        }
+        let h = projects.compactMap(\.households).reduce(0, +)
+        if h > 0 { out += "\(year),住建局,城中村签约(户),\(h)\n" }
+        return out
+    }
+
     /// The projects table (FORMATS.md).
     public var projectsCSV: String {
         var out = "项目编号,项目名称,项目类型,整治方式,责任镇街,牵头部门,目标面积(亩),地块编号,户数,开始日期\n"

@@ -185,6 +185,10 @@ public struct ProjectTarget: Sendable, Hashable {
     public var unit: String
     public var indicator: TargetIndicator
     public var value: Double
+
+    public init(year: Int, unit: String, indicator: TargetIndicator, value: Double) {
+        self.year = year; self.unit = unit; self.indicator = indicator; self.value = value
+    }
 }
 
 /// The indicators a target may set (指标).

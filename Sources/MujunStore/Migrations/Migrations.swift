@@ -26,5 +26,6 @@ public enum MujunMigrations {
         AddCoUnitIndex(),
         AddParcelDates(),
         CreateProjects(),
+        CreateProjectTargets(),
     ]
 }

@@ -141,6 +141,7 @@ public struct DemoService: ServiceBase {
             }
         }
         let s = try await services.projects.supervise(on: day)
+        _ = try await services.projects.importTargets(data: Data(demo.targetsCSV(year: day.year).utf8), fileName: "demo-targets")
         return (demo.projects.count, demo.reports.count, s.late, s.opened)
     }
 

@@ -206,6 +206,76 @@ public struct ProjectService: ServiceBase {
         return ImportSummary(projects: items.count, milestones: items.reduce(0) { $0 + $1.plan.milestones.count }, opened: opened)
     }
 
+    // MARK: targets and the dashboard (任务清单、作战室)
+
+    /// Imports the targets template (FORMATS.md: 年度, 责任单位, 指标, 目标值), all or nothing; a
+    /// unit's targets of a year are replaced by the file's. Units: the towns and every project's
+    /// lead department.
+    public func importTargets(data: Data, fileName: String) async throws -> [ProjectTarget] {
+        try caller.require(.manageProjects)
+        guard !data.isEmpty else { throw ServiceError.invalid("请选择目标任务清单（CSV 或 XLSX）/ choose the targets file") }
+        let table: any TableSource = data.starts(with: [0x50, 0x4B, 0x03, 0x04]) ? try XLSXTable(data: data) : try CSVTable(data: data, encoding: nil)
+        let leads = Set(try await unscoped.projects(scope: .all).map(\.leadUnit))
+        let targets = try TargetImport.read(table: table, units: context.rules.towns + leads.sorted() + context.caseTypes.units)
+        try await unscoped.importTargets(targets, fileName: fileName, actor: caller.actor,
+                                         detail: caller.detail("\(targets.count) 项目标，\(Set(targets.map(\.unit)).count) 个单位"))
+        return targets
+    }
+
+    /// The war room of a year (作战室): each target of the units the caller may see against what
+    /// their projects achieved by today, the city's totals, and the city's monthly trend.
+    public struct Dashboard: Sendable {
+        public var year: Int
+        public var years: [Int]
+        public var asOf: CalendarDate
+        public var lines: [TargetProgress.Line]
+        /// indicator → the city's target and done (over the units the caller sees)
+        public var totals: [TargetIndicator: (target: Double, done: Double)]
+        /// indicator → the cumulative done at the end of each month so far
+        public var trend: [TargetIndicator: [Double]]
+        /// Units ranked by their mean completion over their indicators (each capped at 100 %).
+        public var ranking: [(unit: String, rate: Double)]
+    }
+
+    public func dashboard(year asked: Int?) async throws -> Dashboard {
+        try caller.require(.viewProjects)
+        let today = self.today
+        let store = unscoped
+        let years = Array(Set(try await store.targetYears() + [today.year])).sorted(by: >)
+        let year = asked.flatMap { years.contains($0) ? $0 : nil } ?? (years.contains(today.year) ? today.year : years[0])
+        let records = try await store.projects(scope: caller.projectScope)
+        let stones = try await store.milestones(projectIDs: nil)
+        let facts = records.map { r in
+            ProjectFacts(ref: r.ref, type: r.type, town: r.town, leadUnit: r.leadUnit, targetMu: r.targetMu, freedMu: r.freedMu,
+                         signed: r.signed, completedOn: ProjectFacts.completion(of: (stones[r.id] ?? []).compactMap(\.milestone)))
+        }
+        var targets = try await store.targets(year: year)
+        switch caller.projectScope {
+        case .all: break
+        case .town(let t): targets = targets.filter { $0.unit == t }
+        case .unit(let u): targets = targets.filter { $0.unit == u }
+        case .enterprise, .none: targets = []
+        }
+        let lines = TargetProgress.lines(targets: targets, projects: facts, types: types, year: year, asOf: today)
+        var totals: [TargetIndicator: (target: Double, done: Double)] = [:]
+        for l in lines {
+            let t = totals[l.indicator] ?? (0, 0)
+            totals[l.indicator] = (t.target + l.target, t.done + l.done)
+        }
+        var trend: [TargetIndicator: [Double]] = [:]
+        for i in TargetIndicator.allCases {
+            trend[i] = TargetProgress.monthly(i, projects: facts, types: types, year: year, asOf: today)
+        }
+        var ranking: [(unit: String, rate: Double)] = []
+        for (unit, ls) in Dictionary(grouping: lines, by: \.unit) {
+            var sum = 0.0
+            for l in ls { sum += min(1, l.rate ?? 1) }
+            ranking.append((unit: unit, rate: sum / Double(ls.count)))
+        }
+        ranking.sort { a, b in a.rate != b.rate ? a.rate > b.rate : a.unit < b.unit }
+        return Dashboard(year: year, years: years, asOf: today, lines: lines, totals: totals, trend: trend, ranking: ranking)
+    }
+
     // MARK: reports and milestones
 
     /// A milestone change: done on a date (or not done any more), or the share done so far.

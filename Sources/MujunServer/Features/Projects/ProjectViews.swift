@@ -44,7 +44,14 @@ enum ProjectViews {
         let byTown = ProjectJudge.rollUp(statuses, by: \.town)
         let city = ProjectJudge.rollUp(statuses, by: { _ in "全市" })["全市"]
         return Page.render(title: "项目推进", status: status, active: "projects", head: [.stylesheet("/static/map.css")]) { h in
-            h.el(.section, .cls("page-head")) { h in h.el(.h1, .id("page-title"), text: "项目推进 · 挂图作战") }
+            h.el(.section, .cls("page-head")) { h in
+                h.el(.h1, .id("page-title"), text: "项目推进 · 挂图作战")
+                h.el(.p) { h in
+                    h.el(.a, .href("/projects/dashboard"), .id("dashboard-link"), text: "任务清单 · 作战室")
+                    h.text(" · ")
+                    h.el(.a, .href("/map?layer=project"), .id("map-link"), text: "在地图上查看项目")
+                }
+            }
             if let outcome { result(&h, outcome) }
             h.el(.form, .id("filters"), .cls("filters"), .method("get"), .action("/projects")) { h in
                 if towns.count > 1 {

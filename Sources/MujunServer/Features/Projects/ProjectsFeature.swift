@@ -13,6 +13,22 @@ enum ProjectsFeature: Feature {
               parameters: ListQuery.self) { req, q in
             try await ProjectViews.list(req, q, outcome: nil, status: .ok)
         },
+        .page("/projects/dashboard", .permission(.viewProjects), "任务清单 · 作战室：目标与完成、排名、逐月趋势 / targets against what was done", tag: "projects",
+              parameters: YearQuery.self) { req, q in
+            try await DashboardViews.page(req, year: q.year?.int, outcome: nil)
+        },
+        .download("/projects/dashboard.xlsx", .permission(.viewProjects), "任务清单完成情况（Excel）/ targets and completion as XLSX", tag: "projects",
+                  parameters: YearQuery.self, mediaType: Page.xlsxType) { req, q in
+            try await DashboardViews.export(req, year: q.year?.int)
+        },
+        .form("/projects/targets", .permission(.manageProjects), "下达目标任务（表单）/ import the yearly targets", tag: "projects",
+              parameters: NoParameters.self, body: TargetsInput.self, accepts: [.multipart]) { req, _, input in
+            try await DashboardViews.importTargets(req, input)
+        },
+        .json(.GET, "/api/v1/projects/targets", .permission(.viewProjects), "目标与完成（按调用者范围）/ the year's targets against what was done", tag: "projects",
+              parameters: YearQuery.self, output: [TargetLineDTO].self) { req, q in
+            try await req.service.projects.dashboard(year: q.year?.int).lines.map(TargetLineDTO.init)
+        },
         .page("/projects/:id", .permission(.viewProjects), "项目详情：节点、月报、督办 / one project", tag: "projects",
               parameters: IDQuery.self) { req, q in
             try await ProjectViews.detail(req, id: q.id.value, error: nil, status: .ok)
@@ -69,7 +85,7 @@ enum ProjectsFeature: Feature {
               errors: [403, 409, 422]) { req, q, input in
             try await req.service.projects.recordMilestones(id: q.id.value, [input.change], version: input.version?.int)
         },
-        .json(.POST, "/api/v1/projects/supervise", .permission(.manageProjects), "滞后研判与自动督办（全部或一个镇街的项目）/ judge the projects, open and close 督办 cases", tag: "projects",
+        .json(.POST, "/api/v1/project-supervision", .permission(.manageProjects), "滞后研判与自动督办（全部或一个镇街的项目）/ judge the projects, open and close 督办 cases", tag: "projects",
               parameters: NoParameters.self, body: SuperviseInput.self, accepts: [.json, .form], output: ProjectService.Supervision.self,
               errors: [422]) { req, _, input in
             try await req.service.projects.supervise(town: input.town?.nilIfEmpty)
@@ -79,6 +95,8 @@ enum ProjectsFeature: Feature {
     // MARK: inputs
 
     struct IDQuery: Decodable, Sendable { var id: RecordID }
+    struct YearQuery: Decodable, Sendable { var year: Year? }
+    struct TargetsInput: Decodable, Sendable { var file: File? }
     /// Which projects to judge: one town's, or (empty) all.
     struct SuperviseInput: Decodable, Sendable { var town: String? }
 
@@ -210,6 +228,19 @@ struct ProjectDetailDTO: Content {
         }
         events = v.events.map { .init(kind: $0.kind, date: $0.date, actor: $0.actor, detail: $0.detail) }
         cases = v.cases.map { .init(id: $0.id, ref: $0.ref, state: $0.state, leadUnit: $0.leadUnit) }
+    }
+}
+
+struct TargetLineDTO: Content {
+    var unit: String
+    var indicator: String
+    var indicatorName: String
+    var target: Double
+    var done: Double
+    var rate: Double?
+    enum CodingKeys: String, CodingKey { case unit, indicator, indicatorName = "indicator_name", target, done, rate }
+    init(_ l: TargetProgress.Line) {
+        unit = l.unit; indicator = l.indicator.rawValue; indicatorName = l.indicator.chinese; target = l.target; done = l.done; rate = l.rate
     }
 }
 
