@@ -138,4 +138,12 @@ if [ "${BENCH_SKIP_CASES:-0}" != "1" ]; then
     say "case bulletin benchmark (bench/cases/run.sh):"
     MUJUN_BIN="$BIN" BENCH_RUNS="$RUNS" PYTHON="$PYTHON" bash bench/cases/run.sh || { say "case bulletin: a target was missed or a check failed"; status=1; }
 fi
+# ================================================================== projects (issue 10)
+# bench/projects/run.sh: `mujun bench-projects` — the roll-up of 10,000 projects (100,000
+# milestones, 120,000 reports) to town and city on SQLite and PostgreSQL (≤ 200 ms), and the
+# 滞后 check over all of them. BENCH_SKIP_PROJECTS=1 leaves it out.
+if [ "${BENCH_SKIP_PROJECTS:-0}" != "1" ]; then
+    say "project roll-up benchmark (bench/projects/run.sh):"
+    MUJUN_BIN="$BIN" bash bench/projects/run.sh || { say "project roll-up: a target was missed"; status=1; }
+fi
 exit "$status"

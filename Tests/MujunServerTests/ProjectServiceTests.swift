@@ -249,4 +249,28 @@ struct ProjectServiceTests {
             #expect(try await Self.count(app, "project_targets") == 3)
         }
     }
+
+    @Test("the roll-up reads every plan in three packed queries: the same plans as one by one, judged and summed by town and city")
+    func rollUp() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            let hq = app.services(p.hq).projects
+            try await app.services(p.jingxin).projects.recordMilestones(id: ids["C"]!, [.init(seq: 2, reported: 40)])
+            let fast = try await app.store.projectPlans(scope: .all)
+            #expect(fast.map(\.plan.ref) == ["A", "B", "C"])
+            for (id, plan) in fast {
+                #expect(plan == (try await hq.view(id: id).plan), "\(plan.ref)")
+            }
+            let r = try await hq.rollUp(on: Self.today)
+            #expect(r.projects == 3 && r.city?.projects == 3)
+            #expect(r.byTown["古山镇"]?.projects == 2 && r.byTown["古山镇"]?.counts[.late] == 2)
+            #expect(r.byTown["石柱镇"]?.counts[.onTrack] == 1)
+            // 石柱镇: C has 40 % of its 15 % milestone → 6 %; by area alone (20 mu) the same
+            #expect(abs((r.byTown["石柱镇"]?.areaProgress ?? -1) - 0.06) < 1e-9)
+            // (30 × 0 + 12.5 × 0 + 20 × 0.06) / 62.5
+            #expect(abs((r.city?.areaProgress ?? -1) - 1.2 / 62.5) < 1e-9)
+            #expect(try await app.services(p.town).projects.rollUp(on: Self.today).byTown.keys.sorted() == ["古山镇"])
+        }
+    }
 }

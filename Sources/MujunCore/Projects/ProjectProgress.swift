@@ -214,6 +214,24 @@ public struct ProjectJudge: Sendable {
     /// date is before `day` and which is not done by then, or no report for the latest month
     /// whose due day (the `report_day`-th working day of the next month) is before `day`.
     public func status(of p: ProjectPlan, on day: CalendarDate) -> ProjectStatus {
+        status(of: p, on: day, due: latestDue(on: day))
+    }
+
+    /// Many projects on one day: the month whose report is due, and its due day, worked out once.
+    public func statuses(of plans: [ProjectPlan], on day: CalendarDate) -> [ProjectStatus] {
+        let due = latestDue(on: day)
+        return plans.map { status(of: $0, on: day, due: due) }
+    }
+
+    /// The latest month whose report is due before `day`, whatever a project's start, and its due day.
+    func latestDue(on day: CalendarDate) -> (month: YearMonth, due: CalendarDate) {
+        var m = YearMonth(day).previous
+        var due = types.reportDue(for: m, calendar: calendar)
+        if !(due < day) { m = m.previous; due = types.reportDue(for: m, calendar: calendar) }
+        return (m, due)
+    }
+
+    func status(of p: ProjectPlan, on day: CalendarDate, due latest: (month: YearMonth, due: CalendarDate)) -> ProjectStatus {
         let progress = p.progress(asOf: day)
         var late: [LateReason] = []
         let allDone = !p.milestones.isEmpty && p.milestones.allSatisfy { ($0.done.map { $0 <= day }) ?? false }
@@ -223,8 +241,8 @@ public struct ProjectJudge: Sendable {
                                        zh: "节点「\(m.name)」计划 \(m.planned) 完成，至今未完成",
                                        en: "milestone \(m.name) was planned for \(m.planned) and is not done"))
             }
-            if let month = lastDueMonth(on: day, since: p.start), !p.reportedMonths.contains(month) {
-                let due = types.reportDue(for: month, calendar: calendar)
+            if latest.month >= YearMonth(p.start), !p.reportedMonths.contains(latest.month) {
+                let month = latest.month, due = latest.due
                 late.append(LateReason(kind: .report(month: month, due: due),
                                        zh: "\(month.chinese)进展未在 \(due) 前报送",
                                        en: "the report for \(month) was not filed by \(due)"))

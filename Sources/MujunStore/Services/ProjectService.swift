@@ -206,6 +206,50 @@ public struct ProjectService: ServiceBase {
         return ImportSummary(projects: items.count, milestones: items.reduce(0) { $0 + $1.plan.milestones.count }, opened: opened)
     }
 
+    /// Benchmarks only (the system): records monthly reports in bulk, as `mujun bench-projects` needs.
+    public func benchReports(_ reports: [(ref: String, months: [YearMonth])]) async throws {
+        guard caller.isSystem else { throw ServiceError(.forbidden, "仅限系统 / system only") }
+        let ids = try await unscoped.projectIDs(refs: reports.map(\.ref))
+        let now = Store.nowMicros()
+        var rows: [[any SQLExpression]] = []
+        for (ref, months) in reports {
+            guard let id = ids[ref] else { continue }
+            for m in months {
+                rows.append([SQLBind(id), SQLBind(m.description), SQLBind("基准月报"), SQLBind("{}"), SQLBind("基准"),
+                             SQLBind(today.description), SQLBind("bench"), SQLBind(now)])
+            }
+        }
+        let all = rows
+        try await unscoped.db.transaction { db in
+            let sql = db as! any SQLDatabase
+            for chunk in all.chunked(Store.chunkSize(columns: 8)) {
+                try await sql.insert(into: "project_reports")
+                    .columns("project_id", "month", "text", "figures", "unit", "filed_on", "filed_by", "recorded_us").rows(Array(chunk)).run()
+            }
+        }
+    }
+
+    // MARK: the roll-up
+
+    /// Progress rolled up from the milestones and reports as they stand (not from the stored
+    /// verdicts): each project of the caller's scope judged on `day`, then by town and for the city.
+    public struct RollUp: Sendable {
+        public var day: CalendarDate
+        public var projects: Int
+        public var byTown: [String: ProjectJudge.Rollup]
+        public var city: ProjectJudge.Rollup?
+    }
+
+    public func rollUp(on day: CalendarDate? = nil) async throws -> RollUp {
+        try caller.require(.viewProjects)
+        let day = day ?? today
+        let plans = try await unscoped.projectPlans(scope: caller.projectScope)
+        let judge = self.judge
+        let statuses = judge.statuses(of: plans.map(\.plan), on: day)
+        return RollUp(day: day, projects: statuses.count, byTown: ProjectJudge.rollUp(statuses, by: \.town),
+                      city: ProjectJudge.rollUp(statuses) { _ in "" }[""])
+    }
+
     // MARK: targets and the dashboard (任务清单、作战室)
 
     /// Imports the targets template (FORMATS.md: 年度, 责任单位, 指标, 目标值), all or nothing; a
@@ -452,7 +496,7 @@ public struct ProjectService: ServiceBase {
                 try await tx.recordProjectEvent(projectID: r.id, kind: kind, date: today, actor: actor, detail: what, recordedUs: now)
             }
             let outcome = try await Self.settle(tx, record: r, plan: planned, status: status, on: today, caseTypes: caseTypes, calendar: calendar,
-                                                openCase: try await tx.openProjectCases()[r.id], recordedUs: now)
+                                                openCase: try await tx.openProjectCase(projectID: r.id), recordedUs: now)
             try await tx.audit(actor: actor, action: "project.\(kind)", target: "项目 \(r.ref)",
                                detail: [what, edits.map(\.note).joined(separator: "；"), detail].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: " · "))
             return outcome
@@ -484,7 +528,8 @@ public struct ProjectService: ServiceBase {
         let months = try await store.reportedMonths(projectIDs: ids)
         let open = try await store.openProjectCases()
         let judge = self.judge
-        let statuses = try records.map { r in (r, judge.status(of: try Self.plan(r, stones[r.id] ?? [], months[r.id] ?? []), on: day)) }
+        let plans = try records.map { try Self.plan($0, stones[$0.id] ?? [], months[$0.id] ?? []) }
+        let statuses = Array(zip(records, judge.statuses(of: plans, on: day)))
         let late = Set(statuses.filter { $0.1.state == .late }.map { String($0.0.id) })
         let (toOpen, toClose) = ProjectSupervision.reconcile(late: late, open: Dictionary(uniqueKeysWithValues: open.map { (String($0.key), $0.value) }))
         let touched = Set(toOpen.compactMap(Int64.init)).union(open.filter { toClose.contains($0.value) }.map(\.key))
@@ -503,7 +548,7 @@ public struct ProjectService: ServiceBase {
             let o = try await store.db.transaction { db in
                 let tx = Store(db)
                 return try await Self.settle(tx, record: r, plan: plan, status: status, on: day, caseTypes: caseTypes, calendar: calendar,
-                                             openCase: try await tx.openProjectCases()[r.id], recordedUs: now)
+                                             openCase: try await tx.openProjectCase(projectID: r.id), recordedUs: now)
             }
             if o.opened != nil { opened += 1 }
             closed += o.closed.count
@@ -536,8 +581,7 @@ public struct ProjectService: ServiceBase {
             let events = [CaseEvent(.register, day, unit: requester),
                           CaseEvent(.assign, day, unit: r.town, due: due, note: "项目滞后，自动督办")]
             for e in events { try loop.apply(e, calendar: calendar) }
-            let used = try await tx.caseRefs(type: type.key, prefix: "\(day.year)-")
-            let ref = String(format: "%d-%04d", day.year, (used.compactMap { Int($0.dropFirst(5)) }.max() ?? 0) + 1)
+            let ref = String(format: "%d-%04d", day.year, (try await tx.lastCaseNumber(type: type.key, year: day.year) ?? 0) + 1)
             let new = Store.NewCase(type: type.key, ref: ref, title: "项目滞后督办：\(r.name)（\(r.ref)）",
                                     body: status.late.map(\.zh).joined(separator: "\n"), requester: requester, requesterUser: nil,
                                     creditCode: nil, parcelID: nil, clusterYear: nil, clusterNumber: nil, town: r.town, meetingID: nil,
