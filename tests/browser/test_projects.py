@@ -152,3 +152,25 @@ def test_the_war_room_ranks_the_units_against_their_targets(driver, base_url, sc
     units = {attribute(r, "data-unit") for r in elements(driver, "#targets-table tr[data-unit]", "the town's targets")}
     assert units == {"古山镇"}
     assert not driver.find_elements(By.CSS_SELECTOR, "form#targets-form"), "a town must not import targets"
+
+
+def test_the_weekly_agenda_becomes_a_meeting_whose_items_are_cases(driver, base_url, screenshot) -> None:
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/projects")
+    element(driver, "a#agenda-link", "the link to the weekly agenda").click()
+    time.sleep(0.3)
+    late = elements(driver, "#agenda-late-table tr[data-project]", "the late projects on the agenda")
+    for section in ("#agenda-due", "#agenda-red", "#agenda-behind"):
+        element(driver, section, f"the agenda's section {section}")
+    screenshot("agenda")
+    element(driver, "a#agenda-meeting", "the button that records the meeting").click()
+    time.sleep(0.3)
+    assert Select(element(driver, "select#m-kind", "the meeting kind")).first_selected_option.get_attribute("value") == "weekly"
+    titles = [element(driver, f"input#item-title-{i}", f"item {i}").get_attribute("value") for i in range(len(late))]
+    assert all(t.startswith("督促") for t in titles), titles
+    element(driver, "input#m-chair", "the chair").send_keys("常务副市长")
+    element(driver, "button#meeting-submit", "the save button").click()
+    time.sleep(0.5)
+    items = elements(driver, "#meeting-items tr[data-case-id]", "the meeting's items", at_least=len(late))
+    assert len(items) == len(late)
+    assert {attribute(i, "data-state") for i in items} == {"assigned"}

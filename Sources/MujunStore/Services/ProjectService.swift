@@ -250,6 +250,60 @@ public struct ProjectService: ServiceBase {
                       city: ProjectJudge.rollUp(statuses) { _ in "" }[""])
     }
 
+    // MARK: the meeting agenda (周例会、日会商)
+
+    /// What a weekly meeting (周例会) or a daily consultation (日会商) goes through, from the data:
+    /// the late projects with why, the milestones due in the window, the red 督办 cases, and the
+    /// targets behind the year's pace — within the caller's scope.
+    public struct Agenda: Sendable {
+        public struct LateProject: Sendable { public var record: Store.ProjectRecord; public var reasons: [String] }
+        public struct DueMilestone: Sendable { public var record: Store.ProjectRecord; public var milestone: Milestone }
+        public var day: CalendarDate
+        /// The window of "due": today through `until`.
+        public var until: CalendarDate
+        public var late: [LateProject]
+        public var due: [DueMilestone]
+        public var redCases: [Store.CaseRecord]
+        /// Targets whose completion is under the share of the year gone by.
+        public var behind: [TargetProgress.Line]
+        /// The share of the year gone by (the pace a target is measured against).
+        public var pace: Double
+    }
+
+    public func agenda(weekly: Bool) async throws -> Agenda {
+        try caller.require(.viewProjects)
+        let day = today
+        // a weekly meeting looks at the rest of the week (to Sunday), a daily one at today and tomorrow
+        let weekday = (day.dayNumber + 3) % 7   // 0 = Monday (1970-01-01 was a Thursday)
+        let until = weekly ? day.adding(days: 6 - (weekday < 0 ? weekday + 7 : weekday)) : day.adding(days: 1)
+        let store = unscoped
+        let records = try await store.projects(scope: caller.projectScope)
+        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
+        let plans = try await store.projectPlans(scope: caller.projectScope)
+        let statuses = judge.statuses(of: plans.map(\.plan), on: day)
+        var late: [Agenda.LateProject] = [], due: [Agenda.DueMilestone] = []
+        for ((id, plan), status) in zip(plans, statuses) {
+            guard let r = byID[id] else { continue }
+            if status.state == .late { late.append(.init(record: r, reasons: status.late.map(\.zh))) }
+            for m in plan.milestones where m.done == nil && m.planned >= day && m.planned <= until {
+                due.append(.init(record: r, milestone: m))
+            }
+        }
+        late.sort { ($0.record.town, $0.record.ref) < ($1.record.town, $1.record.ref) }
+        due.sort { ($0.milestone.planned, $0.record.ref) < ($1.milestone.planned, $1.record.ref) }
+        var red: [Store.CaseRecord] = []
+        if caller.allows(.viewCases) {
+            let open = try await store.cases(scope: caller.caseScope, .init(states: ["assigned", "handling", "returned"]))
+            let redAfter = context.caseTypes.redAfter
+            red = open.filter { CaseService.flag($0, at: day, calendar: calendar, redAfter: redAfter) == .red }
+        }
+        let start = CalendarDate(year: day.year, month: 1, day: 1)!, end = CalendarDate(year: day.year, month: 12, day: 31)!
+        let pace = Double(day.dayNumber - start.dayNumber + 1) / Double(end.dayNumber - start.dayNumber + 1)
+        let board = try await dashboard(year: day.year)
+        let behind = board.lines.filter { ($0.rate ?? 1) < pace }.sorted { ($0.rate ?? 0) < ($1.rate ?? 0) }
+        return Agenda(day: day, until: until, late: late, due: due, redCases: red, behind: behind, pace: pace)
+    }
+
     // MARK: targets and the dashboard (任务清单、作战室)
 
     /// Imports the targets template (FORMATS.md: 年度, 责任单位, 指标, 目标值), all or nothing; a

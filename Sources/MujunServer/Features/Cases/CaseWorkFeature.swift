@@ -102,8 +102,11 @@ enum CaseWorkFeature: Feature {
                 MeetingViews.list(try await req.service.cases.meetings(), canCreate: req.service.caller.allows(.superviseCases))
             },
             .page("/meetings/new", .permission(.superviseCases), "记录会议（表单）/ the meeting form", tag: "cases", parameters: MeetingKindQuery.self) { req, q in
-                MeetingViews.form(types: req.application.serviceContext.caseTypes, units: try await req.service.cases.units(),
-                                  kind: MeetingKind(named: q.kind?.value ?? "") ?? .yongshang, input: nil, error: nil)
+                let kind = MeetingKind(named: q.kind?.value ?? "") ?? .yongshang
+                // from a project agenda (周例会 / 日会商): its late projects as the items
+                let input = q.agenda?.value == true ? try await AgendaViews.meetingForm(req, weekly: kind != .daily) : nil
+                return MeetingViews.form(types: req.application.serviceContext.caseTypes, units: try await req.service.cases.units(),
+                                         kind: kind, input: input, error: nil)
             },
             .form("/meetings/new", .permission(.superviseCases), "记录会议并交办 / record a meeting and assign its items", tag: "cases",
                   parameters: NoParameters.self, body: MeetingForm.self, accepts: [.form]) { req, _, f in
@@ -136,7 +139,7 @@ enum CaseWorkFeature: Feature {
     // MARK: inputs
 
     struct AttachmentQuery: Decodable, Sendable { var id: RecordID; var file: RecordID }
-    struct MeetingKindQuery: Decodable, Sendable { var kind: NameText? }
+    struct MeetingKindQuery: Decodable, Sendable { var kind: NameText?; var agenda: Flag? }
 
     struct NoteBody: Decodable, Sendable {
         var kind: String

@@ -50,6 +50,8 @@ enum ProjectViews {
                     h.el(.a, .href("/projects/dashboard"), .id("dashboard-link"), text: "任务清单 · 作战室")
                     h.text(" · ")
                     h.el(.a, .href("/map?layer=project"), .id("map-link"), text: "在地图上查看项目")
+                    h.text(" · ")
+                    h.el(.a, .href("/projects/agenda?kind=weekly"), .id("agenda-link"), text: "周例会议程")
                 }
             }
             if let outcome { result(&h, outcome) }

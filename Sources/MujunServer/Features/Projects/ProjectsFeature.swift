@@ -29,6 +29,10 @@ enum ProjectsFeature: Feature {
               parameters: YearQuery.self, output: [TargetLineDTO].self) { req, q in
             try await req.service.projects.dashboard(year: q.year?.int).lines.map(TargetLineDTO.init)
         },
+        .page("/projects/agenda", .permission(.viewProjects), "周例会 / 日会商议程（由数据生成）/ the meeting agenda from the data", tag: "projects",
+              parameters: AgendaQuery.self) { req, q in
+            try await AgendaViews.page(req, weekly: q.kind != .daily)
+        },
         .page("/projects/:id", .permission(.viewProjects), "项目详情：节点、月报、督办 / one project", tag: "projects",
               parameters: IDQuery.self) { req, q in
             try await ProjectViews.detail(req, id: q.id.value, error: nil, status: .ok)
@@ -96,6 +100,8 @@ enum ProjectsFeature: Feature {
 
     struct IDQuery: Decodable, Sendable { var id: RecordID }
     struct YearQuery: Decodable, Sendable { var year: Year? }
+    struct AgendaQuery: Decodable, Sendable { var kind: AgendaKind? }
+    enum AgendaKind: String, ParameterEnum { case weekly, daily }
     struct TargetsInput: Decodable, Sendable { var file: File? }
     /// Which projects to judge: one town's, or (empty) all.
     struct SuperviseInput: Decodable, Sendable { var town: String? }
