@@ -238,6 +238,18 @@ extension Store {
         return out
     }
 
+    /// The computed area (mu) of each of the parcels.
+    func parcelAreas(_ ids: [String]) async throws -> [String: Double] {
+        struct Row: Decodable { var parcel_id: String; var area_mu: Double }
+        var out: [String: Double] = [:]
+        for chunk in ids.chunked(500) {
+            for r in try await sql.select().columns("parcel_id", "area_mu").from("parcels").where("parcel_id", .in, Array(chunk)).all(decoding: Row.self) {
+                out[r.parcel_id] = r.area_mu
+            }
+        }
+        return out
+    }
+
     /// The projects covering a parcel, by ref.
     func projectIDs(parcelID: String) async throws -> [Int64] {
         try await sql.select().column("project_id").from("project_parcels").where("parcel_id", .equal, parcelID).orderBy("project_id")

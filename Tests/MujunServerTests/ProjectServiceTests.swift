@@ -273,4 +273,38 @@ struct ProjectServiceTests {
             #expect(try await app.services(p.town).projects.rollUp(on: Self.today).byTown.keys.sorted() == ["古山镇"])
         }
     }
+
+    @Test("completion: only when every milestone is done, once, the freed area within the parcels'; new occupants replace the parcels' land use")
+    func completion() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            try await LandPageTests.loadLand(app)
+            let parcels = LandPageTests.land.parcels.filter { $0.town == "古山镇" }.prefix(2).map(\.parcelID)
+            let area = LandPageTests.land.parcels.filter { parcels.contains($0.parcelID) }.reduce(0) { $0 + $1.areaMu }
+            let start = Self.today.adding(days: -200)
+            let code = LandPageTests.city.enterprises.first { $0.town == "石柱镇" }!.creditCode
+            let pc = "项目编号,项目名称,项目类型,整治方式,责任镇街,牵头部门,目标面积(亩),地块编号,户数,开始日期\nD,古山镇丁片整治,整治项目,兼并重组,古山镇,经信局,\(formatNumber((area * 100).rounded() / 100)),\(parcels.joined(separator: ";")),,\(start)\n"
+            var mc = "项目编号,节点名称,权重,计划完成日期,实际完成日期\n"
+            for (i, (n, w)) in zip(["排查确认", "方案制定", "签约", "腾退/拆除", "供地/开工", "竣工投产"], [10, 15, 20, 20, 15, 20]).enumerated() {
+                mc += "D,\(n),\(w),\(start.adding(days: 30 * (i + 1))),\(i < 5 ? start.adding(days: 30 * (i + 1) - 2).description : "")\n"
+            }
+            _ = try await app.services(p.hq).projects.importTables(projects: try Self.table(pc), milestones: try Self.table(mc), fileName: "d.csv")
+            let id = try #require(try await app.store.projectIDs(refs: ["D"])["D"])
+            let town = app.services(p.town).projects
+            await P.expectRefusal(.conflict, "竣工投产") { try await town.complete(id: id, .init(freedMu: 1)) }
+            try await town.recordMilestones(id: id, [.init(seq: 6, done: Self.today.description)])
+            #expect(try await town.view(id: id).status.state == .completed)
+            await P.expectRefusal(.invalid, "超过") { try await town.complete(id: id, .init(freedMu: area + 1)) }
+            await P.expectRefusal(.invalid, "91330784000000000X") { try await town.complete(id: id, .init(freedMu: 1, occupants: ["91330784000000000X"])) }
+            await P.expectRefusal(.notFound) { try await app.services(p.zhujian).projects.complete(id: id, .init(freedMu: 1)) }
+            let done = try await town.complete(id: id, .init(freedMu: 5.5, newInvestment: 3000, occupants: [code]))
+            #expect(done.freedMu == 5.5 && done.newInvestment == 3000 && done.newOccupants == code)
+            struct Use: Decodable { var parcel_id: String; var credit_code: String }
+            let uses = try await app.store.sql.select().columns("parcel_id", "credit_code").from("land_use").where("parcel_id", .in, parcels)
+                .all(decoding: Use.self)
+            #expect(Set(uses.map(\.parcel_id)) == Set(parcels) && Set(uses.map(\.credit_code)) == [code])
+            await P.expectRefusal(.conflict, "已登记") { try await town.complete(id: id, .init(freedMu: 6)) }
+            #expect(try await town.view(id: id).events.contains { $0.kind == "completed" })
+        }
+    }
 }

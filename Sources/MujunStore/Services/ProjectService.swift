@@ -557,6 +557,96 @@ public struct ProjectService: ServiceBase {
         }
     }
 
+    // MARK: completion (腾出空间、新增投资、新进企业)
+
+    /// What a finished remediation project left: the land freed (腾出空间, mu), the new investment
+    /// (万元) and the enterprises now on its parcels.
+    public struct Completion: Sendable {
+        public var freedMu: Double
+        public var newInvestment: Double?
+        /// 统一社会信用代码 of the new occupants (empty: the parcels' occupants stay as they are).
+        public var occupants: [String]
+        public var version: Int?
+        public init(freedMu: Double, newInvestment: Double? = nil, occupants: [String] = [], version: Int? = nil) {
+            self.freedMu = freedMu; self.newInvestment = newInvestment; self.occupants = occupants; self.version = version
+        }
+    }
+
+    /// Records a completed project's results (HQ or the responsible unit), once: every milestone
+    /// must be done, the freed area at most its parcels' area (or its target area without
+    /// parcels), the occupants known enterprises. In one transaction with the project claimed at
+    /// its version: the figures, and — when occupants are named — the parcels' land use replaced
+    /// by them (the parcel's area shared equally, 自有) and the parcels set 在用, so that the next
+    /// land assessment and evaluation see the new occupants.
+    @discardableResult
+    public func complete(id: Int64, _ c: Completion) async throws -> Store.ProjectRecord {
+        try caller.require(.reportProjects)
+        let r = try await visible(id)
+        guard mayReport(r) || caller.role == .headquarters else {
+            throw ServiceError(.forbidden, "只有责任镇街（\(r.town)）、牵头部门（\(r.leadUnit)）或指挥部可以登记完成情况 / only the responsible unit or HQ records completion")
+        }
+        if let v = c.version, v != r.version {
+            throw ServiceError.conflict("项目 \(r.ref) 已被他人更新，请刷新后再操作 / the project was changed by someone else; reload it")
+        }
+        guard r.freedMu == nil else { throw ServiceError.conflict("项目 \(r.ref) 的完成情况已登记 / the completion is recorded already") }
+        let store = unscoped
+        let stones = try await store.milestones(projectIDs: [id])[id] ?? []
+        let plan = try Self.plan(r, stones, [])
+        guard let finished = ProjectFacts.completion(of: plan.milestones) else {
+            let open = plan.milestones.filter { $0.done == nil }.map(\.name)
+            throw ServiceError.conflict("项目 \(r.ref) 尚有节点未完成（\(open.joined(separator: "、"))），不能登记完成情况 / milestones are still open")
+        }
+        let parcels = try await store.projectParcels(projectID: id)
+        let areas = try await store.parcelAreas(parcels)
+        let limit = parcels.isEmpty ? (r.targetMu ?? 0) : areas.values.reduce(0, +)
+        guard c.freedMu.isFinite, c.freedMu >= 0 else { throw ServiceError.invalid("腾出空间应为非负数（亩）/ the freed area must not be negative") }
+        guard c.freedMu <= limit + 1e-9 else {
+            throw ServiceError.invalid("腾出空间 \(formatNumber(c.freedMu)) 亩超过项目\(parcels.isEmpty ? "目标" : "地块")面积 \(formatNumber(limit)) 亩 / the freed area exceeds the project's \(formatNumber(limit)) mu")
+        }
+        if let v = c.newInvestment, !(v >= 0 && v.isFinite) { throw ServiceError.invalid("新增投资应为非负数（万元）/ the investment must not be negative") }
+        let codes = Array(Set(c.occupants.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty })).sorted()
+        if !codes.isEmpty {
+            guard !parcels.isEmpty else { throw ServiceError.invalid("项目没有地块，不能登记新进企业 / the project has no parcels for new occupants") }
+            let known = try await store.enterpriseCodes()
+            for code in codes where !CreditCode.isValid(code) || !known.contains(code) {
+                throw ServiceError.invalid("统一社会信用代码 \(code) \(CreditCode.isValid(code) ? "不是已有企业" : "无效") / \(code) is not a known enterprise")
+            }
+        }
+        let actor = caller.actor, detail = caller.detail(nil), now = Store.nowMicros()
+        let text = "腾出空间 \(formatNumber(c.freedMu)) 亩" + (c.newInvestment.map { "，新增投资 \(formatNumber($0)) 万元" } ?? "")
+            + (codes.isEmpty ? "" : "，新进企业 \(codes.joined(separator: "、"))")
+        return try await store.db.transaction { db in
+            let tx = Store(db)
+            let claimed = try await tx.sql.update("projects").set("freed_mu", to: c.freedMu).set("new_investment", to: SQLBind(c.newInvestment))
+                .set("new_occupants", to: SQLBind(codes.isEmpty ? nil : codes.joined(separator: ";")))
+                .set("version", to: SQLLiteral.numeric("version + 1"))
+                .where("id", .equal, id).where("version", .equal, r.version).where(SQLColumn("freed_mu"), .is, SQLLiteral.null)
+                .returning("id").all().count
+            guard claimed == 1 else {
+                throw ServiceError.conflict("项目 \(r.ref) 已被他人更新，本次未保存，请刷新后再操作 / the project was changed by someone else; nothing was saved")
+            }
+            if !codes.isEmpty {
+                for chunk in parcels.chunked(500) {
+                    try await tx.sql.delete(from: "land_use").where("parcel_id", .in, Array(chunk)).run()
+                }
+                for p in parcels {
+                    let share = (areas[p] ?? 0) / Double(codes.count)
+                    for code in codes {
+                        try await tx.sql.insert(into: "land_use").columns("parcel_id", "credit_code", "relation", "area_mu")
+                            .values(SQLBind(p), SQLBind(code), SQLBind(LandRelation.owned.rawValue), SQLBind((share * 10_000).rounded() / 10_000)).run()
+                    }
+                    try await tx.sql.update("parcels").set("status", to: ParcelStatus.inUse.rawValue).where("parcel_id", .equal, p).run()
+                    try await tx.sql.update("parcels").set("operating_since", to: finished.description).where("parcel_id", .equal, p)
+                        .where(SQLColumn("operating_since"), .is, SQLLiteral.null).run()
+                }
+            }
+            try await tx.recordProjectEvent(projectID: id, kind: "completed", date: self.today, actor: actor, detail: text, recordedUs: now)
+            try await tx.audit(actor: actor, action: "project.completed", target: "项目 \(r.ref)", detail: [text, detail].compactMap { $0 }.joined(separator: " · "))
+            guard let after = try await tx.project(id: id) else { throw ServiceError.notFound("项目不存在 / project not found") }
+            return after
+        }
+    }
+
     // MARK: the 滞后 rules on the case engine
 
     public struct Supervision: Sendable, Codable {

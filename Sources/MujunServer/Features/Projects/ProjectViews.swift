@@ -357,6 +357,41 @@ enum ProjectViews {
                     }
                 }
             }
+            if let f = r.freedMu {
+                h.el(.section, .cls("card notice-ok"), .id("completion")) { h in
+                    h.el(.h2, text: "完成情况")
+                    h.el(.p, .data("freed", HTML.num(f))) { h in
+                        h.text("腾出空间 "); h.el(.b, text: HTML.num(f)); h.text(" 亩")
+                        if let i = r.newInvestment { h.text("，新增投资 \(HTML.num(i)) 万元") }
+                        if let o = r.newOccupants { h.text("，新进企业：\(o.replacingOccurrences(of: ";", with: "、"))") }
+                        h.text("。")
+                    }
+                }
+            } else if v.status.state == .completed, (v.canReport || p.role == .headquarters), r.type == "remediation" || !(v.type?.modes.isEmpty ?? true) {
+                h.el(.section, .cls("card"), .id("completion")) { h in
+                    h.el(.h2, text: "登记完成情况（腾出空间、新增投资、新进企业）")
+                    h.el(.form, .method("post"), .action("/projects/\(r.id)/completion"), .id("completion-form")) { h in
+                        h.csrfField()
+                        h.void(.input, .type("hidden"), .name("version"), .value(String(r.version)))
+                        h.el(.p) { h in
+                            h.el(.label) { h in
+                                h.text("腾出空间（亩） ")
+                                h.void(.input, .type("number"), .name("freed_mu"), .id("completion-freed"), .attr("min", "0"), .attr("step", "any"), .required)
+                            }
+                            h.text(" ")
+                            h.el(.label) { h in
+                                h.text("新增投资（万元） ")
+                                h.void(.input, .type("number"), .name("new_investment"), .id("completion-investment"), .attr("min", "0"), .attr("step", "any"))
+                            }
+                        }
+                        h.el(.p) { h in
+                            h.el(.label, .for("completion-occupants"), text: "新进企业统一社会信用代码（每行一个；填写后项目地块的用地关系改为这些企业，供下一次认定和评价使用）")
+                            h.el(.textarea, .name("occupants"), .id("completion-occupants"), .attr("rows", 3), text: "")
+                        }
+                        h.el(.button, .type("submit"), .id("completion-submit"), text: "登记")
+                    }
+                }
+            }
             h.el(.section, .cls("card"), .id("reports")) { h in
                 h.el(.h2, text: "月报")
                 if v.reports.isEmpty { h.el(.p, .cls("muted"), .id("reports-none"), text: "尚未报送月报。") }
@@ -400,6 +435,7 @@ enum ProjectViews {
         case "state": "状态"
         case "supervised": "自动督办"
         case "cleared": "督办办结"
+        case "completed": "完成登记"
         default: kind
         }
     }

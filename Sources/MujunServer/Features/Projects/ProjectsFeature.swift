@@ -55,6 +55,20 @@ enum ProjectsFeature: Feature {
                 return try await ProjectViews.detail(req, id: q.id.value, error: e.message, status: ErrorMiddleware.status(e.kind))
             }
         },
+        .form("/projects/:id/completion", .permission(.reportProjects), "登记完成情况（表单）/ record a finished project's results", tag: "projects",
+              parameters: IDQuery.self, body: CompletionInput.self, accepts: [.form]) { req, q, input in
+            do {
+                try await req.service.projects.complete(id: q.id.value, input.completion)
+                return req.redirect(to: "/projects/\(q.id.value)#completion", redirectType: .normal)
+            } catch let e as ServiceError where e.kind != .forbidden && e.kind != .notFound {
+                return try await ProjectViews.detail(req, id: q.id.value, error: e.message, status: ErrorMiddleware.status(e.kind))
+            }
+        },
+        .json(.POST, "/api/v1/projects/:id/completion", .permission(.reportProjects), "登记完成情况（腾出空间、新增投资、新进企业）/ record a finished project's results",
+              tag: "projects", parameters: IDQuery.self, body: CompletionInput.self, accepts: [.json, .form], output: ProjectDTO.self,
+              errors: [403, 409, 422]) { req, q, input in
+            ProjectDTO(try await req.service.projects.complete(id: q.id.value, input.completion))
+        },
         .form("/projects/supervise", .permission(.manageProjects), "运行滞后研判与自动督办（表单）/ run the 滞后 check", tag: "projects",
               parameters: NoParameters.self, body: SuperviseInput.self, accepts: [.form]) { req, _, input in
             let s = try await req.service.projects.supervise(town: input.town?.nilIfEmpty)
@@ -158,6 +172,21 @@ enum ProjectsFeature: Feature {
         }
     }
 
+    struct CompletionInput: Decodable, Sendable {
+        var freedMu: NumberText
+        var newInvestment: NumberText?
+        /// Credit codes, one per line (or separated by ; 、 ,).
+        var occupants: String?
+        var version: Bounded<VersionBounds>?
+        enum CodingKeys: String, CodingKey { case freedMu = "freed_mu", newInvestment = "new_investment", occupants, version }
+        var completion: ProjectService.Completion {
+            .init(freedMu: Double(freedMu.text.trimmingCharacters(in: .whitespaces)) ?? .nan,
+                  newInvestment: newInvestment.flatMap { $0.text.trimmingCharacters(in: .whitespaces).nilIfEmpty }.map { Double($0) ?? .nan },
+                  occupants: (occupants ?? "").split(whereSeparator: { $0.isNewline || ";；、,，".contains($0) }).map(String.init),
+                  version: version?.int)
+        }
+    }
+
     struct ImportInput: Decodable, Sendable {
         var projects: File?
         var milestones: File?
@@ -188,16 +217,22 @@ struct ProjectDTO: Content {
     var progress: Double
     var judgedOn: String
     var version: Int
+    /// On completion: 腾出空间 (mu), 新增投资 (万元), the new occupants' credit codes.
+    var freedMu: Double?
+    var newInvestment: Double?
+    var newOccupants: [String]?
     enum CodingKeys: String, CodingKey {
         case id, ref, name, type, mode, town, block, leadUnit = "lead_unit", targetMu = "target_mu", households, signed, vacated, demolished,
-             start, state, stateName = "state_name", progress, judgedOn = "judged_on", version
+             start, state, stateName = "state_name", progress, judgedOn = "judged_on", version, freedMu = "freed_mu",
+             newInvestment = "new_investment", newOccupants = "new_occupants"
     }
 
     init(_ r: Store.ProjectRecord) {
         id = r.id; ref = r.ref; name = r.name; type = r.type; mode = r.mode; town = r.town; block = r.block; leadUnit = r.leadUnit
         targetMu = r.targetMu; households = r.households; signed = r.signed; vacated = r.vacated; demolished = r.demolished
         start = r.startOn; state = r.state; stateName = r.projectState?.chinese ?? r.state; progress = r.progress; judgedOn = r.judgedOn
-        version = r.version
+        version = r.version; freedMu = r.freedMu; newInvestment = r.newInvestment
+        newOccupants = r.newOccupants.map { $0.split(separator: ";").map(String.init) }
     }
 }
 
