@@ -307,4 +307,37 @@ struct ProjectServiceTests {
             #expect(try await town.view(id: id).events.contains { $0.kind == "completed" })
         }
     }
+
+    @Test("a project entered on the page: a town for its own town and parcels only, dates in order, numbered by the system; HQ across towns")
+    func createOnPage() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            try await LandPageTests.loadLand(app)
+            let own = LandPageTests.land.parcels.first { $0.town == "古山镇" }!.parcelID
+            let other = LandPageTests.land.parcels.first { $0.town == "石柱镇" }!.parcelID
+            let t = Self.today
+            let planned = (1...6).map { t.adding(months: $0).description }
+            func new(_ town: String, _ parcels: [String], planned: [String] = planned) -> ProjectService.NewProject {
+                .init(ref: "", name: "整治项目", type: "remediation", mode: "腾退", town: town, leadUnit: "经信局", targetMu: 10,
+                      parcelIDs: parcels, households: nil, start: t.description, planned: planned)
+            }
+            let town = app.services(p.town).projects
+            await P.expectRefusal(.forbidden, "本镇街") { _ = try await town.create(new("石柱镇", [other])) }
+            await P.expectRefusal(.invalid, "石柱镇") { _ = try await town.create(new("古山镇", [own, other])) }
+            var swapped = planned; swapped.swapAt(1, 2)
+            await P.expectRefusal(.invalid, "早于前一节点") { _ = try await town.create(new("古山镇", [own], planned: swapped)) }
+            await P.expectRefusal(.invalid, "计划完成日期") { _ = try await town.create(new("古山镇", [own], planned: Array(planned.prefix(5)))) }
+            await P.expectRefusal(.forbidden) { _ = try await app.services(p.zhujian).projects.create(new("古山镇", [own])) }
+            #expect(try await Self.count(app, "projects") == 0)
+            let id = try await town.create(new("古山镇", [own]))
+            let v = try await town.view(id: id)
+            #expect(v.record.ref == "ZZ-\(t.year)-001" && v.parcels == [own] && v.milestones.count == 6 && v.record.state == "not_started")
+            let cross = try await app.services(p.hq).projects.create(new("古山镇", [own, other]))
+            #expect(try await app.services(p.hq).projects.view(id: cross).record.ref == "ZZ-\(t.year)-002")
+            // the draft from a candidate takes its parcels, town and area
+            let c = try #require(try await app.services(p.hq).land.clusters(year: LandPageTests.year, candidatesOnly: true).rows.first?.summary)
+            let d = try await app.services(p.hq).projects.draft(type: "remediation", clusterYear: LandPageTests.year, cluster: c.number)
+            #expect(!d.parcelIDs.isEmpty && d.town != nil && (d.targetMu ?? 0) > 0 && d.planned.count == 6)
+        }
+    }
 }

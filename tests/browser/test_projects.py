@@ -174,3 +174,23 @@ def test_the_weekly_agenda_becomes_a_meeting_whose_items_are_cases(driver, base_
     items = elements(driver, "#meeting-items tr[data-case-id]", "the meeting's items", at_least=len(late))
     assert len(items) == len(late)
     assert {attribute(i, "data-state") for i in items} == {"assigned"}
+
+
+def test_a_candidate_becomes_a_project_with_its_parcels_filled_in(driver, base_url, year) -> None:
+    as_user(driver, base_url, "hq")
+    open_page(driver, f"{base_url}/clusters?year={year}")
+    element(driver, "#clusters-table tr[data-cluster] a.detail-link", "a candidate's page").click()
+    time.sleep(0.3)
+    element(driver, "a#new-project", "立项整治").click()
+    time.sleep(0.3)
+    parcels = element(driver, "textarea#p-parcels", "the parcels").get_attribute("value").split()
+    assert parcels, "the candidate's parcels are not filled in"
+    assert float(element(driver, "input#p-target_mu", "the target area").get_attribute("value")) > 0
+    assert len(elements(driver, "#plan-table input[type=date]", "the planned dates", at_least=6)) == 6
+    element(driver, "input#p-lead_unit", "the lead department").send_keys("自然资源局")
+    element(driver, "button#project-submit", "立项").click()
+    time.sleep(0.5)
+    assert "/projects/" in driver.current_url, driver.current_url
+    listed = [a.text for a in elements(driver, "#project-parcels a", "the project's parcels")]
+    assert sorted(listed) == sorted(parcels)
+    assert attribute(element(driver, "h1#page-title + p span.pstate", "the state"), "data-state") == "not_started"

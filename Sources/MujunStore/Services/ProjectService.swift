@@ -138,6 +138,121 @@ public struct ProjectService: ServiceBase {
         return p
     }
 
+    // MARK: a new project (立项), from a page
+
+    /// What the new-project form starts from: a renewal candidate's parcels, town and area when
+    /// it comes from `/clusters/N`, and the type's milestones planned two months apart.
+    public struct Draft: Sendable {
+        public var type: ProjectType
+        public var name: String = ""
+        public var town: String?
+        public var targetMu: Double?
+        public var parcelIDs: [String] = []
+        public var start: CalendarDate
+        public var planned: [CalendarDate]
+        /// The towns the caller may choose (a town: its own).
+        public var towns: [String]
+    }
+
+    public func draft(type key: String?, clusterYear: Int?, cluster: Int?) async throws -> Draft {
+        guard caller.allows(.manageProjects) || caller.role == .town else {
+            throw ServiceError(.forbidden, "只有指挥部或镇街可以立项 / only HQ or a town creates projects")
+        }
+        guard let type = types.type(named: key ?? "") ?? types.types.first else { throw ServiceError.invalid("没有项目类型 / no project type") }
+        let start = today
+        var d = Draft(type: type, town: caller.role == .town ? caller.principal?.town : nil, start: start,
+                      planned: type.milestones.indices.map { start.adding(months: 2 * ($0 + 1)) },
+                      towns: caller.role == .town ? [caller.principal?.town].compactMap { $0 } : context.rules.towns)
+        if let y = clusterYear, let n = cluster, let detail = try await services.land.clusterDetail(year: y, number: n) {
+            let rows = detail.parcels.map(\.row)
+            let town = Dictionary(grouping: rows, by: \.parcel.town).max { $0.value.count < $1.value.count }?.key
+            let own = rows.filter { $0.parcel.town == (d.town ?? town) }
+            d.town = d.town ?? town
+            d.parcelIDs = own.map(\.parcel.parcelID)
+            d.targetMu = (own.reduce(0) { $0 + $1.parcel.areaMu } * 100).rounded() / 100
+            d.name = "\(d.town ?? "")第\(n)片低效用地整治项目"
+        }
+        return d
+    }
+
+    /// A project entered on the page: checked as an imported one (weights, dates in order, the
+    /// parcels in its town unless HQ, a mode the type has); a town creates projects of its own
+    /// town only. Returns the new project's id; the 滞后 check runs on it at once.
+    public struct NewProject: Sendable {
+        public var ref: String, name: String, type: String, mode: String?, town: String, leadUnit: String
+        public var targetMu: Double?, parcelIDs: [String], households: Int?, start: String, planned: [String]
+        public init(ref: String, name: String, type: String, mode: String?, town: String, leadUnit: String, targetMu: Double?,
+                    parcelIDs: [String], households: Int?, start: String, planned: [String]) {
+            self.ref = ref; self.name = name; self.type = type; self.mode = mode; self.town = town; self.leadUnit = leadUnit
+            self.targetMu = targetMu; self.parcelIDs = parcelIDs; self.households = households; self.start = start; self.planned = planned
+        }
+    }
+
+    public func create(_ n: NewProject) async throws -> Int64 {
+        let hq = caller.isSystem || caller.allows(.manageProjects)
+        guard hq || caller.role == .town else { throw ServiceError(.forbidden, "只有指挥部或镇街可以立项 / only HQ or a town creates projects") }
+        if !hq, n.town != caller.principal?.town {
+            throw ServiceError(.forbidden, "镇街只能为本镇街立项 / a town creates projects of its own town only")
+        }
+        var ref = n.ref.trimmingCharacters(in: .whitespaces)
+        let name = n.name.trimmingCharacters(in: .whitespaces)
+        if ref.isEmpty { ref = try await nextRef(type: n.type) }
+        guard ref.count <= 40 else { throw ServiceError.invalid("项目编号不超过 40 字 / the project number is too long") }
+        guard !name.isEmpty, name.count <= CaseService.maxTitle else { throw ServiceError.invalid("请填写项目名称 / the name is required") }
+        guard context.rules.towns.contains(n.town) else { throw ServiceError.invalid("未知的镇街「\(n.town)」/ unknown town") }
+        let lead = n.leadUnit.trimmingCharacters(in: .whitespaces)
+        guard !lead.isEmpty else { throw ServiceError.invalid("请填写牵头部门 / the lead department is required") }
+        guard let type = types.type(named: n.type) else { throw ServiceError.invalid("未知的项目类型「\(n.type)」/ unknown project type") }
+        guard let start = CaseHistory.parseDate(n.start) else { throw ServiceError.invalid("开始日期「\(n.start)」不是 YYYY-MM-DD 日期 / not a date") }
+        guard n.planned.count == type.milestones.count else {
+            throw ServiceError.invalid("\(type.name)有 \(type.milestones.count) 个节点，请为每个节点填写计划完成日期 / one planned date per milestone")
+        }
+        var planned: [CalendarDate] = []
+        for (t, raw) in zip(type.milestones, n.planned) {
+            guard let d = CaseHistory.parseDate(raw.trimmingCharacters(in: .whitespaces)) else {
+                throw ServiceError.invalid("节点「\(t.name)」的计划完成日期「\(raw)」不是 YYYY-MM-DD 日期 / not a date")
+            }
+            planned.append(d)
+        }
+        let parcels = Array(Set(n.parcelIDs.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })).sorted()
+        let towns = try await unscoped.parcelTowns(parcels)
+        for id in parcels {
+            guard let t = towns[id] else { throw ServiceError.invalid("地块编号 \(id) 不存在 / unknown parcel \(id)") }
+            if t != n.town && !hq {
+                throw ServiceError.invalid("地块 \(id) 属于\(t)，不在责任镇街\(n.town) / parcel \(id) lies in \(t), not in \(n.town)")
+            }
+        }
+        var plan = ProjectPlan(ref: ref, name: name, type: type.key, mode: n.mode?.nilIfEmpty, town: n.town, leadUnit: lead, targetMu: n.targetMu,
+                               households: n.households, start: start, milestones: ProjectPlan.milestones(of: type, planned: planned))
+        if !type.households { plan.households = nil }
+        if let problem = plan.problems(types: types, today: today).first { throw ServiceError.invalid(problem.zh + " / " + problem.en) }
+        guard try await unscoped.projectIDs(refs: [ref])[ref] == nil else { throw ServiceError.conflict("项目编号 \(ref) 已存在 / project \(ref) exists") }
+        let blocks = try await unscoped.parcelBlocks(parcels)
+        let bs = Set(parcels.compactMap { blocks[$0] })
+        if bs.count == 1 { plan.block = bs.first }
+        let today = self.today
+        let item = Store.NewProject(plan: plan, parcelIDs: parcels, status: judge.status(of: plan, on: today), judgedOn: today)
+        let actor = caller.actor, detail = caller.detail("\(type.name)，\(n.town)，\(parcels.count) 块地块"), target = "项目 \(ref)"
+        try await unscoped.db.transaction { db in
+            let tx = Store(db)
+            try await tx.insertProjects([item], actor: actor, recordedUs: Store.nowMicros(), source: "页面立项")
+            try await tx.audit(actor: actor, action: "project.created", target: target, detail: detail)
+        }
+        guard let id = try await unscoped.projectIDs(refs: [ref])[ref] else { throw ServiceError(.unprocessable, "项目未能保存 / not stored") }
+        _ = try await services.acting(as: .system(ProjectService.engineActor)).projects.supervise(on: today, only: [id])
+        return id
+    }
+
+    /// The next free ref of a type this year: ZZ-2026-001 (整治), JB- (揭榜挂帅), GX- (城市更新), XM- (others).
+    func nextRef(type: String) async throws -> String {
+        let prefix = ["remediation": "ZZ", "challenge": "JB", "renewal": "GX"][types.type(named: type)?.key ?? ""] ?? "XM"
+        let year = today.year
+        let used = Set(try await unscoped.projects(scope: .all, .init(text: "\(prefix)-\(year)-")).map(\.ref))
+        var k = used.count + 1
+        while used.contains(String(format: "%@-%d-%03d", prefix, year, k)) { k += 1 }
+        return String(format: "%@-%d-%03d", prefix, year, k)
+    }
+
     // MARK: import
 
     public struct ImportSummary: Sendable, Codable {

@@ -29,6 +29,14 @@ enum ProjectsFeature: Feature {
               parameters: YearQuery.self, output: [TargetLineDTO].self) { req, q in
             try await req.service.projects.dashboard(year: q.year?.int).lines.map(TargetLineDTO.init)
         },
+        .page("/projects/new", .permission(.viewProjects), "立项（表单；可从整治候选片区带入地块）/ the new-project form", tag: "projects",
+              parameters: NewProjectQuery.self) { req, q in
+            try await NewProjectViews.form(req, q, input: nil, error: nil)
+        },
+        .form("/projects/new", .permission(.viewProjects), "立项（指挥部，或镇街为本镇街）/ create a project", tag: "projects",
+              parameters: NoParameters.self, body: NewProjectInput.self, accepts: [.form]) { req, _, input in
+            try await NewProjectViews.submit(req, input)
+        },
         .page("/projects/agenda", .permission(.viewProjects), "周例会 / 日会商议程（由数据生成）/ the meeting agenda from the data", tag: "projects",
               parameters: AgendaQuery.self) { req, q in
             try await AgendaViews.page(req, weekly: q.kind != .daily)
@@ -169,6 +177,35 @@ enum ProjectsFeature: Feature {
         var version: Bounded<VersionBounds>?
         var change: ProjectService.MilestoneChange {
             .init(seq: seq.int, done: done, reported: reported.flatMap { Double($0.text.trimmingCharacters(in: .whitespaces)) })
+        }
+    }
+
+    struct NewProjectQuery: Decodable, Sendable {
+        var type: String?
+        var year: Year?
+        var cluster: Bounded<ClusterNumberBounds>?
+    }
+
+    struct NewProjectInput: Decodable, Sendable {
+        var ref: String?
+        var name: String
+        var type: String
+        var mode: String?
+        var town: String
+        var leadUnit: String
+        var targetMu: NumberText?
+        var households: NumberText?
+        var start: String
+        var parcels: String?
+        var planned: [String]?
+        enum CodingKeys: String, CodingKey {
+            case ref, name, type, mode, town, leadUnit = "lead_unit", targetMu = "target_mu", households, start, parcels, planned
+        }
+        var project: ProjectService.NewProject {
+            .init(ref: ref ?? "", name: name, type: type, mode: mode, town: town, leadUnit: leadUnit,
+                  targetMu: targetMu.flatMap { $0.text.trimmingCharacters(in: .whitespaces).nilIfEmpty }.map { Double($0) ?? .nan },
+                  parcelIDs: (parcels ?? "").split(whereSeparator: { $0.isNewline || ";；、,， ".contains($0) }).map(String.init),
+                  households: households.flatMap { Int($0.text.trimmingCharacters(in: .whitespaces)) }, start: start, planned: planned ?? [])
         }
     }
 
