@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Vapor
+import VaporTesting
 import SQLKit
 import MujunCore
 @testable import MujunStore
@@ -334,10 +335,56 @@ struct ProjectServiceTests {
             #expect(v.record.ref == "ZZ-\(t.year)-001" && v.parcels == [own] && v.milestones.count == 6 && v.record.state == "not_started")
             let cross = try await app.services(p.hq).projects.create(new("古山镇", [own, other]))
             #expect(try await app.services(p.hq).projects.view(id: cross).record.ref == "ZZ-\(t.year)-002")
+            // an enterprise on the parcel sees the projects on it, another enterprise none; the bank nothing
+            let occupant = try #require(LandPageTests.land.landUse.first { $0.parcelID == own }?.creditCode
+                                        ?? LandPageTests.land.parcels.first { $0.parcelID == own }?.ownerCreditCode)
+            let stranger = try #require(LandPageTests.city.enterprises.first { $0.creditCode != occupant && $0.town == "石柱镇" }?.creditCode)
+            func enterprise(_ code: String) -> MujunStore.Services {
+                app.services(.user(Principal(userID: 999, login: "e", displayName: "e", role: .enterprise, creditCode: code)))
+            }
+            #expect(Set(try await enterprise(occupant).projects.list().map(\.id)) == [id, cross])
+            #expect(try await enterprise(stranger).projects.list().isEmpty)
+            await P.expectRefusal(.notFound) { _ = try await enterprise(stranger).projects.view(id: id) }
+            await P.expectRefusal(.forbidden) {
+                _ = try await app.services(.user(Principal(userID: 998, login: "b", displayName: "b", role: .bank))).projects.list()
+            }
             // the draft from a candidate takes its parcels, town and area
             let c = try #require(try await app.services(p.hq).land.clusters(year: LandPageTests.year, candidatesOnly: true).rows.first?.summary)
             let d = try await app.services(p.hq).projects.draft(type: "remediation", clusterYear: LandPageTests.year, cluster: c.number)
             #expect(!d.parcelIDs.isEmpty && d.town != nil && (d.targetMu ?? 0) > 0 && d.planned.count == 6)
+        }
+    }
+
+    @Test("the pages: the list with its roll-up and Excel export (as filtered), a project's page, the war room and the agenda, each within the reader's scope")
+    func pages() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            let hq = try await TestAuth.hq(app), town = try await TestAuth.session(app, .town, town: "古山镇")
+            func get(_ path: String, _ s: TestAuth.Session) async throws -> TestingHTTPResponse {
+                try await app.testing().sendRequest(.GET, path, headers: s.headers)
+            }
+            var res = try await get("/projects", hq)
+            #expect(res.status == .ok && res.body.string.contains(#"id="rollup-table""#))
+            #expect(res.body.string.captures(#"data-ref="([A-Z])""#) == ["A", "B", "C"])
+            res = try await get("/projects?town=古山镇", town)
+            #expect(res.body.string.captures(#"data-ref="([A-Z])""#) == ["A", "B"])
+            res = try await get("/projects.xlsx?state=late", hq)
+            #expect(res.status == .ok && res.headers.first(name: .contentDisposition)?.contains("attachment") == true)
+            let table = try XLSXTable(data: Data(buffer: res.body))
+            var refs: [String] = []
+            try table.forEachRow { _, cells in refs.append(cells[0]) }
+            #expect(table.headers.prefix(3) == ["项目编号", "项目名称", "类型"] && refs == ["A", "B"])
+            res = try await get("/projects/\(ids["A"]!)", town)
+            #expect(res.status == .ok && res.body.string.contains(#"id="report-form""#) && res.body.string.contains(#"id="late-reasons""#))
+            res = try await get("/projects/\(ids["C"]!)", town)
+            #expect(res.status == .notFound)
+            res = try await get("/projects/dashboard", hq)
+            #expect(res.status == .ok && res.body.string.contains(#"id="no-targets""#))
+            res = try await get("/projects/agenda?kind=weekly", hq)
+            #expect(res.status == .ok && res.body.string.captures(#"<tr data-project="([0-9]+)"><td><a href="/projects/[0-9]+">A "#).count == 1)
+            res = try await get("/projects/agenda?kind=monthly", hq)
+            #expect(res.status == .badRequest)
         }
     }
 }

@@ -80,6 +80,9 @@ enum ProjectViews {
                     h.void(.input, .type("search"), .name("q"), .value(q.q?.value ?? ""), .attr("placeholder", "项目名称或编号"))
                 }
                 h.el(.button, .type("submit"), text: "查询")
+                h.el(.a, .cls("button secondary"), .id("export-xlsx"),
+                     .href(HTML.url("/projects.xlsx", [("town", q.town), ("type", q.type), ("state", q.state?.rawValue), ("q", q.q?.value)])),
+                     text: "导出 Excel")
             }
             h.el(.section, .cls("card"), .id("rollup")) { h in
                 h.el(.h2, text: "各镇街项目推进汇总")
@@ -150,6 +153,36 @@ enum ProjectViews {
                 }
             }
         }
+    }
+
+    /// `GET /projects.xlsx`: the listed projects (as filtered) and their roll-up by town.
+    static func export(_ req: Request, _ q: ProjectsFeature.ListQuery) async throws -> Response {
+        let rows = try await req.service.projects.list(q.query)
+        let types = req.application.serviceContext.projectTypes
+        func num(_ x: Double?) -> XLSXCell { x.map { $0.isFinite ? .number($0) : .empty } ?? .empty }
+        var w = XLSXWriter()
+        w.addSheet(name: "项目清单", headers: ["项目编号", "项目名称", "类型", "整治方式", "责任镇街", "区块", "牵头部门", "目标面积(亩)", "开始日期",
+                                          "进度", "状态", "研判日期", "腾出空间(亩)", "新增投资(万元)"],
+                   rows: rows.map { r in
+                       [.text(r.ref), .text(r.name), .text(typeName(types, r.type)), .text(r.mode ?? ""), .text(r.town), .text(r.block ?? ""),
+                        .text(r.leadUnit), num(r.targetMu), .text(r.startOn), .number(r.progress), .text(r.projectState?.chinese ?? r.state),
+                        .text(r.judgedOn), num(r.freedMu), num(r.newInvestment)]
+                   },
+                   columnWidths: [14, 36, 10, 10, 12, 14, 12, 11, 11, 8, 9, 11, 11, 12],
+                   numberFormats: [nil, nil, nil, nil, nil, nil, nil, "0.00", nil, "0.0%", nil, nil, "0.00", "0.00"])
+        let statuses = rows.map { r in
+            ProjectStatus(ref: r.ref, town: r.town, block: r.block, leadUnit: r.leadUnit, targetMu: r.targetMu, progress: r.progress,
+                          state: r.projectState ?? .notStarted, late: [])
+        }
+        let byTown = ProjectJudge.rollUp(statuses, by: \.town).sorted { $0.key < $1.key }
+        w.addSheet(name: "镇街汇总", headers: ["镇街", "项目数", "未启动", "按期推进", "滞后", "已完成", "目标面积(亩)", "面积加权进度", "平均进度"],
+                   rows: byTown.map { town, r in
+                       [.text(town), .number(Double(r.projects))] + ProjectState.allCases.map { .number(Double(r.counts[$0] ?? 0)) }
+                           + [.number(r.targetMu), num(r.areaProgress), .number(r.meanProgress)]
+                   },
+                   columnWidths: [14, 8, 8, 9, 8, 8, 12, 12, 10],
+                   numberFormats: [nil, "0", "0", "0", "0", "0", "0.00", "0.0%", "0.0%"])
+        return Page.download(try w.data(), type: Page.xlsxType, asciiName: "projects.xlsx", name: "项目推进清单.xlsx")
     }
 
     static func result(_ h: inout HTMLWriter, _ o: Outcome) {

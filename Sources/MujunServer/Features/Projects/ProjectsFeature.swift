@@ -41,6 +41,10 @@ enum ProjectsFeature: Feature {
               parameters: AgendaQuery.self) { req, q in
             try await AgendaViews.page(req, weekly: q.kind != .daily)
         },
+        .download("/projects.xlsx", .permission(.viewProjects), "项目清单与镇街汇总（Excel）/ the projects and their roll-up as XLSX", tag: "projects",
+                  parameters: ListQuery.self, mediaType: Page.xlsxType) { req, q in
+            try await ProjectViews.export(req, q)
+        },
         .page("/projects/:id", .permission(.viewProjects), "项目详情：节点、月报、督办 / one project", tag: "projects",
               parameters: IDQuery.self) { req, q in
             try await ProjectViews.detail(req, id: q.id.value, error: nil, status: .ok)
