@@ -153,6 +153,8 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case manageProjects
     /// file a project's monthly report and record its milestones (the responsible town or lead department)
     case reportProjects
+    /// create a project on a page (立项): HQ for any town, a town for its own
+    case createProjects
 }
 
 /// Which projects (项目) a principal may read.
@@ -193,6 +195,7 @@ public enum AccessPolicy {
         case .viewProjects: [.admin, .headquarters, .department, .town, .enterprise].contains(role)
         case .manageProjects: [.admin, .headquarters].contains(role)
         case .reportProjects: [.headquarters, .department, .town].contains(role)
+        case .createProjects: [.admin, .headquarters, .town].contains(role)
         }
     }
 

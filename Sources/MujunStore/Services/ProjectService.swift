@@ -155,9 +155,7 @@ public struct ProjectService: ServiceBase {
     }
 
     public func draft(type key: String?, clusterYear: Int?, cluster: Int?) async throws -> Draft {
-        guard caller.allows(.manageProjects) || caller.role == .town else {
-            throw ServiceError(.forbidden, "只有指挥部或镇街可以立项 / only HQ or a town creates projects")
-        }
+        try caller.require(.createProjects)
         guard let type = types.type(named: key ?? "") ?? types.types.first else { throw ServiceError.invalid("没有项目类型 / no project type") }
         let start = today
         var d = Draft(type: type, town: caller.role == .town ? caller.principal?.town : nil, start: start,
@@ -189,8 +187,8 @@ public struct ProjectService: ServiceBase {
     }
 
     public func create(_ n: NewProject) async throws -> Int64 {
+        try caller.require(.createProjects)
         let hq = caller.isSystem || caller.allows(.manageProjects)
-        guard hq || caller.role == .town else { throw ServiceError(.forbidden, "只有指挥部或镇街可以立项 / only HQ or a town creates projects") }
         if !hq, n.town != caller.principal?.town {
             throw ServiceError(.forbidden, "镇街只能为本镇街立项 / a town creates projects of its own town only")
         }

@@ -226,7 +226,7 @@ enum ClusterPages {
                 h.el(.p, .cls("muted"), text: "低效地块间距不超过 \(formatNumber(rules.clusterGap)) 米即连成一片；面积不小于 \(formatNumber(rules.minMu)) 亩的为集中连片整治候选。")
                 h.el(.p) { h in
                     h.el(.a, .cls("button secondary"), .href(HTML.url("/map", [("year", String(year)), ("cluster", String(number))])), text: "在地图上查看")
-                    if let role = PageContext.identity?.principal.role, AccessPolicy.allows(role, .manageProjects) || role == .town {
+                    if let role = PageContext.identity?.principal.role, AccessPolicy.allows(role, .createProjects) {
                         h.text(" ")
                         h.el(.a, .cls("button"), .id("new-project"),
                              .href(HTML.url("/projects/new", [("type", "remediation"), ("year", String(year)), ("cluster", String(number))])), text: "立项整治")

@@ -29,11 +29,11 @@ enum ProjectsFeature: Feature {
               parameters: YearQuery.self, output: [TargetLineDTO].self) { req, q in
             try await req.service.projects.dashboard(year: q.year?.int).lines.map(TargetLineDTO.init)
         },
-        .page("/projects/new", .permission(.viewProjects), "立项（表单；可从整治候选片区带入地块）/ the new-project form", tag: "projects",
+        .page("/projects/new", .permission(.createProjects), "立项（表单；可从整治候选片区带入地块）/ the new-project form", tag: "projects",
               parameters: NewProjectQuery.self) { req, q in
             try await NewProjectViews.form(req, q, input: nil, error: nil)
         },
-        .form("/projects/new", .permission(.viewProjects), "立项（指挥部，或镇街为本镇街）/ create a project", tag: "projects",
+        .form("/projects/new", .permission(.createProjects), "立项（指挥部，或镇街为本镇街）/ create a project", tag: "projects",
               parameters: NoParameters.self, body: NewProjectInput.self, accepts: [.form]) { req, _, input in
             try await NewProjectViews.submit(req, input)
         },
