@@ -476,7 +476,7 @@ extension Store {
                                                       measure: opt(f[5]).flatMap(RenewalMeasure.init(rawValue:)), reported: double(f[6])))
         }
         try Self.forEachPacked(&rText, count: 2) { f in
-            guard let id = Int64(decimal: f[0]), let i = index[id], let m = YearMonth(parsing: text(f[1])) else { return }
+            guard let id = Int64(decimal: f[0]), let i = index[id], let m = YearMonth(utf8: f[1]) ?? YearMonth(parsing: text(f[1])) else { return }
             plans[i].plan.reportedMonths.insert(m)
         }
         return plans

@@ -42,6 +42,11 @@ import Testing
         // September 2025: 1 Mon … 5 Fri
         #expect(Self.types.reportDue(for: YearMonth(year: 2025, month: 8), calendar: .shipped) == Self.d("2025-09-05"))
         #expect(YearMonth(parsing: "2025年9月") == YearMonth(year: 2025, month: 9) && YearMonth(parsing: "2025-13") == nil)
+        // the stored form takes the byte path; the other spellings the general one, with the same answers
+        for (text, want) in [("2025-09", YearMonth(year: 2025, month: 9)), ("2025-9", YearMonth(year: 2025, month: 9)),
+                             ("2025/09", YearMonth(year: 2025, month: 9)), ("2025-00", nil), ("2025-1x", nil), ("20a5-09", nil)] as [(String, YearMonth?)] {
+            #expect(YearMonth(parsing: text) == want, "\(text)")
+        }
     }
 
     @Test("progress is the milestones' weights done; urban renewal counts its rates")
