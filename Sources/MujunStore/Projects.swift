@@ -103,16 +103,16 @@ extension Store {
                                  "signed", "vacated", "demolished", "start_on", "freed_mu", "new_investment", "new_occupants",
                                  "state", "progress", "judged_on", "version"]
 
-    /// The condition that keeps the projects of `scope` (nil = every row).
-    static func projectCondition(_ scope: ProjectScope) -> (any SQLExpression)? {
+    /// The condition that keeps the projects of `scope`: a town's, a lead department's, or those on
+    /// parcels an enterprise owns or occupies. Used by every read of projects.
+    static func projectCondition(_ scope: ProjectScope) -> SQLQueryString {
         switch scope {
-        case .all: return nil
-        case .none: return SQLBinaryExpression(SQLLiteral.numeric("1"), .equal, SQLLiteral.numeric("0"))
-        case .town(let t): return SQLBinaryExpression(SQLColumn("town"), .equal, SQLBind(t))
-        case .unit(let u): return SQLBinaryExpression(SQLColumn("lead_unit"), .equal, SQLBind(u))
+        case .all: return "1 = 1"
+        case .none: return "1 = 0"
+        case .town(let t): return "town = \(bind: t)"
+        case .unit(let u): return "lead_unit = \(bind: u)"
         case .enterprise(let code):
-            // the projects on a parcel it owns or occupies
-            return SQLQueryString("id IN (SELECT pp.project_id FROM project_parcels pp JOIN parcels p ON p.parcel_id = pp.parcel_id WHERE p.owner_credit_code = \(bind: code) UNION SELECT pp.project_id FROM project_parcels pp JOIN land_use u ON u.parcel_id = pp.parcel_id WHERE u.credit_code = \(bind: code))")
+            return "id IN (SELECT pp.project_id FROM project_parcels pp JOIN parcels p ON p.parcel_id = pp.parcel_id WHERE p.owner_credit_code = \(bind: code) UNION SELECT pp.project_id FROM project_parcels pp JOIN land_use u ON u.parcel_id = pp.parcel_id WHERE u.credit_code = \(bind: code))"
         }
     }
 
@@ -131,7 +131,7 @@ extension Store {
     /// The projects of `scope` matching `q`, by ref.
     func projects(scope: ProjectScope, _ q: ProjectQuery = ProjectQuery()) async throws -> [ProjectRecord] {
         var s = sql.select().columns(Self.projectColumns.map { SQLColumn($0) }).from("projects")
-        if let c = Self.projectCondition(scope) { s = s.where(c) }
+        if scope != .all { s = s.where(Self.projectCondition(scope)) }
         if let t = q.town { s = s.where("town", .equal, t) }
         if let t = q.type { s = s.where("type", .equal, t) }
         if let st = q.state { s = s.where("state", .equal, st) }
@@ -145,9 +145,11 @@ extension Store {
         return try await s.orderBy("ref").all(decoding: ProjectRecord.self, with: Self.caseDecoder)
     }
 
-    func project(id: Int64) async throws -> ProjectRecord? {
-        try await sql.select().columns(Self.projectColumns.map { SQLColumn($0) }).from("projects").where("id", .equal, id)
-            .first(decoding: ProjectRecord.self, with: Self.caseDecoder)
+    /// One project, if it lies within `scope`.
+    func project(id: Int64, scope: ProjectScope = .all) async throws -> ProjectRecord? {
+        var q = sql.select().columns(Self.projectColumns.map { SQLColumn($0) }).from("projects").where("id", .equal, id)
+        if scope != .all { q = q.where(Self.projectCondition(scope)) }
+        return try await q.first(decoding: ProjectRecord.self, with: Self.caseDecoder)
     }
 
     func projectIDs(refs: [String]) async throws -> [String: Int64] {
@@ -196,16 +198,6 @@ extension Store {
     func projectParcels(projectID: Int64) async throws -> [String] {
         try await sql.select().column("parcel_id").from("project_parcels").where("project_id", .equal, projectID).orderBy("parcel_id")
             .all(decodingColumn: "parcel_id", as: String.self)
-    }
-
-    /// The projects covering each of the given parcels (all parcels when nil): parcel → project ids.
-    func parcelProjects() async throws -> [String: [Int64]] {
-        struct Row: Decodable { var project_id: Int64; var parcel_id: String }
-        var out: [String: [Int64]] = [:]
-        for r in try await sql.select().columns("project_id", "parcel_id").from("project_parcels").all(decoding: Row.self) {
-            out[r.parcel_id, default: []].append(r.project_id)
-        }
-        return out
     }
 
     /// The state of the project covering each of the parcels (the most urgent when several do:
@@ -432,15 +424,7 @@ extension Store {
     /// months), read in three packed queries whatever the count (10,000 projects, 100,000
     /// milestones and 120,000 reports cross as three values).
     func projectPlans(scope: ProjectScope) async throws -> [(id: Int64, plan: ProjectPlan)] {
-        let condition: SQLQueryString
-        switch scope {
-        case .all: condition = "1 = 1"
-        case .none: condition = "1 = 0"
-        case .town(let t): condition = "town = \(bind: t)"
-        case .unit(let u): condition = "lead_unit = \(bind: u)"
-        case .enterprise(let c):
-            condition = "id IN (SELECT pp.project_id FROM project_parcels pp JOIN parcels p ON p.parcel_id = pp.parcel_id WHERE p.owner_credit_code = \(bind: c) UNION SELECT pp.project_id FROM project_parcels pp JOIN land_use u ON u.parcel_id = pp.parcel_id WHERE u.credit_code = \(bind: c))"
-        }
+        let condition = Self.projectCondition(scope)
         let pCols = ["id", "ref", "type", "mode", "town", "block", "lead_unit", "target_mu", "households", "signed", "vacated",
                      "demolished", "start_on", "name"]
         var pText = try await aggregated("SELECT " + packed(pCols) + " AS p, id FROM projects WHERE " + condition, order: "id")

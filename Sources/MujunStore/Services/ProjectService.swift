@@ -97,9 +97,7 @@ public struct ProjectService: ServiceBase {
     /// The project, if the caller may see it (else 404, as if it did not exist).
     func visible(_ id: Int64) async throws -> Store.ProjectRecord {
         try caller.require(.viewProjects)
-        guard let r = try await unscoped.project(id: id) else { throw ServiceError.notFound("项目不存在 / project not found") }
-        if case .all = caller.projectScope { return r }
-        guard try await unscoped.projects(scope: caller.projectScope, .init(text: r.ref)).contains(where: { $0.id == id }) else {
+        guard let r = try await unscoped.project(id: id, scope: caller.projectScope) else {
             throw ServiceError.notFound("项目不存在 / project not found")
         }
         return r
@@ -286,7 +284,7 @@ public struct ProjectService: ServiceBase {
             named += pm.value("parcel_ids", in: cells).split(whereSeparator: { $0 == ";" || $0 == "；" }).map { $0.trimmingCharacters(in: .whitespaces) }
         }
         let parcelTowns = try await store.parcelTowns(Array(Set(named)))
-        var rows = try ProjectImport.read(projects: projects, milestones: milestones, types: types, towns: context.rules.towns,
+        let rows = try ProjectImport.read(projects: projects, milestones: milestones, types: types, towns: context.rules.towns,
                                           parcelTowns: parcelTowns, crossTown: caller.isSystem || caller.role == .headquarters || caller.role == .admin,
                                           today: today)
         let existing = try await store.projectIDs(refs: rows.map(\.plan.ref))
@@ -296,10 +294,7 @@ public struct ProjectService: ServiceBase {
                 RowError(row: $0.row, column: "项目编号", zh: "项目编号 \($0.plan.ref) 已存在", en: "project \($0.plan.ref) exists already")
             })
         }
-        for i in rows.indices {
-            // the block of a project is its parcels' block when they share one
-            rows[i].plan.block = nil
-        }
+        // the block of a project is its parcels' block when they share one
         let blocks = try await store.parcelBlocks(Array(Set(rows.flatMap(\.parcelIDs))))
         let judge = self.judge
         let items: [Store.NewProject] = rows.map { row in
@@ -573,14 +568,13 @@ public struct ProjectService: ServiceBase {
                                 },
                                 milestones: input.milestones,
                                 write: { tx, plan, day in
-                                    let filed = try await tx.insertProjectReport(projectID: r.id, month: month, text: text, figures: monthFigures,
+                                    _ = try await tx.insertProjectReport(projectID: r.id, month: month, text: text, figures: monthFigures,
                                                                                  unit: caller.principal.map { $0.role == .town ? ($0.town ?? $0.unit) : $0.unit } ?? Self.requester,
                                                                                  filedOn: day, by: caller.actor, photos: photos)
                                     if r.signed != plan.signed || r.vacated != plan.vacated || r.demolished != plan.demolished {
                                         try await tx.sql.update("projects").set("signed", to: plan.signed).set("vacated", to: plan.vacated)
                                             .set("demolished", to: plan.demolished).where("id", .equal, r.id).run()
                                     }
-                                    _ = filed
                                     var d = "\(month.chinese)月报：\(text.prefix(60))"
                                     if !photos.isEmpty { d += "（照片 \(photos.count) 张）" }
                                     if let s = input_.signed { d += "；签约 \(s) 户" }
@@ -780,7 +774,8 @@ public struct ProjectService: ServiceBase {
         let store = unscoped
         let all = try await store.projects(scope: .all, .init(town: town))
         let records = only.map { ids in all.filter { ids.contains($0.id) } } ?? all
-        let ids = only.map { Array($0) }
+        // a part (some projects, one town's): read the milestones and reports of that part only
+        let ids = only != nil || town != nil ? records.map(\.id) : nil
         let stones = try await store.milestones(projectIDs: ids)
         let months = try await store.reportedMonths(projectIDs: ids)
         let open = try await store.openProjectCases()
