@@ -112,7 +112,7 @@ extension Store {
         case .town(let t): return "town = \(bind: t)"
         case .unit(let u): return "lead_unit = \(bind: u)"
         case .enterprise(let code):
-            return "id IN (SELECT pp.project_id FROM project_parcels pp JOIN parcels p ON p.parcel_id = pp.parcel_id WHERE p.owner_credit_code = \(bind: code) UNION SELECT pp.project_id FROM project_parcels pp JOIN land_use u ON u.parcel_id = pp.parcel_id WHERE u.credit_code = \(bind: code))"
+            return "id IN (SELECT pp.project_id FROM project_parcels pp JOIN parcels p ON p.parcel_id = pp.parcel_id WHERE p.owner_credit_code = \(bind: code) UNION SELECT pp.project_id FROM project_parcels pp JOIN land_use u ON u.parcel_id = pp.parcel_id WHERE u.credit_code = \(bind: code) UNION SELECT project_id FROM challenges WHERE winner_code = \(bind: code) AND project_id IS NOT NULL)"
         }
     }
 

@@ -239,3 +239,71 @@ import Testing
         }
     }
 }
+
+/// The challenge rules (揭榜挂帅) on hand-worked cases.
+@Suite struct ChallengeRulesTests {
+    let d = { (s: String) in CalendarDate(s)! }
+
+    @Test("the score sheet: every criterion, within 0…its maximum, in halves; the sum")
+    func sheet() throws {
+        let s = ScoreSheet.default
+        #expect(s.maxTotal == 100)
+        #expect(try s.total(["tech": 26, "team": 16, "plan": 17.5, "funds": 12, "impact": 11]) == 82.5)
+        #expect(try s.total(["tech": 0, "team": 0, "plan": 0, "funds": 0, "impact": 0]) == 0)
+        #expect(throws: ProjectError.self) { try s.total(["tech": 30.5, "team": 16, "plan": 17, "funds": 12, "impact": 11]) }
+        #expect(throws: ProjectError.self) { try s.total(["tech": -1, "team": 16, "plan": 17, "funds": 12, "impact": 11]) }
+        #expect(throws: ProjectError.self) { try s.total(["team": 16, "plan": 17, "funds": 12, "impact": 11]) }
+        #expect(throws: ProjectError.self) { try s.total(["tech": 1, "team": 16, "plan": 17, "funds": 12, "impact": 11, "luck": 1]) }
+        #expect(throws: ProjectError.self) { try s.total(["tech": .nan, "team": 16, "plan": 17, "funds": 12, "impact": 11]) }
+    }
+
+    @Test("applications: by the deadline inclusive, a plan, partners only where a consortium is allowed, each valid and once")
+    func applications() throws {
+        let ok = CreditCode.complete("91330784MA2HAAAA0"), p = CreditCode.complete("12330700MB1CCCC00")
+        try ChallengeRules.checkApplication(stage: .open, deadline: d("2026-12-05"), day: d("2026-12-05"), consortium: true,
+                                            applicant: ok, partners: [p], plan: "方案", maxPlan: 100)
+        #expect(throws: ProjectError.self) {
+            try ChallengeRules.checkApplication(stage: .reviewing, deadline: d("2026-12-05"), day: d("2026-12-06"), consortium: true,
+                                                applicant: ok, partners: [], plan: "方案", maxPlan: 100)
+        }
+        #expect(throws: ProjectError.self) {
+            try ChallengeRules.checkApplication(stage: .open, deadline: d("2026-12-05"), day: d("2026-12-01"), consortium: false,
+                                                applicant: ok, partners: [p], plan: "方案", maxPlan: 100)
+        }
+        #expect(throws: ProjectError.self) {
+            try ChallengeRules.checkApplication(stage: .open, deadline: d("2026-12-05"), day: d("2026-12-01"), consortium: true,
+                                                applicant: ok, partners: [ok], plan: "方案", maxPlan: 100)
+        }
+        #expect(throws: ProjectError.self) {
+            try ChallengeRules.checkApplication(stage: .open, deadline: d("2026-12-05"), day: d("2026-12-01"), consortium: true,
+                                                applicant: ok, partners: [], plan: String(repeating: "长", count: 101), maxPlan: 100)
+        }
+        #expect(ChallengeStage.of(stored: "open", deadline: d("2026-12-05"), on: d("2026-12-05")) == .open)
+        #expect(ChallengeStage.of(stored: "open", deadline: d("2026-12-05"), on: d("2026-12-06")) == .reviewing)
+        #expect(ChallengeStage.of(stored: "awarded", deadline: d("2026-12-05"), on: d("2026-12-01")) == .awarded)
+    }
+
+    @Test("tranches: to the cent, the last takes what rounding left; configured shares sum to 100 on the type's milestones")
+    func tranches() throws {
+        #expect(ChallengeRules.amounts(reward: 100, tranches: ProjectTypes.defaultTranches) == [30, 40, 30])
+        #expect(ChallengeRules.amounts(reward: 0.1, tranches: [.init(milestone: "立项", share: 33), .init(milestone: "验收", share: 33),
+                                                               .init(milestone: "兑现", share: 34)]) == [0.03, 0.03, 0.04])
+        #expect(throws: ProjectError.self) {
+            try ChallengeRules.check(tranches: [.init(milestone: "立项", share: 50), .init(milestone: "验收", share: 40)], milestones: ["立项", "验收"])
+        }
+        #expect(throws: ProjectError.self) { try ChallengeRules.check(tranches: [.init(milestone: "奖金", share: 100)], milestones: ["立项"]) }
+        let yaml = ProjectTypes.defaultYAML.replacingOccurrences(of: "{milestone: 验收, share: 30}", with: "{milestone: 验收, share: 20}")
+        #expect(throws: ProjectError.self) { try ProjectTypes(yaml: yaml) }
+        let sheet = ProjectTypes.defaultYAML.replacingOccurrences(of: "name: 研发团队与技术积累, max: 20", with: "name: 研发团队与技术积累, max: 25")
+        #expect(throws: ProjectError.self) { try ProjectTypes(yaml: sheet) }
+        #expect(ProjectTypes.default.scoreSheet == .default && ProjectTypes.default.tranches == ProjectTypes.defaultTranches)
+    }
+
+    @Test("the ranking: highest mean first; unscored last; ties by fewer sheets missing, then the earlier application")
+    func ranking() {
+        let r = ChallengeRules.ranked([(id: 1, scores: [80], assigned: 2), (id: 2, scores: [], assigned: 2),
+                                       (id: 3, scores: [90, 70], assigned: 2), (id: 4, scores: [85], assigned: 1)])
+        #expect(r.map(\.id) == [4, 3, 1, 2])
+        #expect(r.map(\.mean) == [85, 80, 80, nil])
+    }
+}

@@ -62,6 +62,8 @@ DEMO_ACCOUNTS = {
     "qiye": "Ent#2025demo",
     "bank": "Bank#2025demo",
     "daibiao": "Rep#2025demo",
+    "zhuanjia": "Expert#2025demo",
+    "zhuanjia2": "Expert#2025demo",
 }
 # the jurisdiction of the demo town user `gushan` (its enterprise user `qiye` is there too)
 HOME_TOWN = "古山镇"

@@ -16,6 +16,8 @@ public enum Role: String, Codable, Sendable, CaseIterable, Hashable {
     case bank
     /// 代表/群众: the cases it filed
     case requester
+    /// 专家: scores the challenge applications (揭榜挂帅) assigned to it, and sees nothing else
+    case expert
 
     public var chinese: String {
         switch self {
@@ -26,6 +28,7 @@ public enum Role: String, Codable, Sendable, CaseIterable, Hashable {
         case .enterprise: "企业"
         case .bank: "银行"
         case .requester: "代表/群众"
+        case .expert: "专家"
         }
     }
 
@@ -155,6 +158,14 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case reportProjects
     /// create a project on a page (立项): HQ for any town, a town for its own
     case createProjects
+    /// read the published challenges (揭榜挂帅) and, within the scope, their applications
+    case viewChallenges
+    /// publish challenges, assign experts, select the winner, pay the reward (指挥部)
+    case manageChallenges
+    /// apply to a challenge from the enterprise's portal (揭榜)
+    case applyChallenges
+    /// score the applications assigned to one (专家)
+    case scoreApplications
 }
 
 /// Which projects (项目) a principal may read.
@@ -187,7 +198,7 @@ public enum AccessPolicy {
         case .viewLand: [.admin, .headquarters, .town, .enterprise].contains(role)
         case .manageLand, .reviewSurvey: [.admin, .headquarters].contains(role)
         case .surveyParcel: role == .town
-        case .viewCases: role != .bank
+        case .viewCases: role != .bank && role != .expert
         case .superviseCases: [.admin, .headquarters].contains(role)
         case .handleCases: [.department, .town].contains(role)
         case .evaluateCases: [.requester, .enterprise].contains(role)
@@ -196,6 +207,10 @@ public enum AccessPolicy {
         case .manageProjects: [.admin, .headquarters].contains(role)
         case .reportProjects: [.headquarters, .department, .town].contains(role)
         case .createProjects: [.admin, .headquarters, .town].contains(role)
+        case .viewChallenges: [.admin, .headquarters, .department, .town, .enterprise].contains(role)
+        case .manageChallenges: [.admin, .headquarters].contains(role)
+        case .applyChallenges: role == .enterprise
+        case .scoreApplications: role == .expert
         }
     }
 
@@ -207,7 +222,7 @@ public enum AccessPolicy {
         // a town handles cases under its town's name (古山镇), whatever its office is called
         case .town: p.town.map { .units(unit: $0, town: $0) } ?? .none
         case .enterprise, .requester: .requester(userID: p.userID, creditCode: p.role == .enterprise ? p.creditCode : nil)
-        case .bank: .none
+        case .bank, .expert: .none
         }
     }
 
@@ -219,7 +234,7 @@ public enum AccessPolicy {
         case .town: p.town.map { .town($0) } ?? .none
         case .department: p.unit.isEmpty ? .none : .unit(p.unit)
         case .enterprise: p.creditCode.map { .enterprise($0) } ?? .none
-        case .bank, .requester: .none
+        case .bank, .requester, .expert: .none
         }
     }
 
@@ -229,7 +244,7 @@ public enum AccessPolicy {
         case .admin, .headquarters: .all
         case .town: p.town.map { .town($0) } ?? .none
         case .enterprise: p.creditCode.map { .enterprise($0) } ?? .none
-        case .department, .bank, .requester: .none
+        case .department, .bank, .requester, .expert: .none
         }
     }
 }

@@ -54,10 +54,20 @@ public struct ProjectTypes: Sendable {
     public var types: [ProjectType]
     /// A month's report is due by this working day of the next month (default the 5th).
     public var reportDay: Int
+    /// The experts' score sheet for challenge applications (揭榜挂帅).
+    public var scoreSheet: ScoreSheet
+    /// How a challenge's reward is paid: a share per milestone of the winner's project.
+    public var tranches: [RewardTranche]
 
-    public init(types: [ProjectType], reportDay: Int = 5) {
-        self.types = types; self.reportDay = reportDay
+    public init(types: [ProjectType], reportDay: Int = 5, scoreSheet: ScoreSheet = .default, tranches: [RewardTranche] = ProjectTypes.defaultTranches) {
+        self.types = types; self.reportDay = reportDay; self.scoreSheet = scoreSheet; self.tranches = tranches
     }
+
+    public static let defaultTranches = [RewardTranche(milestone: "立项", share: 30), RewardTranche(milestone: "里程碑考核", share: 40),
+                                         RewardTranche(milestone: "验收", share: 30)]
+
+    /// The challenge type (揭榜挂帅, key `challenge`), if configured.
+    public var challenge: ProjectType? { types.first { $0.key == "challenge" } }
 
     /// The type with this key (any case) or Chinese name.
     public func type(named s: String) -> ProjectType? {
@@ -110,11 +120,24 @@ public struct ProjectTypes: Sendable {
               - {name: 开工建设, weight: 15}
               - {name: 主体完工, weight: 15}
               - {name: 竣工交付, weight: 15}
+        # 揭榜挂帅: the experts' score sheet (points per criterion) and the reward paid per milestone (percent)
+        score_sheet:
+          - {key: tech, name: 技术方案先进性与可行性, max: 30}
+          - {key: team, name: 研发团队与技术积累, max: 20}
+          - {key: plan, name: 实施计划与进度安排, max: 20}
+          - {key: funds, name: 经费投入与配套条件, max: 15}
+          - {key: impact, name: 预期成效与产业化前景, max: 15}
+        tranches:
+          - {milestone: 立项, share: 30}
+          - {milestone: 里程碑考核, share: 40}
+          - {milestone: 验收, share: 30}
         """
 
     /// Parses and checks a project-types file; every problem names the type it is in.
     public init(yaml: String) throws(ProjectError) {
-        struct File: Decodable { var report_day: Int?; var types: [Entry] }
+        struct File: Decodable { var report_day: Int?; var types: [Entry]; var score_sheet: [Criterion]?; var tranches: [Tranche]? }
+        struct Criterion: Decodable { var key: String; var name: String; var max: Int }
+        struct Tranche: Decodable { var milestone: String; var share: Int }
         struct Entry: Decodable { var key: String; var name: String; var modes: [String]?; var milestones: [Stone] }
         struct Stone: Decodable { var name: String; var weight: Int; var measure: String? }
         let file: File
@@ -157,7 +180,21 @@ public struct ProjectTypes: Sendable {
         guard (1...20).contains(day) else {
             throw ProjectError(zh: "report_day 应为 1 到 20 之间的工作日序号", en: "report_day must be a working day of the month between 1 and 20")
         }
-        self.init(types: types, reportDay: day)
+        var sheet = ScoreSheet.default
+        if let cs = file.score_sheet {
+            guard !cs.isEmpty, Set(cs.map(\.key)).count == cs.count, cs.allSatisfy({ $0.max > 0 && !$0.name.isEmpty }) else {
+                throw ProjectError(zh: "score_sheet 的各项须有不重复的键名、名称和大于 0 的满分", en: "score_sheet: each criterion needs a unique key, a name and a max above 0")
+            }
+            sheet = ScoreSheet(criteria: cs.map { ScoreCriterion(key: $0.key, name: $0.name, max: $0.max) })
+            guard sheet.maxTotal == 100 else {
+                throw ProjectError(zh: "score_sheet 满分合计 \(sheet.maxTotal)，应为 100", en: "score_sheet: the maxima sum to \(sheet.maxTotal), not 100")
+            }
+        }
+        let tranches = file.tranches.map { $0.map { RewardTranche(milestone: $0.milestone, share: $0.share) } } ?? Self.defaultTranches
+        if let c = types.first(where: { $0.key == "challenge" }) {
+            try ChallengeRules.check(tranches: tranches, milestones: c.milestones.map(\.name))
+        }
+        self.init(types: types, reportDay: day, scoreSheet: sheet, tranches: tranches)
     }
 }
 

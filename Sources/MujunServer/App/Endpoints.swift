@@ -9,6 +9,7 @@ enum Features {
         SystemFeature.self, AccountFeature.self, RankingFeature.self, PublicationFeature.self, AppealsFeature.self,
         BankFeature.self, LandFeature.self, OGCFeature.self, AdminFeature.self, CasesFeature.self, CaseWorkFeature.self,
         ProjectsFeature.self,
+        ChallengesFeature.self,
     ]
 
     /// Every endpoint of every feature.

@@ -83,6 +83,8 @@ enum Page {
             ("ranking", "/ranking", "亩均排名", AccessPolicy.allows(role, .viewResults)),
             ("map", "/map", "挂图作战", AccessPolicy.allows(role, .viewLand)),
             ("projects", "/projects", "项目推进", AccessPolicy.allows(role, .viewProjects)),
+            ("challenges", "/challenges", "揭榜挂帅", AccessPolicy.allows(role, .viewChallenges)),
+            ("reviews", "/reviews", "评审任务", AccessPolicy.allows(role, .scoreApplications)),
             ("my", "/my", "本企业评价", role == .enterprise),
             ("appeals", "/appeals", "申诉", AccessPolicy.allows(role, .viewAppeals)),
             ("cases", "/cases", "督办事项", AccessPolicy.allows(role, .viewCases)),

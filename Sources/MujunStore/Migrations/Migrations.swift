@@ -27,5 +27,6 @@ public enum MujunMigrations {
         AddParcelDates(),
         CreateProjects(),
         CreateProjectTargets(),
+        CreateChallenges(),
     ]
 }

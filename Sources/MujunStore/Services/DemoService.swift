@@ -29,6 +29,8 @@ public struct DemoService: ServiceBase {
             ("qiye", ent.name, ent.name, .enterprise, nil, ent.creditCode, "Ent#2025demo"),
             ("bank", "农商银行客户经理", "永康农商银行", .bank, nil, nil, "Bank#2025demo"),
             ("daibiao", "人大代表", "市人大代表", .requester, nil, nil, "Rep#2025demo"),
+            ("zhuanjia", "王立新", "市科技专家库", .expert, nil, nil, "Expert#2025demo"),
+            ("zhuanjia2", "陈慧", "市科技专家库", .expert, nil, nil, "Expert#2025demo"),
         ]
     }
 
@@ -58,6 +60,8 @@ public struct DemoService: ServiceBase {
         progress("督办事项：\(n.cases) 件、\(n.events) 条办理记录（相对今天生成，含超期黄牌、红牌）")
         let p = try await demoProjects(city: city, year: latest, today: today)
         progress("项目：\(p.projects) 个（整治、揭榜挂帅、城市更新），月报 \(p.reports) 份；滞后 \(p.late) 个，已自动交办项目督办 \(p.opened) 件")
+        let c = try await demoChallenges(city: city, today: today)
+        progress("揭榜挂帅：榜单 \(c.challenges) 个（揭榜中、评审中、已立项各一），揭榜申请 \(c.applications) 份，专家评分 \(c.scores) 份")
         return logins
     }
 
@@ -143,6 +147,89 @@ public struct DemoService: ServiceBase {
         let s = try await services.projects.supervise(on: day)
         _ = try await services.projects.importTargets(data: Data(demo.targetsCSV(year: day.year).utf8), fileName: "demo-targets")
         return (demo.projects.count, demo.reports.count, s.late, s.opened)
+    }
+
+    /// Three challenges (揭榜挂帅) at different stages, relative to `today`, through the service's
+    /// own steps: one taking applications (one from a consortium; `qiye` has not applied, so it
+    /// can), one past its deadline under review (experts assigned, one sheet still to fill), one
+    /// awarded to `qiye` with its project and the first tranche of the reward paid.
+    func demoChallenges(city: DemoCity, today: Date) async throws -> (challenges: Int, applications: Int, scores: Int) {
+        let store = unscoped
+        guard try await store.challenges().isEmpty, context.projectTypes.challenge != nil else { return (0, 0, 0) }
+        let day = CalendarDate(ChinaDay.today(today))!
+        let people = Self.accounts(city: city)
+        guard let qiye = people.first(where: { $0.role == .enterprise }), let qiyeCode = qiye.code else { return (0, 0, 0) }
+        let others = city.enterprises.filter { $0.group == .above && $0.creditCode != qiyeCode }.prefix(5).map { ($0.creditCode, $0.name) }
+        guard others.count == 5 else { return (0, 0, 0) }
+        func enterprise(_ code: String, _ name: String) -> ChallengeService {
+            services.acting(as: .user(Principal(userID: 0, login: "demo-\(code.suffix(6))", displayName: name, role: .enterprise, creditCode: code))).challenges
+        }
+        var experts: [(id: Int64, principal: Principal)] = []
+        for login in ["zhuanjia", "zhuanjia2"] {
+            if let u = try await store.user(login: login), let p = u.principal { experts.append((u.id, p)) }
+        }
+        let hq = services.challenges
+        let towns = context.rules.towns
+        let town = towns.contains("古山镇") ? "古山镇" : towns[0]
+        var applications = 0, scores = 0
+        // 1. 揭榜中
+        let open = try await hq.publish(.init(title: "高端五金精密锻造近净成形工艺攻关",
+                                              problem: "五金工具锻件余量大、材料利用率不足 60%，需攻克精密锻造近净成形及模具寿命关键技术，材料利用率提升到 85% 以上。",
+                                              reward: 300, deadline: day.adding(days: 25).description,
+                                              eligibility: "本市注册的规上工业企业，近三年研发投入占营收 3% 以上；可联合高校、科研院所揭榜。",
+                                              consortium: true, town: town, leadUnit: "科技局"), on: day.adding(days: -20))
+        _ = try await enterprise(others[0].0, others[0].1).apply(id: open, .init(
+            plan: "联合浙江工业大学开发多工位温锻工艺与模具表面强化技术，12 个月完成中试，18 个月量产。", contact: "周工 0579-8721xxxx",
+            partners: [others[4].0]), on: day.adding(days: -6))
+        applications += 1
+        // 2. 评审遴选: past its deadline, three applications, the experts' sheets partly in
+        let review = try await hq.publish(.init(title: "电动工具无刷电机能效提升",
+                                                problem: "电动工具用无刷电机效率 82%，需提升到 90% 以上并降低温升，形成自主控制器方案。",
+                                                reward: 200, deadline: day.adding(days: -10).description,
+                                                eligibility: "本市电动工具及电机企业。", consortium: false, town: town, leadUnit: "经信局"),
+                                          on: day.adding(days: -70))
+        var reviewApps: [Int64] = []
+        for (i, (code, name)) in ([(qiyeCode, qiye.name)] + Array(others[1...2])).enumerated() {
+            reviewApps.append(try await enterprise(code, name).apply(id: review, .init(
+                plan: ["自研 FOC 矢量控制器与扁线绕组方案，样机效率 90.5%。", "采用高性能钕铁硼转子与低损耗硅钢片，配套散热结构优化。",
+                       "与电机厂共建测试平台，分阶段优化电磁设计。"][i], contact: "技术中心 0579-8700000\(i)"), on: day.adding(days: -30 + i * 5)))
+        }
+        applications += reviewApps.count
+        let sheets: [[String: Double]] = [["tech": 27, "team": 17, "plan": 17, "funds": 13, "impact": 13],
+                                          ["tech": 23, "team": 15, "plan": 16, "funds": 12, "impact": 11],
+                                          ["tech": 20, "team": 14, "plan": 14, "funds": 10, "impact": 10]]
+        if !experts.isEmpty {
+            try await hq.assign(id: review, experts: experts.map(\.id), applications: nil)
+            let first = services.acting(as: .user(experts[0].principal)).challenges
+            for (a, s) in zip(reviewApps, sheets) { try await first.score(application: a, s, comment: "方案可行，指标明确。"); scores += 1 }
+            if experts.count > 1 {
+                try await services.acting(as: .user(experts[1].principal)).challenges.score(application: reviewApps[1], sheets[0], comment: "")
+                scores += 1
+            }
+        }
+        // 3. 已立项: awarded to qiye, the first tranche paid
+        let won = try await hq.publish(.init(title: "不锈钢保温杯真空封口工艺节能改造",
+                                             problem: "真空封口炉能耗高、良品率 93%，需开发无尾真空钎焊工艺，能耗下降 30%，良品率 98% 以上。",
+                                             reward: 150, deadline: day.adding(days: -40).description,
+                                             eligibility: "本市杯壶类规上企业。", consortium: true, town: town, leadUnit: "科技局"),
+                                       on: day.adding(days: -100))
+        let winner = try await enterprise(qiyeCode, qiye.name).apply(id: won, .init(plan: "无尾真空钎焊连续炉与在线检漏系统。", contact: "生产部 0579-87000010"),
+                                                                     on: day.adding(days: -60))
+        let second = try await enterprise(others[3].0, others[3].1).apply(id: won, .init(plan: "改造现有封口炉温控系统。", contact: "0579-87000011"),
+                                                                         on: day.adding(days: -50))
+        applications += 2
+        if !experts.isEmpty {
+            try await hq.assign(id: won, experts: [experts[0].id], applications: nil)
+            let first = services.acting(as: .user(experts[0].principal)).challenges
+            try await first.score(application: winner, sheets[0], comment: "工艺路线清晰。")
+            try await first.score(application: second, sheets[2], comment: "改造幅度有限。")
+            scores += 2
+            try await hq.award(id: won, .init(application: winner, pledge: "12 个月内能耗下降 30%、良品率 98% 以上，形成发明专利 2 项。",
+                                              planned: [day.adding(months: 6).description, day.adding(months: 12).description,
+                                                        day.adding(months: 13).description]))
+            try await hq.pay(id: won, tranche: 1)
+        }
+        return (3, applications, scores)
     }
 
     /// What the demo records beside the steps: the 永商会客厅 evening as a meeting whose items are
@@ -316,7 +403,7 @@ public struct DemoService: ServiceBase {
     public static func describe(_ logins: [Login], url: String = "http://127.0.0.1:8080") -> String {
         var lines = ["亩均 Mujun 演示账号（仅用于演示数据）/ demo logins — \(url)"]
         for l in logins {
-            lines.append("  \(l.role.chinese.padding(toLength: 6, withPad: "　", startingAt: 0)) 用户名 \(l.login.padding(toLength: 8, withPad: " ", startingAt: 0)) 密码 \(l.password)   \(l.note)")
+            lines.append("  \(l.role.chinese.padding(toLength: 6, withPad: "　", startingAt: 0)) 用户名 \(l.login.padding(toLength: 9, withPad: " ", startingAt: 0)) 密码 \(l.password)   \(l.note)")
         }
         return lines.joined(separator: "\n")
     }

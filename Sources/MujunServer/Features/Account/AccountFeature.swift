@@ -53,6 +53,7 @@ enum AccountFeature: Feature {
         case .enterprise: "/my"
         case .bank: "/bank"
         case .department, .requester: "/account"
+        case .expert: "/reviews"
         }
     }
 
