@@ -361,6 +361,7 @@ extension Store {
                 try await sql.insert(into: "project_events").columns("project_id", "kind", "date", "actor", "detail", "recorded_us")
                     .rows(Array(part)).run()
             }
+            try await insertSnapshots(chunk.compactMap { n in ids[n.plan.ref].map { ($0, ProjectSnapshot(n.plan, freedMu: nil)) } }, recordedUs: recordedUs)
         }
     }
 
@@ -396,6 +397,9 @@ extension Store {
             for chunk in targets.chunked(Self.chunkSize(columns: 6)) {
                 try await tx.sql.insert(into: "project_targets").columns("year", "unit", "indicator", "value", "set_by", "recorded_us")
                     .rows(chunk.map { [SQLBind($0.year), SQLBind($0.unit), SQLBind($0.indicator.rawValue), SQLBind($0.value), SQLBind(actor), SQLBind(now)] })
+                    .run()
+                try await tx.sql.insert(into: "project_target_log").columns("year", "unit", "indicator", "value", "batch_us")
+                    .rows(chunk.map { [SQLBind($0.year), SQLBind($0.unit), SQLBind($0.indicator.rawValue), SQLBind($0.value), SQLBind(now)] })
                     .run()
             }
             try await tx.audit(actor: actor, action: "projects.targets", target: fileName, detail: detail)

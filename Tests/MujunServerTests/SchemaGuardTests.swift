@@ -470,11 +470,14 @@ struct SchemaGuardTests {
                                          "challenges(project_id) → projects(id) ON DELETE NO ACTION",
                                          "challenge_applications(challenge_id) → challenges(id) ON DELETE NO ACTION",
                                          "challenge_reviews(application_id) → challenge_applications(id) ON DELETE NO ACTION",
-                                         "challenge_tranches(challenge_id) → challenges(id) ON DELETE NO ACTION"]
+                                         "challenge_tranches(challenge_id) → challenges(id) ON DELETE NO ACTION",
+                                         // 015/CreateProjectBulletins
+                                         "project_snapshots(project_id) → projects(id) ON DELETE NO ACTION"]
     /// The tables of the migrations after 005.
     static let laterTables: Set<String> = ["cases", "loop_events", "bulletins", "meetings", "case_notes", "case_attachments", "calendar_years", "appeal_cases",
                                            "projects", "project_parcels", "project_milestones", "project_reports", "project_photos", "project_events",
-                                           "project_targets", "challenges", "challenge_applications", "challenge_reviews", "challenge_tranches"]
+                                           "project_targets", "challenges", "challenge_applications", "challenge_reviews", "challenge_tranches",
+                                           "project_snapshots", "project_target_log", "project_bulletins"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {

@@ -39,6 +39,8 @@ DEMO_ROLES = {
     "qiye": "企业",
     "bank": "银行",
     "daibiao": "代表/群众",
+    "zhuanjia": "专家",
+    "zhuanjia2": "专家",
 }
 
 

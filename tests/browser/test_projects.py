@@ -194,3 +194,33 @@ def test_a_candidate_becomes_a_project_with_its_parcels_filled_in(driver, base_u
     listed = [a.text for a in elements(driver, "#project-parcels a", "the project's parcels")]
     assert sorted(listed) == sorted(parcels)
     assert attribute(element(driver, "h1#page-title + p span.pstate", "the state"), "data-state") == "not_started"
+
+
+def test_the_headquarters_issues_a_project_bulletin(driver, base_url, screenshot) -> None:
+    """/projects/bulletin: towns and departments ranked, the chart drawn; issued, it is frozen
+    and reopens checked against the bytes it was issued with.
+
+    Page contract: a#bulletin-link on /projects; canvas#chart-towns[data-drawn]; p#city-summary[data-projects];
+    table#bulletin-towns-table and #bulletin-departments-table rows tr[data-unit][data-rank] td.completion;
+    form#issue-form input#issue-number button#issue-submit; span#bulletin-check[data-intact];
+    table#issued-table rows tr[data-bulletin]; a#export-xlsx"""
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/projects")
+    element(driver, "a#bulletin-link", "the bulletin link").click()
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "canvas#chart-towns[data-drawn]"))
+    assert int(attribute(element(driver, "p#city-summary", "the city's line"), "data-projects")) >= 8
+    towns = elements(driver, "#bulletin-towns-table tr[data-unit]", "the towns", at_least=3)
+    assert [int(attribute(t, "data-rank")) for t in towns] == list(range(1, len(towns) + 1))
+    elements(driver, "#bulletin-departments-table tr[data-unit]", "the lead departments", at_least=1)
+    assert attribute(element(driver, "a#export-xlsx", "the Excel export"), "href").endswith("/projects/bulletin.xlsx")
+    screenshot("project-bulletin")
+    number = f"项目通报〔测试〕{int(time.time())}号"
+    element(driver, "input#issue-number", "the number").send_keys(number)
+    element(driver, "button#issue-submit", "the issue button").click()
+    WebDriverWait(driver, 20).until(lambda d: "/projects/bulletins/" in d.current_url)
+    check = element(driver, "span#bulletin-check", "the byte check")
+    assert attribute(check, "data-intact") == "true", check.text
+    assert number in element(driver, "h1#page-title").text
+    issued = elements(driver, "#issued-table tr[data-bulletin]", "the issued bulletins")
+    assert number in [element(r, "a").text for r in issued]
+    assert not driver.find_elements(By.CSS_SELECTOR, "form#issue-form"), "an issued bulletin is not issued again"

@@ -28,5 +28,6 @@ public enum MujunMigrations {
         CreateProjects(),
         CreateProjectTargets(),
         CreateChallenges(),
+        CreateProjectBulletins(),
     ]
 }

@@ -653,6 +653,7 @@ public struct ProjectService: ServiceBase {
                 try await tx.recordProjectEvent(projectID: r.id, kind: "milestone", date: today, actor: actor, detail: c.note, recordedUs: now)
             }
             let what = try await write(tx, planned, today)
+            try await tx.insertSnapshots([(r.id, ProjectSnapshot(planned, freedMu: r.freedMu))], recordedUs: now)
             if kind != "milestone" {
                 try await tx.recordProjectEvent(projectID: r.id, kind: kind, date: today, actor: actor, detail: what, recordedUs: now)
             }
@@ -748,6 +749,7 @@ public struct ProjectService: ServiceBase {
                 }
             }
             try await tx.recordProjectEvent(projectID: id, kind: "completed", date: self.today, actor: actor, detail: text, recordedUs: now)
+            try await tx.snapshotProjects(ids: [id], recordedUs: now)
             try await tx.audit(actor: actor, action: "project.completed", target: "项目 \(r.ref)", detail: [text, detail].compactMap { $0 }.joined(separator: " · "))
             guard let after = try await tx.project(id: id) else { throw ServiceError.notFound("项目不存在 / project not found") }
             return after

@@ -52,6 +52,10 @@ enum ProjectViews {
                     h.el(.a, .href("/map?layer=project"), .id("map-link"), text: "在地图上查看项目")
                     h.text(" · ")
                     h.el(.a, .href("/projects/agenda?kind=weekly"), .id("agenda-link"), text: "周例会议程")
+                    if manage {
+                        h.text(" · ")
+                        h.el(.a, .href("/projects/bulletin"), .id("bulletin-link"), text: "项目推进通报")
+                    }
                     if AccessPolicy.allows(p.role, .createProjects) {
                         h.text(" · ")
                         h.el(.a, .href("/projects/new"), .id("new-project"), text: "立项")

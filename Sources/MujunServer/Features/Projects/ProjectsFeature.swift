@@ -37,6 +37,47 @@ enum ProjectsFeature: Feature {
               parameters: NoParameters.self, body: NewProjectInput.self, accepts: [.form]) { req, _, input in
             try await NewProjectViews.submit(req, input)
         },
+        .page("/projects/bulletin", .permission(.manageProjects), "项目推进通报（截至今日，按镇街与牵头部门）/ today's project bulletin", tag: "projects",
+              parameters: NoParameters.self) { req, _ in
+            try await BulletinViews.page(req, issued: nil, bulletin: try await req.service.projects.bulletin())
+        },
+        .download("/projects/bulletin.xlsx", .permission(.manageProjects), "项目推进通报（Excel）/ today's project bulletin as XLSX", tag: "projects",
+                  parameters: NoParameters.self, mediaType: Page.xlsxType) { req, _ in
+            let b = try await req.service.projects.bulletin()
+            return try BulletinViews.export(b, name: "项目推进情况通报（截至\(b.asOf)）.xlsx",
+                                            note: [("截至", b.asOf), ("目标年度", String(b.year)), ("性质", "未发布（今日数据）"), ("导出时间", HTML.dateTime(Date()))])
+        },
+        .form("/projects/bulletins", .permission(.manageProjects), "发布项目推进通报（发布后冻结）/ issue the project bulletin", tag: "projects",
+              parameters: NoParameters.self, body: IssueInput.self, accepts: [.form]) { req, _, input in
+            do {
+                let r = try await req.service.projects.issueBulletin(number: input.number, title: input.title ?? "")
+                return req.redirect(to: "/projects/bulletins/\(r.id)", redirectType: .normal)
+            } catch let e as ServiceError where e.kind != .forbidden {
+                return try await BulletinViews.page(req, issued: nil, bulletin: try await req.service.projects.bulletin(), error: e.message,
+                                                    status: ErrorMiddleware.status(e.kind))
+            }
+        },
+        .page("/projects/bulletins/:id", .permission(.manageProjects), "已发布的项目推进通报（按发布时记录重算并核对）/ an issued project bulletin", tag: "projects",
+              parameters: IDQuery.self) { req, q in
+            let (r, b, intact) = try await req.service.projects.issuedBulletin(id: q.id.value)
+            return try await BulletinViews.page(req, issued: (r, intact), bulletin: b)
+        },
+        .download("/projects/bulletins/:id/export.xlsx", .permission(.manageProjects), "已发布的项目推进通报（Excel）/ an issued project bulletin as XLSX",
+                  tag: "projects", parameters: IDQuery.self, mediaType: Page.xlsxType) { req, q in
+            let (r, b, intact) = try await req.service.projects.issuedBulletin(id: q.id.value)
+            return try BulletinViews.export(b, name: "\(r.title)（\(r.number)）.xlsx",
+                                            note: [("文号", r.number), ("标题", r.title), ("发布日期", r.issuedOn), ("发布人", r.issuedBy),
+                                                   ("SHA-256", r.sha256), ("核对", intact ? "与发布内容一致" : "不一致")])
+        },
+        .json(.GET, "/api/v1/projects/bulletin", .permission(.manageProjects), "项目推进通报（截至今日）/ today's project bulletin", tag: "projects",
+              parameters: NoParameters.self, output: ProjectBulletin.self) { req, _ in
+            try await req.service.projects.bulletin()
+        },
+        .json(.GET, "/api/v1/projects/bulletins/:id", .permission(.manageProjects), "已发布的项目推进通报（重算并核对）/ an issued project bulletin, recomputed and checked",
+              tag: "projects", parameters: IDQuery.self, output: IssuedProjectBulletinDTO.self) { req, q in
+            let (r, b, intact) = try await req.service.projects.issuedBulletin(id: q.id.value)
+            return IssuedProjectBulletinDTO(number: r.number, title: r.title, issuedOn: r.issuedOn, sha256: r.sha256, intact: intact, bulletin: b)
+        },
         .page("/projects/agenda", .permission(.viewProjects), "周例会 / 日会商议程（由数据生成）/ the meeting agenda from the data", tag: "projects",
               parameters: AgendaQuery.self) { req, q in
             try await AgendaViews.page(req, weekly: q.kind != .daily)
@@ -129,6 +170,7 @@ enum ProjectsFeature: Feature {
     struct AgendaQuery: Decodable, Sendable { var kind: AgendaKind? }
     enum AgendaKind: String, ParameterEnum { case weekly, daily }
     struct TargetsInput: Decodable, Sendable { var file: File? }
+    struct IssueInput: Decodable, Sendable { var number: String; var title: String? }
     /// Which projects to judge: one town's, or (empty) all.
     struct SuperviseInput: Decodable, Sendable { var town: String? }
 
@@ -327,4 +369,13 @@ struct TargetLineDTO: Content {
 }
 
 extension ProjectService.Outcome: Content {}
+extension ProjectBulletin: Content {}
+
+struct IssuedProjectBulletinDTO: Content {
+    var number: String, title: String, issuedOn: String, sha256: String
+    /// Recomputed from the history recorded by its issue: the bytes it was issued with.
+    var intact: Bool
+    var bulletin: ProjectBulletin
+    enum CodingKeys: String, CodingKey { case number, title, issuedOn = "issued_on", sha256, intact, bulletin }
+}
 extension ProjectService.Supervision: Content {}
