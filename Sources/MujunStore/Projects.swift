@@ -427,17 +427,24 @@ extension Store {
     /// Every project of `scope` as the 滞后 rules judge it (its plan with milestones and reported
     /// months), read in three packed queries whatever the count (10,000 projects, 100,000
     /// milestones and 120,000 reports cross as three values).
-    func projectPlans(scope: ProjectScope) async throws -> [(id: Int64, plan: ProjectPlan)] {
+    ///
+    /// `onlyMonth` (a roll-up): the reports of that month only, and no names (projects' and
+    /// milestones' are empty) — the plans a judgement on one day needs, without the rest.
+    func projectPlans(scope: ProjectScope, onlyMonth: YearMonth? = nil) async throws -> [(id: Int64, plan: ProjectPlan)] {
         let condition = Self.projectCondition(scope)
-        let pCols = ["id", "ref", "type", "mode", "town", "block", "lead_unit", "target_mu", "households", "signed", "vacated",
-                     "demolished", "start_on", "name"]
+        let lean = onlyMonth != nil
+        var pCols = ["id", "ref", "type", "mode", "town", "block", "lead_unit", "target_mu", "households", "signed", "vacated",
+                     "demolished", "start_on"]
+        if !lean { pCols.append("name") }
         var pText = try await aggregated("SELECT " + packed(pCols) + " AS p, id FROM projects WHERE " + condition, order: "id")
         let inScope: SQLQueryString = "project_id IN (SELECT id FROM projects WHERE " + condition + ")"
-        let mCols = ["project_id", "seq", "weight", "planned_on", "done_on", "measure", "reported", "name"]
+        var mCols = ["project_id", "seq", "weight", "planned_on", "done_on", "measure", "reported"]
+        if !lean { mCols.append("name") }
         async let mFetch = aggregated("SELECT " + packed(mCols) + " AS p, project_id, seq FROM project_milestones WHERE " + inScope,
                                       order: "project_id, seq")
-        async let rFetch = aggregated("SELECT " + packed(["project_id", "month"]) + " AS p, project_id FROM project_reports WHERE " + inScope,
-                                      order: "project_id")
+        var rQuery: SQLQueryString = "SELECT " + packed(["project_id", "month"]) + " AS p, project_id FROM project_reports WHERE " + inScope
+        if let m = onlyMonth { rQuery = rQuery + " AND month = \(bind: m.description)" }
+        async let rFetch = aggregated(rQuery, order: "project_id")
         var mText = try await mFetch, rText = try await rFetch
         func text(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
         func opt(_ b: UnsafeBufferPointer<UInt8>) -> String? { b.isEmpty ? nil : text(b) }
@@ -449,7 +456,7 @@ extension Store {
             guard let id = Int64(decimal: f[0]), let start = CalendarDate(utf8: f[12]) else {
                 throw ServiceError(.unprocessable, "项目数据无法读取 / a project row cannot be read")
             }
-            var p = ProjectPlan(ref: text(f[1]), name: text(f[13]), type: text(f[2]), mode: opt(f[3]), town: text(f[4]), block: opt(f[5]),
+            var p = ProjectPlan(ref: text(f[1]), name: lean ? "" : text(f[13]), type: text(f[2]), mode: opt(f[3]), town: text(f[4]), block: opt(f[5]),
                                 leadUnit: text(f[6]), targetMu: double(f[7]), households: int(f[8]), start: start, milestones: [])
             p.signed = int(f[9]) ?? 0; p.vacated = int(f[10]) ?? 0; p.demolished = int(f[11]) ?? 0
             index[id] = plans.count
@@ -459,7 +466,7 @@ extension Store {
             guard let id = Int64(decimal: f[0]), let i = index[id], let weight = int(f[2]), let planned = CalendarDate(utf8: f[3]) else {
                 throw ServiceError(.unprocessable, "节点数据无法读取 / a milestone row cannot be read")
             }
-            plans[i].plan.milestones.append(Milestone(name: text(f[7]), weight: weight, planned: planned,
+            plans[i].plan.milestones.append(Milestone(name: lean ? "" : text(f[7]), weight: weight, planned: planned,
                                                       done: f[4].isEmpty ? nil : CalendarDate(utf8: f[4]),
                                                       measure: opt(f[5]).flatMap(RenewalMeasure.init(rawValue:)), reported: double(f[6])))
         }

@@ -272,6 +272,17 @@ struct ProjectServiceTests {
             // (30 × 0 + 12.5 × 0 + 20 × 0.06) / 62.5
             #expect(abs((r.city?.areaProgress ?? -1) - 1.2 / 62.5) < 1e-9)
             #expect(try await app.services(p.town).projects.rollUp(on: Self.today).byTown.keys.sorted() == ["古山镇"])
+            // the roll-up's lean read (the checked month's reports, no names) and unexplained verdicts give the same states and progress
+            try await app.services(p.town).projects.fileReport(id: ids["A"]!, .init(month: YearMonth(Self.startA).description, text: "首月"))
+            let all = try await app.store.projectPlans(scope: .all)
+            let judge = ProjectJudge(types: app.serviceContext.projectTypes, calendar: app.serviceContext.calendar)
+            for day in [Self.today, Self.today.adding(days: 45), Self.today.adding(days: 400), Self.startA.adding(days: 40)] {
+                let full = judge.statuses(of: all.map(\.plan), on: day)
+                let lean = try await app.store.projectPlans(scope: .all, onlyMonth: judge.checkedMonth(on: day))
+                let quick = judge.statuses(of: lean.map(\.plan), on: day, explained: false)
+                #expect(full.map(\.state) == quick.map(\.state) && full.map(\.progress) == quick.map(\.progress), "\(day)")
+                #expect(quick.allSatisfy(\.late.isEmpty) && lean.allSatisfy { $0.plan.reportedMonths.count <= 1 })
+            }
         }
     }
 

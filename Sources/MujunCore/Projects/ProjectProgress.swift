@@ -218,10 +218,15 @@ public struct ProjectJudge: Sendable {
     }
 
     /// Many projects on one day: the month whose report is due, and its due day, worked out once.
-    public func statuses(of plans: [ProjectPlan], on day: CalendarDate) -> [ProjectStatus] {
+    /// `explained: false` leaves out the reasons (`late` stays empty; state and progress are the
+    /// same) — what a roll-up needs, without a sentence for every overdue milestone.
+    public func statuses(of plans: [ProjectPlan], on day: CalendarDate, explained: Bool = true) -> [ProjectStatus] {
         let due = latestDue(on: day)
-        return plans.map { status(of: $0, on: day, due: due) }
+        return plans.map { status(of: $0, on: day, due: due, explained: explained) }
     }
+
+    /// The month whose report a judgement on `day` checks (the latest one due before it).
+    public func checkedMonth(on day: CalendarDate) -> YearMonth { latestDue(on: day).month }
 
     /// The latest month whose report is due before `day`, whatever a project's start, and its due day.
     func latestDue(on day: CalendarDate) -> (month: YearMonth, due: CalendarDate) {
@@ -231,10 +236,19 @@ public struct ProjectJudge: Sendable {
         return (m, due)
     }
 
-    func status(of p: ProjectPlan, on day: CalendarDate, due latest: (month: YearMonth, due: CalendarDate)) -> ProjectStatus {
+    func status(of p: ProjectPlan, on day: CalendarDate, due latest: (month: YearMonth, due: CalendarDate),
+                explained: Bool = true) -> ProjectStatus {
         let progress = p.progress(asOf: day)
         var late: [LateReason] = []
         let allDone = !p.milestones.isEmpty && p.milestones.allSatisfy { ($0.done.map { $0 <= day }) ?? false }
+        if !allDone && !explained {
+            let isLate = p.milestones.contains { $0.planned < day && !(($0.done.map { $0 <= day }) ?? false) }
+                || (latest.month >= YearMonth(p.start) && !p.reportedMonths.contains(latest.month))
+            let state: ProjectState = isLate ? .late
+                : (progress == 0 && p.milestones.allSatisfy({ $0.done == nil }) ? .notStarted : .onTrack)
+            return ProjectStatus(ref: p.ref, town: p.town, block: p.block, leadUnit: p.leadUnit, targetMu: p.targetMu,
+                                 progress: progress, state: state, late: [])
+        }
         if !allDone {
             for m in p.milestones where m.planned < day && !((m.done.map { $0 <= day }) ?? false) {
                 late.append(LateReason(kind: .milestone(name: m.name, planned: m.planned),

@@ -351,9 +351,10 @@ public struct ProjectService: ServiceBase {
     public func rollUp(on day: CalendarDate? = nil) async throws -> RollUp {
         try caller.require(.viewProjects)
         let day = day ?? today
-        let plans = try await unscoped.projectPlans(scope: caller.projectScope)
         let judge = self.judge
-        let statuses = judge.statuses(of: plans.map(\.plan), on: day)
+        // only what a judgement on `day` reads: the month it checks, no names, no reasons
+        let plans = try await unscoped.projectPlans(scope: caller.projectScope, onlyMonth: judge.checkedMonth(on: day))
+        let statuses = judge.statuses(of: plans.map(\.plan), on: day, explained: false)
         return RollUp(day: day, projects: statuses.count, byTown: ProjectJudge.rollUp(statuses, by: \.town),
                       city: ProjectJudge.rollUp(statuses) { _ in "" }[""])
     }
