@@ -13,7 +13,7 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "新建用户（首次登录须改密码）/ add a user")
         @Argument(help: "用户名") var login: String
         @Option(help: "姓名") var name = ""
-        @Option(help: "角色：admin headquarters department town enterprise bank requester（或中文）") var role: String
+        @Option(help: "角色：admin headquarters department town enterprise bank requester expert（或中文）") var role: String
         @Option(help: "单位") var unit = ""
         @Option(help: "镇街（镇街用户）") var town: String?
         @Option(help: "统一社会信用代码（企业用户）") var creditCode: String?

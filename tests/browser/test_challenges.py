@@ -176,4 +176,5 @@ def test_the_challenge_under_review_is_awarded_once_every_sheet_is_in(driver, ba
     element(driver, "a#challenge-project", "the project's link").click()
     open_page(driver, driver.current_url)
     assert "揭榜挂帅" in element(driver, "#facts", "the project's facts").text
+    assert "/challenges/" in attribute(element(driver, "dd#project-challenge a", "the link back to the challenge"), "href")
     screenshot("challenge-project")

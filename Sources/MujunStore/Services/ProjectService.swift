@@ -60,6 +60,8 @@ public struct ProjectService: ServiceBase {
         public var canReport: Bool
         /// The months a report may be filed for now (oldest first), those not yet filed.
         public var reportableMonths: [YearMonth]
+        /// The challenge (揭榜挂帅) whose winner's project this is.
+        public var challenge: Store.ChallengeRecord?
     }
 
     public func view(id: Int64) async throws -> View {
@@ -74,7 +76,8 @@ public struct ProjectService: ServiceBase {
                     milestones: stones, parcels: try await store.projectParcels(projectID: id), reports: reports,
                     photos: try await store.projectPhotos(reportIDs: reports.map(\.id)), events: try await store.projectEvents(projectID: id),
                     cases: try await store.projectCases(projectID: id), canReport: mayReport(r),
-                    reportableMonths: Self.months(from: plan.start, to: today).filter { !months.contains($0) })
+                    reportableMonths: Self.months(from: plan.start, to: today).filter { !months.contains($0) },
+                    challenge: try await store.challenge(projectID: id))
     }
 
     /// The projects on a parcel that the caller may see (the map's card), each as its page shows it.

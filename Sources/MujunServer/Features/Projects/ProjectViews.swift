@@ -280,6 +280,14 @@ enum ProjectViews {
                             }
                         }
                         if let f = r.freedMu { row(&h, "腾出空间", "\(HTML.num(f)) 亩") }
+                        if let c = v.challenge {
+                            h.el(.dt, text: "揭榜挂帅")
+                            h.el(.dd, .id("project-challenge")) { h in
+                                h.el(.a, .href("/challenges/\(c.id)"), text: "\(c.ref) \(c.title)")
+                                h.text("（奖励 \(HTML.num(c.reward)) 万元）")
+                            }
+                            if let pledge = c.pledge { row(&h, "军令状目标", pledge) }
+                        }
                         row(&h, "最近研判", r.judgedOn)
                     }
                     if !v.parcels.isEmpty {
