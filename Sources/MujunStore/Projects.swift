@@ -438,7 +438,8 @@ extension Store {
         if !lean { pCols.append("name") }
         var pText = try await aggregated("SELECT " + packed(pCols) + " AS p, id FROM projects WHERE " + condition, order: "id")
         let inScope: SQLQueryString = "project_id IN (SELECT id FROM projects WHERE " + condition + ")"
-        var mCols = ["project_id", "seq", "weight", "planned_on", "done_on", "measure", "reported"]
+        // (the last column is text: `packed` strips the separators from it)
+        var mCols = ["project_id", "seq", "weight", "planned_on", "done_on", "reported", "measure"]
         if !lean { mCols.append("name") }
         async let mFetch = aggregated("SELECT " + packed(mCols) + " AS p, project_id, seq FROM project_milestones WHERE " + inScope,
                                       order: "project_id, seq")
@@ -468,7 +469,7 @@ extension Store {
             }
             plans[i].plan.milestones.append(Milestone(name: lean ? "" : text(f[7]), weight: weight, planned: planned,
                                                       done: f[4].isEmpty ? nil : CalendarDate(utf8: f[4]),
-                                                      measure: opt(f[5]).flatMap(RenewalMeasure.init(rawValue:)), reported: double(f[6])))
+                                                      measure: opt(f[6]).flatMap(RenewalMeasure.init(rawValue:)), reported: double(f[5])))
         }
         try Self.forEachPacked(&rText, count: 2) { f in
             guard let id = Int64(decimal: f[0]), let i = index[id], let m = YearMonth(utf8: f[1]) ?? YearMonth(parsing: text(f[1])) else { return }

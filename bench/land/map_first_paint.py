@@ -48,7 +48,8 @@ PROBE = r"""
     var m = window.mujunMap;
     if (m && m.loaded) {
       if (m.error) { window.__mujunFirstPaint = { error: String(m.error) }; return; }
-      if (m.featureCount > 0 && m.featureCount >= (m.numberMatched || 0)) {
+      // all parcels drawn — or, in bbox mode with more than the answer's limit, the limit drawn
+      if (m.featureCount > 0 && (m.featureCount >= (m.numberMatched || 0) || m.truncated)) {
         done({ hook: 'window.mujunMap', features: m.featureCount, matched: m.numberMatched,
                truncated: !!m.truncated, loadMillis: m.loadMillis });
         return;

@@ -102,6 +102,15 @@ class ValidValues:
         projects = server.get_json("/api/v1/projects")
         assert projects, "the demo city has no project"
         self.project_id = projects[0]["id"]
+        project_bulletins = server.get_json("/api/v1/projects/bulletins")
+        assert project_bulletins, "the demo city has no issued project bulletin"
+        self.project_bulletin_id = project_bulletins[0]["id"]
+        challenges = server.get_json("/api/v1/challenges")
+        assert challenges, "the demo city has no challenge"
+        self.challenge_id = challenges[0]["id"]
+        applications = server.get_json(f"/api/v1/challenges/{self.challenge_id}")["applications"]
+        assert applications, "the demo's newest challenge has no application"
+        self.application_id = applications[0]["id"]
 
     def path_value(self, path: str, name: str) -> str:
         if name == "code":
@@ -110,7 +119,10 @@ class ValidValues:
             for prefix, value in (("/api/v1/appeals/", self.appeal_id), ("/api/v1/parcels/", self.parcel_id),
                                   ("/api/v1/surveys/", self.survey_id), ("/api/v1/cases/", self.case_id),
                                   ("/cases/bulletins/", self.bulletin_id), ("/api/v1/meetings/", self.meeting_id),
-                                  ("/api/v1/extension-requests/", self.extension_id), ("/api/v1/projects/", self.project_id)):
+                                  ("/api/v1/extension-requests/", self.extension_id),
+                                  ("/projects/bulletins/", self.project_bulletin_id), ("/api/v1/projects/bulletins/", self.project_bulletin_id),
+                                  ("/api/v1/projects/", self.project_id), ("/api/v1/challenges/", self.challenge_id),
+                                  ("/api/v1/reviews/", self.application_id)):
                 if path.startswith(prefix):
                     return str(value)
         pytest.fail(f"no valid value known for the path parameter {{{name}}} of {path}: add one to "

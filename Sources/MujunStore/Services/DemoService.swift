@@ -62,6 +62,11 @@ public struct DemoService: ServiceBase {
         progress("项目：\(p.projects) 个（整治、揭榜挂帅、城市更新），月报 \(p.reports) 份；滞后 \(p.late) 个，已自动交办项目督办 \(p.opened) 件")
         let c = try await demoChallenges(city: city, today: today)
         progress("揭榜挂帅：榜单 \(c.challenges) 个（揭榜中、评审中、已立项各一），揭榜申请 \(c.applications) 份，专家评分 \(c.scores) 份")
+        if try await unscoped.projectBulletins().isEmpty {
+            let year = CalendarDate(ChinaDay.today(today))!.year
+            _ = try await services.projects.issueBulletin(number: "项目通报〔\(year)〕1号", title: "项目推进情况通报")
+            progress("项目推进通报：已发布 1 期（项目通报〔\(year)〕1号）")
+        }
         return logins
     }
 

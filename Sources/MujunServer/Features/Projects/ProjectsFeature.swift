@@ -73,6 +73,10 @@ enum ProjectsFeature: Feature {
               parameters: NoParameters.self, output: ProjectBulletin.self) { req, _ in
             try await req.service.projects.bulletin()
         },
+        .json(.GET, "/api/v1/projects/bulletins", .permission(.manageProjects), "已发布的项目推进通报 / the project bulletins issued", tag: "projects",
+              parameters: NoParameters.self, output: [Store.ProjectBulletinRecord].self) { req, _ in
+            try await req.service.projects.issuedBulletins()
+        },
         .json(.GET, "/api/v1/projects/bulletins/:id", .permission(.manageProjects), "已发布的项目推进通报（重算并核对）/ an issued project bulletin, recomputed and checked",
               tag: "projects", parameters: IDQuery.self, output: IssuedProjectBulletinDTO.self) { req, q in
             let (r, b, intact) = try await req.service.projects.issuedBulletin(id: q.id.value)
@@ -370,6 +374,7 @@ struct TargetLineDTO: Content {
 
 extension ProjectService.Outcome: Content {}
 extension ProjectBulletin: Content {}
+extension Store.ProjectBulletinRecord: Content {}
 
 struct IssuedProjectBulletinDTO: Content {
     var number: String, title: String, issuedOn: String, sha256: String
