@@ -117,6 +117,12 @@ extension Store {
         return try await q.orderBy("id").all(decoding: ApplicationRecord.self, with: Self.caseDecoder)
     }
 
+    func applications(ids: [Int64]) async throws -> [ApplicationRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await sql.select().columns(Self.applicationColumns.map { SQLColumn($0) }).from("challenge_applications")
+            .where("id", .in, ids).orderBy("id").all(decoding: ApplicationRecord.self, with: Self.caseDecoder)
+    }
+
     func application(id: Int64) async throws -> ApplicationRecord? {
         try await sql.select().columns(Self.applicationColumns.map { SQLColumn($0) }).from("challenge_applications").where("id", .equal, id)
             .first(decoding: ApplicationRecord.self, with: Self.caseDecoder)

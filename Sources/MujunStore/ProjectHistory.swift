@@ -19,11 +19,16 @@ extension Store {
     /// Snapshots projects as they are stored now (`ids`, or all); `recordedUs` nil: each project's own recording time.
     func snapshotProjects(ids: [Int64]?, recordedUs: Int64?) async throws {
         struct Row: Decodable { var id: Int64; var recorded_us: Int64 }
-        var records = try await projects(scope: .all)
-        if let ids { let set = Set(ids); records = records.filter { set.contains($0.id) } }
+        if let ids, ids.isEmpty { return }
+        var q = sql.select().columns(Self.projectColumns.map { SQLColumn($0) }).from("projects")
+        if let ids { q = q.where("id", .in, ids) }
+        let records = try await q.all(decoding: ProjectRecord.self, with: Self.caseDecoder)
         guard !records.isEmpty else { return }
-        let times = Dictionary(uniqueKeysWithValues: try await sql.select().columns("id", "recorded_us").from("projects")
-            .all(decoding: Row.self).map { ($0.id, $0.recorded_us) })
+        var times: [Int64: Int64] = [:]
+        if recordedUs == nil {
+            times = Dictionary(uniqueKeysWithValues: try await sql.select().columns("id", "recorded_us").from("projects")
+                .all(decoding: Row.self).map { ($0.id, $0.recorded_us) })
+        }
         let stones = try await milestones(projectIDs: ids)
         let months = try await reportedMonths(projectIDs: ids)
         var byTime: [Int64: [(id: Int64, snapshot: ProjectSnapshot)]] = [:]

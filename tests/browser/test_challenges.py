@@ -4,7 +4,8 @@ only what it is assigned — scores it on the score sheet; HQ sees the score. Th
 under review is awarded once its last sheet is in, and the winner's project starts.
 
 Page contract (selectors the server's HTML must keep):
-  /challenges      table#challenges-table rows tr[data-ref][data-stage] with a link and td.own (enterprise)
+  /challenges      table#challenges-table rows tr[data-ref][data-stage] with a link and td.own (enterprise); a#new-challenge (HQ)
+  /challenges/new  form#challenge-form: input#c-title, textarea#c-problem, input#c-reward, input#c-deadline, button#challenge-submit
   /challenges/:id  section#facts; form#apply-form (textarea#apply-plan, textarea#apply-partners,
                    input#apply-contact, button#apply-submit); section#own dd#own-state;
                    table#applications-table rows tr[data-application][data-code] td.reviews td.mean;
@@ -15,6 +16,8 @@ Page contract (selectors the server's HTML must keep):
   /reviews/:id     table#score-sheet rows tr[data-criterion] input#score-<key>, textarea#score-comment, button#score-submit
 """
 from __future__ import annotations
+
+import time
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -178,3 +181,34 @@ def test_the_challenge_under_review_is_awarded_once_every_sheet_is_in(driver, ba
     assert "揭榜挂帅" in element(driver, "#facts", "the project's facts").text
     assert "/challenges/" in attribute(element(driver, "dd#project-challenge a", "the link back to the challenge"), "href")
     screenshot("challenge-project")
+
+
+# (last in this file: it adds an open challenge, which the tests above would otherwise pick)
+def test_the_headquarters_publishes_a_challenge(driver, base_url) -> None:
+    as_user(driver, base_url, "hq")
+    open_page(driver, base_url + "/challenges")
+    before = len(elements(driver, "#challenges-table tr[data-ref]", "the challenges", at_least=3))
+    element(driver, "a#new-challenge", "the 发榜 button").click()
+    open_page(driver, driver.current_url)
+    title = f"测试榜单{int(time.time())}"
+
+    def fill(deadline: str | None) -> None:
+        element(driver, "input#c-title", "the title").send_keys(title)
+        element(driver, "textarea#c-problem", "the problem").send_keys("模具寿命提升到 10 万次")
+        element(driver, "input#c-reward", "the reward").send_keys("50")
+        if deadline:
+            driver.execute_script("arguments[0].value = arguments[1]", element(driver, "input#c-deadline", "the deadline"), deadline)
+        element(driver, "button#challenge-submit", "the publish button").click()
+
+    # a deadline in the past: refused, named, nothing written
+    fill("2020-01-01")
+    assert "早于今天" in element(driver, "p#form-error", "the refusal").text
+    open_page(driver, base_url + "/challenges")
+    assert len(elements(driver, "#challenges-table tr[data-ref]")) == before
+    open_page(driver, base_url + "/challenges/new")
+    fill(None)
+    open_page(driver, driver.current_url)
+    assert "/challenges/" in driver.current_url and title in element(driver, "h1#page-title", "the challenge's title").text
+    assert attribute(element(driver, "span.cstage", "the stage"), "data-stage") == "open"
+    open_page(driver, base_url + "/challenges")
+    assert len(elements(driver, "#challenges-table tr[data-ref]")) == before + 1

@@ -106,11 +106,10 @@ public struct ProjectBulletin: Codable, Sendable, Hashable {
         let ordered = plans.sorted { $0.plan.ref < $1.plan.ref }
         let statuses = judge.statuses(of: ordered.map(\.plan), on: day)
         let year = day.year
-        var facts: [ProjectFacts] = []
-        for (p, _) in zip(ordered, statuses) {
-            let completedOn = ProjectFacts.completion(of: p.plan.milestones).flatMap { $0 <= day ? $0 : nil }
-            facts.append(ProjectFacts(ref: p.plan.ref, type: p.plan.type, town: p.plan.town, leadUnit: p.plan.leadUnit, targetMu: p.plan.targetMu,
-                                      freedMu: p.freedMu, signed: p.plan.signed, completedOn: completedOn))
+        let facts = ordered.map { p in
+            ProjectFacts(ref: p.plan.ref, type: p.plan.type, town: p.plan.town, leadUnit: p.plan.leadUnit, targetMu: p.plan.targetMu,
+                         freedMu: p.freedMu, signed: p.plan.signed,
+                         completedOn: ProjectFacts.completion(of: p.plan.milestones).flatMap { $0 <= day ? $0 : nil })
         }
         let lines = TargetProgress.lines(targets: targets, projects: facts, types: types, year: year, asOf: day)
         func line(_ unit: String, _ member: (ProjectPlan) -> Bool) -> Line {

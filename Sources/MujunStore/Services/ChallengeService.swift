@@ -298,12 +298,13 @@ public struct ChallengeService: ServiceBase {
         try caller.require(.scoreApplications)
         guard let me = caller.principal?.userID else { return [] }
         let store = unscoped
-        var out: [Assignment] = []
-        for r in try await store.reviews(expertID: me).reversed() {
-            guard let a = try await store.application(id: r.applicationId), let c = try await store.challenge(id: a.challengeId) else { continue }
-            out.append(Assignment(challenge: c, application: a, review: r, open: c.state == "open"))
+        let reviews = try await store.reviews(expertID: me)
+        let apps = Dictionary(uniqueKeysWithValues: try await store.applications(ids: reviews.map(\.applicationId)).map { ($0.id, $0) })
+        let challenges = Dictionary(uniqueKeysWithValues: try await store.challenges().map { ($0.id, $0) })
+        return reviews.reversed().compactMap { r in
+            guard let a = apps[r.applicationId], let c = challenges[a.challengeId] else { return nil }
+            return Assignment(challenge: c, application: a, review: r, open: c.state == "open")
         }
-        return out
     }
 
     /// One application assigned to the calling expert; any other answers 404, as if it did not exist.
