@@ -323,19 +323,21 @@ extension Store {
         var parcelIDs: [String]
         var status: ProjectStatus
         var judgedOn: CalendarDate
+        /// The month whose report the judgement on `judgedOn` checked (`ProjectJudge.checkedMonth`).
+        var checkedMonth: YearMonth
     }
 
     /// Inserts projects (none of whose refs exist), in multi-row statements.
     func insertProjects(_ items: [NewProject], actor: String, recordedUs: Int64, source: String) async throws {
         let cols = ["ref", "name", "type", "mode", "town", "block", "lead_unit", "target_mu", "households", "signed", "vacated",
-                    "demolished", "start_on", "state", "progress", "judged_on", "version", "created_by", "recorded_us"]
+                    "demolished", "start_on", "state", "progress", "judged_on", "checked_month", "version", "created_by", "recorded_us"]
         for chunk in items.chunked(Self.chunkSize(columns: cols.count)) {
             let rows: [[any SQLExpression]] = chunk.map { n in
                 let p = n.plan
                 return [SQLBind(p.ref), SQLBind(p.name), SQLBind(p.type), SQLBind(p.mode), SQLBind(p.town), SQLBind(p.block),
                         SQLBind(p.leadUnit), SQLBind(p.targetMu), SQLBind(p.households), SQLBind(p.signed), SQLBind(p.vacated),
                         SQLBind(p.demolished), SQLBind(p.start.description), SQLBind(n.status.state.rawValue), SQLBind(n.status.progress),
-                        SQLBind(n.judgedOn.description), SQLBind(1), SQLBind(actor), SQLBind(recordedUs)]
+                        SQLBind(n.judgedOn.description), SQLBind(n.checkedMonth.description), SQLBind(1), SQLBind(actor), SQLBind(recordedUs)]
             }
             try await sql.insert(into: "projects").columns(cols).rows(rows).run()
             let ids = try await projectIDs(refs: chunk.map(\.plan.ref))
@@ -365,20 +367,60 @@ extension Store {
         }
     }
 
-    /// Stores a project's verdict (state and progress as of a day); true when it changed.
+    /// Stores a project's verdict (state and progress as of a day, and the month whose report that
+    /// day's judgement checked); true when the state or progress changed. Every write that changes
+    /// what the 滞后 rules read stores the verdict in its own transaction, so that a verdict of
+    /// today against today's checked month is what judging afresh would give (the roll-up relies on it).
     @discardableResult
-    func setProjectVerdict(id: Int64, _ s: ProjectStatus, on day: CalendarDate) async throws -> Bool {
+    func setProjectVerdict(id: Int64, _ s: ProjectStatus, on day: CalendarDate, checked month: YearMonth) async throws -> Bool {
         let changed = try await sql.update("projects").set("state", to: s.state.rawValue).set("progress", to: s.progress)
-            .set("judged_on", to: day.description)
+            .set("judged_on", to: day.description).set("checked_month", to: month.description)
             .where("id", .equal, id)
             .where(SQLGroupExpression(SQLBinaryExpression(
                 SQLBinaryExpression(SQLColumn("state"), .notEqual, SQLBind(s.state.rawValue)), .or,
                 SQLBinaryExpression(SQLColumn("progress"), .notEqual, SQLBind(s.progress)))))
             .returning("id").all().count
         if changed == 0 {
-            try await sql.update("projects").set("judged_on", to: day.description).where("id", .equal, id).run()
+            try await sql.update("projects").set("judged_on", to: day.description).set("checked_month", to: month.description)
+                .where("id", .equal, id).run()
         }
         return changed > 0
+    }
+
+    /// Marks the stored verdicts of `ids` as not to be trusted (written beside the services' steps:
+    /// the demo's reports, the benchmark's): the roll-up judges them afresh until the next check.
+    func markVerdictsStale(ids: [Int64]) async throws {
+        for chunk in ids.chunked(500) {
+            try await sql.update("projects").set("checked_month", to: SQLLiteral.null).where("id", .in, Array(chunk)).run()
+        }
+    }
+
+    /// A stored verdict, as the roll-up reads it.
+    struct StoredVerdict: Sendable {
+        var id: Int64
+        var town: String
+        var targetMu: Double?
+        var state: ProjectState?
+        var progress: Double
+        var judgedOn: String
+        var checkedMonth: String
+    }
+
+    /// The stored verdicts of `scope`, by id, in one packed query.
+    func projectVerdicts(scope: ProjectScope) async throws -> [StoredVerdict] {
+        let cols = ["id", "target_mu", "state", "progress", "judged_on", "COALESCE(checked_month, '')", "town"]
+        var text = try await aggregated("SELECT " + packed(cols) + " AS p, id FROM projects WHERE " + Self.projectCondition(scope), order: "id")
+        var out: [StoredVerdict] = []
+        func string(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+        try Self.forEachPacked(&text, count: cols.count) { f in
+            guard let id = Int64(decimal: f[0]), let progress = Double(string(f[3])) else {
+                throw ServiceError(.unprocessable, "项目数据无法读取 / a project row cannot be read")
+            }
+            out.append(StoredVerdict(id: id, town: string(f[6]), targetMu: f[1].isEmpty ? nil : Double(string(f[1])),
+                                     state: ProjectState(rawValue: string(f[2])), progress: progress,
+                                     judgedOn: string(f[4]), checkedMonth: string(f[5])))
+        }
+        return out
     }
 }
 
@@ -430,8 +472,13 @@ extension Store {
     ///
     /// `onlyMonth` (a roll-up): the reports of that month only, and no names (projects' and
     /// milestones' are empty) — the plans a judgement on one day needs, without the rest.
-    func projectPlans(scope: ProjectScope, onlyMonth: YearMonth? = nil) async throws -> [(id: Int64, plan: ProjectPlan)] {
-        let condition = Self.projectCondition(scope)
+    /// `ids`: only these projects (of the scope).
+    func projectPlans(scope: ProjectScope, onlyMonth: YearMonth? = nil, ids: [Int64]? = nil) async throws -> [(id: Int64, plan: ProjectPlan)] {
+        var condition = Self.projectCondition(scope)
+        if let ids {
+            // integers, written as literals: no limit on the number of binds
+            condition = "(" + condition + ") AND id IN (\(unsafeRaw: ids.isEmpty ? "NULL" : ids.map(String.init).joined(separator: ",")))"
+        }
         let lean = onlyMonth != nil
         var pCols = ["id", "ref", "type", "mode", "town", "block", "lead_unit", "target_mu", "households", "signed", "vacated",
                      "demolished", "start_on"]

@@ -286,6 +286,79 @@ struct ProjectServiceTests {
         }
     }
 
+    /// The two roll-ups agree: counts and areas exactly, progress to 1e-9 (a stored progress crosses as text).
+    static func expectSame(_ a: ProjectService.RollUp, _ b: ProjectService.RollUp, _ what: String) {
+        #expect(a.projects == b.projects && Set(a.byTown.keys) == Set(b.byTown.keys), "\(what)")
+        for (k, x) in a.byTown.map({ ($0.key, $0.value) }) + [("全市", a.city!)] {
+            let y = k == "全市" ? b.city! : b.byTown[k]!
+            #expect(x.projects == y.projects && x.counts == y.counts && x.targetMu == y.targetMu, "\(what) \(k): \(x) vs \(y)")
+            #expect(abs(x.meanProgress - y.meanProgress) < 1e-9 && abs((x.areaProgress ?? -1) - (y.areaProgress ?? -1)) < 1e-9, "\(what) \(k)")
+        }
+    }
+
+    @Test("the roll-up reads today's stored verdicts: after every kind of step (seeded) they equal judging afresh; another day, a moved checked month and rows marked stale are judged afresh")
+    func rollUpFromStoredVerdicts() async throws {
+        try await TestApp.with { app in
+            let p = try await P.people(app)
+            let ids = try await Self.load(app, p)
+            let hq = app.services(p.hq).projects
+            let today = Self.today
+            var r = try await hq.rollUp(on: today)
+            #expect(r.judgedAfresh == 0 && r.projects == 3)
+            Self.expectSame(r, try await hq.rollUp(on: today, fresh: true), "after the import")
+            let seed: UInt64 = 11
+            print("roll-up from stored verdicts: seed \(seed)")
+            var rng = SeededRandom(seed: seed)
+            let refs = ["A", "B", "C"]
+            var applied = 0
+            for step in 0..<24 {
+                let ref = refs[Int(rng.next() % 3)], id = ids[ref]!
+                let unit = ref == "C" ? p.jingxin : p.town
+                let seq = Int(rng.next() % 6) + 1
+                do {
+                    switch rng.next() % 4 {
+                    case 0: _ = try await hq.recordMilestones(id: id, [.init(seq: seq, done: today.adding(days: -Int(rng.next() % 40)).description)])
+                    case 1: _ = try await hq.recordMilestones(id: id, [.init(seq: seq, done: "")])
+                    case 2: _ = try await hq.recordMilestones(id: id, [.init(seq: seq, reported: Double(rng.next() % 101))])
+                    default:
+                        let month = YearMonth(today.adding(months: -Int(rng.next() % 4)))
+                        _ = try await app.services(unit).projects.fileReport(id: id, .init(month: month.description, text: "第 \(step) 步"))
+                    }
+                    applied += 1
+                } catch is ServiceError {
+                    // (a refused step: a date before the start, a month reported already) — nothing written, nothing to compare
+                }
+                r = try await hq.rollUp(on: today)
+                #expect(r.judgedAfresh == 0, "step \(step)")
+                Self.expectSame(r, try await hq.rollUp(on: today, fresh: true), "step \(step)")
+            }
+            #expect(applied >= 12, "most steps went through (\(applied) of 24)")
+            // a town's roll-up: its own projects, from the stored verdicts too
+            let town = app.services(p.town).projects
+            r = try await town.rollUp(on: today)
+            #expect(r.projects == 2 && r.judgedAfresh == 0)
+            Self.expectSame(r, try await town.rollUp(on: today, fresh: true), "古山镇")
+            // another day: every verdict judged afresh
+            for day in [today.adding(days: 45), today.adding(days: 400)] {
+                r = try await hq.rollUp(on: day)
+                #expect(r.judgedAfresh == 3, "\(day)")
+                Self.expectSame(r, try await hq.rollUp(on: day, fresh: true), "\(day)")
+            }
+            // a verdict stored against another checked month (a calendar year added since), one marked stale: those two afresh
+            try await app.store.sql.raw("UPDATE projects SET checked_month = '1999-01', state = 'completed', progress = 0.99 WHERE id = \(bind: ids["A"]!)").run()
+            try await app.store.markVerdictsStale(ids: [ids["B"]!])
+            r = try await hq.rollUp(on: today)
+            #expect(r.judgedAfresh == 2)
+            // (A's stored 'completed' at 99 % would show in the counts and the progress if it were used)
+            Self.expectSame(r, try await hq.rollUp(on: today, fresh: true), "stale rows")
+            // the daily check stores them again
+            _ = try await hq.supervise(on: today)
+            r = try await hq.rollUp(on: today)
+            #expect(r.judgedAfresh == 0)
+            Self.expectSame(r, try await hq.rollUp(on: today, fresh: true), "after the check")
+        }
+    }
+
     @Test("completion: only when every milestone is done, once, the freed area within the parcels'; new occupants replace the parcels' land use")
     func completion() async throws {
         try await TestApp.with { app in

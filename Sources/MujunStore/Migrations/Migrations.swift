@@ -29,5 +29,6 @@ public enum MujunMigrations {
         CreateProjectTargets(),
         CreateChallenges(),
         CreateProjectBulletins(),
+        AddProjectCheckedMonth(),
     ]
 }

@@ -412,7 +412,8 @@ public struct ChallengeService: ServiceBase {
         for i in 0...k where i < plan.milestones.count { plan.milestones[i].done = today }
         if let problem = plan.problems(types: types, today: today).first { throw ServiceError.invalid(problem.zh + " / " + problem.en) }
         let status = projects.judge.status(of: plan, on: today)
-        let newProject = Store.NewProject(plan: plan, parcelIDs: [], status: status, judgedOn: today)
+        let newProject = Store.NewProject(plan: plan, parcelIDs: [], status: status, judgedOn: today,
+                                          checkedMonth: projects.judge.checkedMonth(on: today))
         let amounts = ChallengeRules.amounts(reward: r.reward, tranches: types.tranches)
         let tranches = types.tranches
         let actor = caller.actor, now = Store.nowMicros()

@@ -148,8 +148,10 @@ public struct DemoService: ServiceBase {
                 guard let id = ids[ref] else { continue }
                 try await tx.sql.update("projects").set("freed_mu", to: mu).where("id", .equal, id).run()
             }
-            // the demo's reports and figures went in beside the steps: the history records where they left the projects
+            // the demo's reports and figures went in beside the steps: the history records where they left the
+            // projects, and their verdicts wait for the check below
             try await tx.snapshotProjects(ids: Array(ids.values), recordedUs: Store.nowMicros())
+            try await tx.markVerdictsStale(ids: Array(ids.values))
         }
         let s = try await services.projects.supervise(on: day)
         _ = try await services.projects.importTargets(data: Data(demo.targetsCSV(year: day.year).utf8), fileName: "demo-targets")

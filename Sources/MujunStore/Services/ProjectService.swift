@@ -230,7 +230,8 @@ public struct ProjectService: ServiceBase {
         let bs = Set(parcels.compactMap { blocks[$0] })
         if bs.count == 1 { plan.block = bs.first }
         let today = self.today
-        let item = Store.NewProject(plan: plan, parcelIDs: parcels, status: judge.status(of: plan, on: today), judgedOn: today)
+        let item = Store.NewProject(plan: plan, parcelIDs: parcels, status: judge.status(of: plan, on: today), judgedOn: today,
+                                    checkedMonth: judge.checkedMonth(on: today))
         let actor = caller.actor, detail = caller.detail("\(type.name)，\(n.town)，\(parcels.count) 块地块"), target = "项目 \(ref)"
         try await unscoped.db.transaction { db in
             let tx = Store(db)
@@ -304,7 +305,8 @@ public struct ProjectService: ServiceBase {
             var plan = row.plan
             let bs = Set(row.parcelIDs.compactMap { blocks[$0] })
             if bs.count == 1 { plan.block = bs.first }
-            return Store.NewProject(plan: plan, parcelIDs: row.parcelIDs, status: judge.status(of: plan, on: today), judgedOn: today)
+            return Store.NewProject(plan: plan, parcelIDs: row.parcelIDs, status: judge.status(of: plan, on: today), judgedOn: today,
+                                    checkedMonth: judge.checkedMonth(on: today))
         }
         let actor = caller.actor, detail = caller.detail("\(items.count) 个项目")
         try await store.db.transaction { db in
@@ -332,34 +334,66 @@ public struct ProjectService: ServiceBase {
         }
         let all = rows
         try await unscoped.db.transaction { db in
-            let sql = db as! any SQLDatabase
+            let tx = Store(db)
             for chunk in all.chunked(Store.chunkSize(columns: 8)) {
-                try await sql.insert(into: "project_reports")
+                try await tx.sql.insert(into: "project_reports")
                     .columns("project_id", "month", "text", "figures", "unit", "filed_on", "filed_by", "recorded_us").rows(Array(chunk)).run()
             }
+            // written beside the steps: the verdicts wait for the next check
+            try await tx.markVerdictsStale(ids: Array(ids.values))
         }
     }
 
     // MARK: the roll-up
 
-    /// Progress rolled up from the milestones and reports as they stand (not from the stored
-    /// verdicts): each project of the caller's scope judged on `day`, then by town and for the city.
+    /// Progress rolled up by town and for the city: each project of the caller's scope as the 滞后
+    /// rules judge it on `day`, then summed.
+    ///
+    /// The verdicts stored today against today's checked month are used as they are: every step
+    /// that changes what the rules read (立项, import, milestones, reports, households, the daily
+    /// check) stores the project's verdict in its own transaction, so they are what judging afresh
+    /// gives. The rest (another day, another checked month after a calendar change, rows marked
+    /// stale) are judged afresh from their milestones and reports. `fresh`: judge every project afresh.
     public struct RollUp: Sendable {
         public var day: CalendarDate
         public var projects: Int
         public var byTown: [String: ProjectJudge.Rollup]
         public var city: ProjectJudge.Rollup?
+        /// How many projects were judged afresh (the others' stored verdicts stood).
+        public var judgedAfresh: Int
     }
 
-    public func rollUp(on day: CalendarDate? = nil) async throws -> RollUp {
+    public func rollUp(on day: CalendarDate? = nil, fresh: Bool = false) async throws -> RollUp {
         try caller.require(.viewProjects)
         let day = day ?? today
-        let judge = self.judge
-        // only what a judgement on `day` reads: the month it checks, no names, no reasons
-        let plans = try await unscoped.projectPlans(scope: caller.projectScope, onlyMonth: judge.checkedMonth(on: day))
-        let statuses = judge.statuses(of: plans.map(\.plan), on: day, explained: false)
+        let judge = self.judge, checked = judge.checkedMonth(on: day)
+        let store = unscoped, scope = caller.projectScope
+        var statuses: [ProjectStatus]
+        var afresh = 0
+        if fresh {
+            // only what a judgement on `day` reads: the month it checks, no names, no reasons
+            statuses = judge.statuses(of: try await store.projectPlans(scope: scope, onlyMonth: checked).map(\.plan), on: day, explained: false)
+            afresh = statuses.count
+        } else {
+            let stored = try await store.projectVerdicts(scope: scope)
+            let (dayText, monthText) = (day.description, checked.description)
+            let stale = stored.filter { $0.judgedOn != dayText || $0.checkedMonth != monthText || $0.state == nil }.map(\.id)
+            var judged: [Int64: ProjectStatus] = [:]
+            if !stale.isEmpty {
+                // most stale (a new day before its check): one read of all; else only those
+                let plans = try await store.projectPlans(scope: scope, onlyMonth: checked, ids: stale.count * 2 > stored.count ? nil : stale)
+                let wanted = Set(stale)
+                let some = plans.filter { wanted.contains($0.id) }
+                for (p, s) in zip(some, judge.statuses(of: some.map(\.plan), on: day, explained: false)) { judged[p.id] = s }
+                afresh = some.count
+            }
+            statuses = stored.map { v in
+                judged[v.id] ?? ProjectStatus(ref: "", town: v.town, block: nil, leadUnit: "", targetMu: v.targetMu, progress: v.progress,
+                                              state: v.state ?? .notStarted, late: [])
+            }
+        }
         return RollUp(day: day, projects: statuses.count, byTown: ProjectJudge.rollUp(statuses, by: \.town),
-                      city: ProjectJudge.rollUp(statuses) { _ in "" }[""])
+                      city: ProjectJudge.rollUp(statuses) { _ in "" }[""], judgedAfresh: afresh)
     }
 
     // MARK: the meeting agenda (周例会、日会商)
@@ -639,7 +673,7 @@ public struct ProjectService: ServiceBase {
             changed.append((c.seq, m.done?.description, m.reported, "节点「\(m.name)」" + note.joined(separator: "，")))
         }
         if let problem = plan.problems(types: types, today: today).first { throw ServiceError.invalid(problem.zh + " / " + problem.en) }
-        let status = judge.status(of: plan, on: today)
+        let status = judge.status(of: plan, on: today), checked = judge.checkedMonth(on: today)
         let actor = caller.actor, detail = caller.detail(nil), edits = changed
         let caseTypes = context.caseTypes, calendar = self.calendar
         let planned = plan
@@ -661,7 +695,7 @@ public struct ProjectService: ServiceBase {
             if kind != "milestone" {
                 try await tx.recordProjectEvent(projectID: r.id, kind: kind, date: today, actor: actor, detail: what, recordedUs: now)
             }
-            let outcome = try await Self.settle(tx, record: r, plan: planned, status: status, on: today, caseTypes: caseTypes, calendar: calendar,
+            let outcome = try await Self.settle(tx, record: r, plan: planned, status: status, on: today, checked: checked, caseTypes: caseTypes, calendar: calendar,
                                                 openCase: try await tx.openProjectCase(projectID: r.id), recordedUs: now)
             try await tx.audit(actor: actor, action: "project.\(kind)", target: "项目 \(r.ref)",
                                detail: [what, edits.map(\.note).joined(separator: "；"), detail].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: " · "))
@@ -785,7 +819,9 @@ public struct ProjectService: ServiceBase {
         let stones = try await store.milestones(projectIDs: ids)
         let months = try await store.reportedMonths(projectIDs: ids)
         let open = try await store.openProjectCases()
-        let judge = self.judge
+        let judge = self.judge, checked = judge.checkedMonth(on: day)
+        // the month each stored verdict checked (a verdict of `day` against another month is re-stored)
+        let stored = Dictionary(uniqueKeysWithValues: try await store.projectVerdicts(scope: .all).map { ($0.id, $0.checkedMonth) })
         let plans = try records.map { try Self.plan($0, stones[$0.id] ?? [], months[$0.id] ?? []) }
         let statuses = Array(zip(records, judge.statuses(of: plans, on: day)))
         let late = Set(statuses.filter { $0.1.state == .late }.map { String($0.0.id) })
@@ -796,8 +832,9 @@ public struct ProjectService: ServiceBase {
         for (r, status) in statuses {
             let needsCase = touched.contains(r.id)
             if !needsCase {
-                if r.state != status.state.rawValue || r.progress != status.progress || r.judgedOn != day.description {
-                    try await store.setProjectVerdict(id: r.id, status, on: day)
+                if r.state != status.state.rawValue || r.progress != status.progress || r.judgedOn != day.description
+                    || stored[r.id] != checked.description {
+                    try await store.setProjectVerdict(id: r.id, status, on: day, checked: checked)
                 }
                 continue
             }
@@ -805,7 +842,7 @@ public struct ProjectService: ServiceBase {
             let now = Store.nowMicros()
             let o = try await store.db.transaction { db in
                 let tx = Store(db)
-                return try await Self.settle(tx, record: r, plan: plan, status: status, on: day, caseTypes: caseTypes, calendar: calendar,
+                return try await Self.settle(tx, record: r, plan: plan, status: status, on: day, checked: checked, caseTypes: caseTypes, calendar: calendar,
                                              openCase: try await tx.openProjectCase(projectID: r.id), recordedUs: now)
             }
             if o.opened != nil { opened += 1 }
@@ -822,9 +859,9 @@ public struct ProjectService: ServiceBase {
     /// one (registered by 项目指挥部, assigned to its town), a project no longer late has its
     /// case replied to and closed by the engine.
     static func settle(_ tx: Store, record r: Store.ProjectRecord, plan: ProjectPlan, status: ProjectStatus, on day: CalendarDate,
-                       caseTypes: CaseTypes, calendar: WorkCalendar, openCase: Int64?, recordedUs: Int64) async throws -> Outcome {
+                       checked: YearMonth, caseTypes: CaseTypes, calendar: WorkCalendar, openCase: Int64?, recordedUs: Int64) async throws -> Outcome {
         let changedState = r.state != status.state.rawValue
-        try await tx.setProjectVerdict(id: r.id, status, on: day)
+        try await tx.setProjectVerdict(id: r.id, status, on: day, checked: checked)
         var outcome = Outcome(state: status.state.rawValue, progress: status.progress, closed: [], opened: nil)
         if changedState {
             try await tx.recordProjectEvent(projectID: r.id, kind: status.state == .late ? "late" : "state", date: day, actor: engineActor,
