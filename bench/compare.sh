@@ -12,8 +12,8 @@
 # where the verdict is "worse" when the new build is more than COMPARE_TOLERANCE percent (5)
 # worse in the figure's own direction: seconds and MB lower is better; rows/s, requests/s and
 # × higher is better; other units (rows, parcels) are information. Figures of the peers
-# (pandas, shapely, pygeoapi, PostGIS) are run for both builds but are the same program; they
-# are printed so a drift of the machine between the rounds shows.
+# (pandas, shapely, pygeoapi, PostGIS, the Python quota reference) are run for both builds but
+# are the same program; they are printed so a drift of the machine between the rounds shows.
 # Exit status 1 when a figure of ours is worse past the tolerance.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,7 +48,7 @@ out, tol = sys.argv[1], float(sys.argv[2])
 line = re.compile(r"^([a-z][a-z0-9_]*)\s+(-?[0-9]+(?:\.[0-9]+)?)\s+([A-Za-z/%×]+)")
 lower = {"s", "ms", "MB"}
 higher = {"rows/s", "requests/s", "x", "parcels/s"}
-peers = ("pandas", "shapely", "pygeoapi", "postgis")
+peers = ("pandas", "shapely", "pygeoapi", "postgis", "python")
 
 def read(label):
     best = {}

@@ -8,7 +8,8 @@
 #  2. `mujun bench`: the Swift side's own import / page / API benchmarks.
 #
 # Environment: MUJUN_BIN (default .build/release/mujun), BENCH_ENTERPRISES (1000000),
-# BENCH_RUNS (3), BENCH_SEED (42), BENCH_YEAR (2025), BENCH_SKIP_SWIFT_BENCH=1.
+# BENCH_RUNS (3), BENCH_SEED (42), BENCH_YEAR (2025), BENCH_SKIP_SWIFT_BENCH=1; each later
+# section has its BENCH_SKIP_<NAME>=1 (LAND, CASES, QUOTA, PROJECTS).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -137,6 +138,15 @@ fi
 if [ "${BENCH_SKIP_CASES:-0}" != "1" ]; then
     say "case bulletin benchmark (bench/cases/run.sh):"
     MUJUN_BIN="$BIN" BENCH_RUNS="$RUNS" PYTHON="$PYTHON" bash bench/cases/run.sh || { say "case bulletin: a target was missed or a check failed"; status=1; }
+fi
+# ================================================================== quota ledger (issue 11)
+# bench/quota/run.sh: `mujun quota replay` on a generated journal of 1,000,000 postings of the
+# three-town pilot against the straightforward Python reference bench/quota/replay_reference.py
+# (target ≥ 10 ×), balances compared byte for byte and refusals on row, seq and rule.
+# BENCH_SKIP_QUOTA=1 leaves it out.
+if [ "${BENCH_SKIP_QUOTA:-0}" != "1" ]; then
+    say "quota ledger replay benchmark (bench/quota/run.sh):"
+    MUJUN_BIN="$BIN" BENCH_RUNS="$RUNS" BENCH_SEED="$SEED" PYTHON="$PYTHON" bash bench/quota/run.sh || { say "quota replay: a target was missed or a check failed"; status=1; }
 fi
 # ================================================================== projects (issue 10)
 # bench/projects/run.sh: `mujun bench-projects` — the roll-up of 10,000 projects (100,000

@@ -121,11 +121,25 @@ public struct QuotaJournal: Sendable {
                                                     ("永久基本农田", .basicFarmland), ("new_farmland", .newFarmland),
                                                     ("reclaimed_construction", .reclaimedConstruction), ("basic_farmland", .basicFarmland)]
 
+        /// Without the spaces around it: ASCII space and tab, no-break space (U+00A0) and the
+        /// ideographic space (U+3000) a Chinese keyboard types.
         @inline(__always) static func trimmed(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
             guard let base = b.baseAddress else { return b }
             var lo = 0, hi = b.count
-            while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
-            while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 { hi -= 1 }
+            while lo < hi {
+                let c = b[lo]
+                if c == 0x20 || c == 0x09 { lo += 1 }
+                else if c == 0xC2, lo + 1 < hi, b[lo + 1] == 0xA0 { lo += 2 }
+                else if c == 0xE3, lo + 2 < hi, b[lo + 1] == 0x80, b[lo + 2] == 0x80 { lo += 3 }
+                else { break }
+            }
+            while hi > lo {
+                let c = b[hi - 1]
+                if c == 0x20 || c == 0x09 { hi -= 1 }
+                else if c == 0xA0, hi - 2 >= lo, b[hi - 2] == 0xC2 { hi -= 2 }
+                else if c == 0x80, hi - 3 >= lo, b[hi - 2] == 0x80, b[hi - 3] == 0xE3 { hi -= 3 }
+                else { break }
+            }
             return UnsafeBufferPointer(start: base + lo, count: hi - lo)
         }
 

@@ -168,8 +168,8 @@ public struct QuotaProject: Sendable, Hashable {
         guard !towns.isEmpty else { throw QuotaError("项目没有镇街 / the project has no towns") }
         guard Set(towns).count == towns.count else { throw QuotaError("镇街重复 / a town is listed twice") }
         guard towns.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { throw QuotaError("镇街名称为空 / an empty town name") }
-        guard case .value(let m) = QuotaAmount.parse(margin), m.units >= 0, m.units <= 10 * 10_000 else {
-            throw QuotaError("margin「\(margin)」应为 0 到 10 之间、至多 4 位小数的数 / margin must be a number from 0 to 10 with at most 4 decimals")
+        guard case .value(let m) = QuotaAmount.parse(margin), m.units >= 0 else {
+            throw QuotaError("margin「\(margin)」应为不小于 0、至多 4 位小数的数 / margin must be a number ≥ 0 with at most 4 decimals")
         }
         self.name = name; self.towns = towns; self.start = start
         marginNumerator = m.units; marginDenominator = 10_000
