@@ -472,12 +472,21 @@ struct SchemaGuardTests {
                                          "challenge_reviews(application_id) → challenge_applications(id) ON DELETE NO ACTION",
                                          "challenge_tranches(challenge_id) → challenges(id) ON DELETE NO ACTION",
                                          // 015/CreateProjectBulletins
-                                         "project_snapshots(project_id) → projects(id) ON DELETE NO ACTION"]
+                                         "project_snapshots(project_id) → projects(id) ON DELETE NO ACTION",
+                                         // 017/CreateQuotaLedger
+                                         "quota_balances(project_id) → quota_projects(id) ON DELETE NO ACTION",
+                                         "quota_subprojects(quota_project_id) → quota_projects(id) ON DELETE NO ACTION",
+                                         "quota_subprojects(project_id) → projects(id) ON DELETE NO ACTION",
+                                         "quota_transfers(quota_project_id) → quota_projects(id) ON DELETE NO ACTION",
+                                         "quota_entries(project_id) → quota_projects(id) ON DELETE NO ACTION",
+                                         "quota_entries(subproject_id) → quota_subprojects(id) ON DELETE NO ACTION",
+                                         "quota_entries(transfer_id) → quota_transfers(id) ON DELETE NO ACTION"]
     /// The tables of the migrations after 005.
     static let laterTables: Set<String> = ["cases", "loop_events", "bulletins", "meetings", "case_notes", "case_attachments", "calendar_years", "appeal_cases",
                                            "projects", "project_parcels", "project_milestones", "project_reports", "project_photos", "project_events",
                                            "project_targets", "challenges", "challenge_applications", "challenge_reviews", "challenge_tranches",
-                                           "project_snapshots", "project_target_log", "project_bulletins"]
+                                           "project_snapshots", "project_target_log", "project_bulletins",
+                                           "quota_projects", "quota_balances", "quota_subprojects", "quota_transfers", "quota_entries"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {

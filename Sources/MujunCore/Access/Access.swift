@@ -158,6 +158,13 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case reportProjects
     /// create a project on a page (立项): HQ for any town, a town for its own
     case createProjects
+    /// read the cross-township quota ledger (全域土地综合整治): HQ, the pilot towns (their projects),
+    /// the natural-resources department (read only)
+    case viewQuota
+    /// post to the ledger (验收入账、供地使用、冲正) and request transfers: HQ, a pilot town for its own town
+    case postQuota
+    /// define consolidation projects and their sub-projects, approve transfers (指挥部)
+    case manageQuota
     /// read the published challenges (揭榜挂帅) and, within the scope, their applications
     case viewChallenges
     /// publish challenges, assign experts, select the winner, pay the reward (指挥部)
@@ -207,6 +214,9 @@ public enum AccessPolicy {
         case .manageProjects: [.admin, .headquarters].contains(role)
         case .reportProjects: [.headquarters, .department, .town].contains(role)
         case .createProjects: [.admin, .headquarters, .town].contains(role)
+        case .viewQuota: [.admin, .headquarters, .department, .town].contains(role)
+        case .postQuota: [.headquarters, .town].contains(role)
+        case .manageQuota: [.admin, .headquarters].contains(role)
         case .viewChallenges: [.admin, .headquarters, .department, .town, .enterprise].contains(role)
         case .manageChallenges: [.admin, .headquarters].contains(role)
         case .applyChallenges: role == .enterprise

@@ -283,7 +283,59 @@ public struct QuotaLedger: Sendable {
         /// The seq of the reversal that undid it.
         public var reversedBy: String?
         public var reversed: Bool { reversedBy != nil }
+
+        public init(seq: String, row: Int = 0, date: CalendarDate, action: QuotaAction, base: QuotaAction, town: Int, toTown: Int,
+                    quota: QuotaType, units: Int64, grade: Int64, sign: Int64, reverses: Int? = nil, reversedBy: String? = nil) {
+            self.seq = seq; self.row = row; self.date = date; self.action = action; self.base = base; self.town = town
+            self.toTown = toTown; self.quota = quota; self.units = units; self.grade = grade; self.sign = sign
+            self.reverses = reverses; self.reversedBy = reversedBy
+        }
     }
+
+    /// What the ledger keeps between postings (a database stores it beside the journal, so that a
+    /// posting reads one row per (town, type), not the journal).
+    public struct State: Sendable, Hashable {
+        /// Per (town index × 3 + type).
+        public var balances: [Balance]
+        public var basicAdded: Int64 = 0, basicOut: Int64 = 0
+        public var farmCredited: Int64 = 0, farmCreditedGrade: Int64 = 0
+        public var farmUsed: Int64 = 0, farmUsedGrade: Int64 = 0
+        public var latest: CalendarDate?
+        public init(towns: Int) { balances = Array(repeating: Balance(), count: towns * 3) }
+    }
+
+    /// The state after the last accepted posting.
+    public var state: State {
+        var s = State(towns: project.towns.count)
+        s.balances = balances
+        s.basicAdded = basicAdded; s.basicOut = basicOut
+        s.farmCredited = farmCredited; s.farmCreditedGrade = farmCreditedGrade
+        s.farmUsed = farmUsed; s.farmUsedGrade = farmUsedGrade
+        s.latest = latest
+        return s
+    }
+
+    /// A ledger carried on from a stored state; `entries`: the accepted entries a reversal may
+    /// name (a database passes the one it names, with whether it is reversed).
+    public init(project: QuotaProject, state: State, entries: [Entry]) {
+        self.init(project: project)
+        if state.balances.count == balances.count { balances = state.balances }
+        basicAdded = state.basicAdded; basicOut = state.basicOut
+        farmCredited = state.farmCredited; farmCreditedGrade = state.farmCreditedGrade
+        farmUsed = state.farmUsed; farmUsedGrade = state.farmUsedGrade
+        latest = state.latest
+        for e in entries { bySeq[e.seq] = self.entries.count; self.entries.append(e) }
+    }
+
+    /// Makes an accepted entry read from storage nameable by a reversal.
+    public mutating func restore(_ e: Entry) {
+        guard bySeq[e.seq] == nil else { return }
+        bySeq[e.seq] = entries.count
+        entries.append(e)
+    }
+
+    /// The index of a town of the project.
+    public func townIndex(_ town: String) -> Int? { townIndex[town] }
 
     public private(set) var entries: [Entry] = []
     /// The accepted entries by seq (a refused or unknown seq is not there: rule 8).

@@ -30,5 +30,6 @@ public enum MujunMigrations {
         CreateChallenges(),
         CreateProjectBulletins(),
         AddProjectCheckedMonth(),
+        CreateQuotaLedger(),
     ]
 }

@@ -83,6 +83,7 @@ public struct Services: Sendable {
     public var calendar: CalendarService { CalendarService(self) }
     public var projects: ProjectService { ProjectService(self) }
     public var challenges: ChallengeService { ChallengeService(self) }
+    public var quota: QuotaService { QuotaService(self) }
 
     /// The towns the caller may see and filter by (a town user: its own).
     public var towns: [String] { caller.scope.towns ?? context.rules.towns }
