@@ -56,33 +56,43 @@ public struct QuotaJournal: Sendable {
         var errors = RowErrorCollector()
         var postings: [QuotaPosting] = []
         postings.reserveCapacity(pieces.reduce(0) { $0 + $1.state.postings.count })
-        var seen: [String: Int] = [:]
+        // seq → (row, ordinal of the posting; -1 for an unreadable row)
+        var seen: [String: (row: Int, ordinal: Int)] = [:]
         seen.reserveCapacity(postings.capacity)
         var pending: [RowError] = []
+        func see(_ seq: String, _ row: Int, _ ordinal: Int) {
+            guard !seq.isEmpty else { return }
+            if let first = seen.updateValue((row, ordinal), forKey: seq) {
+                seen[seq] = first
+                pending.append(RowError(row: row, column: m.header(of: "seq"),
+                                        zh: "序号 \(seq) 与第 \(first.row) 行重复", en: "seq \(seq) is used on row \(first.row) already"))
+            }
+        }
         for p in pieces.indices {
             let offset = pieces[p].firstRow
             var piece = pieces[p].state
             pieces[p].state = Piece(layout)  // (let go of the piece's copy as we go)
             pending.append(contentsOf: piece.errors.errors.map { var e = $0; e.row += offset; return e })
-            // the seqs in row order: the postings' and those of unreadable rows (a repeat is named either way)
+            // the seqs in row order: the postings' and those of unreadable rows (a repeat is named either way);
+            // a reversal's target resolved to the earlier posting with that seq
             var k = 0
-            func see(_ seq: String, _ row: Int) {
-                guard !seq.isEmpty else { return }
-                if let first = seen.updateValue(row, forKey: seq) {
-                    seen[seq] = first
-                    pending.append(RowError(row: row, column: m.header(of: "seq"),
-                                            zh: "序号 \(seq) 与第 \(first) 行重复", en: "seq \(seq) is used on row \(first) already"))
+            let base = postings.count
+            piece.postings.withUnsafeMutableBufferPointer { list in
+                for i in list.indices {
+                    list[i].row += offset
+                    let row = list[i].row
+                    while k < piece.unreadSeqs.count, piece.unreadSeqs[k].row + offset < row {
+                        see(piece.unreadSeqs[k].seq, piece.unreadSeqs[k].row + offset, -1); k += 1
+                    }
+                    list[i].ordinal = base + i
+                    if list[i].action == .reverse, !list[i].reverses.isEmpty, let t = seen[list[i].reverses], t.ordinal >= 0 {
+                        list[i].reversesOrdinal = t.ordinal
+                    }
+                    see(list[i].seq, row, base + i)
                 }
             }
-            for var posting in piece.postings {
-                posting.row += offset
-                while k < piece.unreadSeqs.count, piece.unreadSeqs[k].row + offset < posting.row {
-                    see(piece.unreadSeqs[k].seq, piece.unreadSeqs[k].row + offset); k += 1
-                }
-                see(posting.seq, posting.row)
-                postings.append(posting)
-            }
-            while k < piece.unreadSeqs.count { see(piece.unreadSeqs[k].seq, piece.unreadSeqs[k].row + offset); k += 1 }
+            while k < piece.unreadSeqs.count { see(piece.unreadSeqs[k].seq, piece.unreadSeqs[k].row + offset, -1); k += 1 }
+            postings.append(contentsOf: piece.postings)
             piece.postings = []
         }
         pending.sort { $0.row < $1.row }
@@ -226,18 +236,35 @@ public struct QuotaReplay: Sendable {
 
     /// refused.csv: `row,seq,reason`.
     public func refusedCSV() -> String {
-        var out = "row,seq,reason\n"
-        out.reserveCapacity(refused.count * 96)
+        var out: [UInt8] = Array("row,seq,reason\n".utf8)
+        out.reserveCapacity(refused.count * 160)
         for r in refused {
-            out += String(r.row) + "," + Self.quote(r.seq) + "," + Self.quote(r.refusal.description) + "\n"
+            out.append(contentsOf: String(r.row).utf8)
+            out.append(0x2C)
+            Self.quote(r.seq, into: &out)
+            out.append(0x2C)
+            Self.quote(r.refusal.description, into: &out)
+            out.append(0x0A)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// RFC 4180: quoted when it holds a comma, a quote or a line break.
     static func quote(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var out: [UInt8] = []
+        quote(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        let u = s.utf8
+        guard u.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { out.append(contentsOf: u); return }
+        out.append(0x22)
+        for c in u {
+            if c == 0x22 { out.append(0x22) }
+            out.append(c)
+        }
+        out.append(0x22)
     }
 }
 

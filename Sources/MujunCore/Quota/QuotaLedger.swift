@@ -221,6 +221,11 @@ public struct QuotaPosting: Sendable, Hashable {
     /// The seq a reversal undoes.
     public var reverses: String
     public var note: String
+    /// Its place in a journal (0, 1, …; -1: not from a journal) and, for a reversal, the place of the
+    /// earlier posting with the seq it names (nil: none earlier): what the journal reader resolves,
+    /// so that replaying a million rows looks nothing up by text.
+    public var ordinal = -1
+    public var reversesOrdinal: Int?
 
     public init(row: Int = 0, seq: String, date: CalendarDate, action: QuotaAction, town: String = "", toTown: String = "",
                 quota: QuotaType? = nil, amount: QuotaAmount.Parse = .empty, grade: QuotaAmount.Parse = .empty,
@@ -342,6 +347,9 @@ public struct QuotaLedger: Sendable {
     private var bySeq: [String: Int] = [:]
     /// The rows of refused postings by seq (to say why a reversal cannot name one).
     private var refusedRows: [String: Int] = [:]
+    /// Journal postings by ordinal: the entry each became (-1: refused), and its row.
+    private var byOrdinal: [Int32] = []
+    private var rowByOrdinal: [Int32] = []
     private var balances: [Balance]
     /// Project-wide: basic farmland added back and moved out; new farmland credited/used and Σ amount × grade.
     public private(set) var basicAdded: Int64 = 0, basicOut: Int64 = 0
@@ -376,7 +384,13 @@ public struct QuotaLedger: Sendable {
     @discardableResult
     public mutating func post(_ p: QuotaPosting) -> QuotaRefusal? {
         let refusal = p.action == .reverse ? reverse(p) : book(p)
-        if refusal != nil { refusedRows[p.seq] = p.row }
+        if p.ordinal >= 0 {
+            while byOrdinal.count <= p.ordinal { byOrdinal.append(-1); rowByOrdinal.append(0) }
+            rowByOrdinal[p.ordinal] = Int32(truncatingIfNeeded: p.row)
+            if refusal == nil { byOrdinal[p.ordinal] = Int32(entries.count - 1) }
+        } else if refusal != nil {
+            refusedRows[p.seq] = p.row
+        }
         return refusal
     }
 
@@ -421,7 +435,7 @@ public struct QuotaLedger: Sendable {
         }
         let e = Entry(seq: p.seq, row: p.row, date: p.date, action: p.action, base: p.action, town: town, toTown: to, quota: q,
                       units: units, grade: grade, sign: 1, reverses: nil)
-        if let refusal = tryApply(e, reversing: nil) { return refusal }
+        if let refusal = tryApply(e, reversing: nil, bySeq: p.ordinal < 0) { return refusal }
         return nil
     }
 
@@ -436,9 +450,24 @@ public struct QuotaLedger: Sendable {
     }
 
     private mutating func reverse(_ p: QuotaPosting) -> QuotaRefusal? {
-        let target = p.reverses.trimmingCharacters(in: .whitespaces)
+        // (the journal reader and the services trim the cells)
+        let target = p.reverses
         guard !target.isEmpty else { return QuotaRefusal(rule: 8, zh: "冲正序号为空", en: "the reversal names no entry") }
-        guard let i = bySeq[target] else {
+        let found: Int?
+        if p.ordinal >= 0 {
+            // a journal's posting: the reader found the earlier row with that seq (if any)
+            if let k = p.reversesOrdinal, k < byOrdinal.count {
+                if byOrdinal[k] >= 0 { found = Int(byOrdinal[k]) } else {
+                    return QuotaRefusal(rule: 8, zh: "冲正序号 \(target) 的记录已被拒绝（第 \(rowByOrdinal[k]) 行），不能冲正",
+                                        en: "\(target) was refused (row \(rowByOrdinal[k])) and cannot be reversed")
+                }
+            } else {
+                found = bySeq[target]
+            }
+        } else {
+            found = bySeq[target]
+        }
+        guard let i = found else {
             if let row = refusedRows[target] {
                 return QuotaRefusal(rule: 8, zh: "冲正序号 \(target) 的记录已被拒绝（第 \(row) 行），不能冲正",
                                     en: "\(target) was refused (row \(row)) and cannot be reversed")
@@ -448,17 +477,17 @@ public struct QuotaLedger: Sendable {
         if let by = entries[i].reversedBy {
             return QuotaRefusal(rule: 8, zh: "第 \(target) 号已被第 \(by) 号冲正，不能再次冲正", en: "\(target) is already reversed by \(by)")
         }
-        guard !p.note.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard p.note.utf8.contains(where: { $0 != 0x20 && $0 != 0x09 }) else {
             return QuotaRefusal(rule: 8, zh: "冲正须填写说明", en: "a reversal needs a reason (说明)")
         }
         if let refusal = checkDate(p.date) { return refusal }
         var e = entries[i]
         e.seq = p.seq; e.row = p.row; e.date = p.date; e.action = .reverse; e.sign = -e.sign; e.reverses = i; e.reversedBy = nil
-        return tryApply(e, reversing: target)
+        return tryApply(e, reversing: target, bySeq: p.ordinal < 0)
     }
 
     /// Applies `e` (its base with its sign), checks rules 5–7, and keeps it or undoes it.
-    private mutating func tryApply(_ e: Entry, reversing: String?) -> QuotaRefusal? {
+    private mutating func tryApply(_ e: Entry, reversing: String?, bySeq indexed: Bool) -> QuotaRefusal? {
         apply(e, sign: e.sign)
         if let broken = check(e) {
             apply(e, sign: -e.sign)
@@ -467,7 +496,8 @@ public struct QuotaLedger: Sendable {
                                 en: "reversing \(target) would break rule \(broken.rule): \(broken.en)")
         }
         if let r = e.reverses { entries[r].reversedBy = e.seq }
-        bySeq[e.seq] = entries.count
+        // (a journal's postings are found by ordinal: no text index of a million seqs)
+        if indexed { bySeq[e.seq] = entries.count }
         entries.append(e)
         latest = e.date
         return nil
@@ -520,13 +550,19 @@ public struct QuotaLedger: Sendable {
         }
         if e.quota == .newFarmland, farmUsed > 0 {
             if farmCredited <= 0 || Int128(farmCreditedGrade) * Int128(farmUsed) > Int128(farmUsedGrade) * Int128(farmCredited) {
-                let cg = farmCredited > 0 ? Double(farmCreditedGrade) / Double(farmCredited) : .nan
-                let ug = Double(farmUsedGrade) / Double(farmUsed)
-                return QuotaRefusal(rule: 7, zh: String(format: "新增耕地 入账加权等别 %.4f 劣于 使用加权等别 %.4f（质量不降低）", cg, ug),
-                                    en: String(format: "new_farmland credited grade %.4f is worse than used grade %.4f", cg, ug))
+                let cg = farmCredited > 0 ? Self.ratio(farmCreditedGrade, farmCredited) : "—"
+                let ug = Self.ratio(farmUsedGrade, farmUsed)
+                return QuotaRefusal(rule: 7, zh: "新增耕地 入账加权等别 \(cg) 劣于 使用加权等别 \(ug)（质量不降低）",
+                                    en: "new_farmland credited grade \(cg) is worse than used grade \(ug)")
             }
         }
         return nil
+    }
+
+    /// `num / den` to four decimals, rounded half up (for the words only: the rule compares exactly).
+    static func ratio(_ num: Int64, _ den: Int64) -> String {
+        let q = (Int128(num) * 20_000 / Int128(den) + 1) / 2
+        return QuotaAmount.format(Int64(q))
     }
 
     /// `0.05`, `3`: a ten-thousandths figure without trailing zeros.
