@@ -111,6 +111,12 @@ class ValidValues:
         applications = server.get_json(f"/api/v1/challenges/{self.challenge_id}")["applications"]
         assert applications, "the demo's newest challenge has no application"
         self.application_id = applications[0]["id"]
+        quota = server.get_json("/api/v1/quota/projects")
+        assert quota, "the demo city has no consolidation project (全域土地综合整治)"
+        self.quota_project_id = quota[0]["id"]
+        transfers = server.get_json(f"/api/v1/quota/projects/{self.quota_project_id}/transfers")
+        assert transfers, "the demo's consolidation project has no transfer request"
+        self.quota_transfer_id = transfers[0]["id"]
 
     def path_value(self, path: str, name: str) -> str:
         if name == "code":
@@ -122,7 +128,8 @@ class ValidValues:
                                   ("/api/v1/extension-requests/", self.extension_id),
                                   ("/projects/bulletins/", self.project_bulletin_id), ("/api/v1/projects/bulletins/", self.project_bulletin_id),
                                   ("/api/v1/projects/", self.project_id), ("/api/v1/challenges/", self.challenge_id),
-                                  ("/api/v1/reviews/", self.application_id)):
+                                  ("/api/v1/reviews/", self.application_id),
+                                  ("/api/v1/quota/projects/", self.quota_project_id), ("/api/v1/quota/transfers/", self.quota_transfer_id)):
                 if path.startswith(prefix):
                     return str(value)
         pytest.fail(f"no valid value known for the path parameter {{{name}}} of {path}: add one to "

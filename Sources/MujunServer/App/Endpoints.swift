@@ -10,6 +10,7 @@ enum Features {
         BankFeature.self, LandFeature.self, OGCFeature.self, AdminFeature.self, CasesFeature.self, CaseWorkFeature.self,
         ProjectsFeature.self,
         ChallengesFeature.self,
+        QuotaFeature.self,
     ]
 
     /// Every endpoint of every feature.

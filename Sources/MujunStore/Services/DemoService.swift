@@ -62,6 +62,10 @@ public struct DemoService: ServiceBase {
         progress("项目：\(p.projects) 个（整治、揭榜挂帅、城市更新），月报 \(p.reports) 份；滞后 \(p.late) 个，已自动交办项目督办 \(p.opened) 件")
         let c = try await demoChallenges(city: city, today: today)
         progress("揭榜挂帅：榜单 \(c.challenges) 个（揭榜中、评审中、已立项各一），揭榜申请 \(c.applications) 份，专家评分 \(c.scores) 份")
+        let q = try await demoQuota(today: today)
+        if q.entries > 0 {
+            progress("全域土地综合整治：古山镇、方岩镇、舟山镇跨镇试点 1 个，台账 \(q.entries) 笔（含调剂、冲正），调剂申请 \(q.transfers) 件（1 件待批）")
+        }
         if try await unscoped.projectBulletins().isEmpty {
             let year = CalendarDate(ChinaDay.today(today))!.year
             _ = try await services.projects.issueBulletin(number: "项目通报〔\(year)〕1号", title: "项目推进情况通报")
@@ -156,6 +160,48 @@ public struct DemoService: ServiceBase {
         let s = try await services.projects.supervise(on: day)
         _ = try await services.projects.importTargets(data: Data(demo.targetsCSV(year: day.year).utf8), fileName: "demo-targets")
         return (demo.projects.count, demo.reports.count, s.late, s.opened)
+    }
+
+    /// The cross-township pilot (全域土地综合整治: 古山镇, 方岩镇, 舟山镇), relative to `today`: a journal
+    /// of acceptances, uses, transfers and a reversal loaded through the ledger (every rule checked;
+    /// the basic farmland exactly at its 5 % margin, 古山镇's new farmland used to the last mu), then
+    /// one transfer requested and approved and one left awaiting HQ.
+    func demoQuota(today: Date) async throws -> (entries: Int, transfers: Int) {
+        let pilot = ["古山镇", "方岩镇", "舟山镇"]
+        guard try await unscoped.quotaProjects().isEmpty, pilot.allSatisfy(context.rules.towns.contains) else { return (0, 0) }
+        let day = CalendarDate(ChinaDay.today(today))!
+        let start = CalendarDate(year: day.year - 1, month: 1, day: 1)!
+        let id = try await services.quota.createProject(name: "古山·方岩·舟山全域土地综合整治试点", towns: pilot, start: start.description)
+        let rows: [(String, String, String, String, String, String, String, String)] = [
+            // action, town, to_town, quota, amount, grade, reverses, note
+            ("入账", "古山镇", "", "新增耕地", "120", "6", "", "古山镇农用地整理一期验收"),
+            ("入账", "舟山镇", "", "新增耕地", "85.5", "5", "", "舟山镇高标准农田建设验收"),
+            ("入账", "方岩镇", "", "建设用地复垦", "46.25", "", "", "方岩镇建设用地复垦（增减挂钩）验收"),
+            ("入账", "舟山镇", "", "建设用地复垦", "38", "", "", "舟山镇废弃工矿用地复垦验收"),
+            ("入账", "古山镇", "", "永久基本农田", "63", "", "", "永久基本农田补划（先补后调）"),
+            ("使用", "古山镇", "", "永久基本农田", "60", "", "", "古山五金产业园调出永久基本农田"),
+            ("使用", "古山镇", "", "新增耕地", "90", "6", "", "古山五金产业园一期占用耕地"),
+            ("调剂", "舟山镇", "古山镇", "新增耕地", "40", "", "", "跨镇调剂：舟山镇新增耕地支持古山镇产业用地"),
+            ("使用", "古山镇", "", "新增耕地", "70", "6", "", "古山五金产业园二期占用耕地"),
+            ("调剂", "方岩镇", "古山镇", "建设用地复垦", "20", "", "", "跨镇调剂：方岩镇节余指标支持古山镇"),
+            ("使用", "古山镇", "", "建设用地复垦", "18.5", "", "", "供地：古山镇五金智造园"),
+            ("入账", "方岩镇", "", "新增耕地", "30", "7", "", "方岩镇农用地整理验收"),
+            ("冲正", "", "", "", "", "", "12", "验收面积复核后更正"),
+            ("入账", "方岩镇", "", "新增耕地", "28.6", "7", "", "方岩镇农用地整理验收（复核后）"),
+            ("使用", "舟山镇", "", "建设用地复垦", "30", "", "", "供地：舟山镇先进装备产业园"),
+        ]
+        var csv = "序号,日期,动作,镇街,调入镇街,指标类型,数量(亩),等别,冲正序号,说明\n"
+        for (i, r) in rows.enumerated() {
+            csv += "\(i + 1),\(start.adding(days: 20 * (i + 1))),\(r.0),\(r.1),\(r.2),\(r.3),\(r.4),\(r.5),\(r.6),\(r.7)\n"
+        }
+        let journal = try QuotaJournal(table: try CSVTable(data: Data(csv.utf8)))
+        let n = try await services.quota.load(id: id, journal: journal, fileName: "demo-quota")
+        let approved = try await services.quota.requestTransfer(id: id, .init(from: "方岩镇", to: "舟山镇", quota: "建设用地复垦", amount: "5",
+                                                                                reason: "舟山镇先进装备产业园二期供地"))
+        try await services.quota.decide(transfer: approved, approve: true, note: "同意，按程序调剂")
+        _ = try await services.quota.requestTransfer(id: id, .init(from: "舟山镇", to: "方岩镇", quota: "建设用地复垦", amount: "13",
+                                                                   reason: "舟山镇节余指标调剂方岩镇工业用地"))
+        return (n + 1, 2)
     }
 
     /// Three challenges (揭榜挂帅) at different stages, relative to `today`, through the service's

@@ -1,0 +1,231 @@
+import Foundation
+import Vapor
+import MujunCore
+import MujunStore
+
+/// The cross-township quota ledger (全域土地综合整治, issue 11) over JSON: consolidation projects,
+/// their balance sheet at any date, the project-wide checks, the journal with filters, postings
+/// (入账、使用、冲正) refused with the rule and the figures, and transfers (调剂) requested by a town
+/// and decided by HQ. Amounts cross as exact decimal text (`"12.5000"`, mu).
+enum QuotaFeature: Feature {
+    static let endpoints: [Endpoint] = [
+        .json(.GET, "/api/v1/quota/projects", .permission(.viewQuota), "全域整治项目（按调用者范围）/ the consolidation projects", tag: "quota",
+              parameters: NoParameters.self, output: [QuotaProjectDTO].self) { req, _ in
+            try await req.service.quota.projects().map(QuotaProjectDTO.init)
+        },
+        .json(.POST, "/api/v1/quota/projects", .permission(.manageQuota), "新建全域整治项目（指挥部）/ define a consolidation project", tag: "quota",
+              parameters: NoParameters.self, body: NewProjectInput.self, accepts: [.json, .form], output: CreatedDTO.self, status: .created,
+              errors: [403, 409, 422]) { req, _, input in
+            CreatedDTO(id: try await req.service.quota.createProject(name: input.name, towns: input.townList, start: input.start,
+                                                                      margin: input.margin?.nilIfEmpty ?? "0.05"))
+        },
+        .json(.GET, "/api/v1/quota/projects/:id", .permission(.viewQuota), "项目台账概况：各镇各类指标余额与全项目校验 / a project's balance sheet and checks", tag: "quota",
+              parameters: BalanceQuery.self, output: QuotaSheetDTO.self) { req, q in
+            let s = req.service.quota
+            let day = try q.day()
+            return QuotaSheetDTO(project: QuotaProjectDTO(try await s.project(id: q.id.value)), asOf: day?.description,
+                                 balances: try await s.balances(id: q.id.value, asOf: day).map(QuotaLineDTO.init),
+                                 checks: QuotaChecksDTO(try await s.checks(id: q.id.value)))
+        },
+        .json(.GET, "/api/v1/quota/projects/:id/journal", .permission(.viewQuota), "台账流水（可按镇街、指标类型、动作、日期筛选）/ the journal, filtered", tag: "quota",
+              parameters: JournalQuery.self, output: [QuotaEntryDTO].self) { req, q in
+            try await req.service.quota.journal(id: q.id.value, q.filter).map(QuotaEntryDTO.init)
+        },
+        .json(.POST, "/api/v1/quota/projects/:id/postings", .permission(.postQuota), "记账：入账、使用或冲正（镇街仅限本镇）/ post a credit, use or reversal", tag: "quota",
+              parameters: IDQuery.self, body: PostingInput.self, accepts: [.json, .form], output: QuotaEntryDTO.self, status: .created,
+              errors: [403, 404, 409, 422]) { req, q, input in
+            QuotaEntryDTO(try await req.service.quota.post(id: q.id.value, input.posting))
+        },
+        .json(.GET, "/api/v1/quota/projects/:id/transfers", .permission(.viewQuota), "调剂申请 / the transfer requests", tag: "quota",
+              parameters: IDQuery.self, output: [QuotaTransferDTO].self) { req, q in
+            try await req.service.quota.transfers(id: q.id.value).map(QuotaTransferDTO.init)
+        },
+        .json(.POST, "/api/v1/quota/projects/:id/transfers", .permission(.postQuota), "申请跨镇调剂（从本镇余额调出）/ request a transfer", tag: "quota",
+              parameters: IDQuery.self, body: TransferInput.self, accepts: [.json, .form], output: CreatedDTO.self, status: .created,
+              errors: [403, 404, 422]) { req, q, input in
+            CreatedDTO(id: try await req.service.quota.requestTransfer(id: q.id.value, input.request))
+        },
+        .json(.POST, "/api/v1/quota/transfers/:id/decision", .permission(.manageQuota), "批准（记账）或不予批准调剂申请（指挥部）/ decide a transfer", tag: "quota",
+              parameters: IDQuery.self, body: DecisionInput.self, accepts: [.json, .form], output: QuotaTransferDTO.self,
+              errors: [403, 404, 409, 422]) { req, q, input in
+            QuotaTransferDTO(try await req.service.quota.decide(transfer: q.id.value, approve: input.approves, note: input.note ?? ""))
+        },
+    ]
+
+    // MARK: inputs
+
+    struct IDQuery: Decodable, Sendable { var id: RecordID }
+
+    struct BalanceQuery: Decodable, Sendable {
+        var id: RecordID
+        /// YYYY-MM-DD: the balances at the end of that day (default: now)
+        var asOf: String?
+        enum CodingKeys: String, CodingKey { case id, asOf = "as_of" }
+        func day() throws -> CalendarDate? {
+            guard let s = asOf?.nilIfEmpty else { return nil }
+            guard let d = CalendarDate(s) else { throw ServiceError(.invalid, "as_of「\(s)」不是 YYYY-MM-DD 日期 / as_of is not a date") }
+            return d
+        }
+    }
+
+    struct JournalQuery: Decodable, Sendable {
+        var id: RecordID
+        var town: String?
+        var quota: String?
+        var action: String?
+        var from: String?
+        var to: String?
+        var filter: QuotaService.JournalFilter { .init(town: town, quota: quota, action: action, from: from, to: to) }
+    }
+
+    struct NewProjectInput: Decodable, Sendable {
+        var name: String
+        /// the towns, one per line or separated by ; 、 ,
+        var towns: String
+        var start: String
+        var margin: String?
+        var townList: [String] { towns.split(whereSeparator: { $0.isNewline || ";；、,， ".contains($0) }).map(String.init) }
+    }
+
+    struct PostingInput: Decodable, Sendable {
+        var action: String
+        var town: String?
+        var quota: String?
+        var amount: String?
+        var grade: String?
+        var reverses: String?
+        var note: String?
+        var date: String?
+        var posting: QuotaService.Posting {
+            .init(action: action, town: town ?? "", quota: quota ?? "", amount: amount ?? "", grade: grade ?? "", reverses: reverses ?? "",
+                  note: note ?? "", date: date)
+        }
+    }
+
+    struct TransferInput: Decodable, Sendable {
+        var from: String
+        var to: String
+        var quota: String
+        var amount: String
+        var reason: String
+        var request: QuotaService.TransferRequest { .init(from: from, to: to, quota: quota, amount: amount, reason: reason) }
+    }
+
+    struct DecisionInput: Decodable, Sendable {
+        /// approve | reject
+        var decision: String
+        var note: String?
+        var approves: Bool { decision == "approve" || decision == "批准" }
+    }
+}
+
+// MARK: - answers
+
+struct QuotaProjectDTO: Content {
+    var id: Int64
+    var name: String
+    var towns: [String]
+    var start: String
+    var margin: String
+    var latestOn: String?
+    enum CodingKeys: String, CodingKey { case id, name, towns, start, margin, latestOn = "latest_on" }
+    init(_ r: Store.QuotaProjectRecord) {
+        id = r.id; name = r.name; towns = r.townList; start = r.startOn; margin = QuotaAmount.format(r.marginUnits); latestOn = r.latestOn
+    }
+}
+
+struct QuotaLineDTO: Content {
+    var town: String
+    var quota: String
+    var quotaName: String
+    var credited: String
+    var used: String
+    var transferredIn: String
+    var transferredOut: String
+    var balance: String
+    enum CodingKeys: String, CodingKey {
+        case town, quota, quotaName = "quota_name", credited, used, transferredIn = "transferred_in", transferredOut = "transferred_out", balance
+    }
+    init(_ l: QuotaService.Line) {
+        town = l.town; quota = l.quota.key; quotaName = l.quota.chinese
+        credited = QuotaAmount.format(l.balance.credited); used = QuotaAmount.format(l.balance.used)
+        transferredIn = QuotaAmount.format(l.balance.transferredIn); transferredOut = QuotaAmount.format(l.balance.transferredOut)
+        balance = QuotaAmount.format(l.balance.balance)
+    }
+}
+
+struct QuotaChecksDTO: Content {
+    /// 永久基本农田 added back, moved out, and what moved out requires added back ((1 + margin) × out)
+    var basicAdded: String
+    var basicOut: String
+    var basicRequired: String
+    /// area-weighted grades of new farmland credited and used (4 decimals; compared exactly by the ledger)
+    var creditedGrade: String?
+    var usedGrade: String?
+    enum CodingKeys: String, CodingKey {
+        case basicAdded = "basic_added", basicOut = "basic_out", basicRequired = "basic_required", creditedGrade = "credited_grade", usedGrade = "used_grade"
+    }
+    init(_ c: QuotaService.Checks) {
+        basicAdded = QuotaAmount.format(c.basicAdded); basicOut = QuotaAmount.format(c.basicOut); basicRequired = QuotaAmount.format(c.basicRequired)
+        creditedGrade = c.creditedGrade.map { String(format: "%.4f", $0) }; usedGrade = c.usedGrade.map { String(format: "%.4f", $0) }
+    }
+}
+
+struct QuotaSheetDTO: Content {
+    var project: QuotaProjectDTO
+    var asOf: String?
+    var balances: [QuotaLineDTO]
+    var checks: QuotaChecksDTO
+    enum CodingKeys: String, CodingKey { case project, asOf = "as_of", balances, checks }
+}
+
+struct QuotaEntryDTO: Content {
+    var seq: Int64
+    var date: String
+    var action: String
+    var town: String
+    var toTown: String?
+    var quota: String
+    var amount: String
+    /// the effect: its target's for a reversal, with sign -1
+    var sign: Int
+    var grade: Int?
+    var reverses: Int64?
+    var reversedBy: Int64?
+    var note: String
+    var transferID: Int64?
+    var actor: String
+    enum CodingKeys: String, CodingKey {
+        case seq, date, action, town, toTown = "to_town", quota, amount, sign, grade, reverses, reversedBy = "reversed_by", note,
+             transferID = "transfer_id", actor
+    }
+    init(_ r: Store.QuotaEntryRecord) {
+        seq = r.seq; date = r.date; action = r.action; town = r.town; toTown = r.toTown; quota = r.quota; amount = QuotaAmount.format(r.units)
+        sign = r.sign; grade = r.grade; reverses = r.reverses; reversedBy = r.reversedBy; note = r.note; transferID = r.transferId; actor = r.actor
+    }
+}
+
+struct QuotaTransferDTO: Content {
+    var id: Int64
+    var fromTown: String
+    var toTown: String
+    var quota: String
+    var amount: String
+    var reason: String
+    var state: String
+    var requestedBy: String
+    var requestedOn: String
+    var decidedBy: String?
+    var decidedOn: String?
+    var decisionNote: String?
+    var entrySeq: Int64?
+    enum CodingKeys: String, CodingKey {
+        case id, fromTown = "from_town", toTown = "to_town", quota, amount, reason, state, requestedBy = "requested_by", requestedOn = "requested_on",
+             decidedBy = "decided_by", decidedOn = "decided_on", decisionNote = "decision_note", entrySeq = "entry_seq"
+    }
+    init(_ t: QuotaService.TransferRecord) {
+        id = t.id; fromTown = t.fromTown; toTown = t.toTown; quota = t.quota; amount = QuotaAmount.format(t.units); reason = t.reason
+        state = t.state; requestedBy = t.requestedBy; requestedOn = t.requestedOn; decidedBy = t.decidedBy; decidedOn = t.decidedOn
+        decisionNote = t.decisionNote; entrySeq = t.entrySeq
+    }
+}
