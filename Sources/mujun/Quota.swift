@@ -7,7 +7,78 @@ import MujunCore
 struct QuotaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quota", abstract: "全域土地综合整治指标台账 / the cross-township quota ledger",
-        subcommands: [Replay.self])
+        subcommands: [Replay.self, Project.self, Post.self, Balances.self])
+
+    /// `mujun quota project --name … --towns 古山镇,方岩镇,舟山镇 --start 2025-01-01 [--margin 0.05]`: defines a consolidation project.
+    struct Project: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "project", abstract: "新建全域整治项目 / define a consolidation project (prints its id)")
+        @Option(help: "项目名称") var name: String
+        @Option(help: "镇街，逗号分隔") var towns: String
+        @Option(help: "开始日期 YYYY-MM-DD") var start: String
+        @Option(help: "永久基本农田先补后调的余量（默认 0.05）") var margin = "0.05"
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let list = towns.split(whereSeparator: { ",，、;； ".contains($0) }).map(String.init)
+            let id = try await withServices(db) { s in try await s.quota.createProject(name: name, towns: list, start: start, margin: margin) }
+            print(id)
+        }
+    }
+
+    /// `mujun quota post JOURNAL --project-id N`: a journal file loaded into the database's ledger,
+    /// all or nothing — every row that cannot be read or would be refused is named, and then
+    /// nothing is written. The file's seqs continue the stored journal.
+    struct Post: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "post",
+            abstract: "把台账文件记入数据库（全部或全不）/ load a journal file into the database, all or nothing",
+            discussion: "每一行按 LEDGER.md §3 检查；有无法读取或被拒的行时逐行列出、不写入任何记录并以状态 2 退出。序号须接续库中台账（大于最后一笔的序号）。")
+        @Argument(help: "台账 .csv/.xlsx") var journal: String
+        @Option(name: .customLong("project-id"), help: "全域整治项目编号（见 /api/v1/quota/projects）") var projectID: Int64
+        @Option(help: "CSV 编码：utf-8 或 gb18030（默认自动识别）") var encoding: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let parsed: QuotaJournal
+            do {
+                let choice = try encoding.map { e -> TextEncodingChoice in
+                    guard let c = TextEncodingChoice(name: e) else { throw ValidationError("未知的编码 / unknown encoding: \(e)") }
+                    return c
+                }
+                parsed = try QuotaJournal(table: try TableReader.open(url: URL(fileURLWithPath: journal), encoding: choice))
+            } catch let f as ImportFailure {
+                warn(f.description); throw ExitCode(2)
+            }
+            let name = URL(fileURLWithPath: journal).lastPathComponent
+            do {
+                let n = try await withServices(db) { s in try await s.quota.load(id: projectID, journal: parsed, fileName: name) }
+                print("已记入 \(n) 笔 / \(n) postings loaded")
+            } catch let f as ImportFailure {
+                warn(f.description); throw ExitCode(2)
+            }
+        }
+    }
+
+    /// `mujun quota balances --project-id N [--as-of D]`: the stored ledger's balance sheet.
+    struct Balances: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "balances", abstract: "数据库中台账的各镇各类指标余额 / the stored ledger's balances")
+        @Option(name: .customLong("project-id"), help: "全域整治项目编号") var projectID: Int64
+        @Option(name: .customLong("as-of"), help: "截止日 YYYY-MM-DD（默认：全部）") var asOf: String?
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let day = try asOf.map(CalendarCommand.date)
+            let lines = try await withServices(db) { s in try await s.quota.balances(id: projectID, asOf: day) }
+            print("town,quota,credited,used,transferred_in,transferred_out,balance")
+            for l in lines {
+                let b = l.balance
+                print([l.town, l.quota.key, QuotaAmount.format(b.credited), QuotaAmount.format(b.used), QuotaAmount.format(b.transferredIn),
+                       QuotaAmount.format(b.transferredOut), QuotaAmount.format(b.balance)].joined(separator: ","))
+            }
+        }
+    }
 
     /// `mujun quota replay JOURNAL --project project.yaml [--as-of D] --out balances.csv --refused refused.csv`
     struct Replay: ParsableCommand {
