@@ -149,7 +149,7 @@ public struct Tag: Sendable {
     public static let h3 = Tag(name: "h3"), head = Tag(name: "head"), header = Tag(name: "header"), html = Tag(name: "html")
     public static let i = Tag(name: "i"), label = Tag(name: "label"), legend = Tag(name: "legend"), li = Tag(name: "li")
     public static let main = Tag(name: "main"), nav = Tag(name: "nav"), noscript = Tag(name: "noscript"), ol = Tag(name: "ol")
-    public static let optgroup = Tag(name: "optgroup"), option = Tag(name: "option"), p = Tag(name: "p"), pre = Tag(name: "pre")
+    public static let meter = Tag(name: "meter"), optgroup = Tag(name: "optgroup"), option = Tag(name: "option"), p = Tag(name: "p"), pre = Tag(name: "pre")
     public static let progress = Tag(name: "progress"), section = Tag(name: "section"), select = Tag(name: "select")
     public static let small = Tag(name: "small"), span = Tag(name: "span"), strong = Tag(name: "strong")
     public static let summary = Tag(name: "summary"), table = Tag(name: "table"), tbody = Tag(name: "tbody")

@@ -84,6 +84,7 @@ enum Page {
             ("map", "/map", "挂图作战", AccessPolicy.allows(role, .viewLand)),
             ("projects", "/projects", "项目推进", AccessPolicy.allows(role, .viewProjects)),
             ("challenges", "/challenges", "揭榜挂帅", AccessPolicy.allows(role, .viewChallenges)),
+            ("quota", "/quota", "全域整治", AccessPolicy.allows(role, .viewQuota)),
             ("reviews", "/reviews", "评审任务", AccessPolicy.allows(role, .scoreApplications)),
             ("my", "/my", "本企业评价", role == .enterprise),
             ("appeals", "/appeals", "申诉", AccessPolicy.allows(role, .viewAppeals)),

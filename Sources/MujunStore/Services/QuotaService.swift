@@ -288,6 +288,13 @@ public struct QuotaService: ServiceBase {
         }
     }
 
+    /// The project a transfer request belongs to (404 when the caller does not see it).
+    public func transferProject(id tid: Int64) async throws -> Int64 {
+        guard let pid = try await unscoped.sql.select().column("quota_project_id").from("quota_transfers").where("id", .equal, tid)
+            .first(decodingColumn: "quota_project_id", as: Int64.self) else { throw ServiceError.notFound("调剂申请不存在 / no such transfer") }
+        return try await visible(pid).id
+    }
+
     public func transfers(id: Int64) async throws -> [TransferRecord] {
         _ = try await visible(id)
         return try await unscoped.sql.select().columns("*").from("quota_transfers").where("quota_project_id", .equal, id)

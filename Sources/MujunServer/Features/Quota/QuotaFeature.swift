@@ -9,6 +9,47 @@ import MujunStore
 /// and decided by HQ. Amounts cross as exact decimal text (`"12.5000"`, mu).
 enum QuotaFeature: Feature {
     static let endpoints: [Endpoint] = [
+        .page("/quota", .permission(.viewQuota), "全域土地综合整治：项目 / the consolidation projects", tag: "quota",
+              parameters: NoParameters.self) { req, _ in
+            try await QuotaViews.list(req)
+        },
+        .form("/quota", .permission(.manageQuota), "新建全域整治项目 / define a consolidation project", tag: "quota",
+              parameters: NoParameters.self, body: NewProjectInput.self, accepts: [.form]) { req, _, input in
+            let id = try await req.service.quota.createProject(name: input.name, towns: input.townList, start: input.start,
+                                                               margin: input.margin?.nilIfEmpty ?? "0.05")
+            return req.redirect(to: "/quota/\(id)", redirectType: .normal)
+        },
+        .page("/quota/:id", .permission(.viewQuota), "项目台账：余额表与图、全项目校验、调剂申请、记账、流水 / one project's ledger", tag: "quota",
+              parameters: PageQuery.self) { req, q in
+            try await QuotaViews.detail(req, id: q.id.value, query: q, error: nil)
+        },
+        .download("/quota/:id/balances.xlsx", .permission(.viewQuota), "余额表（Excel）/ the balance sheet as XLSX", tag: "quota",
+                  parameters: BalanceQuery.self, mediaType: Page.xlsxType) { req, q in
+            try await QuotaViews.balancesXLSX(req, id: q.id.value, day: try q.day())
+        },
+        .download("/quota/:id/journal.xlsx", .permission(.viewQuota), "台账流水（Excel，按筛选条件）/ the journal as XLSX", tag: "quota",
+                  parameters: JournalQuery.self, mediaType: Page.xlsxType) { req, q in
+            try await QuotaViews.journalXLSX(req, id: q.id.value, filter: q.filter)
+        },
+        .form("/quota/:id/postings", .permission(.postQuota), "记账（表单）/ post from the page", tag: "quota",
+              parameters: IDQuery.self, body: PostingInput.self, accepts: [.form]) { req, q, input in
+            try await QuotaViews.step(req, id: q.id.value, anchor: "journal") {
+                _ = try await req.service.quota.post(id: q.id.value, input.posting)
+            }
+        },
+        .form("/quota/:id/transfers", .permission(.postQuota), "申请调剂（表单）/ request a transfer from the page", tag: "quota",
+              parameters: IDQuery.self, body: TransferInput.self, accepts: [.form]) { req, q, input in
+            try await QuotaViews.step(req, id: q.id.value, anchor: "transfers") {
+                _ = try await req.service.quota.requestTransfer(id: q.id.value, input.request)
+            }
+        },
+        .form("/quota/transfers/:id/decision", .permission(.manageQuota), "批准或不予批准调剂（表单）/ decide a transfer from the page", tag: "quota",
+              parameters: IDQuery.self, body: DecisionInput.self, accepts: [.form]) { req, q, input in
+            let project = try await req.service.quota.transferProject(id: q.id.value)
+            return try await QuotaViews.step(req, id: project, anchor: "transfers") {
+                _ = try await req.service.quota.decide(transfer: q.id.value, approve: input.approves, note: input.note ?? "")
+            }
+        },
         .json(.GET, "/api/v1/quota/projects", .permission(.viewQuota), "全域整治项目（按调用者范围）/ the consolidation projects", tag: "quota",
               parameters: NoParameters.self, output: [QuotaProjectDTO].self) { req, _ in
             try await req.service.quota.projects().map(QuotaProjectDTO.init)
@@ -65,6 +106,27 @@ enum QuotaFeature: Feature {
             guard let s = asOf?.nilIfEmpty else { return nil }
             guard let d = CalendarDate(s) else { throw ServiceError(.invalid, "as_of「\(s)」不是 YYYY-MM-DD 日期 / as_of is not a date") }
             return d
+        }
+    }
+
+    /// A project's page: the balances' date and the journal's filters.
+    struct PageQuery: Decodable, Sendable {
+        var id: RecordID
+        var asOf: String?
+        var town: String?
+        var quota: String?
+        var action: String?
+        var from: String?
+        var to: String?
+        enum CodingKeys: String, CodingKey { case id, asOf = "as_of", town, quota, action, from, to }
+        init(id: RecordID) { self.id = id }
+        func day() throws -> CalendarDate? { try BalanceQuery(id: id, asOf: asOf).day() }
+        var filter: QuotaService.JournalFilter { .init(town: town, quota: quota, action: action, from: from, to: to) }
+        /// The filters as a query string for the export link ("" when none).
+        var filterQuery: String {
+            let pairs = [("town", town), ("quota", quota), ("action", action), ("from", from), ("to", to)]
+                .compactMap { k, v in v?.nilIfEmpty.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? "")" } }
+            return pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")
         }
     }
 
