@@ -162,6 +162,8 @@ extension Store {
             var written: [(QuotaLedger.Entry, QuotaLink, String)] = []
             var reversed: [(target: Int64, by: Int64)] = []
             var errors = RowErrorCollector()
+            // the state at the end of each month the journal leaves (the last accepted day's)
+            var checkpoints: [(CalendarDate, QuotaLedger.State)] = []
             for (var p, link) in postings {
                 if numbered {
                     guard let n = Int64(p.seq), n >= nextSeq else {
@@ -177,10 +179,13 @@ extension Store {
                    let target = try await tx.quotaEntry(projectID: id, seq: n), let e = Self.entry(target, project) {
                     ledger.restore(e)
                 }
+                let latest = ledger.latest
+                let before: QuotaLedger.State? = latest.map { YearMonth(p.date) > YearMonth($0) } == true ? ledger.state : nil
                 if let refusal = ledger.post(p) {
                     errors.add(RowError(row: p.row, column: "", zh: "规则\(refusal.rule)：\(refusal.zh)", en: "rule \(refusal.rule): \(refusal.en)"))
                     continue
                 }
+                if let before, let latest { checkpoints.append((latest, before)) }
                 let e = ledger.entries.last!
                 if let t = e.reverses, let targetSeq = Int64(ledger.entries[t].seq), let by = Int64(e.seq) { reversed.append((targetSeq, by)) }
                 written.append((e, link, p.note))
@@ -207,6 +212,20 @@ extension Store {
             }
             for (target, by) in reversed {
                 try await tx.sql.update("quota_entries").set("reversed_by", to: by).where("project_id", .equal, id).where("seq", .equal, target).run()
+            }
+            var cpRows: [[any SQLExpression]] = []
+            for (day, state) in checkpoints {
+                for (t, town) in project.towns.enumerated() {
+                    for q in QuotaType.allCases {
+                        let b = state.balances[t * 3 + q.rawValue]
+                        cpRows.append([SQLBind(id), SQLBind(day.description), SQLBind(town), SQLBind(q.key), SQLBind(b.credited), SQLBind(b.used),
+                                       SQLBind(b.transferredIn), SQLBind(b.transferredOut)])
+                    }
+                }
+            }
+            for chunk in cpRows.chunked(Self.chunkSize(columns: 8)) {
+                try await tx.sql.insert(into: "quota_checkpoints")
+                    .columns("project_id", "as_of", "town", "quota", "credited", "used", "transferred_in", "transferred_out").rows(Array(chunk)).run()
             }
             let s = ledger.state
             for (t, town) in project.towns.enumerated() {
@@ -243,35 +262,44 @@ extension Store {
                                  grade: Int64(r.grade ?? 0), sign: Int64(r.sign), reversedBy: r.reversedBy.map(String.init))
     }
 
-    /// The balances of every (town, type) of project `id` at the end of `day` (nil: all), summed
-    /// from the journal in one grouped query.
+    /// The balances of every (town, type) of project `id` at the end of `day` (nil: now): the stored
+    /// running state when `day` is on or after the latest entry; else the last monthly checkpoint
+    /// on or before `day` plus the journal since, summed in one grouped query (a month at most).
     func quotaBalances(id: Int64, towns: [String], asOf day: CalendarDate?) async throws -> [QuotaLedger.Balance] {
-        struct Row: Decodable { var town: String; var quota: String; var base: String; var total: Int64?; var inbound: Int64? }
-        var q = sql.select().column("town").column("quota").column("base")
-            .column(SQLRaw("CAST(SUM(sign * units) AS BIGINT)"), as: "total")
-            .from("quota_entries").where("project_id", .equal, id)
-        if let day { q = q.where("date", .lessThanOrEqual, day.description) }
-        let rows = try await q.groupBy("town").groupBy("quota").groupBy("base").all(decoding: Row.self)
-        struct In: Decodable { var to_town: String; var quota: String; var total: Int64? }
-        var t = sql.select().column("to_town").column("quota")
-            .column(SQLRaw("CAST(SUM(sign * units) AS BIGINT)"), as: "total")
-            .from("quota_entries").where("project_id", .equal, id).where("base", .equal, "transfer")
-        if let day { t = t.where("date", .lessThanOrEqual, day.description) }
-        let ins = try await t.groupBy("to_town").groupBy("quota").all(decoding: In.self)
+        guard let r = try await quotaProject(id: id) else { throw ServiceError.notFound("全域整治项目不存在 / no such consolidation project") }
+        if day == nil || r.latestOn.map({ day!.description >= $0 }) ?? true {
+            if r.latestOn == nil { return Array(repeating: QuotaLedger.Balance(), count: towns.count * 3) }
+            return try await quotaState(r, towns: towns).balances
+        }
+        let d = day!.description
         var out = Array(repeating: QuotaLedger.Balance(), count: towns.count * 3)
-        for r in rows {
+        let cp = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("as_of")), as: "a").from("quota_checkpoints")
+            .where("project_id", .equal, id).where("as_of", .lessThanOrEqual, d).first(decodingColumn: "a", as: String?.self) ?? nil
+        if let cp {
+            struct Row: Decodable { var town: String; var quota: String; var credited: Int64; var used: Int64; var transferred_in: Int64; var transferred_out: Int64 }
+            for row in try await sql.select().columns("town", "quota", "credited", "used", "transferred_in", "transferred_out").from("quota_checkpoints")
+                .where("project_id", .equal, id).where("as_of", .equal, cp).all(decoding: Row.self) {
+                guard let i = towns.firstIndex(of: row.town), let qt = QuotaType(cell: row.quota) else { continue }
+                out[i * 3 + qt.rawValue] = { var b = QuotaLedger.Balance(); b.credited = row.credited; b.used = row.used
+                                             b.transferredIn = row.transferred_in; b.transferredOut = row.transferred_out; return b }()
+            }
+        }
+        struct Row: Decodable { var town: String; var to_town: String?; var quota: String; var base: String; var total: Int64? }
+        var q = sql.select().column("town").column("to_town").column("quota").column("base")
+            .column(SQLRaw("CAST(SUM(sign * units) AS BIGINT)"), as: "total")
+            .from("quota_entries").where("project_id", .equal, id).where("date", .lessThanOrEqual, d)
+        if let cp { q = q.where("date", .greaterThan, cp) }
+        for r in try await q.groupBy("town").groupBy("to_town").groupBy("quota").groupBy("base").all(decoding: Row.self) {
             guard let i = towns.firstIndex(of: r.town), let qt = QuotaType(cell: r.quota) else { continue }
             let v = r.total ?? 0
             switch r.base {
             case "credit": out[i * 3 + qt.rawValue].credited += v
             case "use": out[i * 3 + qt.rawValue].used += v
-            case "transfer": out[i * 3 + qt.rawValue].transferredOut += v
+            case "transfer":
+                out[i * 3 + qt.rawValue].transferredOut += v
+                if let to = r.to_town.flatMap({ towns.firstIndex(of: $0) }) { out[to * 3 + qt.rawValue].transferredIn += v }
             default: break
             }
-        }
-        for r in ins {
-            guard let i = towns.firstIndex(of: r.to_town), let qt = QuotaType(cell: r.quota) else { continue }
-            out[i * 3 + qt.rawValue].transferredIn += r.total ?? 0
         }
         return out
     }

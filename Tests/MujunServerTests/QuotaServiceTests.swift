@@ -184,6 +184,48 @@ struct QuotaServiceTests {
         }
     }
 
+    @Test("a seeded random journal over many months, loaded: the balances at every day (monthly checkpoints plus the days since) equal the standalone replay's")
+    func balancesAtEveryDate() async throws {
+        try await TestApp.with { app in
+            let id = try await Self.project(app)
+            let project = try await app.store.quotaProject(id: id)!.project
+            let seed: UInt64 = 20_261_205
+            print("quota balances at every date: seed \(seed)")
+            var rng = SeededRandom(seed: seed)
+            var day = project.start
+            var all: [QuotaPosting] = []
+            for k in 0..<400 {
+                day = day.adding(days: Int(rng.next() % 4))
+                let q = QuotaType.allCases[Int(rng.next() % 3)]
+                let town = Self.towns[Int(rng.next() % 3)], to = Self.towns[Int(rng.next() % 3)]
+                let amount = QuotaAmount.parse(String(format: "%d.%04d", Int(rng.next() % 6), Int(rng.next() % 10_000)))
+                let grade = QuotaAmount.parse(String(1 + Int(rng.next() % 15)))
+                var p: QuotaPosting
+                switch rng.next() % 10 {
+                case 0...3: p = QuotaPosting(seq: "", date: day, action: .credit, town: town, quota: q, amount: amount, grade: grade)
+                case 4...6: p = QuotaPosting(seq: "", date: day, action: .use, town: town, quota: q, amount: amount, grade: grade)
+                case 7...8: p = QuotaPosting(seq: "", date: day, action: .transfer, town: town, toTown: to, quota: q, amount: amount)
+                default: p = QuotaPosting(seq: "", date: day, action: .reverse, reverses: String(1 + Int(rng.next() % UInt64(k + 1))), note: "更正")
+                }
+                p.seq = String(k + 1); p.row = k + 2
+                all.append(p)
+            }
+            let replay = QuotaReplay(project: project, postings: all)
+            let refused = Set(replay.refused.map(\.row))
+            let clean = QuotaJournal(postings: all.filter { !refused.contains($0.row) })
+            #expect(clean.postings.count > 150, "\(clean.postings.count) accepted")
+            _ = try await app.services(Self.hq).quota.load(id: id, journal: clean, fileName: "random.csv")
+            #expect(try await Self.count(app, "quota_checkpoints") > 0, "the journal crossed months")
+            let svc = app.services(Self.hq).quota
+            var d = project.start.adding(days: -1)
+            while d <= day.adding(days: 2) {
+                #expect(try await svc.balances(id: id, asOf: d).map(\.balance) == replay.ledger.balances(asOf: d).map(\.balance), "\(d)")
+                d = d.adding(days: 1)
+            }
+            #expect(try await svc.balances(id: id).map(\.balance) == replay.ledger.allBalances.map(\.balance))
+        }
+    }
+
     @Test("two uses at the same moment that together exceed the balance: exactly one accepted, the other refused by rule 5 (20 rounds)")
     func concurrentPostings() async throws {
         try await TestApp.with { app in

@@ -480,13 +480,14 @@ struct SchemaGuardTests {
                                          "quota_transfers(quota_project_id) → quota_projects(id) ON DELETE NO ACTION",
                                          "quota_entries(project_id) → quota_projects(id) ON DELETE NO ACTION",
                                          "quota_entries(subproject_id) → quota_subprojects(id) ON DELETE NO ACTION",
-                                         "quota_entries(transfer_id) → quota_transfers(id) ON DELETE NO ACTION"]
+                                         "quota_entries(transfer_id) → quota_transfers(id) ON DELETE NO ACTION",
+                                         "quota_checkpoints(project_id) → quota_projects(id) ON DELETE NO ACTION"]
     /// The tables of the migrations after 005.
     static let laterTables: Set<String> = ["cases", "loop_events", "bulletins", "meetings", "case_notes", "case_attachments", "calendar_years", "appeal_cases",
                                            "projects", "project_parcels", "project_milestones", "project_reports", "project_photos", "project_events",
                                            "project_targets", "challenges", "challenge_applications", "challenge_reviews", "challenge_tranches",
                                            "project_snapshots", "project_target_log", "project_bulletins",
-                                           "quota_projects", "quota_balances", "quota_subprojects", "quota_transfers", "quota_entries"]
+                                           "quota_projects", "quota_balances", "quota_subprojects", "quota_transfers", "quota_entries", "quota_checkpoints"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {

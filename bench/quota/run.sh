@@ -118,4 +118,24 @@ else
     say "FAIL: Swift and Python differ (above)"
     status=1
 fi
+
+# ------------------------------------------------------------------ balances in the database
+# `mujun bench-quota`: 1,000,000 entries posted through the ledger, then the balances of every town
+# and type at a date (≤ 200 ms), on SQLite and on a throw-away PostgreSQL cluster.
+# BENCH_QUOTA_DB=0 leaves it out; BENCH_QUOTA_ENTRIES (1000000); BENCH_QUOTA_NO_POSTGRES=1.
+if [ "${BENCH_QUOTA_DB:-1}" = 1 ]; then
+    PG_DIR="${BENCH_QUOTA_PG_DIR:-/tmp/mujun-quotabench-pg}"
+    pg_url=""
+    if [ "${BENCH_QUOTA_NO_POSTGRES:-0}" != 1 ] && \
+       pg_url=$(MUJUN_PG_DIR="$PG_DIR" MUJUN_PG_PORT="${BENCH_QUOTA_PG_PORT:-54374}" bash scripts/pg-test-cluster.sh start 2>"$OUT/quota-pg.log"); then
+        trap 'MUJUN_PG_DIR="$PG_DIR" bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+        say "PostgreSQL on $pg_url"
+    else
+        say "PostgreSQL not started (BENCH_QUOTA_NO_POSTGRES=1, or see $OUT/quota-pg.log): SQLite only"
+        pg_url=""
+    fi
+    MUJUN_BENCH_POSTGRES_URL="$pg_url" "$BIN" bench-quota --entries "${BENCH_QUOTA_ENTRIES:-1000000}" --work-dir bench-data \
+        | tee "$OUT/bench-quota.log" || { say "mujun bench-quota failed"; status=1; }
+    grep -q "FAIL" "$OUT/bench-quota.log" && { say "a balances figure missed its target"; status=1; }
+fi
 exit "$status"

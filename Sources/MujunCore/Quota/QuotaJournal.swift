@@ -28,6 +28,9 @@ public struct QuotaJournal: Sendable {
     /// The postings, in row order.
     public var postings: [QuotaPosting]
 
+    /// Postings made elsewhere (already read and numbered).
+    public init(postings: [QuotaPosting]) { self.postings = postings }
+
     /// Reads every row; throws an ``ImportFailure`` naming every unreadable row (nothing is
     /// posted from a file that cannot be read). A CSV file is read in pieces at once.
     public init(table: any TableSource) throws(ImportFailure) {

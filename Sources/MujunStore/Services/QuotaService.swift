@@ -226,6 +226,12 @@ public struct QuotaService: ServiceBase {
         return records.count
     }
 
+    /// Benchmarks only (the system): posts many at once through the ledger, every rule checked.
+    public func benchPost(id: Int64, _ postings: [QuotaPosting]) async throws -> Int {
+        guard caller.isSystem else { throw ServiceError(.forbidden, "仅限系统 / system only") }
+        return try await Self.posting(unscoped, id: id, postings.map { ($0, Store.QuotaLink()) }, actor: caller.actor, detail: "基准").count
+    }
+
     // MARK: transfers (调剂)
 
     public struct TransferRequest: Sendable {

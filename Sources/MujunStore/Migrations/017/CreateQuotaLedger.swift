@@ -6,7 +6,8 @@ import SQLKit
 /// sums rules 6 and 7 compare, the latest accepted date, a version every posting claims); the
 /// state per (town, quota type); the sub-projects (projects of the projects engine, with their
 /// planned quantities); the journal, append-only, amounts in integer ten-thousandths of a mu;
-/// and the transfers (调剂) requested by a town and decided by HQ.
+/// the transfers (调剂) requested by a town and decided by HQ; and monthly checkpoints of the
+/// balances, so that the balances at any date read one month of the journal at most.
 ///
 /// ```sql
 /// SELECT town, quota, SUM(CASE WHEN base = 'credit' THEN sign * units ELSE 0 END) AS credited
@@ -107,13 +108,26 @@ struct CreateQuotaLedger: AsyncMigration {
             .field("recorded_us", .int64, .required)
             .unique(on: "project_id", "seq")
             .create()
+        // the state at the end of each month's last accepted day (written as the journal enters the next
+        // month): balances at a date start from the checkpoint before it and sum the month since
+        try await database.schema("quota_checkpoints")
+            .field("project_id", .int64, .required, .references("quota_projects", "id"))
+            .field("as_of", .string, .required)
+            .field("town", .string, .required)
+            .field("quota", .string, .required)
+            .field("credited", .int64, .required)
+            .field("used", .int64, .required)
+            .field("transferred_in", .int64, .required)
+            .field("transferred_out", .int64, .required)
+            .unique(on: "project_id", "as_of", "town", "quota")
+            .create()
         let sql = database as! any SQLDatabase
         // balances at a date: the entries of a project up to it, read in date order from the index alone
-        try await sql.raw("CREATE INDEX quota_entries_project_date ON quota_entries (project_id, date, town, quota, base, sign, units)").run()
+        try await sql.raw("CREATE INDEX quota_entries_project_date ON quota_entries (project_id, date, town, to_town, quota, base, sign, units)").run()
     }
 
     func revert(on database: any Database) async throws {
-        for t in ["quota_entries", "quota_transfers", "quota_subprojects", "quota_balances", "quota_projects"] {
+        for t in ["quota_checkpoints", "quota_entries", "quota_transfers", "quota_subprojects", "quota_balances", "quota_projects"] {
             try await database.schema(t).delete()
         }
     }
