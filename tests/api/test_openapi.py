@@ -129,7 +129,8 @@ class ValidValues:
                                   ("/projects/bulletins/", self.project_bulletin_id), ("/api/v1/projects/bulletins/", self.project_bulletin_id),
                                   ("/api/v1/projects/", self.project_id), ("/api/v1/challenges/", self.challenge_id),
                                   ("/api/v1/reviews/", self.application_id),
-                                  ("/api/v1/quota/projects/", self.quota_project_id), ("/api/v1/quota/transfers/", self.quota_transfer_id)):
+                                  ("/api/v1/quota/projects/", self.quota_project_id), ("/api/v1/quota/transfers/", self.quota_transfer_id),
+                                  ("/quota/transfers/", self.quota_transfer_id), ("/quota/", self.quota_project_id)):
                 if path.startswith(prefix):
                     return str(value)
         pytest.fail(f"no valid value known for the path parameter {{{name}}} of {path}: add one to "

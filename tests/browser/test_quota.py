@@ -130,3 +130,36 @@ def test_a_department_other_than_natural_resources_sees_no_project(driver, base_
     as_user(driver, base_url, "tax")
     open_page(driver, base_url + "/quota")
     assert not driver.find_elements("css selector", "#quota-projects tr[data-id]"), "a department other than natural resources sees nothing"
+
+
+def credited(driver, town: str, quota: str) -> float:
+    rows = [r for r in elements(driver, "#balance-sheet tr[data-town]", "the balance sheet", at_least=9)
+            if attribute(r, "data-town") == town and attribute(r, "data-quota") == quota]
+    assert rows, f"no balance line for {town} {quota}"
+    return float(rows[0].find_elements("css selector", "td")[2].text)
+
+
+def test_hq_accepts_an_underway_sub_project_and_its_quota_is_credited(driver, base_url, screenshot) -> None:
+    # 古山镇 sees the sub-projects but acts only on its own
+    as_user(driver, base_url, "gushan")
+    url = project_url(driver, base_url)
+    open_page(driver, url)
+    rows = elements(driver, "#subproject-table tr[data-status]", "the sub-projects", at_least=3)
+    assert {attribute(r, "data-status") for r in rows} >= {"approved", "underway", "accepted"}
+    for r in rows:
+        if attribute(r, "data-town") != "古山镇":
+            assert not r.find_elements("css selector", "form"), "a town acts on its own sub-projects only"
+    as_user(driver, base_url, "hq")
+    open_page(driver, url)
+    row = [r for r in elements(driver, "#subproject-table tr[data-status]") if attribute(r, "data-status") == "underway"][0]
+    town = attribute(row, "data-town")
+    planned = float(row.find_elements("css selector", "td")[5].text)
+    before = credited(driver, town, "reclaimed_construction")
+    element(row, "form.accept-form button", "the accept button").click()
+    time.sleep(0.2)
+    open_page(driver, url)
+    statuses = {attribute(r, "data-town"): attribute(r, "data-status") for r in elements(driver, "#subproject-table tr[data-status]")}
+    assert statuses[town] == "accepted"
+    assert credited(driver, town, "reclaimed_construction") == before + planned
+    assert "验收" in elements(driver, "#journal-table tr[data-seq]")[0].text
+    screenshot("quota-subprojects")

@@ -120,6 +120,13 @@ public struct ProjectTypes: Sendable {
               - {name: 开工建设, weight: 15}
               - {name: 主体完工, weight: 15}
               - {name: 竣工交付, weight: 15}
+          - key: consolidation
+            name: 全域整治子项目
+            modes: [农用地整理, 建设用地复垦, 生态修复, 产业用地腾挪]
+            milestones:
+              - {name: 立项, weight: 10}
+              - {name: 实施, weight: 60}
+              - {name: 验收, weight: 30}
         # 揭榜挂帅: the experts' score sheet (points per criterion) and the reward paid per milestone (percent)
         score_sheet:
           - {key: tech, name: 技术方案先进性与可行性, max: 30}

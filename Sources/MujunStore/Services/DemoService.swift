@@ -64,7 +64,7 @@ public struct DemoService: ServiceBase {
         progress("揭榜挂帅：榜单 \(c.challenges) 个（揭榜中、评审中、已立项各一），揭榜申请 \(c.applications) 份，专家评分 \(c.scores) 份")
         let q = try await demoQuota(today: today)
         if q.entries > 0 {
-            progress("全域土地综合整治：古山镇、方岩镇、舟山镇跨镇试点 1 个，台账 \(q.entries) 笔（含调剂、冲正），调剂申请 \(q.transfers) 件（1 件待批）")
+            progress("全域土地综合整治：古山镇、方岩镇、舟山镇跨镇试点 1 个，子项目 3 个（立项、实施、验收各一），台账 \(q.entries) 笔（含调剂、冲正），调剂申请 \(q.transfers) 件（1 件待批）")
         }
         if try await unscoped.projectBulletins().isEmpty {
             let year = CalendarDate(ChinaDay.today(today))!.year
@@ -165,7 +165,8 @@ public struct DemoService: ServiceBase {
     /// The cross-township pilot (全域土地综合整治: 古山镇, 方岩镇, 舟山镇), relative to `today`: a journal
     /// of acceptances, uses, transfers and a reversal loaded through the ledger (every rule checked;
     /// the basic farmland exactly at its 5 % margin, 古山镇's new farmland used to the last mu), then
-    /// one transfer requested and approved and one left awaiting HQ.
+    /// one transfer requested and approved and one left awaiting HQ; and three sub-projects (projects
+    /// of the projects engine) at 立项, 实施 and 验收 — the last one's quotas credited today.
     func demoQuota(today: Date) async throws -> (entries: Int, transfers: Int) {
         let pilot = ["古山镇", "方岩镇", "舟山镇"]
         guard try await unscoped.quotaProjects().isEmpty, pilot.allSatisfy(context.rules.towns.contains) else { return (0, 0) }
@@ -201,7 +202,18 @@ public struct DemoService: ServiceBase {
         try await services.quota.decide(transfer: approved, approve: true, note: "同意，按程序调剂")
         _ = try await services.quota.requestTransfer(id: id, .init(from: "舟山镇", to: "方岩镇", quota: "建设用地复垦", amount: "13",
                                                                    reason: "舟山镇节余指标调剂方岩镇工业用地"))
-        return (n + 1, 2)
+        // sub-projects, projects of the projects engine, one at each status: 立项, 实施, 验收 (credited today)
+        var credited = 0
+        for (i, (town, mode, nf, rc, bf, grade)) in [("古山镇", "农用地整理", "20", "", "", "6"), ("方岩镇", "建设用地复垦", "", "15", "", ""),
+                                                     ("舟山镇", "农用地整理", "12.5", "", "3", "5")].enumerated() {
+            let pid = try await services.projects.create(.init(ref: "", name: "\(town)全域整治\(mode)子项目", type: "consolidation", mode: mode, town: town,
+                                                                leadUnit: "自然资源和规划局", targetMu: nil, parcelIDs: [], households: nil, start: day.description,
+                                                                planned: [day.adding(days: 10), day.adding(days: 90), day.adding(days: 150)].map(\.description)))
+            let sid = try await services.quota.addSubProject(id: id, .init(projectID: pid, newFarmland: nf, reclaimed: rc, basic: bf, grade: grade))
+            if i >= 1 { try await services.quota.startSubProject(sid) }
+            if i == 2 { credited = try await services.quota.acceptSubProject(sid).count }
+        }
+        return (n + 1 + credited, 2)
     }
 
     /// Three challenges (揭榜挂帅) at different stages, relative to `today`, through the service's

@@ -226,6 +226,166 @@ public struct QuotaService: ServiceBase {
         return records.count
     }
 
+    // MARK: sub-projects (子项目)
+
+    /// A sub-project: a project of the projects engine (its milestones and monthly reports as there)
+    /// in one of the towns, with the quantities its acceptance (验收) credits to its town.
+    public struct SubProjectRecord: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var quotaProjectId: Int64
+        public var projectId: Int64
+        public var kind: String
+        public var town: String
+        public var plannedNewFarmland: Int64
+        public var plannedReclaimed: Int64
+        public var plannedBasic: Int64
+        public var grade: Int?
+        /// approved (立项) | underway (实施) | accepted (验收)
+        public var status: String
+        public var acceptedOn: String?
+        public var version: Int64
+        /// (joined) the project's number and name
+        public var ref: String?
+        public var name: String?
+        enum CodingKeys: String, CodingKey {
+            case id, quotaProjectId = "quota_project_id", projectId = "project_id", kind, town, plannedNewFarmland = "planned_new_farmland",
+                 plannedReclaimed = "planned_reclaimed", plannedBasic = "planned_basic", grade, status, acceptedOn = "accepted_on", version, ref, name
+        }
+        public var statusName: String { ["approved": "立项", "underway": "实施", "accepted": "验收"][status] ?? status }
+    }
+
+    public func subProjects(id: Int64) async throws -> [SubProjectRecord] {
+        _ = try await visible(id)
+        return try await unscoped.sql.raw("""
+            SELECT s.id, s.quota_project_id, s.project_id, s.kind, s.town, s.planned_new_farmland, s.planned_reclaimed, s.planned_basic,
+                   s.grade, s.status, s.accepted_on, s.version, p.ref, p.name
+              FROM quota_subprojects s JOIN projects p ON p.id = s.project_id WHERE s.quota_project_id = \(bind: id) ORDER BY s.id
+            """).all(decoding: SubProjectRecord.self)
+    }
+
+    public struct SubProjectInput: Sendable {
+        public var projectID: Int64
+        public var newFarmland: String, reclaimed: String, basic: String, grade: String
+        public init(projectID: Int64, newFarmland: String = "", reclaimed: String = "", basic: String = "", grade: String = "") {
+            self.projectID = projectID; self.newFarmland = newFarmland; self.reclaimed = reclaimed; self.basic = basic; self.grade = grade
+        }
+    }
+
+    /// Links a project of the projects engine (a 全域整治子项目 in one of the towns, not linked yet)
+    /// as a sub-project with its planned quantities (HQ). Its kind is the project's mode.
+    @discardableResult
+    public func addSubProject(id: Int64, _ input: SubProjectInput) async throws -> Int64 {
+        try caller.require(.manageQuota)
+        let r = try await visible(id)
+        guard let p = try await unscoped.project(id: input.projectID) else { throw ServiceError.notFound("项目不存在 / no such project") }
+        guard r.townList.contains(p.town) else { throw ServiceError.invalid("项目 \(p.ref) 在\(p.town)，不是本全域整治项目的镇街 / the project is in another town") }
+        func units(_ s: String, _ what: String) throws -> Int64 {
+            switch QuotaAmount.parse(s) {
+            case .empty: return 0
+            case .value(let a) where a.units >= 0: return a.units
+            default: throw ServiceError.invalid("\(what)「\(s)」应为不小于 0、至多 4 位小数的亩数 / \(what) must be mu ≥ 0 with at most 4 decimals")
+            }
+        }
+        let nf = try units(input.newFarmland, "计划新增耕地"), rc = try units(input.reclaimed, "计划建设用地复垦"), bf = try units(input.basic, "计划补划永久基本农田")
+        guard nf + rc + bf > 0 else { throw ServiceError.invalid("请至少填写一项计划指标 / at least one planned quantity") }
+        var grade: Int?
+        if nf > 0 {
+            guard case .value(let g) = QuotaAmount.parse(input.grade), g.units % 10_000 == 0, (1...15).contains(g.units / 10_000) else {
+                throw ServiceError.invalid("新增耕地须填写 1–15 的等别 / new farmland needs its grade 1–15")
+            }
+            grade = Int(g.units / 10_000)
+        }
+        let actor = caller.actor, now = Store.nowMicros(), plannedGrade = grade
+        do {
+            return try await unscoped.db.transaction { db in
+                let tx = Store(db)
+                guard let sid = try await tx.sql.insert(into: "quota_subprojects")
+                    .columns("quota_project_id", "project_id", "kind", "town", "planned_new_farmland", "planned_reclaimed", "planned_basic", "grade",
+                             "status", "version", "recorded_us")
+                    .values(SQLBind(id), SQLBind(p.id), SQLBind(p.mode ?? p.type), SQLBind(p.town), SQLBind(nf), SQLBind(rc), SQLBind(bf), SQLBind(plannedGrade),
+                            SQLBind("approved"), SQLBind(1), SQLBind(now))
+                    .returning("id").first(decodingColumn: "id", as: Int64.self) else { throw ServiceError(.unprocessable, "未能保存 / not saved") }
+                try await tx.audit(actor: actor, action: "quota.subproject", target: "全域整治项目 \(r.name)",
+                                   detail: "子项目 \(p.ref) \(p.name)（\(p.town)）：新增耕地 \(QuotaAmount.format(nf))、复垦 \(QuotaAmount.format(rc))、补划 \(QuotaAmount.format(bf)) 亩")
+                return sid
+            }
+        } catch let e as ServiceError { throw e } catch {
+            throw ServiceError.conflict("项目 \(p.ref) 已是子项目 / the project is a sub-project already")
+        }
+    }
+
+    /// The projects HQ may link as sub-projects: in the project's towns, not linked yet (全域整治子项目 first).
+    public func linkable(id: Int64) async throws -> [(id: Int64, label: String)] {
+        let r = try await visible(id)
+        struct Row: Decodable { var id: Int64; var ref: String; var name: String; var town: String; var type: String }
+        let rows = try await unscoped.sql.raw("""
+            SELECT id, ref, name, town, type FROM projects
+             WHERE id NOT IN (SELECT project_id FROM quota_subprojects) ORDER BY CASE WHEN type = 'consolidation' THEN 0 ELSE 1 END, ref
+            """).all(decoding: Row.self)
+        return rows.filter { r.townList.contains($0.town) }.map { ($0.id, "\($0.ref) \($0.name)（\($0.town)）") }
+    }
+
+    /// The consolidation project a sub-project belongs to (404 when the caller does not see it).
+    public func subProjectProject(id sid: Int64) async throws -> Int64 { try await subProject(sid).1.id }
+
+    func subProject(_ sid: Int64) async throws -> (SubProjectRecord, Store.QuotaProjectRecord) {
+        guard let pid = try await unscoped.sql.select().column("quota_project_id").from("quota_subprojects").where("id", .equal, sid)
+            .first(decodingColumn: "quota_project_id", as: Int64.self) else { throw ServiceError.notFound("子项目不存在 / no such sub-project") }
+        let r = try await visible(pid)
+        guard let s = try await subProjects(id: pid).first(where: { $0.id == sid }) else { throw ServiceError.notFound("子项目不存在 / no such sub-project") }
+        return (s, r)
+    }
+
+    /// 立项 → 实施 (HQ, or the sub-project's town).
+    public func startSubProject(_ sid: Int64) async throws {
+        try caller.require(.postQuota)
+        let (s, r) = try await subProject(sid)
+        if let own = ownTown, own != s.town { throw ServiceError(.forbidden, "只能操作本镇的子项目 / a town acts on its own sub-projects") }
+        let actor = caller.actor
+        try await unscoped.db.transaction { db in
+            let tx = Store(db)
+            let n = try await tx.sql.update("quota_subprojects").set("status", to: "underway").set("version", to: SQLLiteral.numeric("version + 1"))
+                .where("id", .equal, sid).where("status", .equal, "approved").where("version", .equal, s.version).returning("id").all().count
+            guard n == 1 else { throw ServiceError.conflict("子项目 \(s.ref ?? "") 不在立项状态（现为 \(s.statusName)）/ not approved") }
+            try await tx.audit(actor: actor, action: "quota.subproject.started", target: "全域整治项目 \(r.name)", detail: "子项目 \(s.ref ?? "") 开始实施")
+        }
+    }
+
+    /// 实施 → 验收 (HQ, or the sub-project's town): in one transaction, the sub-project claimed at its
+    /// version and its planned quantities credited to its town through the ledger (new farmland with
+    /// its grade) — refused whole when a rule refuses any of them.
+    public func acceptSubProject(_ sid: Int64) async throws -> [Store.QuotaEntryRecord] {
+        try caller.require(.postQuota)
+        let (s, r) = try await subProject(sid)
+        if let own = ownTown, own != s.town { throw ServiceError(.forbidden, "只能操作本镇的子项目 / a town acts on its own sub-projects") }
+        let day = today, actor = caller.actor
+        let note = "子项目 \(s.ref ?? "") \(s.name ?? "") 验收"
+        var postings: [(QuotaPosting, Store.QuotaLink)] = []
+        for (q, units) in [(QuotaType.newFarmland, s.plannedNewFarmland), (.reclaimedConstruction, s.plannedReclaimed), (.basicFarmland, s.plannedBasic)] where units > 0 {
+            postings.append((QuotaPosting(seq: "", date: day, action: .credit, town: s.town, quota: q, amount: .value(QuotaAmount(units: units)),
+                                          grade: q == .newFarmland ? .value(QuotaAmount(units: Int64(s.grade ?? 0) * 10_000)) : .empty, note: note),
+                             Store.QuotaLink(subproject: sid)))
+        }
+        let credits = postings
+        for attempt in 0..<20 {
+            do {
+                return try await unscoped.db.transaction { db in
+                    let tx = Store(db)
+                    let n = try await tx.sql.update("quota_subprojects").set("status", to: "accepted").set("accepted_on", to: day.description)
+                        .set("version", to: SQLLiteral.numeric("version + 1"))
+                        .where("id", .equal, sid).where("status", .equal, "underway").where("version", .equal, s.version).returning("id").all().count
+                    guard n == 1 else { throw ServiceError.conflict("子项目 \(s.ref ?? "") 不在实施状态（现为 \(s.statusName)）/ not underway") }
+                    return try await tx.postQuota(id: r.id, credits, numbered: false, actor: actor, detail: note)
+                }
+            } catch let f as ImportFailure {
+                throw ServiceError(.unprocessable, f.errors.map { $0.messageZh }.joined(separator: "；"))
+            } catch is QuotaConflict {
+                if attempt == 19 { throw ServiceError.conflict("台账正忙，请稍后再试 / the ledger is busy; try again") }
+            }
+        }
+        return []
+    }
+
     /// Benchmarks only (the system): posts many at once through the ledger, every rule checked.
     public func benchPost(id: Int64, _ postings: [QuotaPosting]) async throws -> Int {
         guard caller.isSystem else { throw ServiceError(.forbidden, "仅限系统 / system only") }

@@ -50,6 +50,40 @@ enum QuotaFeature: Feature {
                 _ = try await req.service.quota.decide(transfer: q.id.value, approve: input.approves, note: input.note ?? "")
             }
         },
+        .form("/quota/:id/subprojects", .permission(.manageQuota), "关联子项目（表单）/ link a sub-project from the page", tag: "quota",
+              parameters: IDQuery.self, body: SubProjectInput.self, accepts: [.form]) { req, q, input in
+            try await QuotaViews.step(req, id: q.id.value, anchor: "subprojects") {
+                _ = try await req.service.quota.addSubProject(id: q.id.value, input.subProject)
+            }
+        },
+        .form("/quota/subprojects/:id/start", .permission(.postQuota), "子项目开始实施（表单）/ start a sub-project", tag: "quota",
+              parameters: IDQuery.self, body: EmptyInput.self, accepts: [.form]) { req, q, _ in
+            let project = try await req.service.quota.subProjectProject(id: q.id.value)
+            return try await QuotaViews.step(req, id: project, anchor: "subprojects") { try await req.service.quota.startSubProject(q.id.value) }
+        },
+        .form("/quota/subprojects/:id/accept", .permission(.postQuota), "子项目验收入账（表单）/ accept a sub-project", tag: "quota",
+              parameters: IDQuery.self, body: EmptyInput.self, accepts: [.form]) { req, q, _ in
+            let project = try await req.service.quota.subProjectProject(id: q.id.value)
+            return try await QuotaViews.step(req, id: project, anchor: "subprojects") { _ = try await req.service.quota.acceptSubProject(q.id.value) }
+        },
+        .json(.GET, "/api/v1/quota/projects/:id/subprojects", .permission(.viewQuota), "子项目及其计划指标 / the sub-projects", tag: "quota",
+              parameters: IDQuery.self, output: [QuotaSubProjectDTO].self) { req, q in
+            try await req.service.quota.subProjects(id: q.id.value).map(QuotaSubProjectDTO.init)
+        },
+        .json(.POST, "/api/v1/quota/projects/:id/subprojects", .permission(.manageQuota), "关联子项目（项目推进中的全域整治子项目）/ link a sub-project", tag: "quota",
+              parameters: IDQuery.self, body: SubProjectInput.self, accepts: [.json, .form], output: CreatedDTO.self, status: .created,
+              errors: [403, 404, 409, 422]) { req, q, input in
+            CreatedDTO(id: try await req.service.quota.addSubProject(id: q.id.value, input.subProject))
+        },
+        .json(.POST, "/api/v1/quota/subprojects/:id/start", .permission(.postQuota), "子项目开始实施 / start a sub-project", tag: "quota",
+              parameters: IDQuery.self, body: EmptyInput.self, accepts: [.json, .form], output: OKDTO.self, errors: [403, 404, 409]) { req, q, _ in
+            try await req.service.quota.startSubProject(q.id.value)
+            return OKDTO(ok: true)
+        },
+        .json(.POST, "/api/v1/quota/subprojects/:id/accept", .permission(.postQuota), "子项目验收：计划指标记入其镇街（同一步）/ accept a sub-project, crediting its quotas", tag: "quota",
+              parameters: IDQuery.self, body: EmptyInput.self, accepts: [.json, .form], output: [QuotaEntryDTO].self, errors: [403, 404, 409, 422]) { req, q, _ in
+            try await req.service.quota.acceptSubProject(q.id.value).map(QuotaEntryDTO.init)
+        },
         .json(.GET, "/api/v1/quota/projects", .permission(.viewQuota), "全域整治项目（按调用者范围）/ the consolidation projects", tag: "quota",
               parameters: NoParameters.self, output: [QuotaProjectDTO].self) { req, _ in
             try await req.service.quota.projects().map(QuotaProjectDTO.init)
@@ -173,6 +207,22 @@ enum QuotaFeature: Feature {
         var request: QuotaService.TransferRequest { .init(from: from, to: to, quota: quota, amount: amount, reason: reason) }
     }
 
+    struct EmptyInput: Decodable, Sendable {}
+
+    struct SubProjectInput: Decodable, Sendable {
+        /// the project (项目推进) to link: a 全域整治子项目 in one of the towns
+        var project: String
+        var newFarmland: String?
+        var reclaimed: String?
+        var basic: String?
+        var grade: String?
+        enum CodingKeys: String, CodingKey { case project, newFarmland = "new_farmland", reclaimed, basic, grade }
+        var subProject: QuotaService.SubProjectInput {
+            .init(projectID: Int64(project.trimmingCharacters(in: .whitespaces)) ?? -1, newFarmland: newFarmland ?? "", reclaimed: reclaimed ?? "",
+                  basic: basic ?? "", grade: grade ?? "")
+        }
+    }
+
     struct DecisionInput: Decodable, Sendable {
         /// approve | reject
         var decision: String
@@ -264,6 +314,33 @@ struct QuotaEntryDTO: Content {
     init(_ r: Store.QuotaEntryRecord) {
         seq = r.seq; date = r.date; action = r.action; town = r.town; toTown = r.toTown; quota = r.quota; amount = QuotaAmount.format(r.units)
         sign = r.sign; grade = r.grade; reverses = r.reverses; reversedBy = r.reversedBy; note = r.note; transferID = r.transferId; actor = r.actor
+    }
+}
+
+struct OKDTO: Content { var ok: Bool }
+
+struct QuotaSubProjectDTO: Content {
+    var id: Int64
+    var projectID: Int64
+    var ref: String?
+    var name: String?
+    var kind: String
+    var town: String
+    var plannedNewFarmland: String
+    var plannedReclaimed: String
+    var plannedBasic: String
+    var grade: Int?
+    var status: String
+    var statusName: String
+    var acceptedOn: String?
+    enum CodingKeys: String, CodingKey {
+        case id, projectID = "project_id", ref, name, kind, town, plannedNewFarmland = "planned_new_farmland", plannedReclaimed = "planned_reclaimed",
+             plannedBasic = "planned_basic", grade, status, statusName = "status_name", acceptedOn = "accepted_on"
+    }
+    init(_ s: QuotaService.SubProjectRecord) {
+        id = s.id; projectID = s.projectId; ref = s.ref; name = s.name; kind = s.kind; town = s.town
+        plannedNewFarmland = QuotaAmount.format(s.plannedNewFarmland); plannedReclaimed = QuotaAmount.format(s.plannedReclaimed)
+        plannedBasic = QuotaAmount.format(s.plannedBasic); grade = s.grade; status = s.status; statusName = s.statusName; acceptedOn = s.acceptedOn
     }
 }
 

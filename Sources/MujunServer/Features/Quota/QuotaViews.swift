@@ -75,6 +75,8 @@ enum QuotaViews {
         let lines = try await s.balances(id: id, asOf: day)
         let checks = try await s.checks(id: id)
         let transfers = try await s.transfers(id: id)
+        let subs = try await s.subProjects(id: id)
+        let linkable = AccessPolicy.allows(p.role, .manageQuota) ? try await s.linkable(id: id) : []
         let filter = q.filter
         let journal = try await s.journal(id: id, filter)
         let towns = r.townList
@@ -84,8 +86,11 @@ enum QuotaViews {
         var series: [String: [String: [Double]]] = [:]
         for qt in QuotaType.allCases {
             let ls = towns.map { t in lines.first { $0.town == t && $0.quota == qt }!.balance }
-            series[qt.key] = ["credited": ls.map { Double($0.credited) / 10_000 }, "used": ls.map { Double($0.used) / 10_000 },
-                              "balance": ls.map { Double($0.balance) / 10_000 }]
+            let planned = towns.map { t in
+                subs.filter { $0.town == t }.reduce(Int64(0)) { $0 + (qt == .newFarmland ? $1.plannedNewFarmland : qt == .reclaimedConstruction ? $1.plannedReclaimed : $1.plannedBasic) }
+            }
+            series[qt.key] = ["planned": planned.map { Double($0) / 10_000 }, "credited": ls.map { Double($0.credited) / 10_000 },
+                              "used": ls.map { Double($0.used) / 10_000 }, "balance": ls.map { Double($0.balance) / 10_000 }]
         }
         let quotaOptions = QuotaType.allCases.map { ($0.key, $0.chinese) }
         return Page.render(title: r.name, status: status, active: "quota", head: Page.Head.chart + [.script("/static/quota.js")]) { h in
@@ -120,7 +125,7 @@ enum QuotaViews {
                 }
             }
             h.el(.section, .cls("card chart-card")) { h in
-                h.el(.h2, text: "新增耕地与建设用地复垦指标：入账、使用与余额（亩）")
+                h.el(.h2, text: "新增耕地与建设用地复垦指标：子项目计划、入账、使用与余额（亩）")
                 h.el(.div, .cls("chart-box")) { h in h.el(.canvas, .id("chart-quota"), .attr("aria-label", "各镇入账、使用与余额")) }
             }
             h.jsonScript(id: "quota-data", ChartData(towns: towns, series: series))
@@ -141,6 +146,49 @@ enum QuotaViews {
                     h.text(" ")
                     h.el(.meter, .id("gauge-grade"), .attr("min", "1"), .attr("max", "15"), .attr("high", ug == "—" ? "15" : ug),
                          .attr("optimum", "1"), .attr("value", cg == "—" ? "0" : cg), .data("credited", cg), .data("used", ug), text: "\(cg) / \(ug)")
+                }
+            }
+            h.el(.section, .cls("card"), .id("subprojects")) { h in
+                h.el(.h2, text: "子项目（立项 → 实施 → 验收；验收时计划指标记入所在镇街）")
+                h.table(id: "subproject-table", headers: [("项目", false), ("类型", false), ("镇街", false), ("计划新增耕地（亩）", true), ("等别", true),
+                                                          ("计划复垦（亩）", true), ("计划补划（亩）", true), ("状态", false), ("操作", false)],
+                        rows: subs, empty: "暂无子项目。") { h, sp in
+                    h.el(.tr, .data("id", sp.id), .data("status", sp.status), .data("town", sp.town)) { h in
+                        h.el(.td) { h in h.el(.a, .href("/projects/\(sp.projectId)"), text: "\(sp.ref ?? "") \(sp.name ?? "")") }
+                        h.el(.td, text: sp.kind)
+                        h.el(.td, text: sp.town)
+                        h.el(.td, .cls("num"), text: mu(sp.plannedNewFarmland))
+                        h.el(.td, .cls("num"), text: sp.grade.map(String.init) ?? "")
+                        h.el(.td, .cls("num"), text: mu(sp.plannedReclaimed))
+                        h.el(.td, .cls("num"), text: mu(sp.plannedBasic))
+                        h.el(.td, .cls("subproject-status"), text: sp.statusName + (sp.acceptedOn.map { "（\($0)）" } ?? ""))
+                        h.el(.td) { h in
+                            let mayAct = canPost && (ownTown == nil || ownTown == sp.town)
+                            if mayAct && sp.status == "approved" {
+                                h.el(.form, .method("post"), .action("/quota/subprojects/\(sp.id)/start"), .cls("inline start-form")) { h in
+                                    h.csrfField(); h.el(.button, .type("submit"), .cls("secondary"), text: "开始实施")
+                                }
+                            } else if mayAct && sp.status == "underway" {
+                                h.el(.form, .method("post"), .action("/quota/subprojects/\(sp.id)/accept"), .cls("inline accept-form")) { h in
+                                    h.csrfField(); h.el(.button, .type("submit"), text: "验收入账")
+                                }
+                            }
+                        }
+                    }
+                }
+                if manage && !linkable.isEmpty {
+                    h.el(.form, .method("post"), .action("/quota/\(id)/subprojects"), .id("subproject-form")) { h in
+                        h.csrfField()
+                        h.el(.h3, text: "关联子项目（在“项目推进”中立项的全域整治子项目）")
+                        h.el(.label) { h in h.text("项目 "); h.select(name: "project", id: "s-project", options: linkable.map { (String($0.id), $0.label) }, selected: nil) }
+                        h.text(" ")
+                        h.el(.label) { h in h.text("计划新增耕地（亩）"); h.void(.input, .type("text"), .name("new_farmland"), .id("s-nf"), .attr("size", 8)) }
+                        h.el(.label) { h in h.text(" 等别 "); h.void(.input, .type("text"), .name("grade"), .id("s-grade"), .attr("size", 3)) }
+                        h.el(.label) { h in h.text(" 计划复垦（亩）"); h.void(.input, .type("text"), .name("reclaimed"), .id("s-rc"), .attr("size", 8)) }
+                        h.el(.label) { h in h.text(" 计划补划永久基本农田（亩）"); h.void(.input, .type("text"), .name("basic"), .id("s-bf"), .attr("size", 8)) }
+                        h.text(" ")
+                        h.el(.button, .type("submit"), .id("subproject-submit"), text: "关联")
+                    }
                 }
             }
             h.el(.section, .cls("card"), .id("transfers")) { h in
