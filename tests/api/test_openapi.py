@@ -117,6 +117,9 @@ class ValidValues:
         transfers = server.get_json(f"/api/v1/quota/projects/{self.quota_project_id}/transfers")
         assert transfers, "the demo's consolidation project has no transfer request"
         self.quota_transfer_id = transfers[0]["id"]
+        subprojects = server.get_json(f"/api/v1/quota/projects/{self.quota_project_id}/subprojects")
+        assert subprojects, "the demo's consolidation project has no sub-project"
+        self.quota_subproject_id = subprojects[0]["id"]
 
     def path_value(self, path: str, name: str) -> str:
         if name == "code":
@@ -130,7 +133,9 @@ class ValidValues:
                                   ("/api/v1/projects/", self.project_id), ("/api/v1/challenges/", self.challenge_id),
                                   ("/api/v1/reviews/", self.application_id),
                                   ("/api/v1/quota/projects/", self.quota_project_id), ("/api/v1/quota/transfers/", self.quota_transfer_id),
-                                  ("/quota/transfers/", self.quota_transfer_id), ("/quota/", self.quota_project_id)):
+                                  ("/api/v1/quota/subprojects/", self.quota_subproject_id),
+                                  ("/quota/transfers/", self.quota_transfer_id), ("/quota/subprojects/", self.quota_subproject_id),
+                                  ("/quota/", self.quota_project_id)):
                 if path.startswith(prefix):
                     return str(value)
         pytest.fail(f"no valid value known for the path parameter {{{name}}} of {path}: add one to "

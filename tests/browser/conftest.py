@@ -160,6 +160,24 @@ def element(scope, css: str, what: str | None = None):
     return found[0]
 
 
+def wait_for(driver, css: str, what: str | None = None, timeout: float = 20):
+    """The first element matching `css` once the page after a click has loaded it (a form's answer
+    may still be arriving when the click returns); fails, naming `what` and the page, after `timeout`."""
+    from selenium.webdriver.common.by import By
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ready = driver.execute_script("return document.readyState") == "complete"
+        except Exception:  # noqa: BLE001 - the page is being replaced
+            ready = False
+        found = driver.find_elements(By.CSS_SELECTOR, css) if ready else []
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what or css} is missing: nothing matches {css!r} on {_page(driver)} after {timeout:.0f} s")
+        time.sleep(0.1)
+
+
 def elements(scope, css: str, what: str | None = None, at_least: int = 1) -> list:
     """Every element matching `css` under `scope`; fails when fewer than `at_least` are there."""
     from selenium.webdriver.common.by import By

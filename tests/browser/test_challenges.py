@@ -22,7 +22,7 @@ import time
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import attribute, element, elements, open_page
+from conftest import attribute, element, elements, open_page, wait_for
 from test_cases import as_user
 
 SHEET = {"tech": 26, "team": 16, "plan": 17.5, "funds": 12, "impact": 11}
@@ -63,7 +63,7 @@ def test_an_enterprise_applies_and_an_expert_scores_it(driver, base_url, screens
     element(driver, "textarea#apply-partners", "the consortium's partners").send_keys("12345")
     element(driver, "input#apply-contact", "the contact").send_keys("王工 13800000000")
     element(driver, "button#apply-submit", "the apply button").click()
-    assert "12345" in element(driver, "p#form-error", "the refusal").text
+    assert "12345" in wait_for(driver, "p#form-error", "the refusal").text
     open_page(driver, url)
     element(driver, "form#apply-form", "the apply form: nothing was written")
     element(driver, "textarea#apply-plan").send_keys("自研多工位温锻成形线，18 个月量产。")
@@ -148,7 +148,7 @@ def test_the_challenge_under_review_is_awarded_once_every_sheet_is_in(driver, ba
     Select(element(driver, "select#award-application", "the winner")).select_by_value(app_id)
     element(driver, "textarea#award-pledge", "the pledge").send_keys("12 个月内电机效率 90% 以上。")
     element(driver, "button#award-submit", "the award button").click()
-    assert "尚未" in element(driver, "p#form-error", "the refusal").text
+    assert "尚未" in wait_for(driver, "p#form-error", "the refusal").text
     # the last expert scores, then the award goes through and the project starts
     as_user(driver, base_url, "zhuanjia2")
     open_page(driver, base_url + f"/reviews/{app_id}")
@@ -202,7 +202,7 @@ def test_the_headquarters_publishes_a_challenge(driver, base_url) -> None:
 
     # a deadline in the past: refused, named, nothing written
     fill("2020-01-01")
-    assert "早于今天" in element(driver, "p#form-error", "the refusal").text
+    assert "早于今天" in wait_for(driver, "p#form-error", "the refusal").text
     open_page(driver, base_url + "/challenges")
     assert len(elements(driver, "#challenges-table tr[data-ref]")) == before
     open_page(driver, base_url + "/challenges/new")

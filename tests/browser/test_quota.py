@@ -23,7 +23,7 @@ import io
 
 from selenium.webdriver.support.ui import Select
 
-from conftest import attribute, element, elements, http_get, http_login, open_page
+from conftest import attribute, element, elements, http_get, http_login, open_page, wait_for
 from conftest import DEMO_ACCOUNTS
 from test_cases import as_user
 
@@ -72,7 +72,7 @@ def test_a_town_requests_a_transfer_and_hq_approves_it(driver, base_url, screens
     # 0.0001 mu over the balance: refused with the rule and the figures, nothing written
     over = f"{float(before) + 0.0001:.4f}"
     request_transfer(driver, over, "五金园区用地")
-    error = element(driver, "p#form-error", "the refusal").text
+    error = wait_for(driver, "p#form-error", "the refusal").text
     assert "规则5" in error and before in error and over in error, error
     open_page(driver, url)
     assert len([r for r in elements(driver, "#transfer-table tr[data-state]") if attribute(r, "data-state") == "requested"]) == pending
@@ -104,7 +104,7 @@ def test_a_town_requests_a_transfer_and_hq_approves_it(driver, base_url, screens
     if others:
         element(others[0], "button.reject", "the reject button").click()
         time.sleep(0.2)
-        assert "理由" in element(driver, "p#form-error", "the refusal").text
+        assert "理由" in wait_for(driver, "p#form-error", "the refusal").text
 
 
 def test_the_journal_filters_and_both_tables_export(driver, base_url) -> None:
