@@ -8,6 +8,7 @@ than natural resources sees no project.
 Page contract (selectors the server's HTML must keep):
   /quota      table#quota-projects rows tr[data-id] with a link
   /quota/:id  table#balance-sheet rows tr[data-town][data-quota] td.balance; canvas#chart-quota[data-drawn];
+              div#quota-map[data-features] (the sub-projects' parcels, drawn by map.js);
               meter#gauge-basic[data-added][data-required], meter#gauge-grade[data-credited][data-used];
               table#transfer-table rows tr[data-id][data-state] td.transfer-state, form.decide-form
               (input[name=note], button.approve, button.reject); form#transfer-form (select#t-from, select#t-to,
@@ -151,6 +152,9 @@ def test_hq_accepts_an_underway_sub_project_and_its_quota_is_credited(driver, ba
             assert not r.find_elements("css selector", "form"), "a town acts on its own sub-projects only"
     as_user(driver, base_url, "hq")
     open_page(driver, url)
+    # the sub-projects' parcels on the page's map (two per sub-project in the demo)
+    drawn = wait_for(driver, "#quota-map[data-features]", "the sub-projects' map")
+    assert int(attribute(drawn, "data-features")) >= 3
     row = [r for r in elements(driver, "#subproject-table tr[data-status]") if attribute(r, "data-status") == "underway"][0]
     town = attribute(row, "data-town")
     planned = float(row.find_elements("css selector", "td")[5].text)

@@ -204,10 +204,16 @@ public struct DemoService: ServiceBase {
                                                                    reason: "舟山镇节余指标调剂方岩镇工业用地"))
         // sub-projects, projects of the projects engine, one at each status: 立项, 实施, 验收 (credited today)
         var credited = 0
+        // each sub-project on two of its town's parcels (the battle map's 项目状态 layer shows them)
+        func parcels(_ town: String) async throws -> [String] {
+            try await unscoped.sql.select().column("parcel_id").from("parcels").where("town", .equal, town)
+                .where(SQLColumn("parcel_id"), .notIn, SQLGroupExpression(SQLRaw("SELECT parcel_id FROM project_parcels")))
+                .orderBy("parcel_id").limit(2).all(decodingColumn: "parcel_id", as: String.self)
+        }
         for (i, (town, mode, nf, rc, bf, grade)) in [("古山镇", "农用地整理", "20", "", "", "6"), ("方岩镇", "建设用地复垦", "", "15", "", ""),
                                                      ("舟山镇", "农用地整理", "12.5", "", "3", "5")].enumerated() {
             let pid = try await services.projects.create(.init(ref: "", name: "\(town)全域整治\(mode)子项目", type: "consolidation", mode: mode, town: town,
-                                                                leadUnit: "自然资源和规划局", targetMu: nil, parcelIDs: [], households: nil, start: day.description,
+                                                                leadUnit: "自然资源和规划局", targetMu: nil, parcelIDs: try await parcels(town), households: nil, start: day.description,
                                                                 planned: [day.adding(days: 10), day.adding(days: 90), day.adding(days: 150)].map(\.description)))
             let sid = try await services.quota.addSubProject(id: id, .init(projectID: pid, newFarmland: nf, reclaimed: rc, basic: bf, grade: grade))
             if i >= 1 { try await services.quota.startSubProject(sid) }

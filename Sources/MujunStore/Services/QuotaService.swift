@@ -314,6 +314,17 @@ public struct QuotaService: ServiceBase {
         }
     }
 
+    /// The parcels of each sub-project (its project's), by sub-project id.
+    public func subProjectParcels(id: Int64) async throws -> [Int64: [String]] {
+        _ = try await visible(id)
+        struct Row: Decodable { var sid: Int64; var parcel_id: String }
+        let rows = try await unscoped.sql.raw("""
+            SELECT s.id AS sid, pp.parcel_id FROM quota_subprojects s JOIN project_parcels pp ON pp.project_id = s.project_id
+             WHERE s.quota_project_id = \(bind: id) ORDER BY s.id, pp.parcel_id
+            """).all(decoding: Row.self)
+        return Dictionary(grouping: rows, by: \.sid).mapValues { $0.map(\.parcel_id) }
+    }
+
     /// The projects HQ may link as sub-projects: in the project's towns, not linked yet (全域整治子项目 first).
     public func linkable(id: Int64) async throws -> [(id: Int64, label: String)] {
         let r = try await visible(id)

@@ -93,7 +93,22 @@ enum QuotaViews {
                               "used": ls.map { Double($0.used) / 10_000 }, "balance": ls.map { Double($0.balance) / 10_000 }]
         }
         let quotaOptions = QuotaType.allCases.map { ($0.key, $0.chinese) }
-        return Page.render(title: r.name, status: status, active: "quota", head: Page.Head.chart + [.script("/static/quota.js")]) { h in
+        // the sub-projects' parcels on a small map (the reader's own land scope), coloured by status
+        let parcelsBySub = try await s.subProjectParcels(id: id)
+        var mapJSON: [UInt8]?
+        var mapped = 0
+        if AccessPolicy.allows(p.role, .viewLand), !parcelsBySub.isEmpty {
+            let statusOf = Dictionary(parcelsBySub.flatMap { sid, ids in ids.map { ($0, subs.first { $0.id == sid }?.status ?? "") } },
+                                      uniquingKeysWith: { a, _ in a })
+            let year = try await req.service.land.years().max() ?? -1
+            let rows = try await req.service.land.parcels(Store.ParcelFilter(year: year, ids: Array(statusOf.keys)), limit: 2_000).rows
+            mapped = rows.count
+            var fc = Array("{\"type\":\"FeatureCollection\",\"features\":[".utf8)
+            fc += try LandGeo.features(rows) { statusOf[$0.parcel.parcelID].map { "sub-\($0)" } }
+            fc += Array("]}".utf8)
+            mapJSON = fc
+        }
+        return Page.render(title: r.name, status: status, active: "quota", head: Page.Head.map + Page.Head.chart + [.script("/static/quota.js")]) { h in
             h.el(.section, .cls("page-head")) { h in
                 h.el(.h1, .id("page-title"), text: r.name)
                 h.el(.p, text: "镇街 \(towns.joined(separator: "、")) · 开始 \(r.startOn) · 永久基本农田先补后调余量 \(QuotaLedger.plainMargin(r.marginUnits)) · 最近记账 \(r.latestOn ?? "—")")
@@ -189,6 +204,16 @@ enum QuotaViews {
                         h.text(" ")
                         h.el(.button, .type("submit"), .id("subproject-submit"), text: "关联")
                     }
+                }
+            }
+            h.el(.section, .cls("card"), .id("quota-map-card")) { h in
+                h.el(.h2, text: "子项目地块（\(towns.joined(separator: "、"))）")
+                if let mapJSON {
+                    h.el(.p, text: "\(mapped) 块地块；点击地块查看详情。在挂图作战的“项目状态”图层中，子项目与其他项目一同显示。")
+                    h.el(.div, .cls("mini-map"), .id("quota-map"), .data("source", "quota-map-data"))
+                    h.jsonScript(id: "quota-map-data", json: mapJSON)
+                } else {
+                    h.el(.p, .id("quota-map-empty"), text: parcelsBySub.isEmpty ? "子项目尚未关联地块（在“项目推进”中为子项目选择地块）。" : "您的账号不查看地块图。")
                 }
             }
             h.el(.section, .cls("card"), .id("transfers")) { h in
