@@ -164,6 +164,8 @@ extension Store {
             var errors = RowErrorCollector()
             // the state at the end of each month the journal leaves (the last accepted day's)
             var checkpoints: [(CalendarDate, QuotaLedger.State)] = []
+            // the sub-project and approval of each entry posted or named here, by seq
+            var links: [String: QuotaLink] = [:]
             for (var p, link) in postings {
                 if numbered {
                     guard let n = Int64(p.seq), n >= nextSeq else {
@@ -178,6 +180,7 @@ extension Store {
                 if p.action == .reverse, ledger.entry(seq: p.reverses) == nil, let n = Int64(p.reverses),
                    let target = try await tx.quotaEntry(projectID: id, seq: n), let e = Self.entry(target, project) {
                     ledger.restore(e)
+                    links[e.seq] = QuotaLink(subproject: target.subprojectId, transfer: target.transferId)
                 }
                 let latest = ledger.latest
                 let before: QuotaLedger.State? = latest.map { YearMonth(p.date) > YearMonth($0) } == true ? ledger.state : nil
@@ -187,8 +190,16 @@ extension Store {
                 }
                 if let before, let latest { checkpoints.append((latest, before)) }
                 let e = ledger.entries.last!
-                if let t = e.reverses, let targetSeq = Int64(ledger.entries[t].seq), let by = Int64(e.seq) { reversed.append((targetSeq, by)) }
-                written.append((e, link, p.note))
+                var own = link
+                if let t = e.reverses {
+                    if let targetSeq = Int64(ledger.entries[t].seq), let by = Int64(e.seq) { reversed.append((targetSeq, by)) }
+                    // a reversal keeps its target's sub-project and approval: sums per sub-project are net of it
+                    let inherited = links[ledger.entries[t].seq] ?? QuotaLink()
+                    if own.subproject == nil { own.subproject = inherited.subproject }
+                    if own.transfer == nil { own.transfer = inherited.transfer }
+                }
+                links[e.seq] = own
+                written.append((e, own, p.note))
             }
             if let failure = errors.failure() { throw failure }
             let now = Self.nowMicros()

@@ -14,7 +14,7 @@ Page contract (selectors the server's HTML must keep):
               (input[name=note], button.approve, button.reject); form#transfer-form (select#t-from, select#t-to,
               select#t-quota, input#t-amount, input#t-reason, button#transfer-submit); p#form-error;
               form#journal-filter (select#f-town, select#f-quota, select#f-action); table#journal-table rows
-              tr[data-seq][data-action]; a#export-balances, a#export-journal
+              tr[data-seq][data-action] td.basis a[data-subproject]|a[data-transfer]; a#export-balances, a#export-journal
 """
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ def test_a_town_requests_a_transfer_and_hq_approves_it(driver, base_url, screens
     assert float(balance(driver, "舟山镇", "reclaimed_construction")) == float(zhoushan_before) + float(before)
     newest = elements(driver, "#journal-table tr[data-seq]", "the journal")[0]
     assert attribute(newest, "data-action") == "transfer"
+    assert attribute(element(newest, "td.basis a[data-transfer]", "the entry's approval"), "data-transfer") == str(new_id)
     screenshot("quota-balances")
     # a rejection needs a reason: the other pending request stays
     others = [r for r in elements(driver, "#transfer-table tr[data-state]") if attribute(r, "data-state") == "requested"]
@@ -165,5 +166,7 @@ def test_hq_accepts_an_underway_sub_project_and_its_quota_is_credited(driver, ba
     statuses = {attribute(r, "data-town"): attribute(r, "data-status") for r in elements(driver, "#subproject-table tr[data-status]")}
     assert statuses[town] == "accepted"
     assert credited(driver, town, "reclaimed_construction") == before + planned
-    assert "验收" in elements(driver, "#journal-table tr[data-seq]")[0].text
+    newest = elements(driver, "#journal-table tr[data-seq]")[0]
+    assert "验收" in newest.text
+    assert element(newest, "td.basis a[data-subproject]", "the entry's sub-project link").get_attribute("href").rsplit("/", 2)[-2] == "projects"
     screenshot("quota-subprojects")

@@ -277,7 +277,8 @@ public struct QuotaService: ServiceBase {
     public func addSubProject(id: Int64, _ input: SubProjectInput) async throws -> Int64 {
         try caller.require(.manageQuota)
         let r = try await visible(id)
-        guard let p = try await unscoped.project(id: input.projectID) else { throw ServiceError.notFound("项目不存在 / no such project") }
+        // (the body names the project: an unknown one is bad input, not a missing page)
+        guard let p = try await unscoped.project(id: input.projectID) else { throw ServiceError.invalid("项目 \(input.projectID) 不存在 / no such project") }
         guard r.townList.contains(p.town) else { throw ServiceError.invalid("项目 \(p.ref) 在\(p.town)，不是本全域整治项目的镇街 / the project is in another town") }
         func units(_ s: String, _ what: String) throws -> Int64 {
             switch QuotaAmount.parse(s) {
@@ -312,6 +313,21 @@ public struct QuotaService: ServiceBase {
         } catch let e as ServiceError { throw e } catch {
             throw ServiceError.conflict("项目 \(p.ref) 已是子项目 / the project is a sub-project already")
         }
+    }
+
+    /// What each sub-project's acceptance credited, net of reversals, by sub-project id and quota type
+    /// (ten-thousandths of a mu), optionally at the end of `day`.
+    public func subProjectCredits(id: Int64, asOf day: CalendarDate? = nil) async throws -> [Int64: [QuotaType: Int64]] {
+        _ = try await visible(id)
+        struct Row: Decodable { var subproject_id: Int64; var quota: String; var total: Int64? }
+        var q = unscoped.sql.select().column("subproject_id").column("quota").column(SQLRaw("CAST(SUM(sign * units) AS BIGINT)"), as: "total")
+            .from("quota_entries").where("project_id", .equal, id).where(SQLColumn("subproject_id"), .isNot, SQLLiteral.null)
+        if let day { q = q.where("date", .lessThanOrEqual, day.description) }
+        var out: [Int64: [QuotaType: Int64]] = [:]
+        for r in try await q.groupBy("subproject_id").groupBy("quota").all(decoding: Row.self) {
+            if let t = QuotaType(cell: r.quota) { out[r.subproject_id, default: [:]][t] = r.total ?? 0 }
+        }
+        return out
     }
 
     /// The parcels of each sub-project (its project's), by sub-project id.

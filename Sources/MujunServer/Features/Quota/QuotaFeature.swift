@@ -305,15 +305,18 @@ struct QuotaEntryDTO: Content {
     var reverses: Int64?
     var reversedBy: Int64?
     var note: String
+    /// the transfer request it was approved from, the sub-project whose acceptance credited it
     var transferID: Int64?
+    var subprojectID: Int64?
     var actor: String
     enum CodingKeys: String, CodingKey {
         case seq, date, action, town, toTown = "to_town", quota, amount, sign, grade, reverses, reversedBy = "reversed_by", note,
-             transferID = "transfer_id", actor
+             transferID = "transfer_id", subprojectID = "subproject_id", actor
     }
     init(_ r: Store.QuotaEntryRecord) {
         seq = r.seq; date = r.date; action = r.action; town = r.town; toTown = r.toTown; quota = r.quota; amount = QuotaAmount.format(r.units)
-        sign = r.sign; grade = r.grade; reverses = r.reverses; reversedBy = r.reversedBy; note = r.note; transferID = r.transferId; actor = r.actor
+        sign = r.sign; grade = r.grade; reverses = r.reverses; reversedBy = r.reversedBy; note = r.note; transferID = r.transferId
+        subprojectID = r.subprojectId; actor = r.actor
     }
 }
 

@@ -95,6 +95,7 @@ enum QuotaViews {
         let quotaOptions = QuotaType.allCases.map { ($0.key, $0.chinese) }
         // the sub-projects' parcels on a small map (the reader's own land scope), coloured by status
         let parcelsBySub = try await s.subProjectParcels(id: id)
+        let creditsBySub = try await s.subProjectCredits(id: id, asOf: day)
         var mapJSON: [UInt8]?
         var mapped = 0
         if AccessPolicy.allows(p.role, .viewLand), !parcelsBySub.isEmpty {
@@ -166,7 +167,7 @@ enum QuotaViews {
             h.el(.section, .cls("card"), .id("subprojects")) { h in
                 h.el(.h2, text: "子项目（立项 → 实施 → 验收；验收时计划指标记入所在镇街）")
                 h.table(id: "subproject-table", headers: [("项目", false), ("类型", false), ("镇街", false), ("计划新增耕地（亩）", true), ("等别", true),
-                                                          ("计划复垦（亩）", true), ("计划补划（亩）", true), ("状态", false), ("操作", false)],
+                                                          ("计划复垦（亩）", true), ("计划补划（亩）", true), ("已入账（亩）", false), ("状态", false), ("操作", false)],
                         rows: subs, empty: "暂无子项目。") { h, sp in
                     h.el(.tr, .data("id", sp.id), .data("status", sp.status), .data("town", sp.town)) { h in
                         h.el(.td) { h in h.el(.a, .href("/projects/\(sp.projectId)"), text: "\(sp.ref ?? "") \(sp.name ?? "")") }
@@ -176,6 +177,9 @@ enum QuotaViews {
                         h.el(.td, .cls("num"), text: sp.grade.map(String.init) ?? "")
                         h.el(.td, .cls("num"), text: mu(sp.plannedReclaimed))
                         h.el(.td, .cls("num"), text: mu(sp.plannedBasic))
+                        let got = creditsBySub[sp.id] ?? [:]
+                        h.el(.td, .cls("credited"), .data("credited", mu(got.values.reduce(0, +))),
+                             text: got.isEmpty ? "—" : QuotaType.allCases.compactMap { q in got[q].map { "\(q.chinese) \(mu($0))" } }.joined(separator: "；"))
                         h.el(.td, .cls("subproject-status"), text: sp.statusName + (sp.acceptedOn.map { "（\($0)）" } ?? ""))
                         h.el(.td) { h in
                             let mayAct = canPost && (ownTown == nil || ownTown == sp.town)
@@ -312,7 +316,8 @@ enum QuotaViews {
                     h.el(.a, .cls("button secondary"), .id("export-journal"), .href("/quota/\(id)/journal.xlsx" + q.filterQuery), text: "导出流水 Excel")
                 }
                 h.table(id: "journal-table", headers: [("序号", true), ("日期", false), ("动作", false), ("镇街", false), ("调入镇街", false),
-                                                       ("指标类型", false), ("数量（亩）", true), ("等别", true), ("冲正", false), ("说明", false), ("记账人", false)],
+                                                       ("指标类型", false), ("数量（亩）", true), ("等别", true), ("冲正", false), ("依据", false), ("说明", false),
+                                                       ("记账人", false)],
                         rows: journal, empty: "没有符合条件的记录。") { h, e in
                     h.el(.tr, .data("seq", e.seq), .data("action", e.action)) { h in
                         h.el(.td, .cls("num"), text: String(e.seq))
@@ -324,6 +329,13 @@ enum QuotaViews {
                         h.el(.td, .cls("num"), text: (e.sign < 0 ? "−" : "") + mu(e.units))
                         h.el(.td, .cls("num"), text: e.grade.map(String.init) ?? "")
                         h.el(.td, text: e.reverses.map { "冲正第 \($0) 号" } ?? e.reversedBy.map { "已被第 \($0) 号冲正" } ?? "")
+                        h.el(.td, .cls("basis")) { h in
+                            if let sid = e.subprojectId, let sp = subs.first(where: { $0.id == sid }) {
+                                h.el(.a, .href("/projects/\(sp.projectId)"), .data("subproject", sid), text: "子项目 \(sp.ref ?? "")验收")
+                            } else if let t = e.transferId {
+                                h.el(.a, .href("#transfers"), .data("transfer", t), text: "调剂申请 #\(t)")
+                            }
+                        }
                         h.el(.td, text: e.note)
                         h.el(.td, text: e.actor)
                     }
@@ -360,15 +372,19 @@ enum QuotaViews {
         var f = filter
         f.limit = 10_000
         let entries = try await s.journal(id: id, f)
+        let subs = try await s.subProjects(id: id)
         var w = XLSXWriter()
-        w.addSheet(name: "台账流水", headers: ["序号", "日期", "动作", "镇街", "调入镇街", "指标类型", "数量（亩）", "等别", "冲正序号", "被冲正于", "说明", "记账人"],
+        w.addSheet(name: "台账流水", headers: ["序号", "日期", "动作", "镇街", "调入镇街", "指标类型", "数量（亩）", "等别", "冲正序号", "被冲正于", "调剂申请",
+                                               "子项目", "说明", "记账人"],
                    rows: entries.map { e in
                        [.number(Double(e.seq)), .text(e.date), .text(QuotaAction(cell: e.action)?.chinese ?? e.action), .text(e.town), .text(e.toTown ?? ""),
                         .text(QuotaType(cell: e.quota)?.chinese ?? e.quota), .number(Double(e.units) / 10_000), e.grade.map { .number(Double($0)) } ?? .empty,
-                        e.reverses.map { .number(Double($0)) } ?? .empty, e.reversedBy.map { .number(Double($0)) } ?? .empty, .text(e.note), .text(e.actor)]
+                        e.reverses.map { .number(Double($0)) } ?? .empty, e.reversedBy.map { .number(Double($0)) } ?? .empty,
+                        e.transferId.map { .number(Double($0)) } ?? .empty, .text(e.subprojectId.flatMap { sid in subs.first { $0.id == sid }?.ref } ?? ""),
+                        .text(e.note), .text(e.actor)]
                    },
-                   columnWidths: [8, 12, 8, 10, 10, 14, 12, 6, 10, 10, 36, 14],
-                   numberFormats: ["0", nil, nil, nil, nil, nil, "0.0000", "0", "0", "0", nil, nil])
+                   columnWidths: [8, 12, 8, 10, 10, 14, 12, 6, 10, 10, 10, 14, 36, 14],
+                   numberFormats: ["0", nil, nil, nil, nil, nil, "0.0000", "0", "0", "0", "0", nil, nil, nil])
         return Page.download(try w.data(), type: Page.xlsxType, asciiName: "quota-journal-\(id).xlsx", name: "\(r.name)台账流水.xlsx")
     }
 }
