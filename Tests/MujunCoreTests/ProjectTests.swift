@@ -21,7 +21,7 @@ import Testing
 
     @Test("the default types: three, each template weighing 100; a bad file names the type")
     func types() throws {
-        #expect(Self.types.types.map(\.name) == ["整治项目", "揭榜挂帅", "城市更新"])
+        #expect(Self.types.types.map(\.name) == ["整治项目", "揭榜挂帅", "城市更新", "全域整治子项目"])
         #expect(Self.types.types.allSatisfy { $0.milestones.reduce(0) { $0 + $1.weight } == 100 })
         #expect(Self.types.type(named: "remediation")?.modes.contains("退二进三") == true)
         #expect(Self.types.type(named: "城市更新")?.households == true && Self.types.type(named: "揭榜挂帅")?.households == false)

@@ -226,6 +226,51 @@ struct QuotaServiceTests {
         }
     }
 
+    static func consolidationProject(_ app: Application, town: String, mode: String = "农用地整理") async throws -> Int64 {
+        let t = CalendarDate(ChinaDay.today())!
+        return try await app.services(hq).projects.create(.init(ref: "", name: "\(town)\(mode)子项目", type: "consolidation", mode: mode, town: town,
+                                                                leadUnit: "自然资源和规划局", targetMu: 50, parcelIDs: [], households: nil,
+                                                                start: t.adding(days: -30).description,
+                                                                planned: [t.adding(days: -20), t.adding(days: 60), t.adding(days: 120)].map(\.description)))
+    }
+
+    @Test("a sub-project (a project of the projects engine): linked with its planned quantities, started, accepted — its quotas credited to its town in the same step, once")
+    func subProjects() async throws {
+        try await TestApp.with { app in
+            let id = try await Self.project(app)
+            let hq = app.services(Self.hq).quota, zs = app.services(Self.zhoushan).quota
+            let pz = try await Self.consolidationProject(app, town: "舟山镇")
+            let ps = try await Self.consolidationProject(app, town: "石柱镇")
+            await CaseServiceTests.expectRefusal(.invalid, "石柱镇") { try await hq.addSubProject(id: id, .init(projectID: ps, newFarmland: "1", grade: "5")) }
+            await CaseServiceTests.expectRefusal(.invalid, "等别") { try await hq.addSubProject(id: id, .init(projectID: pz, newFarmland: "10.5")) }
+            await CaseServiceTests.expectRefusal(.forbidden) { try await zs.addSubProject(id: id, .init(projectID: pz, reclaimed: "1")) }
+            let sid = try await hq.addSubProject(id: id, .init(projectID: pz, newFarmland: "10.5", reclaimed: "3", grade: "5"))
+            await CaseServiceTests.expectRefusal(.conflict) { try await hq.addSubProject(id: id, .init(projectID: pz, reclaimed: "1")) }
+            var s = try await hq.subProjects(id: id)
+            #expect(s.count == 1 && s[0].status == "approved" && s[0].kind == "农用地整理" && s[0].town == "舟山镇" && s[0].ref != nil)
+            // not accepted before it is underway; another town cannot act on it
+            await CaseServiceTests.expectRefusal(.conflict) { _ = try await zs.acceptSubProject(sid) }
+            await CaseServiceTests.expectRefusal(.forbidden) { try await app.services(Self.gushan).quota.startSubProject(sid) }
+            try await zs.startSubProject(sid)
+            let credited = try await zs.acceptSubProject(sid)
+            #expect(credited.map(\.quota) == ["new_farmland", "reclaimed_construction"] && credited.allSatisfy { $0.subprojectId == sid })
+            #expect(credited[0].grade == 5 && credited[0].units == 105_000)
+            let b = try await hq.balances(id: id)
+            #expect(Self.line(b, "舟山镇", .newFarmland).credited == 105_000 && Self.line(b, "舟山镇", .reclaimedConstruction).credited == 30_000)
+            s = try await hq.subProjects(id: id)
+            #expect(s[0].status == "accepted" && s[0].acceptedOn != nil)
+            // per sub-project: what its acceptance credited, net of reversals
+            #expect(try await hq.subProjectCredits(id: id)[sid] == [.newFarmland: 105_000, .reclaimedConstruction: 30_000])
+            try await hq.post(id: id, .init(action: "reverse", reverses: String(credited[1].seq), note: "复垦面积复核"))
+            #expect(try await hq.subProjectCredits(id: id)[sid] == [.newFarmland: 105_000, .reclaimedConstruction: 0])
+            #expect(try await hq.subProjectCredits(id: id, asOf: CalendarDate(ChinaDay.today())!.adding(days: -1))[sid] == nil)
+            await CaseServiceTests.expectRefusal(.conflict) { _ = try await zs.acceptSubProject(sid) }
+            #expect(try await Self.count(app, "quota_entries") == 3, "accepted once (and one reversal)")
+            // it is a project of the engine: the projects list has it, with its milestones
+            #expect(try await app.services(Self.hq).projects.view(id: pz).plan.milestones.map(\.name) == ["立项", "实施", "验收"])
+        }
+    }
+
     @Test("two uses at the same moment that together exceed the balance: exactly one accepted, the other refused by rule 5 (20 rounds)")
     func concurrentPostings() async throws {
         try await TestApp.with { app in
