@@ -69,8 +69,6 @@ extension Store {
             case id, projectId = "project_id", seq, date, action, base, sign, town, toTown = "to_town", quota, units, grade, reverses,
                  reversedBy = "reversed_by", note, subprojectId = "subproject_id", transferId = "transfer_id", actor, recordedUs = "recorded_us"
         }
-        public var quotaType: QuotaType? { QuotaType(cell: quota) }
-        public var actionType: QuotaAction? { QuotaAction(cell: action) }
     }
 
     static let quotaProjectColumns = ["id", "name", "towns", "start_on", "margin_units", "basic_added", "basic_out", "farm_credited",
@@ -276,8 +274,8 @@ extension Store {
     /// The balances of every (town, type) of project `id` at the end of `day` (nil: now): the stored
     /// running state when `day` is on or after the latest entry; else the last monthly checkpoint
     /// on or before `day` plus the journal since, summed in one grouped query (a month at most).
-    func quotaBalances(id: Int64, towns: [String], asOf day: CalendarDate?) async throws -> [QuotaLedger.Balance] {
-        guard let r = try await quotaProject(id: id) else { throw ServiceError.notFound("全域整治项目不存在 / no such consolidation project") }
+    func quotaBalances(_ r: QuotaProjectRecord, asOf day: CalendarDate?) async throws -> [QuotaLedger.Balance] {
+        let id = r.id, towns = r.townList
         if day == nil || r.latestOn.map({ day!.description >= $0 }) ?? true {
             if r.latestOn == nil { return Array(repeating: QuotaLedger.Balance(), count: towns.count * 3) }
             return try await quotaState(r, towns: towns).balances

@@ -76,24 +76,9 @@ public struct CaseHistory: Sendable {
         try m.checkRequired()
         let layout = HistoryLayout(m)
         // 1. the rows, read and checked one by one (in pieces of the file at once)
-        var pieces: [(state: HistoryPiece, firstRow: Int)]
-        if let csv = table as? CSVTable {
-            pieces = try csv.rawRowsInParts(parts, minimumPiece: minimumPiece, make: { _ in HistoryPiece(layout, types) }) { piece, record, cells in
-                piece.read(record, cells)
-            }
-        } else {
-            var piece = HistoryPiece(layout, types)
-            var scratch: [UInt8] = [], bounds: [CSVCellBounds] = []
-            do {
-                try table.forEachRow { row, cells in
-                    CSVCells.withStrings(cells, scratch: &scratch, bounds: &bounds) { piece.read(row, $0) }
-                }
-            } catch let f as ImportFailure {
-                throw f
-            } catch {
-                throw ImportFailure.file(zh: "无法读取文件：\(error)", en: "cannot read the file: \(error)")
-            }
-            pieces = [(piece, 0)]
+        var pieces = try TableReader.cellsInPieces(table, parts: parts, minimumPiece: minimumPiece,
+                                                    make: { _ in HistoryPiece(layout, types) }) { piece, record, cells in
+            piece.read(record, cells)
         }
         // 2. the cases in order of first appearance; each piece's events renumbered to them (the
         // events themselves stay in the pieces' logs until step 3 moves them)

@@ -195,6 +195,31 @@ struct CSVRawParser {
     }
 }
 
+extension TableReader {
+    /// Every data row of `table` as ``CSVCells``, read into states made by `make(part)`: a CSV file
+    /// in up to `parts` pieces at once (``CSVTable/rawRowsInParts(_:minimumPiece:make:_:)``: rows
+    /// relative to each piece's `firstRow`), any other table (XLSX) row by row into one state
+    /// (`firstRow` 0, rows as the table numbers them). What a million-row importer reads with.
+    static func cellsInPieces<S>(_ table: any TableSource, parts: Int, minimumPiece: Int = 1 << 20, make: (Int) -> S,
+                                 _ body: (inout S, Int, CSVCells) -> Void) throws(ImportFailure) -> [(state: S, firstRow: Int)] {
+        if let csv = table as? CSVTable {
+            return try csv.rawRowsInParts(parts, minimumPiece: minimumPiece, make: make, body)
+        }
+        var state = make(0)
+        var scratch: [UInt8] = [], bounds: [CSVCellBounds] = []
+        do {
+            try table.forEachRow { row, cells in
+                CSVCells.withStrings(cells, scratch: &scratch, bounds: &bounds) { body(&state, row, $0) }
+            }
+        } catch let f as ImportFailure {
+            throw f
+        } catch {
+            throw ImportFailure.file(zh: "无法读取文件：\(error)", en: "cannot read the file: \(error)")
+        }
+        return [(state, 0)]
+    }
+}
+
 extension CSVTable {
     /// Reads the data rows as ``CSVCells`` in up to `parts` consecutive pieces of the file at once,
     /// each with its own state made by `make(part)`; `body(&state, record, cells)` gets each non-blank

@@ -37,24 +37,8 @@ public struct QuotaJournal: Sendable {
         let m = HeaderMatcher(headers: table.headers, fields: Self.fields)
         try m.checkRequired()
         let layout = Layout(m)
-        var pieces: [(state: Piece, firstRow: Int)]
-        if let csv = table as? CSVTable {
-            pieces = try csv.rawRowsInParts(Parallel.cores * 2, minimumPiece: 1 << 20, make: { _ in Piece(layout) }) { piece, record, cells in
-                piece.read(record, cells)
-            }
-        } else {
-            var piece = Piece(layout)
-            var scratch: [UInt8] = [], bounds: [CSVCellBounds] = []
-            do {
-                try table.forEachRow { row, cells in
-                    CSVCells.withStrings(cells, scratch: &scratch, bounds: &bounds) { piece.read(row, $0) }
-                }
-            } catch let f as ImportFailure {
-                throw f
-            } catch {
-                throw ImportFailure.file(zh: "无法读取文件：\(error)", en: "cannot read the file: \(error)")
-            }
-            pieces = [(piece, 0)]
+        var pieces = try TableReader.cellsInPieces(table, parts: Parallel.cores * 2, make: { _ in Piece(layout) }) { piece, record, cells in
+            piece.read(record, cells)
         }
         var errors = RowErrorCollector()
         var postings: [QuotaPosting] = []

@@ -339,8 +339,6 @@ public struct QuotaLedger: Sendable {
         entries.append(e)
     }
 
-    /// The index of a town of the project.
-    public func townIndex(_ town: String) -> Int? { townIndex[town] }
 
     public private(set) var entries: [Entry] = []
     /// The accepted entries by seq (a refused or unknown seq is not there: rule 8).
@@ -566,7 +564,7 @@ public struct QuotaLedger: Sendable {
     }
 
     /// `0.05`, `3`: a ten-thousandths figure without trailing zeros.
-    static func plain(_ units: Int64) -> String {
+    public static func plain(_ units: Int64) -> String {
         var s = QuotaAmount.format(units)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }

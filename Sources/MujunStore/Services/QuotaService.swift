@@ -71,7 +71,7 @@ public struct QuotaService: ServiceBase {
     public func balances(id: Int64, asOf: CalendarDate? = nil) async throws -> [Line] {
         let r = try await visible(id)
         let towns = r.townList
-        let b = try await unscoped.quotaBalances(id: id, towns: towns, asOf: asOf)
+        let b = try await unscoped.quotaBalances(r, asOf: asOf)
         return towns.enumerated().flatMap { (t, town) in QuotaType.allCases.map { Line(town: town, quota: $0, balance: b[t * 3 + $0.rawValue]) } }
     }
 
@@ -198,16 +198,23 @@ public struct QuotaService: ServiceBase {
     /// (so of two postings that together break a rule, exactly one is accepted, the other refused by the rule).
     static func posting(_ store: Store, id: Int64, _ postings: [(QuotaPosting, Store.QuotaLink)], numbered: Bool = false,
                         actor: String, detail: String?) async throws -> [Store.QuotaEntryRecord] {
-        for attempt in 0..<20 {
+        // (a file's refusal names every row; a single posting's is its one message)
+        try await retryingConflicts(keepFailure: postings.count != 1) {
+            try await store.postQuota(id: id, postings, numbered: numbered, actor: actor, detail: detail)
+        }
+    }
+
+    /// Runs `step` — a transaction that posts through `Store.postQuota` — again when another posting
+    /// claimed the project first, so that it is checked on the new state (up to 20 times, then 409).
+    /// A refusal becomes 422 naming its rules, unless `keepFailure` (a file: every row named).
+    static func retryingConflicts<T: Sendable>(keepFailure: Bool = false, _ step: () async throws -> T) async throws -> T {
+        for _ in 0..<20 {
             do {
-                return try await store.postQuota(id: id, postings, numbered: numbered, actor: actor, detail: detail)
-            } catch let f as ImportFailure {
-                if postings.count == 1, let e = f.errors.first {
-                    throw ServiceError(.unprocessable, e.messageZh + " / " + e.messageEn)
-                }
-                throw f
+                return try await step()
+            } catch let f as ImportFailure where !keepFailure {
+                throw ServiceError(.unprocessable, f.errors.map { $0.messageZh + " / " + $0.messageEn }.joined(separator: "；"))
             } catch is QuotaConflict {
-                if attempt < 19 { continue }
+                continue
             }
         }
         throw ServiceError.conflict("台账正忙，请稍后再试 / the ledger is busy; try again")
@@ -394,23 +401,16 @@ public struct QuotaService: ServiceBase {
                              Store.QuotaLink(subproject: sid)))
         }
         let credits = postings
-        for attempt in 0..<20 {
-            do {
-                return try await unscoped.db.transaction { db in
-                    let tx = Store(db)
-                    let n = try await tx.sql.update("quota_subprojects").set("status", to: "accepted").set("accepted_on", to: day.description)
-                        .set("version", to: SQLLiteral.numeric("version + 1"))
-                        .where("id", .equal, sid).where("status", .equal, "underway").where("version", .equal, s.version).returning("id").all().count
-                    guard n == 1 else { throw ServiceError.conflict("子项目 \(s.ref ?? "") 不在实施状态（现为 \(s.statusName)）/ not underway") }
-                    return try await tx.postQuota(id: r.id, credits, numbered: false, actor: actor, detail: note)
-                }
-            } catch let f as ImportFailure {
-                throw ServiceError(.unprocessable, f.errors.map { $0.messageZh }.joined(separator: "；"))
-            } catch is QuotaConflict {
-                if attempt == 19 { throw ServiceError.conflict("台账正忙，请稍后再试 / the ledger is busy; try again") }
+        return try await Self.retryingConflicts {
+            try await unscoped.db.transaction { db in
+                let tx = Store(db)
+                let n = try await tx.sql.update("quota_subprojects").set("status", to: "accepted").set("accepted_on", to: day.description)
+                    .set("version", to: SQLLiteral.numeric("version + 1"))
+                    .where("id", .equal, sid).where("status", .equal, "underway").where("version", .equal, s.version).returning("id").all().count
+                guard n == 1 else { throw ServiceError.conflict("子项目 \(s.ref ?? "") 不在实施状态（现为 \(s.statusName)）/ not underway") }
+                return try await tx.postQuota(id: r.id, credits, numbered: false, actor: actor, detail: note)
             }
         }
-        return []
     }
 
     /// Benchmarks only (the system): posts many at once through the ledger, every rule checked.
@@ -523,23 +523,16 @@ public struct QuotaService: ServiceBase {
             let posting = QuotaPosting(seq: "", date: day, action: .transfer, town: t.fromTown, toTown: t.toTown, quota: QuotaType(cell: t.quota),
                                        amount: .value(QuotaAmount(units: t.units)), note: "调剂申请 #\(tid)：\(t.reason)")
             // the request is claimed in the posting's own transaction
-            for attempt in 0..<20 {
-                do {
-                    try await unscoped.db.transaction { db in
-                        let tx = Store(db)
-                        let n = try await tx.sql.update("quota_transfers").set("state", to: "approved").set("decided_by", to: actor)
-                            .set("decided_on", to: day.description).set("decision_note", to: note).set("version", to: SQLLiteral.numeric("version + 1"))
-                            .where("id", .equal, tid).where("version", .equal, t.version).returning("id").all().count
-                        guard n == 1 else { throw ServiceError.conflict("调剂申请 #\(tid) 已被他人处理 / decided by someone else") }
-                        let e = try await tx.postQuota(id: r.id, [(posting, .init(transfer: tid))], numbered: false, actor: actor,
-                                                       detail: "批准调剂申请 #\(tid)")
-                        try await tx.sql.update("quota_transfers").set("entry_seq", to: e[0].seq).where("id", .equal, tid).run()
-                    }
-                    break
-                } catch let f as ImportFailure {
-                    throw ServiceError(.unprocessable, (f.errors.first.map { $0.messageZh + " / " + $0.messageEn }) ?? f.description)
-                } catch is QuotaConflict {
-                    if attempt == 19 { throw ServiceError.conflict("台账正忙，请稍后再试 / the ledger is busy; try again") }
+            try await Self.retryingConflicts {
+                try await unscoped.db.transaction { db in
+                    let tx = Store(db)
+                    let n = try await tx.sql.update("quota_transfers").set("state", to: "approved").set("decided_by", to: actor)
+                        .set("decided_on", to: day.description).set("decision_note", to: note).set("version", to: SQLLiteral.numeric("version + 1"))
+                        .where("id", .equal, tid).where("version", .equal, t.version).returning("id").all().count
+                    guard n == 1 else { throw ServiceError.conflict("调剂申请 #\(tid) 已被他人处理 / decided by someone else") }
+                    let e = try await tx.postQuota(id: r.id, [(posting, .init(transfer: tid))], numbered: false, actor: actor,
+                                                   detail: "批准调剂申请 #\(tid)")
+                    try await tx.sql.update("quota_transfers").set("entry_seq", to: e[0].seq).where("id", .equal, tid).run()
                 }
             }
         }

@@ -112,7 +112,7 @@ enum QuotaViews {
         return Page.render(title: r.name, status: status, active: "quota", head: Page.Head.map + Page.Head.chart + [.script("/static/quota.js")]) { h in
             h.el(.section, .cls("page-head")) { h in
                 h.el(.h1, .id("page-title"), text: r.name)
-                h.el(.p, text: "镇街 \(towns.joined(separator: "、")) · 开始 \(r.startOn) · 永久基本农田先补后调余量 \(QuotaLedger.plainMargin(r.marginUnits)) · 最近记账 \(r.latestOn ?? "—")")
+                h.el(.p, text: "镇街 \(towns.joined(separator: "、")) · 开始 \(r.startOn) · 永久基本农田先补后调余量 \(QuotaLedger.plain(r.marginUnits)) · 最近记账 \(r.latestOn ?? "—")")
                 h.el(.form, .method("get"), .action("/quota/\(id)"), .id("as-of-form")) { h in
                     h.el(.label) { h in
                         h.text("余额截至 ")
@@ -386,15 +386,5 @@ enum QuotaViews {
                    columnWidths: [8, 12, 8, 10, 10, 14, 12, 6, 10, 10, 10, 14, 36, 14],
                    numberFormats: ["0", nil, nil, nil, nil, nil, "0.0000", "0", "0", "0", "0", nil, nil, nil])
         return Page.download(try w.data(), type: Page.xlsxType, asciiName: "quota-journal-\(id).xlsx", name: "\(r.name)台账流水.xlsx")
-    }
-}
-
-extension QuotaLedger {
-    /// `0.05`: a margin in ten-thousandths without trailing zeros.
-    static func plainMargin(_ units: Int64) -> String {
-        var s = QuotaAmount.format(units)
-        while s.hasSuffix("0") { s.removeLast() }
-        if s.hasSuffix(".") { s.removeLast() }
-        return s
     }
 }
