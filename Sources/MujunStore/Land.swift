@@ -230,8 +230,11 @@ extension Store {
     /// Years with a land assessment, newest first.
     /// The revision of the land tables (parcels, land use, assessments, clusters, surveys),
     /// raised by database triggers on every change (migration CreateDataRevisions).
-    func landRevision() async throws -> Int64 {
-        try await sql.select().column("revision").from("data_revisions").where("name", .equal, "land")
+    func landRevision() async throws -> Int64 { try await revision("land") }
+
+    /// A revision of `data_revisions` (`land`, `calendar`), 0 when the row is missing.
+    func revision(_ name: String) async throws -> Int64 {
+        try await sql.select().column("revision").from("data_revisions").where("name", .equal, name)
             .first(decodingColumn: "revision", as: Int64.self) ?? 0
     }
 

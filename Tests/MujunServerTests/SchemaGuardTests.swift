@@ -487,7 +487,8 @@ struct SchemaGuardTests {
                                            "projects", "project_parcels", "project_milestones", "project_reports", "project_photos", "project_events",
                                            "project_targets", "challenges", "challenge_applications", "challenge_reviews", "challenge_tranches",
                                            "project_snapshots", "project_target_log", "project_bulletins",
-                                           "quota_projects", "quota_balances", "quota_subprojects", "quota_transfers", "quota_entries", "quota_checkpoints"]
+                                           "quota_projects", "quota_balances", "quota_subprojects", "quota_transfers", "quota_entries", "quota_checkpoints",
+                                           "sign_in_failures"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {

@@ -154,7 +154,7 @@ enum SessionPolicy {
     static let cookie = SessionCookie.name
     static let preSessionCookie = SessionCookie.preSession
     static let maxFailuresPerAccount = AccountService.Policy.maxFailuresPerAccount
-    static let maxFailuresPerAddress = SignInLimiter.maxFailuresPerAddress
+    static let maxFailuresPerAddress = SignInLimits.maxFailuresPerAddress
     static let idle = AccountService.Policy.idle
 }
 

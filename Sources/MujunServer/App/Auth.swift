@@ -63,51 +63,6 @@ enum SessionCookie {
     static let preSession = "mujun_csrf"
 }
 
-/// Failed sign-ins per client address in a sliding window, and per unknown user name (so that
-/// an unknown name locks like a real one and the answer never tells which names exist). In
-/// memory: a restart forgets.
-actor SignInLimiter {
-    static let maxFailuresPerAddress = 20
-    static let addressWindow: TimeInterval = 15 * 60
-
-    private var failures: [String: [Date]] = [:]
-    private var unknown: [String: [Date]] = [:]
-
-    func isBlocked(_ address: String, now: Date = Date()) -> Bool {
-        prune(&failures, address, now, Self.addressWindow)
-        return (failures[address]?.count ?? 0) >= Self.maxFailuresPerAddress
-    }
-
-    func recordFailure(_ address: String, now: Date = Date()) {
-        record(&failures, address, now, Self.addressWindow)
-    }
-
-    /// Whether an unknown name has failed as often as locks a real account.
-    func unknownNameLocked(_ login: String, now: Date = Date()) -> Bool {
-        let key = login.lowercased()
-        prune(&unknown, key, now, AccountService.Policy.lockout)
-        return (unknown[key]?.count ?? 0) >= AccountService.Policy.maxFailuresPerAccount
-    }
-
-    func recordUnknownName(_ login: String, now: Date = Date()) {
-        record(&unknown, login.lowercased(), now, AccountService.Policy.lockout)
-    }
-
-    private func record(_ table: inout [String: [Date]], _ key: String, _ now: Date, _ window: TimeInterval) {
-        prune(&table, key, now, window)
-        table[key, default: []].append(now)
-        // many keys (a spread-out guessing run): forget every key whose window passed
-        if table.count > 10_000 {
-            for k in Array(table.keys) { prune(&table, k, now, window) }
-            table = table.filter { !$0.value.isEmpty }
-        }
-    }
-
-    private func prune(_ table: inout [String: [Date]], _ key: String, _ now: Date, _ window: TimeInterval) {
-        table[key]?.removeAll { now.timeIntervalSince($0) > window }
-    }
-}
-
 /// Which address a request comes from.
 enum ClientAddress {
     /// `peer` unless it is a trusted proxy; then the right-most address of `X-Forwarded-For`
@@ -145,7 +100,12 @@ enum ClientAddress {
 /// nobody. Everything else — what the caller may do — is the endpoint's gate.
 struct AuthMiddleware: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let accounts = MujunStore.Services(db: req.db, caller: .system("auth"), context: req.application.serviceContext).accounts
+        let system = MujunStore.Services(db: req.db, caller: .system("auth"), context: req.application.serviceContext)
+        let accounts = system.accounts
+        // a calendar year added on another instance counts from the next request here on
+        if !req.url.path.hasPrefix("/static/"), !req.url.path.hasPrefix("/vendor/") {
+            try await system.calendar.followStoredYears()
+        }
         if let bearer = req.headers.bearerAuthorization?.token {
             guard let identity = try await accounts.identify(bearer: bearer) else {
                 throw Abort(.unauthorized, headers: ["WWW-Authenticate": "Bearer"], reason: "令牌无效或已撤销 / invalid or revoked token")

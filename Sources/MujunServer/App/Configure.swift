@@ -112,7 +112,6 @@ public struct ServerConfig: Sendable {
 
 struct ServerConfigKey: StorageKey { typealias Value = ServerConfig }
 struct ServiceContextKey: StorageKey { typealias Value = ServiceContext }
-struct SignInLimiterKey: StorageKey { typealias Value = SignInLimiter }
 struct EndpointTableKey: StorageKey { typealias Value = EndpointTable }
 
 extension Application {
@@ -133,15 +132,6 @@ extension Application {
     /// Services acting as the system (jobs, tools that drive the app in process, tests).
     public func systemService(as actor: String = "system") -> MujunStore.Services {
         MujunStore.Services(db: db, caller: .system(actor), context: serviceContext)
-    }
-
-    /// Set up by `configure` (storage is not written from requests, which run on many threads).
-    var signInLimiter: SignInLimiter {
-        get {
-            guard let l = storage[SignInLimiterKey.self] else { fatalError("configure(_:_:) sets up the sign-in limiter") }
-            return l
-        }
-        set { storage[SignInLimiterKey.self] = newValue }
     }
 
     /// Every endpoint, resolved at start-up.
@@ -170,9 +160,7 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     try await app.autoMigrate()
     app.serviceContext = try config.serviceContext()
     // the years the administrator added on the calendar page (none before the migrations ran)
-    if let added = try? await app.systemService(as: "configure").calendar.storedCalendar() {
-        app.serviceContext.addCalendarYears(added)
-    }
+    try await app.systemService(as: "configure").calendar.followStoredYears()
     app.serverConfig = config
     app.routes.defaultMaxBodySize = ByteCount(value: config.maxUpload)
     // the map's GeoJSON and the exports compress well
@@ -186,7 +174,6 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     ContentConfiguration.global.use(encoder: json, for: .json)
 
     app.ogcParcelCache = OGCParcelCache(budget: config.ogcCacheBytes)
-    app.signInLimiter = SignInLimiter()
     app.staticFiles = try StaticFiles.locate(config)
 
     app.middleware = Middlewares()

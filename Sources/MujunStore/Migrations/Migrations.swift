@@ -31,5 +31,7 @@ public enum MujunMigrations {
         CreateProjectBulletins(),
         AddProjectCheckedMonth(),
         CreateQuotaLedger(),
+        CreateSignInFailures(),
+        AddCalendarRevision(),
     ]
 }

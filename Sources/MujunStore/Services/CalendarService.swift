@@ -51,6 +51,17 @@ public struct CalendarService: ServiceBase {
         return c
     }
 
+    /// Puts the stored years in force when they changed since this process last read them — on
+    /// another instance, or by the `mujun` tool: one read of the `calendar` revision (raised by
+    /// the database on every change of `calendar_years`), the years read again only when it moved.
+    /// The server calls it before every request, so the next request to any instance counts a
+    /// year added on one of them.
+    public func followStoredYears() async throws {
+        let revision = try await unscoped.revision("calendar")
+        guard revision != context.calendarRevision else { return }
+        context.replaceStoredCalendarYears(try await storedCalendar(), revision: revision)
+    }
+
     /// Records (or replaces) a year's arrangement. Refused: a year before this one (its deadlines
     /// are already counted), a year out of range, a bad entry (named), no holidays at all.
     public func setYear(_ year: Int, holidays: String, workdays: String) async throws {

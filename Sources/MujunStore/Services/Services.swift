@@ -30,6 +30,13 @@ public struct ServiceContext: Sendable {
     /// Adds (or replaces) years of the calendar in force, for every copy of this context.
     public func addCalendarYears(_ c: WorkCalendar) { sharedCalendar.merge(c) }
 
+    /// The `calendar` revision of the stored years in force (nil: not read yet).
+    public var calendarRevision: Int64? { sharedCalendar.revision }
+
+    /// Puts `stored` (every year recorded on the calendar page, at `revision`) in force over the
+    /// shipped and configured years, for every copy of this context.
+    public func replaceStoredCalendarYears(_ stored: WorkCalendar, revision: Int64) { sharedCalendar.replaceStored(stored, revision: revision) }
+
     /// `rulesYAML` is checked by whoever loaded it (`ServerConfig.loadRules` checks both the
     /// evaluation rules and the `land:` section); an unreadable land section here gives the defaults.
     public init(rules: Rules, rulesYAML: String, passwords: PasswordHasher, secret: SecretKey) {
@@ -39,13 +46,20 @@ public struct ServiceContext: Sendable {
 }
 
 /// The calendar in force, behind a lock: read by every request, changed when the administrator
-/// adds a year.
+/// adds a year (here, or on another instance: see ``CalendarService/followStoredYears()``).
 final class SharedCalendar: @unchecked Sendable {
     private let lock = NSLock()
+    /// the shipped and configured years
+    private let base: WorkCalendar
     private var value: WorkCalendar
-    init(_ c: WorkCalendar) { value = c }
+    private var storedRevision: Int64?
+    init(_ c: WorkCalendar) { base = c; value = c }
     var current: WorkCalendar { lock.lock(); defer { lock.unlock() }; return value }
+    var revision: Int64? { lock.lock(); defer { lock.unlock() }; return storedRevision }
     func merge(_ c: WorkCalendar) { lock.lock(); value = value.merging(c); lock.unlock() }
+    func replaceStored(_ stored: WorkCalendar, revision: Int64) {
+        lock.lock(); value = base.merging(stored); storedRevision = revision; lock.unlock()
+    }
 }
 
 /// The services of one caller: each feature's reads (within the caller's scope), checks and
@@ -84,6 +98,7 @@ public struct Services: Sendable {
     public var projects: ProjectService { ProjectService(self) }
     public var challenges: ChallengeService { ChallengeService(self) }
     public var quota: QuotaService { QuotaService(self) }
+    public var signInLimits: SignInLimits { SignInLimits(self) }
 
     /// The towns the caller may see and filter by (a town user: its own).
     public var towns: [String] { caller.scope.towns ?? context.rules.towns }

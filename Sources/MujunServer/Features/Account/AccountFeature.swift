@@ -86,19 +86,19 @@ enum AccountFeature: Feature {
             return loginPage(req, message: "页面已过期，请重新登录 / the form expired, please sign in again", login: login, next: form.next, status: .forbidden)
         }
         let address = req.clientAddress
-        let limiter = req.application.signInLimiter
-        if await limiter.isBlocked(address) {
+        let limiter = req.service.signInLimits
+        if try await limiter.isBlocked(address) {
             try await admin.acting(login).recordSecurityEvent("auth.rate_limited", target: nil, detail: address)
             return loginPage(req, message: "登录失败次数过多，请 15 分钟后再试 / too many failed sign-ins, try again in 15 minutes",
                              login: login, next: form.next, status: .tooManyRequests)
         }
-        let unknownLocked = await limiter.unknownNameLocked(login)
+        let unknownLocked = try await limiter.unknownNameLocked(login)
         let outcome = try await req.service.accounts.signIn(login: login, password: form.password ?? "", address: address,
                                                              unknownLocked: unknownLocked)
         switch outcome {
         case .failed, .locked:
-            await limiter.recordFailure(address)
-            if case .failed = outcome, try await req.service.accounts.isUnknown(login: login) { await limiter.recordUnknownName(login) }
+            try await limiter.recordFailure(address)
+            if case .failed = outcome, try await req.service.accounts.isUnknown(login: login) { try await limiter.recordUnknownName(login) }
             if case .locked(let minutes) = outcome {
                 return loginPage(req, message: "账户已临时锁定，请 \(minutes) 分钟后再试 / account locked for \(minutes) more minutes",
                                  login: login, next: form.next, status: .tooManyRequests)

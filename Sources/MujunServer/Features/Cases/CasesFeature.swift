@@ -183,14 +183,14 @@ enum CasesFeature: Feature {
         guard let cookie = req.cookies[SessionCookie.preSession]?.string, let sent = f._csrf, Tokens.equal(cookie, sent) else {
             return petitionPage(req, view: nil, ref: f.ref, code: "", message: "页面已过期，请重新查询 / the form expired", status: .forbidden)
         }
-        let limiter = req.application.signInLimiter
+        let limiter = req.service.signInLimits
         let address = req.clientAddress
-        if await limiter.isBlocked(address) {
+        if try await limiter.isBlocked(address) {
             return petitionPage(req, view: nil, ref: f.ref, code: "", message: "查询失败次数过多，请 15 分钟后再试 / too many failed attempts, try again in 15 minutes",
                                 status: .tooManyRequests)
         }
         guard let v = try await req.service.cases.petition(ref: f.ref, code: f.code) else {
-            await limiter.recordFailure(address)
+            try await limiter.recordFailure(address)
             return petitionPage(req, view: nil, ref: f.ref, code: "", message: "编号或查询码不正确 / the number or the query code is wrong", status: .notFound)
         }
         do {
