@@ -3,7 +3,8 @@
 # Idempotent: installs only what is missing, and runs `apt-get update` only then.
 #   Debian: Chromium + chromedriver and a CJK font (browser tests, screenshots of the
 #   Chinese UI), Chart.js and Leaflet (served by the app), PostgreSQL 15 (the Postgres
-#   test leg), SQLite, GDAL/GEOS/PROJ, and the C libraries Swift on Linux links against.
+#   test leg), SQLite, GDAL/GEOS/PROJ, nginx (the reverse proxy of the multi-instance tests), and
+#   the C libraries Swift on Linux links against.
 #   Python (the `python3` on PATH): selenium, openpyxl, pytest, pandas (the reference
 #   implementation of the evaluation that tests/cli cross-checks and `make bench` times), and
 #   openapi-spec-validator and schemathesis 4.x (tests/api: the OpenAPI document and fuzzing).
@@ -22,6 +23,7 @@ APT_PACKAGES=(
     pkg-config
     libcurl4-openssl-dev libxml2-dev zlib1g-dev libssl-dev
     fonts-noto-cjk
+    nginx
     ca-certificates procps
 )
 # IMPORT_NAME=PIP_REQUIREMENT, or just the name when both are the same; a module that imports but

@@ -37,6 +37,9 @@ public struct ServerConfig: Sendable {
     public var projectTypesPath: String?
     /// Further years of the work calendar (MUJUN_CALENDAR), added to the shipped 2025 and 2026.
     public var calendarPath: String?
+    /// This instance's name (MUJUN_INSTANCE), sent as `X-Mujun-Instance` on every answer when set,
+    /// so that the proxy's log and an operator can tell which of several instances answered.
+    public var instanceName: String?
 
     public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
 
@@ -65,6 +68,7 @@ public struct ServerConfig: Sendable {
                 return FileManager.default.fileExists(atPath: beside) ? beside : nil
             }
         self.calendarPath = env["MUJUN_CALENDAR"].flatMap { $0.isEmpty ? nil : $0 }
+        self.instanceName = env["MUJUN_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The case types in force (checked: a bad file stops the start, naming the problem).
@@ -177,7 +181,7 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     app.staticFiles = try StaticFiles.locate(config)
 
     app.middleware = Middlewares()
-    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware(instance: config.instanceName))
     app.middleware.use(ErrorMiddleware())
     app.middleware.use(AuthMiddleware())
     try registerEndpoints(app)
@@ -185,8 +189,12 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
 
 /// Security headers on every answer (pages set their own CSP too).
 struct SecurityHeadersMiddleware: AsyncMiddleware {
+    /// MUJUN_INSTANCE, sent as `X-Mujun-Instance`
+    var instance: String?
+
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let res = try await next.respond(to: request)
+        if let instance { res.headers.replaceOrAdd(name: "X-Mujun-Instance", value: instance) }
         res.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         if res.headers.first(name: "X-Frame-Options") == nil { res.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY") }
         if res.headers.first(name: "Referrer-Policy") == nil { res.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin") }

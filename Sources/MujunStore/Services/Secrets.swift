@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import CCrypt
 import NIOPosix
@@ -18,17 +21,33 @@ public struct SecretKey: Sendable {
     init(bytes: [UInt8]) { key = SymmetricKey(data: bytes) }
 
     /// `secret` (or MUJUN_SECRET) when given, else the key kept in `file`, created when missing.
+    /// Several instances started at once against one file agree on one key: the file is created
+    /// exclusively (`O_EXCL`) by one of them, and the others read what it wrote.
     public static func load(secret: String?, file: String) throws -> SecretKey {
         if let s = secret ?? ProcessInfo.processInfo.environment["MUJUN_SECRET"], !s.isEmpty { return SecretKey(secret: s) }
         let url = URL(fileURLWithPath: file)
-        if let text = try? String(contentsOf: url, encoding: .utf8),
-           let bytes = Tokens.bytes(hex: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 {
+        func stored() -> SecretKey? {
+            guard let text = try? String(contentsOf: url, encoding: .utf8),
+                  let bytes = Tokens.bytes(hex: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else { return nil }
             return SecretKey(bytes: bytes)
         }
-        let bytes = Tokens.randomBytes(32)
+        if let key = stored() { return key }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: url.path, contents: Data(Tokens.hex(bytes).utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        if fd < 0 {
+            // another process is creating it: wait for what it writes (a second at most)
+            for _ in 0..<100 {
+                if let key = stored() { return key }
+                usleep(10_000)
+            }
+            throw ServiceError(.unprocessable, "密钥文件 \(url.path) 无法读取 / the secret file \(url.path) cannot be read")
+        }
+        let bytes = Tokens.randomBytes(32)
+        let text = Array(Tokens.hex(bytes).utf8)
+        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == text.count, synced else {
             throw ServiceError(.unprocessable, "无法写入密钥文件 \(url.path) / cannot write the secret file \(url.path)")
         }
         return SecretKey(bytes: bytes)
