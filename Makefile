@@ -31,11 +31,11 @@ SKIP_BUILD ?=
 SWIFT_BUILD_FLAGS ?= -Xswiftc -wmo -Xswiftc -num-threads -Xswiftc 2 -Xswiftc -gline-tables-only -Xcc -gline-tables-only
 # make test: the legs in two lanes at once (scripts/test-lanes.sh); the two Swift legs share a
 # lane (SwiftPM locks .build), the Python legs run the built binary beside them
-TEST_LANES ?= "test-swift test-postgres test-ops" "test-browser test-api test-cli test-gis"
+TEST_LANES ?= "test-swift test-postgres test-crash" "test-browser test-api test-cli test-gis test-ops"
 # where `make test-api` leaves schemathesis's output, reports and findings.md (emptied first)
 API_REPORT_DIR ?= .ci/out/test-api
 
-.PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli test-gis test-api test-ops \
+.PHONY: help deps build build-tests run demo test test-swift test-postgres test-browser test-cli test-gis test-api test-ops test-crash \
         bench bench-compare clean distclean
 
 help:
@@ -44,7 +44,7 @@ help:
 	@echo "make deps           install missing Debian packages and Python test modules (as root)"
 	@echo "make build          swift build (debug)"
 	@echo "make demo           re-create the demo database"
-	@echo "make test-swift | test-postgres | test-browser | test-cli | test-gis | test-api | test-ops   one leg of make test"
+	@echo "make test-swift | test-postgres | test-browser | test-cli | test-gis | test-api | test-ops | test-crash   one leg of make test"
 	@echo "make bench          release build, then bench/run.sh (Swift vs pandas on 1,000,000 enterprises, …)"
 	@echo "make bench-compare BASE=rev   every bench figure for BASE and this checkout side by side (≤ 5 % worse)"
 	@echo "make clean          remove build products; make distclean also removes data/ and bench-data/"
@@ -94,7 +94,7 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	@MUJUN_API_BUDGET="$${MUJUN_API_BUDGET:-600}" MAKE="$(MAKE)" bash scripts/test-lanes.sh $(TEST_LANES) && \
-	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, operations, browser, CLI, GDAL, API)"
+	echo "make test: all legs passed (Swift on SQLite, Swift on PostgreSQL, crash, operations, browser, CLI, GDAL, API)"
 
 # The Swift suite on SQLite (MUJUN_TEST_DATABASE_URL unset); the memory-growth tests measure the
 # process's RSS, so they run alone in a process of their own after the rest.
@@ -162,10 +162,15 @@ test-gis:
 	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/ogc
 
 # Running it for real (tests/ops): PostgreSQL + three instances behind nginx (scripts/multi-instance.sh),
-# backups and restores, kill -9 in the middle of every long write; each test starts and stops what it needs.
+# backups and restores; each test starts and stops what it needs.
 test-ops:
 	$(if $(SKIP_BUILD),,$(SWIFT) build $(SWIFT_BUILD_FLAGS))
-	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/ops
+	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/ops --ignore=tests/ops/test_crash.py
+
+# kill -9 in the middle of every long write, on SQLite and on PostgreSQL (tests/ops/test_crash.py)
+test-crash:
+	$(if $(SKIP_BUILD),,$(SWIFT) build $(SWIFT_BUILD_FLAGS))
+	MUJUN_BIN="$(abspath $(BIN))" $(PYTHON) -m pytest -q -p no:cacheprovider -p no:benchmark tests/ops/test_crash.py
 
 # /openapi.json (openapi-spec-validator, every documented operation answers, every JSON route is
 # documented) and schemathesis against /api/v1 as the admin, on a fresh demo database (tests/api,
