@@ -14,7 +14,8 @@
 # Environment: MUJUN_BIN (default .build/debug/mujun), MUJUN_MI_DIR (/tmp/mujun-multi),
 # MUJUN_MI_INSTANCES (3), MUJUN_MI_ENTERPRISES (200, the demo city; 0 = no demo),
 # MUJUN_MI_SEED (7), MUJUN_MI_PG_PORT (54380, or the next free one),
-# DATABASE_URL (a PostgreSQL to use instead of a throw-away one; the demo is loaded into it).
+# MUJUN_METRICS_ALLOW (127.0.0.12: the scraper of tests/ops), DATABASE_URL (a PostgreSQL to use
+# instead of a throw-away one; the demo is loaded into it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -85,7 +86,7 @@ start() {
     local ports=() urls=()
     for i in $(seq 1 "$N"); do
         local port; port="$(free_port)"
-        MUJUN_INSTANCE="i$i" "$BIN" serve --hostname 127.0.0.1 --port "$port" >"$DIR/instance-$i.log" 2>&1 &
+        MUJUN_INSTANCE="i$i" MUJUN_METRICS_ALLOW="${MUJUN_METRICS_ALLOW:-127.0.0.12}" "$BIN" serve --hostname 127.0.0.1 --port "$port" >"$DIR/instance-$i.log" 2>&1 &
         echo $! >"$DIR/instance-$i.pid"
         ports+=("$port"); urls+=("http://127.0.0.1:$port")
     done

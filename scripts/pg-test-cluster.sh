@@ -5,6 +5,8 @@
 #   scripts/pg-test-cluster.sh url      # prints postgres://mujun:mujun@127.0.0.1:PORT/mujun_test
 #   scripts/pg-test-cluster.sh status   # exit 0 when running
 #   scripts/pg-test-cluster.sh stop     # stops it and removes its directory
+#   scripts/pg-test-cluster.sh pause    # stops the server (fast), keeping the cluster
+#   scripts/pg-test-cluster.sh resume   # starts it again (a restart under load, tests/ops)
 #
 # The cluster lives in $MUJUN_PG_DIR (default /tmp/mujun-pgtest: a place the `postgres`
 # user can reach whatever the clone's path), listens on 127.0.0.1 only, on port
@@ -136,7 +138,9 @@ EOF
 case "${1:-}" in
     start)  do_start ;;
     stop)   do_stop ;;
+    pause)  is_running || fail "test cluster not running"; pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t 60 stop >/dev/null ;;
+    resume) [ -f "$DATA/PG_VERSION" ] || fail "no test cluster in $BASE"; pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null ;;
     url)    is_running || fail "test cluster not running (run: $0 start)"; print_url ;;
     status) if is_running; then say "running: $(print_url)"; else say "not running"; exit 1; fi ;;
-    *)      echo "usage: $0 start|stop|url|status" >&2; exit 2 ;;
+    *)      echo "usage: $0 start|stop|pause|resume|url|status" >&2; exit 2 ;;
 esac

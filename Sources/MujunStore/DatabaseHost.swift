@@ -6,6 +6,8 @@ import SQLKit
 import NIOCore
 import NIOPosix
 import Logging
+import PostgresNIO
+import AsyncKit
 
 /// The database named by a URL, opened and migrated without a web server: what the
 /// command-line tool works on (the server registers the same configuration with Vapor).
@@ -81,5 +83,27 @@ public final class DatabaseHost: Sendable {
 
     public func shutdown() async {
         await databases.shutdownAsync()
+    }
+
+    /// Whether `error` says the database cannot be reached now (not that a query was wrong): a
+    /// connection refused, reset or closed, the server shutting down or starting (SQLSTATE 08…,
+    /// 57P…), or no pooled connection in time. The server answers such requests 503 at once,
+    /// and the next request opens a new connection: after a PostgreSQL restart it recovers alone.
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        if let e = error as? PSQLError {
+            switch e.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+                return true
+            case .server:
+                let state = e.serverInfo?[.sqlState] ?? ""
+                return state.hasPrefix("08") || state.hasPrefix("57P")
+            default:
+                return false
+            }
+        }
+        if error is ConnectionPoolTimeoutError || error is ConnectionPoolError { return true }
+        if error is NIOConnectionError || error is ChannelError { return true }
+        if let io = error as? IOError, [ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT].contains(io.errnoCode) { return true }
+        return false
     }
 }

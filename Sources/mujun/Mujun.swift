@@ -77,6 +77,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "端口") var port = 8080
 
     func run() async throws {
+        if db.config.jsonLogs {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        }
         let env = Environment(name: "production", arguments: ["mujun", "serve", "--hostname", hostname, "--port", String(port)])
         let app = try await Application.make(env)
         do {

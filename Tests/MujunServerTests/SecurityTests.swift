@@ -160,7 +160,7 @@ struct SecurityTests {
     static let roles: [Role?] = [nil] + Role.allCases.map { Optional($0) }
 
     static func isAPI(_ path: String) -> Bool {
-        path.hasPrefix("/api/") || path == "/openapi.json" || path.hasPrefix("/ogc")
+        path.hasPrefix("/api/") || path == "/openapi.json" || path.hasPrefix("/ogc") || path == "/metrics"
     }
 
     /// `:a` and `:b` are the same pattern component.

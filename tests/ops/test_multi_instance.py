@@ -13,6 +13,7 @@ import os
 import random
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,57 @@ def test_a_file_uploaded_to_one_instance_is_read_from_the_others(stack):
         got = on(tax, base).get(made[0]["url"])
         assert got.status == 200, base
         assert got.body == data, f"{base} served other bytes"
+
+
+def test_metrics_from_the_allowed_address_only_and_a_request_id_on_every_answer(stack):
+    allowed, other = Client(stack["nginx"], "127.0.0.12"), Client(stack["nginx"], "127.0.0.13")
+    seen = {}
+    for _ in range(9):
+        r = allowed.get("/metrics")
+        assert r.status == 200, r.status
+        assert r.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8"
+        assert "# TYPE mujun_http_requests_total counter" in r.text
+        seen[r.header("X-Mujun-Instance")] = r.text
+        assert r.header("X-Request-Id")
+    assert set(seen) == {"i1", "i2", "i3"}
+    for name, text in seen.items():
+        assert f'mujun_instance_info{{instance="{name}"}} 1' in text
+        assert "mujun_db_up 1" in text
+    # another address, even one that writes the allowed one into X-Forwarded-For
+    assert other.get("/metrics").status == 401
+    assert other.get("/metrics", headers={"X-Forwarded-For": "127.0.0.12"}).status == 401
+    # a request id a client makes up is not taken: nginx's (32 hex digits) replaces it
+    r = other.get("/healthz", headers={"X-Request-Id": "made-up-by-the-client"})
+    rid = r.header("X-Request-Id") or ""
+    assert r.status == 200 and len(rid) == 32 and all(ch in "0123456789abcdef" for ch in rid), rid
+    # straight to an instance (not a trusted proxy), the client's id is not believed either
+    r = Client(stack["instances"][0], "127.0.0.13").get("/healthz", headers={"X-Request-Id": "made-up-by-the-client"})
+    assert r.status == 200 and r.header("X-Request-Id") not in (None, "", "made-up-by-the-client")
+
+
+def test_postgresql_restarted_under_load_fails_fast_with_503_then_recovers_alone(stack):
+    c = Client(stack["nginx"], "127.0.0.14")
+    assert c.sign_in(*HQ).status == 303
+    assert c.get("/ranking").status == 200
+    env = dict(os.environ, MUJUN_PG_DIR=stack["dir"] + "/pg")
+    subprocess.run(["bash", str(ROOT / "scripts/pg-test-cluster.sh"), "pause"], env=env, check=True, timeout=120)
+    try:
+        for _ in range(6):
+            t = time.perf_counter()
+            r = c.get("/ranking", timeout=30)
+            took = time.perf_counter() - t
+            assert r.status == 503, (r.status, r.text[:300])
+            assert "数据库暂时不可用" in r.text
+            assert took < 5, f"a request waited {took:.1f} s for a database that is down"
+        assert c.get("/healthz").status == 503
+    finally:
+        subprocess.run(["bash", str(ROOT / "scripts/pg-test-cluster.sh"), "resume"], env=env, check=True, timeout=120)
+    # every instance serves again, none restarted
+    for base in stack["instances"]:
+        deadline = time.time() + 30
+        while True:
+            r = on(c, base).get("/ranking")
+            if r.status == 200 or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert r.status == 200, (base, r.status)

@@ -131,6 +131,8 @@ public enum Permission: String, Sendable, CaseIterable, Hashable {
     case setConsent
     case manageUsers
     case viewAudit
+    /// read /metrics (Prometheus); a scraper may read it from MUJUN_METRICS_ALLOW's addresses instead
+    case viewMetrics
     case manageSettings
     /// see parcels, clusters and the battle map (filtered by scope)
     case viewLand
@@ -201,7 +203,7 @@ public enum AccessPolicy {
         case .decideAppeal: [.admin, .headquarters].contains(role)
         case .viewAppeals: [.admin, .headquarters, .town, .enterprise].contains(role)
         case .viewCreditList: [.admin, .headquarters, .bank].contains(role)
-        case .manageUsers, .viewAudit, .manageSettings: role == .admin
+        case .manageUsers, .viewAudit, .viewMetrics, .manageSettings: role == .admin
         case .viewLand: [.admin, .headquarters, .town, .enterprise].contains(role)
         case .manageLand, .reviewSurvey: [.admin, .headquarters].contains(role)
         case .surveyParcel: role == .town

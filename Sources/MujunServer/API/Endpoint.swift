@@ -61,6 +61,8 @@ public struct Endpoint: Sendable {
     var duringPasswordChange = false
     /// Reachable anonymously when the admin marked this key public (`public_pages`).
     var publicKey: String?
+    /// Also reachable, without signing in, from the addresses of MUJUN_METRICS_ALLOW (`/metrics`).
+    var scrapeable = false
     /// How the body is read: collected up to `maxBody` bytes (nil = the configured upload limit).
     var maxBody: Int?
     var streamsBody = false

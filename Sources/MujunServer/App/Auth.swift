@@ -53,7 +53,7 @@ extension Request {
     /// Whether errors of this request are answered as JSON (API, OpenAPI, OGC, health).
     var wantsJSON: Bool {
         let p = url.path
-        return p.hasPrefix("/api/") || p == "/api" || p.hasPrefix("/openapi") || p.hasPrefix("/ogc") || p == "/healthz"
+        return p.hasPrefix("/api/") || p == "/api" || p.hasPrefix("/openapi") || p.hasPrefix("/ogc") || p == "/healthz" || p == "/metrics"
     }
 }
 
@@ -61,6 +61,41 @@ extension Request {
 enum SessionCookie {
     static let name = "mujun_session"
     static let preSession = "mujun_csrf"
+}
+
+/// Addresses and IPv4 CIDR ranges (`127.0.0.1`, `10.8.0.0/16`, `::1`), from a comma-separated list.
+public struct AddressRanges: Sendable {
+    var exact: Set<String> = []
+    var ranges: [(base: UInt32, mask: UInt32)] = []
+
+    public init(_ list: String) {
+        for item in list.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) where !item.isEmpty {
+            let parts = item.split(separator: "/", maxSplits: 1).map(String.init)
+            if parts.count == 2, let base = Self.ipv4(parts[0]), let bits = Int(parts[1]), (0...32).contains(bits) {
+                let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << UInt32(32 - bits)
+                ranges.append((base & mask, mask))
+            } else {
+                exact.insert(ClientAddress.normalized(item))
+            }
+        }
+    }
+
+    public func contains(_ address: String) -> Bool {
+        if exact.contains(address) { return true }
+        guard let a = Self.ipv4(address) else { return false }
+        return ranges.contains { a & $0.mask == $0.base }
+    }
+
+    static func ipv4(_ s: String) -> UInt32? {
+        let p = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard p.count == 4 else { return nil }
+        var v: UInt32 = 0
+        for x in p {
+            guard let n = UInt32(x), n <= 255, x.count <= 3 else { return nil }
+            v = v << 8 | n
+        }
+        return v
+    }
 }
 
 /// Which address a request comes from.
@@ -104,7 +139,11 @@ struct AuthMiddleware: AsyncMiddleware {
         let accounts = system.accounts
         // a calendar year added on another instance counts from the next request here on
         if !req.url.path.hasPrefix("/static/"), !req.url.path.hasPrefix("/vendor/") {
-            try await system.calendar.followStoredYears()
+            // the database may be away (a restart): the request then fails at its own reads, as
+            // it would have; /healthz answers 503
+            do { try await system.calendar.followStoredYears() } catch {
+                req.logger.warning("the calendar's revision could not be read: \(String(reflecting: error))")
+            }
         }
         if let bearer = req.headers.bearerAuthorization?.token {
             guard let identity = try await accounts.identify(bearer: bearer) else {
@@ -128,6 +167,8 @@ struct AuthMiddleware: AsyncMiddleware {
 /// permission (403), and the CSRF token of a state-changing request made with a session.
 enum Gate {
     static func check(_ e: Endpoint, _ req: Request) async throws -> Response? {
+        // a monitoring endpoint (/metrics) from an address the configuration lets scrape it
+        if e.scrapeable, req.application.serverConfig.metricsAllow.contains(req.clientAddress) { return nil }
         guard let identity = req.identity else {
             if e.requirement == .open { return nil }
             if let key = e.publicKey, try await req.service.admin.publicPages().contains(key) { return nil }

@@ -40,6 +40,13 @@ public struct ServerConfig: Sendable {
     /// This instance's name (MUJUN_INSTANCE), sent as `X-Mujun-Instance` on every answer when set,
     /// so that the proxy's log and an operator can tell which of several instances answered.
     public var instanceName: String?
+    /// Addresses (and IPv4 CIDR ranges) that may read `/metrics` without signing in
+    /// (MUJUN_METRICS_ALLOW, comma-separated: the Prometheus server); the admin always may.
+    public var metricsAllow: AddressRanges
+    /// MUJUN_LOG_FORMAT=json: one JSON object per log line (with the request id), and one line
+    /// per request answered (as MUJUN_LOG_REQUESTS=1 also asks in the plain format).
+    public var jsonLogs: Bool
+    public var logRequests: Bool
 
     public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
 
@@ -69,6 +76,9 @@ public struct ServerConfig: Sendable {
             }
         self.calendarPath = env["MUJUN_CALENDAR"].flatMap { $0.isEmpty ? nil : $0 }
         self.instanceName = env["MUJUN_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
+        self.metricsAllow = AddressRanges(env["MUJUN_METRICS_ALLOW"] ?? "")
+        self.jsonLogs = env["MUJUN_LOG_FORMAT"]?.lowercased() == "json"
+        self.logRequests = jsonLogs || env["MUJUN_LOG_REQUESTS"] == "1"
     }
 
     /// The case types in force (checked: a bad file stops the start, naming the problem).
@@ -180,7 +190,10 @@ public func configure(_ app: Application, _ config: ServerConfig = ServerConfig(
     app.ogcParcelCache = OGCParcelCache(budget: config.ogcCacheBytes)
     app.staticFiles = try StaticFiles.locate(config)
 
+    let metrics = Metrics()
+    app.storage[MetricsKey.self] = metrics
     app.middleware = Middlewares()
+    app.middleware.use(MetricsMiddleware(metrics: metrics, trustedProxies: config.trustedProxies, logRequests: config.logRequests))
     app.middleware.use(SecurityHeadersMiddleware(instance: config.instanceName))
     app.middleware.use(ErrorMiddleware())
     app.middleware.use(AuthMiddleware())

@@ -137,9 +137,10 @@ public enum RouteAccess {
             if e.requirement == .open {
                 anonymous = "allowed"
             } else {
-                let json = e.path.hasPrefix("/api/") || e.path.hasPrefix("/ogc") || e.path == "/openapi.json"
+                let json = e.path.hasPrefix("/api/") || e.path.hasPrefix("/ogc") || e.path == "/openapi.json" || e.path == "/metrics"
                 anonymous = json || e.method != .GET ? "401" : "→ /login"
                 if let key = e.publicKey { anonymous += "; allowed when the admin marks `\(key)` public" }
+                if e.scrapeable { anonymous += "; allowed from the addresses of `MUJUN_METRICS_ALLOW`" }
             }
             lines.append("| `\(e.method.rawValue) \(e.path)` | `\(e.requirement)` | \(who) | \(anonymous) | \(e.summary.replacingOccurrences(of: "|", with: "\\|")) |")
         }

@@ -25,6 +25,9 @@ struct ErrorMiddleware: AsyncMiddleware {
             return (.badRequest, Request.describe(e), [:])
         case let abort as any AbortError:
             return (abort.status, abort.reason, abort.headers)
+        case let e where DatabaseHost.isUnavailable(e):
+            request.logger.warning("database unavailable: \(String(reflecting: e))")
+            return (.serviceUnavailable, "数据库暂时不可用，请稍后重试 / the database is unavailable, try again shortly", ["Retry-After": "5"])
         default:
             request.logger.report(error: error)
             return (.internalServerError, "服务器内部错误 / internal server error", [:])

@@ -20,7 +20,24 @@ enum SystemFeature: Feature {
              parameters: NoParameters.self, documents: AnyJSONObject.self) { req, _ in
             Response(status: .ok, headers: ["Content-Type": "application/json; charset=utf-8"], body: .init(string: req.application.endpoints.openAPI))
         }.with { $0.publicKey = "openapi" },
+        .custom(.GET, "/metrics", .permission(.viewMetrics),
+                "运行指标（Prometheus 文本格式；管理员或 MUJUN_METRICS_ALLOW 的地址）/ metrics in the Prometheus text format",
+                kind: .download, tag: "system") { req in
+            try await metrics(req)
+        }.with { $0.scrapeable = true },
     ]
+
+    /// The Prometheus text of this instance: its requests, the database, the process.
+    static func metrics(_ req: Request) async throws -> Response {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let up = (try? await req.service.system.ping()) != nil
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let config = req.application.serverConfig
+        let text = req.application.metrics.render(instance: config.instanceName, database: (up, seconds),
+                                                  poolMax: config.isPostgres ? 4 * System.coreCount : 1)
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"],
+                        body: .init(string: text))
+    }
 
     /// `{"status": "ok"}`, or 503 `{"status": "unavailable"}`; the reason is logged, never told.
     static func health(_ req: Request) async throws -> HealthDTO {
