@@ -11,7 +11,7 @@ struct Mujun: AsyncParsableCommand {
         commandName: "mujun",
         abstract: "亩均论英雄：企业亩均效益评价、低效用地整治与闭环督办 / per-mu evaluation of enterprises",
         discussion: "数据库由环境变量 DATABASE_URL 指定（默认 sqlite://data/mujun.sqlite，也可为 postgres://…）。",
-        subcommands: [Serve.self, Demo.self, Import.self, Evaluate.self, RulesCommand.self, UserCommand.self, Migrate.self, BackupCommand.self, RestoreCommand.self, VerifyCommand.self, Bench.self, BenchLand.self, Land.self, CalendarCommand.self, CasesCommand.self, ProjectsCommand.self, QuotaCommand.self, BenchCases.self, BenchProjects.self, BenchQuota.self, Docs.self]
+        subcommands: [Serve.self, Demo.self, Import.self, Evaluate.self, RulesCommand.self, UserCommand.self, Migrate.self, BackupCommand.self, RestoreCommand.self, VerifyCommand.self, JobsCommand.self, Bench.self, BenchLand.self, Land.self, CalendarCommand.self, CasesCommand.self, ProjectsCommand.self, QuotaCommand.self, BenchCases.self, BenchProjects.self, BenchQuota.self, Docs.self]
     )
 }
 
@@ -84,6 +84,7 @@ struct Serve: AsyncParsableCommand {
         let app = try await Application.make(env)
         do {
             try await configure(app, db.config)
+            startJobScheduler(app)
             print("亩均 Mujun 服务已启动 / serving on http://\(hostname):\(port)")
             try await app.execute()
         } catch {

@@ -488,7 +488,7 @@ struct SchemaGuardTests {
                                            "project_targets", "challenges", "challenge_applications", "challenge_reviews", "challenge_tranches",
                                            "project_snapshots", "project_target_log", "project_bulletins",
                                            "quota_projects", "quota_balances", "quota_subprojects", "quota_transfers", "quota_entries", "quota_checkpoints",
-                                           "sign_in_failures"]
+                                           "sign_in_failures", "job_runs", "outbox"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {
@@ -510,7 +510,9 @@ struct SchemaGuardTests {
             let after = try await Self.contents(sql)
             #expect(Set(after.keys) == Set(before.keys).union(Self.laterTables))
             for (t, rows) in before {
-                let same = after[t] == rows
+                // 018/AddCalendarRevision adds the `calendar` revision beside `land`
+                let same = t == "data_revisions" ? Set(rows).isSubset(of: Set(after[t] ?? [])) && (after[t]?.count ?? 0) == rows.count + 1
+                    : after[t] == rows
                 #expect(same, "\(t): \(rows.count) rows before, \(after[t]?.count ?? 0) after, or changed")
             }
             // the keys, and nothing else of the schema changed but what 005 adds

@@ -47,6 +47,13 @@ public struct ServerConfig: Sendable {
     /// per request answered (as MUJUN_LOG_REQUESTS=1 also asks in the plain format).
     public var jsonLogs: Bool
     public var logRequests: Bool
+    /// The scheduler inside `mujun serve` (MUJUN_JOBS=off: cron runs `mujun jobs run-due`
+    /// instead), how often it looks (MUJUN_JOBS_EVERY seconds, 30), the daily backup's folder and
+    /// how many it keeps (MUJUN_BACKUP_DIR, MUJUN_BACKUP_KEEP).
+    public var jobsEnabled: Bool
+    public var jobsEvery: Double
+    public var backupDir: String?
+    public var backupKeep: Int
 
     public static let defaultDatabaseURL = "sqlite://data/mujun.sqlite"
 
@@ -79,6 +86,10 @@ public struct ServerConfig: Sendable {
         self.metricsAllow = AddressRanges(env["MUJUN_METRICS_ALLOW"] ?? "")
         self.jsonLogs = env["MUJUN_LOG_FORMAT"]?.lowercased() == "json"
         self.logRequests = jsonLogs || env["MUJUN_LOG_REQUESTS"] == "1"
+        self.jobsEnabled = !["off", "0", "false", "no"].contains(env["MUJUN_JOBS"]?.lowercased() ?? "")
+        self.jobsEvery = max(1, env["MUJUN_JOBS_EVERY"].flatMap(Double.init) ?? 30)
+        self.backupDir = env["MUJUN_BACKUP_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        self.backupKeep = max(1, env["MUJUN_BACKUP_KEEP"].flatMap(Int.init) ?? 14)
     }
 
     /// The case types in force (checked: a bad file stops the start, naming the problem).
@@ -213,4 +224,33 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         if res.headers.first(name: "Referrer-Policy") == nil { res.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin") }
         return res
     }
+}
+
+/// The scheduler inside `mujun serve`: every `jobsEvery` seconds it runs the jobs that are due
+/// and that no instance has claimed (`JobService.runDue`); stopped with the application.
+public func startJobScheduler(_ app: Application) {
+    let config = app.serverConfig
+    guard config.jobsEnabled else { return }
+    let settings = JobService.Settings(instance: config.instanceName ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)",
+                                       databaseURL: config.databaseURL, backupDir: config.backupDir, backupKeep: config.backupKeep)
+    let logger = app.logger
+    let services = app.systemService(as: "scheduler")
+    let task = Task.detached {
+        while !Task.isCancelled {
+            do {
+                for r in try await services.jobs.runDue(settings: settings) {
+                    if r.succeeded { logger.info("job \(r)") } else { logger.error("job \(r)") }
+                }
+            } catch {
+                logger.warning("scheduler: \(String(reflecting: error))")
+            }
+            try? await Task.sleep(nanoseconds: UInt64(config.jobsEvery * 1e9))
+        }
+    }
+    app.lifecycle.use(SchedulerLifecycle(task: task))
+}
+
+struct SchedulerLifecycle: LifecycleHandler {
+    let task: Task<Void, Never>
+    func shutdown(_ application: Application) { task.cancel() }
 }

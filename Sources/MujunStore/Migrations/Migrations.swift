@@ -33,5 +33,6 @@ public enum MujunMigrations {
         CreateQuotaLedger(),
         CreateSignInFailures(),
         AddCalendarRevision(),
+        CreateJobRuns(),
     ]
 }

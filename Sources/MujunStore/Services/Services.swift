@@ -99,6 +99,7 @@ public struct Services: Sendable {
     public var challenges: ChallengeService { ChallengeService(self) }
     public var quota: QuotaService { QuotaService(self) }
     public var signInLimits: SignInLimits { SignInLimits(self) }
+    public var jobs: JobService { JobService(self) }
 
     /// The towns the caller may see and filter by (a town user: its own).
     public var towns: [String] { caller.scope.towns ?? context.rules.towns }

@@ -48,6 +48,27 @@ enum AdminFeature: Feature {
                   parameters: AuditQuery.self, mediaType: Page.xlsxType, documented: false) { req, q in
             try await auditExport(req, q)
         },
+        .page("/admin/jobs", .permission(.manageSettings), "定时任务与发件箱 / scheduled jobs and the outbox", tag: "admin",
+              parameters: NoParameters.self) { req, _ in
+            let jobs = req.service.jobs
+            let (outbox, counts) = try await jobs.outbox(limit: 50)
+            let on = req.application.serverConfig.jobsEnabled
+            return AdminViews.jobs(runs: try await jobs.runs(limit: 100), outbox: outbox, counts: counts,
+                                   scheduler: on ? "本实例的调度每 \(Int(req.application.serverConfig.jobsEvery)) 秒检查一次。" : "本实例未开启调度（MUJUN_JOBS=off），由 cron 调用 mujun jobs run-due。")
+        },
+        .form("/admin/jobs/:name/run", .permission(.manageSettings), "立即运行一个定时任务 / run a scheduled job now", tag: "admin",
+              parameters: JobPath.self, body: NoParameters.self) { req, q, _ in
+            let c = req.application.serverConfig
+            let settings = JobService.Settings(instance: c.instanceName ?? ProcessInfo.processInfo.hostName, databaseURL: c.databaseURL,
+                                               backupDir: c.backupDir, backupKeep: c.backupKeep)
+            let ran = try await req.service.jobs.runNow(q.name, settings: settings)
+            _ = ran  // its row leads the page's table
+            return req.redirect(to: "/admin/jobs", redirectType: .normal)
+        },
+        .json(.GET, "/api/v1/admin/jobs", .permission(.manageSettings), "定时任务最近的运行 / the latest runs of the scheduled jobs", tag: "admin",
+              parameters: NoParameters.self, output: [JobRunDTO].self) { req, _ in
+            try await req.service.jobs.runs(limit: 200).map(JobRunDTO.init)
+        },
         .page("/admin/settings", .permission(.manageSettings), "设置 / settings", tag: "admin", parameters: DoneQuery.self) { req, q in
             try await settingsPage(req, notice: q.done?.message)
         },
@@ -290,5 +311,24 @@ enum AdminFeature: Feature {
         let current = try await req.service.admin.publicPages()
         return AdminViews.settings(current: current, config: req.application.serverConfig,
                                    rulesName: req.application.serviceContext.rules.name, notice: notice)
+    }
+}
+
+/// A run of a scheduled job, as `/api/v1/admin/jobs` answers it.
+struct JobPath: Decodable, Sendable { var name: String }
+
+struct JobRunDTO: Content {
+    var job: String
+    var period: String
+    var state: String
+    var attempts: Int
+    var instance: String
+    var startedUs: Int64
+    var finishedUs: Int64?
+    var error: String?
+    var detail: String?
+    init(_ r: Store.JobRun) {
+        job = r.job; period = r.period; state = r.state; attempts = r.attempts; instance = r.instance
+        startedUs = r.startedUs; finishedUs = r.finishedUs; error = r.error; detail = r.detail
     }
 }

@@ -11,7 +11,7 @@ enum AdminViews {
             h.el(.div, .cls("admin")) { h in
                 h.el(.nav, .cls("tabs"), .id("admin-tabs")) { h in
                     for (key, href, label) in [("users", "/admin/users", "用户"), ("tokens", "/admin/tokens", "API 令牌"),
-                                               ("audit", "/admin/audit", "审计日志"), ("settings", "/admin/settings", "设置")] {
+                                               ("audit", "/admin/audit", "审计日志"), ("jobs", "/admin/jobs", "定时任务"), ("settings", "/admin/settings", "设置")] {
                         h.el(.a, .href(href), .cls(key == tab ? "active" : nil), text: label)
                     }
                 }
@@ -210,6 +210,61 @@ enum AdminViews {
                     }
                 }
                 h.pager(page: page, pages: pages, info: "第 \(page)/\(pages) 页，共 \(total) 条") { q.href("/admin/audit", page: $0) }
+            }
+        }
+    }
+
+    // MARK: jobs
+
+    static func jobs(runs: [Store.JobRun], outbox: [Store.OutboxRecord], counts: [String: Int], scheduler: String) -> Response {
+        func us(_ v: Int64?) -> String { v.map { HTML.dateTime(Date(timeIntervalSince1970: Double($0) / 1e6)) } ?? "—" }
+        let stateNames = ["running": "运行中", "succeeded": "完成", "failed": "失败"]
+        return frame(title: "定时任务", active: "audit", tab: "jobs") { h in
+            h.el(.section, .cls("card"), .id("admin-jobs")) { h in
+                h.el(.h1, text: "定时任务")
+                h.el(.p, .cls("muted"), text: "每个任务每个周期（日、月）在所有实例中只运行一次：先领取者运行；失败后隔 1、4、16… 分钟重试（最多 4 次）；运行中的实例中断 15 分钟后由其他实例接手。\(scheduler)")
+                h.table(id: "job-specs", headers: [("任务", false), ("时间（北京时间）", false), ("内容", false), ("", false)], rows: JobService.specs, empty: "") { h, s in
+                    h.el(.tr, .data("job", s.name)) { h in
+                        h.el(.td) { h in h.el(.code, text: s.name) }
+                        h.el(.td, text: s.scheduleText)
+                        h.el(.td, text: s.chinese)
+                        h.el(.td) { h in
+                            h.el(.form, .method("post"), .action("/admin/jobs/\(s.name)/run"), .cls("inline")) { h in
+                                h.csrfField()
+                                h.el(.button, .type("submit"), .cls("run-now"), .data("job", s.name), text: "立即运行")
+                            }
+                        }
+                    }
+                }
+                h.el(.h2, text: "最近的运行")
+                h.table(id: "job-runs", headers: [("任务", false), ("周期", false), ("状态", false), ("次数", true), ("实例", false),
+                                                   ("开始", false), ("结束", false), ("结果或错误", false)],
+                        rows: runs, empty: "还没有运行记录") { h, r in
+                    h.el(.tr, .cls(r.state == "failed" ? "failed" : nil), .data("job", r.job), .data("period", r.period), .data("state", r.state)) { h in
+                        h.el(.td) { h in h.el(.code, text: r.job) }
+                        h.el(.td, text: r.period)
+                        h.el(.td, .cls("state"), text: stateNames[r.state] ?? r.state)
+                        h.el(.td, .cls("num"), text: String(r.attempts))
+                        h.el(.td, text: r.instance)
+                        h.el(.td, text: us(r.startedUs))
+                        h.el(.td, text: us(r.finishedUs))
+                        h.el(.td, .cls(r.error != nil ? "error" : "detail"), text: r.error ?? r.detail ?? "")
+                    }
+                }
+                h.el(.h2, text: "发件箱")
+                h.el(.p, .id("outbox-counts"), text: counts.isEmpty ? "发件箱为空" : counts.sorted { $0.key < $1.key }.map { "\($0.key)：\($0.value)" }.joined(separator: "，"))
+                h.table(id: "outbox-table", headers: [("编号", true), ("类型", false), ("收件单位", false), ("标题", false), ("状态", false), ("次数", true), ("最近错误", false)],
+                        rows: outbox, empty: "没有消息") { h, m in
+                    h.el(.tr, .data("outbox-id", m.id)) { h in
+                        h.el(.td, .cls("num"), text: String(m.id))
+                        h.el(.td, text: m.kind)
+                        h.el(.td, text: m.recipient)
+                        h.el(.td, text: m.subject)
+                        h.el(.td, text: m.state)
+                        h.el(.td, .cls("num"), text: String(m.attempts))
+                        h.el(.td, text: m.lastError ?? "")
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,156 @@
+import Foundation
+import FluentKit
+import SQLKit
+import MujunCore
+
+/// The scheduled jobs: each runs once per period across every instance (see ``JobSpec`` and
+/// `Store.claimJob`), by the scheduler inside `mujun serve` or by `mujun jobs run-due` from cron.
+///
+/// ```swift
+/// let ran = try await services.jobs.runDue(settings: .init(instance: "i1", databaseURL: url))
+/// // [daily-digest 2026-12-05: succeeded, 43 messages] …
+/// try await services.jobs.runs(limit: 50)      // what the admin page shows, failures with their error
+/// ```
+public struct JobService: ServiceBase {
+    public let services: Services
+    init(_ s: Services) { services = s }
+
+    /// What a job needs from the process: who runs it, the database (for backups), where backups go.
+    public struct Settings: Sendable {
+        public var instance: String
+        public var databaseURL: String
+        /// MUJUN_BACKUP_DIR: the daily backup's folder (nil: the backup job says so and does nothing)
+        public var backupDir: String?
+        /// MUJUN_BACKUP_KEEP: how many daily backups to keep (14)
+        public var backupKeep: Int
+        public init(instance: String, databaseURL: String, backupDir: String? = nil, backupKeep: Int = 14) {
+            self.instance = instance; self.databaseURL = databaseURL; self.backupDir = backupDir; self.backupKeep = backupKeep
+        }
+    }
+
+    /// Every scheduled job (China Standard Time).
+    public static let specs: [JobSpec] = [
+        JobSpec(name: "daily-backup", chinese: "每日备份（保留最近若干份）", schedule: .daily(hour: 2, minute: 30)),
+        JobSpec(name: "projects-check", chinese: "项目滞后检查与自动督办", schedule: .daily(hour: 6, minute: 0)),
+        JobSpec(name: "daily-digest", chinese: "各单位每日待办提醒（待签收、临期、逾期、待验收）", schedule: .daily(hour: 7, minute: 30)),
+    ]
+
+    /// One run made by this call.
+    public struct Ran: Sendable, CustomStringConvertible {
+        public var job: String
+        public var period: String
+        public var attempt: Int
+        public var succeeded: Bool
+        public var detail: String
+        public var messages: Int
+        public var description: String {
+            "\(job) \(period)（第 \(attempt) 次 / attempt \(attempt)）：\(succeeded ? "完成 / succeeded" : "失败 / failed")，\(detail)"
+                + (messages > 0 ? "；\(messages) 条消息进入发件箱 / messages queued" : "")
+        }
+    }
+
+    /// Runs every job whose period is due at `now` and that no instance has claimed (or whose
+    /// retry or takeover is due), one after another; `only` runs just that job.
+    public func runDue(now: Date = Date(), settings: Settings, only: String? = nil) async throws -> [Ran] {
+        if !caller.isSystem { try caller.require(.manageSettings) }
+        let t = ChinaTime(now)
+        var ran: [Ran] = []
+        for spec in Self.specs where only == nil || spec.name == only {
+            guard let period = spec.period(at: t) else { continue }
+            let nowUs = Store.micros(now)
+            guard let attempt = try await unscoped.claimJob(spec, period: period, instance: settings.instance, nowUs: nowUs) else { continue }
+            var outcome: (detail: String, messages: [Store.OutboxMessage])
+            var failure: String?
+            do {
+                outcome = try await work(spec, period: period, settings: settings)
+            } catch {
+                outcome = ("", [])
+                failure = (error as? ServiceError)?.message ?? String(describing: error)
+            }
+            let written = try await unscoped.finishJob(spec.name, period: period, attempt: attempt, succeeded: failure == nil,
+                                                       error: failure, detail: outcome.detail.isEmpty ? nil : outcome.detail,
+                                                       messages: outcome.messages, nowUs: Store.micros(Date()))
+            ran.append(Ran(job: spec.name, period: period, attempt: attempt, succeeded: failure == nil,
+                           detail: failure ?? outcome.detail, messages: written))
+        }
+        return ran
+    }
+
+    /// Runs `name` now, whatever its schedule (the admin's 立即运行): a period of its own,
+    /// `manual-<time>`, so that it never takes the place of the scheduled run.
+    public func runNow(_ name: String, now: Date = Date(), settings: Settings) async throws -> Ran {
+        try caller.require(.manageSettings)
+        guard let spec = Self.specs.first(where: { $0.name == name }) else { throw ServiceError(.notFound, "没有任务 \(name) / no such job") }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let period = "manual-" + f.string(from: now)
+        let nowUs = Store.micros(now)
+        guard let attempt = try await unscoped.claimJob(spec, period: period, instance: settings.instance, nowUs: nowUs) else {
+            throw ServiceError(.conflict, "任务正在运行 / the job is running")
+        }
+        var outcome: (detail: String, messages: [Store.OutboxMessage]) = ("", [])
+        var failure: String?
+        do { outcome = try await work(spec, period: period, settings: settings) } catch {
+            failure = (error as? ServiceError)?.message ?? String(describing: error)
+        }
+        let written = try await unscoped.finishJob(spec.name, period: period, attempt: attempt, succeeded: failure == nil, error: failure,
+                                                   detail: outcome.detail.isEmpty ? nil : outcome.detail, messages: outcome.messages,
+                                                   nowUs: Store.micros(Date()))
+        try await unscoped.audit(actor: caller.actor, action: "jobs.run", target: spec.name, detail: caller.detail(failure ?? outcome.detail))
+        return Ran(job: spec.name, period: period, attempt: attempt, succeeded: failure == nil, detail: failure ?? outcome.detail, messages: written)
+    }
+
+    /// A job's work: what it did (for the run's row) and the messages it wants sent.
+    func work(_ spec: JobSpec, period: String, settings: Settings) async throws -> (String, [Store.OutboxMessage]) {
+        switch spec.name {
+        case "daily-backup":
+            guard let dir = settings.backupDir, !dir.isEmpty else { return ("未设置 MUJUN_BACKUP_DIR，未备份 / MUJUN_BACKUP_DIR not set: nothing backed up", []) }
+            let engine = try Backup.engine(of: settings.databaseURL)
+            let made = try await Backup.make(url: settings.databaseURL, to: Backup.timestampedPath(dir: dir, engine: engine))
+            let removed = try Backup.prune(dir: dir, keep: settings.backupKeep)
+            return ("\(made.path)（\(made.bytes) 字节）；删除旧备份 \(removed.count) 份", [])
+        case "projects-check":
+            let s = try await services.acting(as: .system("job:projects-check")).projects.supervise()
+            return ("判定 \(s.judged) 个项目，滞后 \(s.late) 个，新督办 \(s.opened) 件，销号 \(s.closed) 件", [])
+        case "daily-digest":
+            return try await digest(period: period)
+        default:
+            throw ServiceError.invalid("未知的任务 \(spec.name) / unknown job")
+        }
+    }
+
+    /// Each unit with open work gets one message: how many cases wait for it to sign, are due
+    /// within the next working days, are overdue (yellow, red) and await its verification.
+    func digest(period: String) async throws -> (String, [Store.OutboxMessage]) {
+        let cases = services.acting(as: .system("job:daily-digest")).cases
+        var messages: [Store.OutboxMessage] = []
+        for unit in try await cases.units() {
+            let box = try await cases.inbox(unit: unit, page: 1, per: 1)
+            let toAccept = box.counts[.toAccept] ?? 0, soon = box.counts[.dueSoon] ?? 0
+            let overdue = box.counts[.overdue] ?? 0, verify = box.counts[.verification] ?? 0
+            guard toAccept + soon + overdue + verify > 0 else { continue }
+            var lines = ["\(unit)：今日待办（\(period)）"]
+            if toAccept > 0 { lines.append("待签收 \(toAccept) 件") }
+            if soon > 0 { lines.append("3 个工作日内到期 \(soon) 件") }
+            if overdue > 0 { lines.append("已逾期 \(overdue) 件（黄牌 \(box.yellow)、红牌 \(box.red)）") }
+            if verify > 0 { lines.append("待验收 \(verify) 件") }
+            lines.append("请登录亩均平台“我的待办”办理。")
+            messages.append(Store.OutboxMessage(kind: "digest", recipient: unit,
+                                                subject: "【亩均督办】\(unit) \(period) 待办：逾期 \(overdue) 件，待签收 \(toAccept) 件",
+                                                body: lines.joined(separator: "\n"), dedupeKey: "digest:\(period):\(unit)"))
+        }
+        return ("\(messages.count) 个单位有待办", messages)
+    }
+
+    /// The latest runs, newest first (the admin page).
+    public func runs(limit: Int = 100) async throws -> [Store.JobRun] {
+        if !caller.isSystem { try caller.require(.manageSettings) }
+        return try await unscoped.jobRuns(limit: min(max(limit, 1), 1000))
+    }
+
+    /// The outbox: the latest messages and the count in each state.
+    public func outbox(limit: Int = 50) async throws -> (messages: [Store.OutboxRecord], counts: [String: Int]) {
+        if !caller.isSystem { try caller.require(.manageSettings) }
+        return (try await unscoped.outbox(limit: min(max(limit, 1), 1000)), try await unscoped.outboxCounts())
+    }
+}
