@@ -131,7 +131,7 @@ test-browser:
 	    rm -rf "$$tmp"; \
 	}; \
 	trap cleanup EXIT; \
-	export DATABASE_URL="sqlite://$$tmp/mujun.sqlite"; \
+	export DATABASE_URL="sqlite://$$tmp/mujun.sqlite" MUJUN_JOBS=off; \
 	echo "test-browser: demo city of $(BROWSER_ENTERPRISES) enterprises (seed $(BROWSER_SEED)) in $$DATABASE_URL"; \
 	if ! $(BIN) demo --enterprises $(BROWSER_ENTERPRISES) --seed $(BROWSER_SEED) >"$$tmp/demo.log" 2>&1; then \
 	    tail -n 40 "$$tmp/demo.log"; echo "test-browser: mujun demo failed"; exit 1; \

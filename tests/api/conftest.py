@@ -126,7 +126,7 @@ class LiveServer:
 
     # -------------------------------------------------------------- running mujun
     def mujun(self, *args: str, db: Path, timeout: int = 900) -> str:
-        env = dict(self.env, DATABASE_URL=f"sqlite://{db}")
+        env = dict(self.env, DATABASE_URL=f"sqlite://{db}", MUJUN_JOBS="off")  # the demo as loaded: no 滞后 check at start
         r = subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout,
                            stdin=subprocess.DEVNULL)
         assert r.returncode == 0, f"mujun {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
@@ -136,7 +136,7 @@ class LiveServer:
         """Serves `db` on a free port and waits for /healthz (fails with the log's tail)."""
         self.starts += 1
         self.port = free_port()
-        env = dict(self.env, DATABASE_URL=f"sqlite://{db}")
+        env = dict(self.env, DATABASE_URL=f"sqlite://{db}", MUJUN_JOBS="off")  # the demo as loaded: no 滞后 check at start
         with open(self.log, "w", encoding="utf-8") as log:
             # cwd = the repository: the server serves Public/ from there
             self.proc = subprocess.Popen([str(BIN), "serve", "--hostname", "127.0.0.1", "--port", str(self.port)],

@@ -164,3 +164,32 @@ def test_admin_pages_need_the_admin(base_url: str, path: str) -> None:
         status, location = e.code, e.headers.get("Location", "")
     assert status in (302, 303), f"{path} -> {status}"
     assert location.startswith("/login"), f"{path} -> {location}"
+
+
+# ---------------------------------------------------------------- /admin/jobs
+# Page contract: table#job-specs with a row tr[data-job] per scheduled job and its
+# button.run-now[data-job]; table#job-runs with rows tr[data-job][data-period][data-state];
+# p#outbox-counts; table#outbox-table with rows tr[data-outbox-id].
+# (The digest's subject carries the day, never the manual run's period.)
+
+def test_jobs_page_runs_the_morning_digest_now_and_shows_its_run_and_messages(admin, base_url: str, screenshot) -> None:
+    open_page(admin, base_url + "/admin/jobs")
+    specs = {attribute(r, "data-job") for r in elements(admin, "table#job-specs tr[data-job]", "the scheduled jobs", at_least=3)}
+    assert {"daily-digest", "daily-backup", "projects-check"} <= specs, specs
+    before = {(attribute(r, "data-job"), attribute(r, "data-period")) for r in admin.find_elements(By.CSS_SELECTOR, "table#job-runs tr[data-job]")}
+    element(admin, 'button.run-now[data-job="daily-digest"]', "the digest's 立即运行").click()
+    WebDriverWait(admin, 30).until(lambda d: urllib.parse.urlparse(d.current_url).path == "/admin/jobs"
+                                  and len(d.find_elements(By.CSS_SELECTOR, "table#job-runs tr[data-job]")) > len(before))
+    rows = elements(admin, "table#job-runs tr[data-job]", "the runs")
+    new = [r for r in rows if (attribute(r, "data-job"), attribute(r, "data-period")) not in before]
+    assert len(new) == 1, [r.text for r in new]
+    run = new[0]
+    assert attribute(run, "data-job") == "daily-digest" and attribute(run, "data-period").startswith("manual-")
+    assert attribute(run, "data-state") == "succeeded", run.text
+    assert "个单位有待办" in run.text, run.text
+    counts = element(admin, "p#outbox-counts", "the outbox counts").text
+    assert "待发送" in counts, counts
+    messages = elements(admin, "table#outbox-table tr[data-outbox-id]", "the digest's messages")
+    assert any("【亩均督办】" in m.text for m in messages), [m.text for m in messages[:3]]
+    assert not any("manual-" in m.text for m in messages), [m.text for m in messages[:3]]
+    screenshot("admin-jobs")

@@ -45,7 +45,8 @@ def stack():
         pytest.fail(f"scripts/multi-instance.sh start failed:\n{run.stdout}\n{run.stderr}")
     values = dict(line.split("=", 1) for line in run.stdout.splitlines() if "=" in line)
     try:
-        yield {"nginx": values["NGINX_URL"], "instances": values["INSTANCE_URLS"].split(), "dir": values["DIR"]}
+        yield {"nginx": values["NGINX_URL"], "instances": values["INSTANCE_URLS"].split(), "dir": values["DIR"],
+               "database": values["DATABASE_URL"]}
     finally:
         subprocess.run(["bash", str(ROOT / "scripts/multi-instance.sh"), "stop"], env=env, timeout=120)
 
@@ -221,6 +222,34 @@ def test_metrics_from_the_allowed_address_only_and_a_request_id_on_every_answer(
     # straight to an instance (not a trusted proxy), the client's id is not believed either
     r = Client(stack["instances"][0], "127.0.0.13").get("/healthz", headers={"X-Request-Id": "made-up-by-the-client"})
     assert r.status == 200 and r.header("X-Request-Id") not in (None, "", "made-up-by-the-client")
+
+
+def test_every_job_runs_once_per_period_whoever_asks_at_once(stack, tmp_path):
+    """Six `mujun jobs run-due` at once (cron on six hosts), beside the three instances' own schedulers."""
+    at = "2031-03-04T08:00:00+08:00"  # a morning no scheduler reaches by itself
+    backups = tmp_path / "backups"
+    env = dict(os.environ, DATABASE_URL=stack["database"], MUJUN_BACKUP_DIR=str(backups))
+    procs = [subprocess.Popen([BIN, "jobs", "run-due", "--at", at, "--instance", f"cron{i}"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(6)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    lines = [l for o in outs for l in o[0].splitlines() if " 2031-03-04（" in l]
+    for job in ("daily-backup", "projects-check", "daily-digest"):
+        ran = [l for l in lines if l.startswith(job + " ")]
+        assert len(ran) == 1, (job, lines)
+        assert "第 1 次" in ran[0] and "完成" in ran[0], ran[0]
+    rows = subprocess.run(["psql", stack["database"], "-At", "-F", "|", "-c",
+                           "SELECT job, state, attempts FROM job_runs WHERE period = '2031-03-04' ORDER BY job"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert rows == ["daily-backup|succeeded|1", "daily-digest|succeeded|1", "projects-check|succeeded|1"], rows
+    # the backup was made once, and the digest wrote one message per unit with work
+    assert len([p for p in backups.iterdir() if p.suffix == ".dump"]) == 1
+    digest = next(l for l in lines if l.startswith("daily-digest "))
+    units = int(digest.split("，")[1].split(" 个单位")[0])
+    queued = int(subprocess.run(["psql", stack["database"], "-At", "-c",
+                                 "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'digest:2031-03-04:%'"],
+                                capture_output=True, text=True, check=True).stdout)
+    assert units > 0 and queued == units, (units, queued)
 
 
 def test_postgresql_restarted_under_load_fails_fast_with_503_then_recovers_alone(stack):

@@ -124,19 +124,21 @@ public struct JobService: ServiceBase {
     func digest(period: String) async throws -> (String, [Store.OutboxMessage]) {
         let cases = services.acting(as: .system("job:daily-digest")).cases
         var messages: [Store.OutboxMessage] = []
+        // a manual run's period is `manual-<time>`: its messages carry the day
+        let day = period.hasPrefix("manual-") ? cases.today.description : period
         for unit in try await cases.units() {
             let box = try await cases.inbox(unit: unit, page: 1, per: 1)
             let toAccept = box.counts[.toAccept] ?? 0, soon = box.counts[.dueSoon] ?? 0
             let overdue = box.counts[.overdue] ?? 0, verify = box.counts[.verification] ?? 0
             guard toAccept + soon + overdue + verify > 0 else { continue }
-            var lines = ["\(unit)：今日待办（\(period)）"]
+            var lines = ["\(unit)：今日待办（\(day)）"]
             if toAccept > 0 { lines.append("待签收 \(toAccept) 件") }
             if soon > 0 { lines.append("3 个工作日内到期 \(soon) 件") }
             if overdue > 0 { lines.append("已逾期 \(overdue) 件（黄牌 \(box.yellow)、红牌 \(box.red)）") }
             if verify > 0 { lines.append("待验收 \(verify) 件") }
             lines.append("请登录亩均平台“我的待办”办理。")
             messages.append(Store.OutboxMessage(kind: "digest", recipient: unit,
-                                                subject: "【亩均督办】\(unit) \(period) 待办：逾期 \(overdue) 件，待签收 \(toAccept) 件",
+                                                subject: "【亩均督办】\(unit) \(day) 待办：逾期 \(overdue) 件，待签收 \(toAccept) 件",
                                                 body: lines.joined(separator: "\n"), dedupeKey: "digest:\(period):\(unit)"))
         }
         return ("\(messages.count) 个单位有待办", messages)

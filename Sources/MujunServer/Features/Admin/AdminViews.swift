@@ -219,6 +219,7 @@ enum AdminViews {
     static func jobs(runs: [Store.JobRun], outbox: [Store.OutboxRecord], counts: [String: Int], scheduler: String) -> Response {
         func us(_ v: Int64?) -> String { v.map { HTML.dateTime(Date(timeIntervalSince1970: Double($0) / 1e6)) } ?? "—" }
         let stateNames = ["running": "运行中", "succeeded": "完成", "failed": "失败"]
+        let messageStates = ["pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"]
         return frame(title: "定时任务", active: "audit", tab: "jobs") { h in
             h.el(.section, .cls("card"), .id("admin-jobs")) { h in
                 h.el(.h1, text: "定时任务")
@@ -252,7 +253,7 @@ enum AdminViews {
                     }
                 }
                 h.el(.h2, text: "发件箱")
-                h.el(.p, .id("outbox-counts"), text: counts.isEmpty ? "发件箱为空" : counts.sorted { $0.key < $1.key }.map { "\($0.key)：\($0.value)" }.joined(separator: "，"))
+                h.el(.p, .id("outbox-counts"), text: counts.isEmpty ? "发件箱为空" : counts.sorted { $0.key < $1.key }.map { "\(messageStates[$0.key] ?? $0.key)：\($0.value)" }.joined(separator: "，"))
                 h.table(id: "outbox-table", headers: [("编号", true), ("类型", false), ("收件单位", false), ("标题", false), ("状态", false), ("次数", true), ("最近错误", false)],
                         rows: outbox, empty: "没有消息") { h, m in
                     h.el(.tr, .data("outbox-id", m.id)) { h in
@@ -260,7 +261,7 @@ enum AdminViews {
                         h.el(.td, text: m.kind)
                         h.el(.td, text: m.recipient)
                         h.el(.td, text: m.subject)
-                        h.el(.td, text: m.state)
+                        h.el(.td, .data("state", m.state), text: messageStates[m.state] ?? m.state)
                         h.el(.td, .cls("num"), text: String(m.attempts))
                         h.el(.td, text: m.lastError ?? "")
                     }
