@@ -7,7 +7,8 @@
 #   the C libraries Swift on Linux links against.
 #   Python (the `python3` on PATH): selenium, openpyxl, pytest, pandas (the reference
 #   implementation of the evaluation that tests/cli cross-checks and `make bench` times), and
-#   openapi-spec-validator and schemathesis 4.x (tests/api: the OpenAPI document and fuzzing).
+#   openapi-spec-validator and schemathesis 4.x (tests/api: the OpenAPI document and fuzzing),
+#   aiosmtpd (the SMTP receiver of tests/ops) and locust (bench/load).
 # Environment: MUJUN_SKIP_APT=1 skips the Debian part, MUJUN_SKIP_PIP=1 the Python part.
 set -euo pipefail
 
@@ -32,6 +33,7 @@ PIP_MODULES=(
     selenium openpyxl pytest pandas
     "openapi_spec_validator=openapi-spec-validator"
     "schemathesis=schemathesis>=4,<5"
+    aiosmtpd locust
 )
 
 say()  { printf 'install-deps: %s\n' "$*"; }

@@ -104,9 +104,9 @@ extension Store {
             var written = 0
             for m in messages {
                 let r = try await sql.raw("""
-                    INSERT INTO outbox (kind, recipient, subject, body, dedupe_key, created_us, state, attempts, next_attempt_us)
+                    INSERT INTO outbox (kind, recipient, subject, body, dedupe_key, created_us, state, attempts, next_attempt_us, delivered)
                     VALUES (\(bind: m.kind), \(bind: m.recipient), \(bind: m.subject), \(bind: m.body), \(bind: m.dedupeKey),
-                    \(bind: nowUs), 'pending', 0, \(bind: nowUs)) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
+                    \(bind: nowUs), 'pending', 0, \(bind: nowUs), '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
                     """).all()
                 written += r.count
             }
@@ -123,9 +123,91 @@ extension Store {
             .from("outbox").orderBy("id", .descending).limit(limit).all(decoding: OutboxRecord.self)
     }
 
+    func jobRunCounts() async throws -> [(job: String, state: String, count: Int)] {
+        struct Row: Decodable { var job: String; var state: String; var n: Int }
+        return try await sql.raw("SELECT job, state, COUNT(*) AS n FROM job_runs GROUP BY job, state ORDER BY job, state")
+            .all(decoding: Row.self).map { ($0.job, $0.state, $0.n) }
+    }
+
     func outboxCounts() async throws -> [String: Int] {
         struct Row: Decodable { var state: String; var n: Int }
         let rows = try await sql.raw("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state").all(decoding: Row.self)
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.state, $0.n) })
+    }
+
+    // MARK: - delivery
+
+    /// How a unit is told.
+    public struct NotifyTarget: Codable, Sendable, Hashable {
+        public var unit: String
+        public var email: String?
+        public var webhookURL: String?
+        public var webhookSecret: String?
+        enum CodingKeys: String, CodingKey { case unit, email, webhookURL = "webhook_url", webhookSecret = "webhook_secret" }
+        public init(unit: String, email: String?, webhookURL: String?, webhookSecret: String?) {
+            self.unit = unit; self.email = email; self.webhookURL = webhookURL; self.webhookSecret = webhookSecret
+        }
+    }
+
+    func notifyTargets() async throws -> [NotifyTarget] {
+        try await sql.select().columns("unit", "email", "webhook_url", "webhook_secret").from("notify_targets").orderBy("unit")
+            .all(decoding: NotifyTarget.self)
+    }
+
+    func setNotifyTarget(_ t: NotifyTarget, actor: String, detail: String?) async throws {
+        try await db.transaction { db in
+            let sql = db as! any SQLDatabase
+            try await sql.delete(from: "notify_targets").where("unit", .equal, t.unit).run()
+            if t.email != nil || t.webhookURL != nil {
+                try await sql.insert(into: "notify_targets").columns("unit", "email", "webhook_url", "webhook_secret", "updated_by", "updated_us")
+                    .values(SQLBind(t.unit), SQLBind(t.email), SQLBind(t.webhookURL), SQLBind(t.webhookSecret), SQLBind(actor), SQLBind(Store.nowMicros())).run()
+            }
+            try await Store(db).audit(actor: actor, action: "notify.target", target: t.unit, detail: detail)
+        }
+    }
+
+    /// A message claimed for sending: its row as claimed.
+    public struct Claimed: Codable, Sendable {
+        public var id: Int64
+        public var recipient: String
+        public var subject: String
+        public var body: String
+        public var attempts: Int
+        public var delivered: String
+    }
+
+    /// Claims up to `limit` messages due for an attempt (pending, waiting for a retry, or
+    /// claimed by a sender that did not finish within `leaseUs`): each by a conditional update on
+    /// the state and attempt read, so that two senders never take the same message.
+    func claimOutbox(limit: Int, nowUs: Int64, leaseUs: Int64) async throws -> [Claimed] {
+        struct Due: Decodable { var id: Int64; var state: String; var attempts: Int }
+        let due = try await sql.raw("""
+            SELECT id, state, attempts FROM outbox WHERE state IN ('pending', 'retry', 'sending') AND next_attempt_us <= \(bind: nowUs)
+            ORDER BY next_attempt_us, id LIMIT \(bind: limit)
+            """).all(decoding: Due.self)
+        var out: [Claimed] = []
+        for d in due {
+            let rows = try await sql.raw("""
+                UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_us = \(bind: nowUs + leaseUs)
+                WHERE id = \(bind: d.id) AND state = \(bind: d.state) AND attempts = \(bind: d.attempts)
+                RETURNING id, recipient, subject, body, attempts, delivered
+                """).all(decoding: Claimed.self)
+            out += rows
+        }
+        return out
+    }
+
+    /// Records an attempt: the channels that took the message (added to `delivered`); sent when
+    /// none is left, else waiting for `retryAtUs` with the error.
+    func finishOutbox(id: Int64, attempt: Int, delivered: String, done: Bool, error: String?, retryAtUs: Int64, nowUs: Int64) async throws {
+        try await sql.raw("""
+            UPDATE outbox SET state = \(bind: done ? "sent" : "retry"), delivered = \(bind: delivered),
+            last_error = \(bind: error.map { String($0.prefix(1000)) }), sent_us = \(bind: done ? nowUs : nil as Int64?),
+            next_attempt_us = \(bind: done ? nowUs : retryAtUs) WHERE id = \(bind: id) AND attempts = \(bind: attempt) AND state = 'sending'
+            """).run()
+    }
+
+    func outboxDepth() async throws -> Int {
+        try await sql.raw("SELECT COUNT(*) AS n FROM outbox WHERE state <> 'sent'").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 }

@@ -85,6 +85,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await configure(app, db.config)
             startJobScheduler(app)
+            startOutboxSender(app)
             print("亩均 Mujun 服务已启动 / serving on http://\(hostname):\(port)")
             try await app.execute()
         } catch {

@@ -150,6 +150,12 @@ public struct JobService: ServiceBase {
         return try await unscoped.jobRuns(limit: min(max(limit, 1), 1000))
     }
 
+    /// How many runs of each job are in each state (for /metrics).
+    public func runCounts() async throws -> [(job: String, state: String, count: Int)] {
+        if !caller.isSystem { try caller.require(.manageSettings) }
+        return try await unscoped.jobRunCounts()
+    }
+
     /// The outbox: the latest messages and the count in each state.
     public func outbox(limit: Int = 50) async throws -> (messages: [Store.OutboxRecord], counts: [String: Int]) {
         if !caller.isSystem { try caller.require(.manageSettings) }

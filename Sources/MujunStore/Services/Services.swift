@@ -100,6 +100,7 @@ public struct Services: Sendable {
     public var quota: QuotaService { QuotaService(self) }
     public var signInLimits: SignInLimits { SignInLimits(self) }
     public var jobs: JobService { JobService(self) }
+    public var notify: NotifyService { NotifyService(self) }
 
     /// The towns the caller may see and filter by (a town user: its own).
     public var towns: [String] { caller.scope.towns ?? context.rules.towns }

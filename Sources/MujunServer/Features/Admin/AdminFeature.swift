@@ -54,6 +54,7 @@ enum AdminFeature: Feature {
             let (outbox, counts) = try await jobs.outbox(limit: 50)
             let on = req.application.serverConfig.jobsEnabled
             return AdminViews.jobs(runs: try await jobs.runs(limit: 100), outbox: outbox, counts: counts,
+                                   targets: try await req.service.notify.targets(), units: try await req.service.cases.units(),
                                    scheduler: on ? "本实例的调度每 \(Int(req.application.serverConfig.jobsEvery)) 秒检查一次。" : "本实例未开启调度（MUJUN_JOBS=off），由 cron 调用 mujun jobs run-due。")
         },
         .form("/admin/jobs/:name/run", .permission(.manageSettings), "立即运行一个定时任务 / run a scheduled job now", tag: "admin",
@@ -63,6 +64,11 @@ enum AdminFeature: Feature {
                                                backupDir: c.backupDir, backupKeep: c.backupKeep)
             let ran = try await req.service.jobs.runNow(q.name, settings: settings)
             _ = ran  // its row leads the page's table
+            return req.redirect(to: "/admin/jobs", redirectType: .normal)
+        },
+        .form("/admin/notify-targets", .permission(.manageSettings), "设置单位的接收方式（邮箱、钉钉机器人）/ set how a unit is told",
+              tag: "admin", parameters: NoParameters.self, body: TargetForm.self, accepts: [.form]) { req, _, f in
+            try await req.service.notify.setTarget(unit: f.unit, email: f.email, webhookURL: f.webhook_url, webhookSecret: f.webhook_secret)
             return req.redirect(to: "/admin/jobs", redirectType: .normal)
         },
         .json(.GET, "/api/v1/admin/jobs", .permission(.manageSettings), "定时任务最近的运行 / the latest runs of the scheduled jobs", tag: "admin",
@@ -316,6 +322,13 @@ enum AdminFeature: Feature {
 
 /// A run of a scheduled job, as `/api/v1/admin/jobs` answers it.
 struct JobPath: Decodable, Sendable { var name: String }
+
+struct TargetForm: Decodable, Sendable {
+    var unit: String
+    var email: String?
+    var webhook_url: String?
+    var webhook_secret: String?
+}
 
 struct JobRunDTO: Content {
     var job: String

@@ -216,10 +216,11 @@ enum AdminViews {
 
     // MARK: jobs
 
-    static func jobs(runs: [Store.JobRun], outbox: [Store.OutboxRecord], counts: [String: Int], scheduler: String) -> Response {
+    static func jobs(runs: [Store.JobRun], outbox: [Store.OutboxRecord], counts: [String: Int], targets: [Store.NotifyTarget], units: [String],
+                     scheduler: String) -> Response {
         func us(_ v: Int64?) -> String { v.map { HTML.dateTime(Date(timeIntervalSince1970: Double($0) / 1e6)) } ?? "—" }
         let stateNames = ["running": "运行中", "succeeded": "完成", "failed": "失败"]
-        let messageStates = ["pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"]
+        let messageStates = ["pending": "待发送", "sending": "发送中", "sent": "已发送", "retry": "待重试"]
         return frame(title: "定时任务", active: "audit", tab: "jobs") { h in
             h.el(.section, .cls("card"), .id("admin-jobs")) { h in
                 h.el(.h1, text: "定时任务")
@@ -251,6 +252,28 @@ enum AdminViews {
                         h.el(.td, text: us(r.finishedUs))
                         h.el(.td, .cls(r.error != nil ? "error" : "detail"), text: r.error ?? r.detail ?? "")
                     }
+                }
+                h.el(.h2, text: "接收方式")
+                h.el(.p, .cls("muted"), text: "每条消息按收件单位的设置发出：邮件（MUJUN_SMTP_HOST 所指的邮件服务器）和/或钉钉（浙政钉）群机器人；机器人开启“加签”时填写其密钥。发送失败的渠道隔 30 秒、1、2、4… 分钟（最长 30 分钟）重试，消息不会丢失，已送达的渠道不再重发。")
+                h.table(id: "notify-targets", headers: [("单位", false), ("邮箱", false), ("钉钉机器人", false)], rows: targets, empty: "尚未设置任何单位") { h, t in
+                    h.el(.tr, .data("unit", t.unit)) { h in
+                        h.el(.td, text: t.unit)
+                        h.el(.td, text: t.email ?? "")
+                        h.el(.td, text: t.webhookURL.map { (URL(string: $0)?.host ?? $0) + (t.webhookSecret != nil ? "（加签）" : "") } ?? "")
+                    }
+                }
+                h.el(.form, .method("post"), .action("/admin/notify-targets"), .id("notify-target-form"), .cls("filters")) { h in
+                    h.csrfField()
+                    h.el(.label) { h in
+                        h.text("单位 ")
+                        h.el(.select, .name("unit"), .id("target-unit"), .required) { h in
+                            for u in units { h.el(.option, .value(u), text: u) }
+                        }
+                    }
+                    h.el(.label) { h in h.text("邮箱 "); h.void(.input, .type("email"), .name("email"), .id("target-email"), .attr("maxlength", 200)) }
+                    h.el(.label) { h in h.text("机器人地址 "); h.void(.input, .type("url"), .name("webhook_url"), .id("target-webhook"), .attr("maxlength", 1000)) }
+                    h.el(.label) { h in h.text("加签密钥 "); h.void(.input, .type("password"), .name("webhook_secret"), .id("target-secret"), .attr("maxlength", 200), .attr("autocomplete", "off")) }
+                    h.el(.button, .type("submit"), .id("target-save"), text: "保存")
                 }
                 h.el(.h2, text: "发件箱")
                 h.el(.p, .id("outbox-counts"), text: counts.isEmpty ? "发件箱为空" : counts.sorted { $0.key < $1.key }.map { "\(messageStates[$0.key] ?? $0.key)：\($0.value)" }.joined(separator: "，"))

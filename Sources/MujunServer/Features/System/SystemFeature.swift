@@ -33,8 +33,21 @@ enum SystemFeature: Feature {
         let up = (try? await req.service.system.ping()) != nil
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let config = req.application.serverConfig
+        var extra: [String] = []
+        if up {
+            let system = req.application.systemService(as: "metrics")
+            if let depth = try? await system.notify.depth() {
+                extra += ["# HELP mujun_outbox_depth Messages of the outbox not yet sent (every instance's, from the database).",
+                          "# TYPE mujun_outbox_depth gauge", "mujun_outbox_depth \(depth)"]
+            }
+            if let runs = try? await system.jobs.runCounts() {
+                extra += ["# HELP mujun_job_runs Runs of the scheduled jobs by their state (every instance's, from the database).",
+                          "# TYPE mujun_job_runs gauge"]
+                extra += runs.map { "mujun_job_runs{job=\"\($0.job)\",state=\"\($0.state)\"} \($0.count)" }
+            }
+        }
         let text = req.application.metrics.render(instance: config.instanceName, database: (up, seconds),
-                                                  poolMax: config.isPostgres ? 4 * System.coreCount : 1)
+                                                  poolMax: config.isPostgres ? 4 * System.coreCount : 1, extra: extra)
         return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"],
                         body: .init(string: text))
     }

@@ -8,7 +8,10 @@ import SQLKit
 ///   (a conditional update on the attempt they failed at) after a pause; a run whose instance
 ///   died is taken over when its lease ran out.
 /// - `outbox`: the messages a job (or a step) wants sent, written in the same transaction as the
-///   change that caused them; `dedupe_key` is unique, so a job run twice writes each message once.
+///   change that caused them; `dedupe_key` is unique, so a job run twice writes each message once;
+///   `delivered` lists the channels (email, webhook) that took it, so a retry sends only the rest.
+/// - `notify_targets`: how each unit is told — an e-mail address, a DingTalk robot's webhook
+///   and its signing secret.
 ///
 /// ```sql
 /// SELECT job, period, state, attempts, instance, error FROM job_runs ORDER BY started_us DESC LIMIT 20
@@ -40,7 +43,16 @@ struct CreateJobRuns: AsyncMigration {
             .field("next_attempt_us", .int64, .required)
             .field("last_error", .string)
             .field("sent_us", .int64)
+            .field("delivered", .string, .required)
             .unique(on: "dedupe_key")
+            .create()
+        try await database.schema("notify_targets")
+            .field("unit", .string, .identifier(auto: false))
+            .field("email", .string)
+            .field("webhook_url", .string)
+            .field("webhook_secret", .string)
+            .field("updated_by", .string, .required)
+            .field("updated_us", .int64, .required)
             .create()
         guard let sql = database as? any SQLDatabase else { return }
         try await sql.raw("CREATE INDEX job_runs_started ON job_runs (started_us)").run()
@@ -48,6 +60,7 @@ struct CreateJobRuns: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
+        try await database.schema("notify_targets").delete()
         try await database.schema("outbox").delete()
         try await database.schema("job_runs").delete()
     }
