@@ -159,4 +159,12 @@ if [ "${BENCH_SKIP_PROJECTS:-0}" != "1" ]; then
     say "project map layer, first paint on ~200,000 parcels (bench/projects/map.sh):"
     MUJUN_BIN="$BIN" PYTHON="$PYTHON" RUNS="$RUNS" bash bench/projects/map.sh || { say "project map layer: the target was missed"; status=1; }
 fi
+# ================================================================== load (issue 12)
+# bench/load/run.sh: 200 signed-in officials for 60 s (locust) over ranking, enterprise pages, the
+# map's JSON, inboxes, case pages, case steps and the bulletin — one instance on SQLite, then
+# nginx + two instances on PostgreSQL; p50/p95/p99 per route, 0 errors. BENCH_SKIP_LOAD=1 leaves it out.
+if [ "${BENCH_SKIP_LOAD:-0}" != "1" ]; then
+    say "load test (bench/load/run.sh):"
+    MUJUN_BIN="$BIN" bash bench/load/run.sh || { say "load test: errors under load"; status=1; }
+fi
 exit "$status"
