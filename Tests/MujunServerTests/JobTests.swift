@@ -126,3 +126,37 @@ struct JobTests {
         }
     }
 }
+
+/// The outbox's message forms and retry pauses, and DingTalk's signed URL (issue 12, part 3).
+@Suite("Notify: DingTalk signing, e-mail text, retry pauses")
+struct NotifyTests {
+    @Test("the signed URL is DingTalk's: timestamp and the URL-encoded Base64 HMAC-SHA256 of \"timestamp\\nsecret\" (Python's hmac agrees)")
+    func dingTalkSignature() {
+        let url = DingTalk.signedURL("https://oapi.dingtalk.com/robot/send?access_token=T", secret: "SECabc", timestampMillis: 1_764_900_000_000)
+        #expect(url == "https://oapi.dingtalk.com/robot/send?access_token=T&timestamp=1764900000000&sign=N6BiUqMjqtphKaYDpC4EketvslcCDuBgvOQYX52NJck%3D")
+        let payload = try? JSONSerialization.jsonObject(with: DingTalk.payload(subject: "【亩均督办】古山镇", body: "待签收 2 件")) as? [String: Any]
+        #expect(payload?["msgtype"] as? String == "text")
+        #expect((payload?["text"] as? [String: String])?["content"] == "【亩均督办】古山镇\n待签收 2 件")
+    }
+
+    @Test("the robot's answers: accepted, a wrong secret, another refusal, HTTP errors, not JSON")
+    func dingTalkAnswers() {
+        #expect(DingTalk.refusal(status: 200, body: Data(#"{"errcode":0,"errmsg":"ok"}"#.utf8)) == nil)
+        #expect(DingTalk.refusal(status: 200, body: Data(#"{"errcode":310000,"errmsg":"sign not match"}"#.utf8))?.contains("签名不匹配") == true)
+        #expect(DingTalk.refusal(status: 200, body: Data(#"{"errcode":130101,"errmsg":"send too fast"}"#.utf8))?.contains("130101") == true)
+        #expect(DingTalk.refusal(status: 500, body: Data())?.contains("HTTP 500") == true)
+        #expect(DingTalk.refusal(status: 200, body: Data("<html>".utf8))?.contains("JSON") == true)
+    }
+
+    @Test("an e-mail: encoded subject, Base64 UTF-8 body, Message-ID; pauses 30 s, 1, 2 … at most 30 min")
+    func mailAndPauses() {
+        let text = MailText.message(from: "mujun@yk.test", to: "gushan@yk.test", subject: "【亩均督办】古山镇", body: "待签收 2 件\n.开头的行",
+                                    messageID: "outbox-7@mujun", date: Date(timeIntervalSince1970: 0))
+        #expect(text.contains("Subject: =?UTF-8?B?\(Data("【亩均督办】古山镇".utf8).base64EncodedString())?="))
+        #expect(text.contains("Message-ID: <outbox-7@mujun>") && text.contains("Content-Transfer-Encoding: base64"))
+        let body = text.components(separatedBy: "\r\n\r\n").last!.replacingOccurrences(of: "\r\n", with: "")
+        #expect(String(data: Data(base64Encoded: body)!, encoding: .utf8) == "待签收 2 件\n.开头的行")
+        #expect([1, 2, 3, 7, 20].map { OutboxRetry.pause(afterAttempt: $0) } == [30, 60, 120, 1800, 1800])
+        #expect(OutboxRetry.pause(afterAttempt: 1, scale: 0.01) == 0.3)
+    }
+}
