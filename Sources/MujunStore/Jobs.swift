@@ -101,17 +101,39 @@ extension Store {
             guard !ended.isEmpty else {
                 throw ServiceError(.conflict, "任务 \(job) \(period) 已由其他实例接手 / the run was taken over")
             }
-            var written = 0
-            for m in messages {
-                let r = try await sql.raw("""
-                    INSERT INTO outbox (kind, recipient, subject, body, dedupe_key, created_us, state, attempts, next_attempt_us, delivered)
-                    VALUES (\(bind: m.kind), \(bind: m.recipient), \(bind: m.subject), \(bind: m.body), \(bind: m.dedupeKey),
-                    \(bind: nowUs), 'pending', 0, \(bind: nowUs), '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
-                    """).all()
-                written += r.count
-            }
+            let written = try await Store(db).insertOutbox(messages, nowUs: nowUs)
             return written
         }
+    }
+
+    /// Writes messages to the outbox (in the caller's transaction), each once per dedupe key;
+    /// returns how many were new.
+    @discardableResult
+    func insertOutbox(_ messages: [OutboxMessage], nowUs: Int64) async throws -> Int {
+        var written = 0
+        for m in messages {
+            let r = try await sql.raw("""
+                INSERT INTO outbox (kind, recipient, subject, body, dedupe_key, created_us, state, attempts, next_attempt_us, delivered)
+                VALUES (\(bind: m.kind), \(bind: m.recipient), \(bind: m.subject), \(bind: m.body), \(bind: m.dedupeKey),
+                \(bind: nowUs), 'pending', 0, \(bind: nowUs), '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
+                """).all()
+            written += r.count
+        }
+        return written
+    }
+
+    /// The messages the closed loop sends for `events` of a case (CaseNotice), numbered from
+    /// `firstSeq` — for events dated `from` or later only: recording the past (the demo, a
+    /// back-dated entry) tells nobody.
+    func notifyCase(id: Int64, ref: String, title: String, loop: CaseLoop, events: [MujunCore.CaseEvent], firstSeq: Int,
+                    from: CalendarDate, nowUs: Int64) async throws {
+        var out: [OutboxMessage] = []
+        for (i, e) in events.enumerated() where e.date >= from {
+            out += CaseNotice.messages(after: e, loop: loop, caseID: id, ref: ref, title: title, seq: firstSeq + i).map {
+                OutboxMessage(kind: "case", recipient: $0.recipient, subject: $0.subject, body: $0.body, dedupeKey: $0.dedupeKey)
+            }
+        }
+        if !out.isEmpty { try await insertOutbox(out, nowUs: nowUs) }
     }
 
     func jobRuns(limit: Int) async throws -> [JobRun] {

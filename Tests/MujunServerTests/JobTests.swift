@@ -112,7 +112,11 @@ struct JobTests {
             #expect(ran.allSatisfy { $0.succeeded && $0.attempt == 1 }, "\(ran)")
             let digest = try #require(ran.first { $0.job == "daily-digest" })
             let (messages, counts) = try await s.jobs.outbox(limit: 500)
-            #expect(counts["pending"] == digest.messages)
+            #expect(messages.filter { $0.kind == "digest" }.count == digest.messages)
+            // the two assignments told their units, in their own transactions
+            let assigned = messages.filter { $0.kind == "case" }
+            #expect(Set(assigned.map(\.recipient)) == ["古山镇", "方岩镇"] && assigned.allSatisfy { $0.subject.contains("新交办") }, "\(assigned.map(\.subject))")
+            #expect(counts["pending"] == digest.messages + assigned.count)
             let units = messages.filter { $0.kind == "digest" }.map(\.recipient)
             #expect(Set(units).isSuperset(of: ["古山镇", "方岩镇"]) && units.count == Set(units).count)
             let gushan = try #require(messages.first { $0.recipient == "古山镇" })

@@ -488,7 +488,7 @@ struct SchemaGuardTests {
                                            "project_targets", "challenges", "challenge_applications", "challenge_reviews", "challenge_tranches",
                                            "project_snapshots", "project_target_log", "project_bulletins",
                                            "quota_projects", "quota_balances", "quota_subprojects", "quota_transfers", "quota_entries", "quota_checkpoints",
-                                           "sign_in_failures", "job_runs", "outbox"]
+                                           "sign_in_failures", "job_runs", "outbox", "notify_targets"]
 
     @Test("the migrations keep every row of a database that holds the demo city, and the land revision triggers still fire")
     func migrationKeepsData() async throws {

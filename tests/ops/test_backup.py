@@ -129,14 +129,14 @@ def year_files(tmp: Path, count: int) -> list[Path]:
 
 def test_backups_taken_while_imports_write_restore_to_one_whole_moment(source):
     engine, url, fresh, tmp = source
-    files = year_files(tmp, 40)
+    files = year_files(tmp, 20)
     writer = Writer(url, files)
     writer.start()
     backups = []
     try:
         # a backup whenever another import has landed, while the writer goes on
         deadline = time.time() + 240
-        while len(backups) < 5 and time.time() < deadline and writer.is_alive():
+        while len(backups) < 4 and time.time() < deadline and writer.is_alive():
             if writer.done >= 1 + 2 * len(backups):
                 path = tmp / f"backup-{len(backups)}.{'sqlite' if engine == 'sqlite' else 'dump'}"
                 r = mujun(url, "backup", "--out", str(path))

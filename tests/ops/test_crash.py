@@ -1,6 +1,6 @@
 """Crash safety (issue 12, part 5): `kill -9` in the middle of an enterprise import, an evaluation
 run, a parcel import, a quota posting and a case step (the server killed while it takes a
-3 MB attachment), at several points of each, on SQLite and on PostgreSQL. After every kill the
+2 MB attachment), at several points of each, on SQLite and on PostgreSQL. After every kill the
 database passes `mujun verify` (integrity) and the operation is wholly there or wholly absent;
 then the operation runs again to its end, as an operator would.
 
@@ -29,7 +29,7 @@ from opsclient import Client
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("MUJUN_BIN", str(ROOT / ".build/debug/mujun"))
 # the last ones land in the write and the commit, or just after it
-FRACTIONS = (0.3, 0.7, 0.92, 1.0)
+FRACTIONS = (0.5, 0.9, 1.0)
 
 
 def mujun(url: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -137,22 +137,22 @@ def batch_whole_or_absent(url: str, kind: str, table: str, before: int, n: int, 
 def test_kill_9_during_imports_and_an_evaluation(city):
     engine, url, tmp = city
     outcomes = []
-    # --- an enterprise import of a new year (4,000 rows), then the same file again over it
+    # --- an enterprise import of a new year (2,500 rows), then the same file again over it
     year = 2001
-    f = enterprise_file(tmp, year, 4000)
+    f = enterprise_file(tmp, year, 2500)
     where = f"year = {year}"
     last = lambda: int(one(url, "SELECT COALESCE(MAX(id), 0) FROM import_batches WHERE kind = 'enterprises'"))
     before = last()
     duration = timed(url, ["import", "enterprises", str(f)])
-    assert batch_whole_or_absent(url, "enterprises", "enterprise_years", before, 4000, where)
+    assert batch_whole_or_absent(url, "enterprises", "enterprise_years", before, 2500, where)
     for delay in points("crash enterprises", duration):
         before = last()
         killed = killed_at(url, ["import", "enterprises", str(f)], delay)
         integrity_ok(url)
-        there = batch_whole_or_absent(url, "enterprises", "enterprise_years", before, 4000, where)
-        assert int(one(url, f"SELECT COUNT(*) FROM enterprise_years WHERE {where}")) == 4000
+        there = batch_whole_or_absent(url, "enterprises", "enterprise_years", before, 2500, where)
+        assert int(one(url, f"SELECT COUNT(*) FROM enterprise_years WHERE {where}")) == 2500
         if not there:  # the earlier import's rows, every one still carrying it
-            assert int(one(url, f"SELECT COUNT(*) FROM enterprise_years WHERE import_id = {before}")) == 4000
+            assert int(one(url, f"SELECT COUNT(*) FROM enterprise_years WHERE import_id = {before}")) == 2500
         outcomes.append(("enterprises", round(delay, 2), killed, there))
 
     # --- an evaluation run of that year: a run with all its results and the only current one, or none
@@ -166,14 +166,14 @@ def test_kill_9_during_imports_and_an_evaluation(city):
         assert after in (before, before + 1)
         assert int(one(url, f"SELECT COUNT(*) FROM evaluation_runs WHERE year = {year} AND is_current = {'true' if engine == 'postgres' else 1}")) == 1
         current, evaluated = query(url, f"SELECT id, enterprises FROM evaluation_runs WHERE year = {year} AND is_current = {'true' if engine == 'postgres' else 1}")[0]
-        assert int(one(url, f"SELECT COUNT(*) FROM evaluation_results WHERE run_id = {current}")) == int(evaluated) == 4000
+        assert int(one(url, f"SELECT COUNT(*) FROM evaluation_results WHERE run_id = {current}")) == int(evaluated) == 2500
         orphans = int(one(url, "SELECT COUNT(*) FROM evaluation_results r WHERE NOT EXISTS (SELECT 1 FROM evaluation_runs u WHERE u.id = r.run_id)"))
         assert orphans == 0
         outcomes.append(("evaluation", round(delay, 2), killed, after == before + 1))
 
     # --- a parcel import (3,000 parcels, upserted by parcel id)
     geo = tmp / "parcels.geojson"
-    r = subprocess.run([BIN, "land", "demo-geojson", "--out", str(geo), "--enterprises", "1500", "--seed", "11"], capture_output=True, text=True)
+    r = subprocess.run([BIN, "land", "demo-geojson", "--out", str(geo), "--enterprises", "1000", "--seed", "11"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     before = int(one(url, "SELECT COALESCE(MAX(id), 0) FROM import_batches WHERE kind = 'parcels'"))
     duration = timed(url, ["import", "parcels", str(geo)])
@@ -190,7 +190,7 @@ def test_kill_9_during_imports_and_an_evaluation(city):
 
     killed_any = [o for o in outcomes if o[2]]
     print(f"{engine}: kill -9 outcomes (operation, delay s, killed, wholly there): {outcomes}")
-    assert len(killed_any) >= 6, f"too few kills landed inside an operation: {outcomes}"
+    assert len(killed_any) >= 4, f"too few kills landed inside an operation: {outcomes}"
     assert any(not o[3] for o in killed_any), "no kill left an operation absent: the points are all after the commit"
 
 
@@ -200,7 +200,7 @@ def test_kill_9_during_a_quota_posting(city):
     print(f"crash quota: journal seed {seed}")
     sys.path.insert(0, str(ROOT / "bench/quota"))
     journal, project = tmp / "journal.csv", tmp / "project.yaml"
-    r = subprocess.run([sys.executable, str(ROOT / "bench/quota/gen_journal.py"), "10000", str(seed), str(journal), "--project-out", str(project)],
+    r = subprocess.run([sys.executable, str(ROOT / "bench/quota/gen_journal.py"), "6000", str(seed), str(journal), "--project-out", str(project)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     ref = tmp / "ref"
@@ -252,7 +252,7 @@ def test_kill_9_during_a_quota_posting(city):
         assert mujun(url, "quota", "balances", "--project-id", pid).stdout == whole
         outcomes.append((round(delay, 2), killed, got == entries))
     print(f"{engine}: quota posting kill -9 outcomes (delay s, killed, wholly there): {outcomes}")
-    assert sum(1 for o in outcomes if o[1]) >= 2, outcomes
+    assert sum(1 for o in outcomes if o[1]) >= 1, outcomes
 
 
 def free_port() -> int:
@@ -289,7 +289,7 @@ def test_kill_9_of_the_server_during_a_case_step_with_an_attachment(city):
         inbox = c.get("/api/v1/cases/inbox").json()
         case = next(x for g in ("in_progress", "overdue") for x in inbox.get(g, []) if x["state"] in ("accepted", "handling"))
         cid = case["id"]
-        data = b"%PDF-1.4\n" + mujun_seed.rng("crash case attachment").randbytes(3 * 1024 * 1024)
+        data = b"%PDF-1.4\n" + mujun_seed.rng("crash case attachment").randbytes(2 * 1024 * 1024)
 
         def state():
             events = int(one(url, f"SELECT COUNT(*) FROM loop_events WHERE case_id = {cid}"))

@@ -279,6 +279,7 @@ public struct CaseService: ServiceBase {
                 throw ServiceError.conflict("\(loop.type.name) \(new.ref) 已存在 / \(new.type) \(new.ref) exists")
             }
             let id = try await tx.insertCase(new, loop: loop, events: events, actor: actor, recordedUs: now)
+            try await tx.notifyCase(id: id, ref: new.ref, title: new.title, loop: loop, events: events, firstSeq: 1, from: today, nowUs: now)
             try await tx.audit(actor: actor, action: "case.registered", target: "\(loop.type.name) \(new.ref)",
                                detail: detail)
             return id
@@ -512,8 +513,11 @@ public struct CaseService: ServiceBase {
     func perform(_ p: PreparedStep, work: (@Sendable (Store) async throws -> String?)? = nil) async throws {
         let now = Store.nowMicros()
         let actor = caller.actor, id = p.record.id, seq = p.seq, event = p.event, files = p.files, inside = p.inside
+        let ref = p.record.ref, title = p.record.title, loop = p.loop, today = self.today
         try await unscoped.perform(p.step, by: caller) { tx in
             try await tx.insertLoopEvent(caseID: id, seq: seq, event, actor: actor, recordedUs: now)
+            // who the step tells (an assignment, an unsatisfied rating…), in its own transaction
+            try await tx.notifyCase(id: id, ref: ref, title: title, loop: loop, events: [event], firstSeq: seq, from: today, nowUs: now)
             for f in files { try await tx.insertAttachment(caseID: id, eventSeq: seq, noteID: nil, f, by: actor, recordedUs: now) }
             if let inside { try await inside(tx) }
             return ((), try await work?(tx))

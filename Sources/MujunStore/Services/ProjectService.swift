@@ -882,6 +882,7 @@ public struct ProjectService: ServiceBase {
                                     creditCode: nil, parcelID: nil, clusterYear: nil, clusterNumber: nil, town: r.town, meetingID: nil,
                                     queryCodeHash: nil)
             let id = try await tx.insertCase(new, loop: loop, events: events, actor: engineActor, recordedUs: recordedUs)
+            try await tx.notifyCase(id: id, ref: new.ref, title: new.title, loop: loop, events: events, firstSeq: 1, from: day, nowUs: recordedUs)
             try await tx.sql.update("cases").set("project_id", to: r.id).where("id", .equal, id).run()
             try await tx.recordProjectEvent(projectID: r.id, kind: "supervised", date: day, actor: engineActor,
                                             detail: "自动督办 \(type.name) \(ref)，交办 \(r.town)：" + status.late.map(\.zh).joined(separator: "；"),
