@@ -56,22 +56,8 @@ public struct JobService: ServiceBase {
         let t = ChinaTime(now)
         var ran: [Ran] = []
         for spec in Self.specs where only == nil || spec.name == only {
-            guard let period = spec.period(at: t) else { continue }
-            let nowUs = Store.micros(now)
-            guard let attempt = try await unscoped.claimJob(spec, period: period, instance: settings.instance, nowUs: nowUs) else { continue }
-            var outcome: (detail: String, messages: [Store.OutboxMessage])
-            var failure: String?
-            do {
-                outcome = try await work(spec, period: period, settings: settings)
-            } catch {
-                outcome = ("", [])
-                failure = (error as? ServiceError)?.message ?? String(describing: error)
-            }
-            let written = try await unscoped.finishJob(spec.name, period: period, attempt: attempt, succeeded: failure == nil,
-                                                       error: failure, detail: outcome.detail.isEmpty ? nil : outcome.detail,
-                                                       messages: outcome.messages, nowUs: Store.micros(Date()))
-            ran.append(Ran(job: spec.name, period: period, attempt: attempt, succeeded: failure == nil,
-                           detail: failure ?? outcome.detail, messages: written))
+            guard let period = spec.period(at: t), let r = try await run(spec, period: period, now: now, settings: settings) else { continue }
+            ran.append(r)
         }
         return ran
     }
@@ -83,10 +69,18 @@ public struct JobService: ServiceBase {
         guard let spec = Self.specs.first(where: { $0.name == name }) else { throw ServiceError(.notFound, "没有任务 \(name) / no such job") }
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let period = "manual-" + f.string(from: now)
-        let nowUs = Store.micros(now)
-        guard let attempt = try await unscoped.claimJob(spec, period: period, instance: settings.instance, nowUs: nowUs) else {
+        guard let ran = try await run(spec, period: "manual-" + f.string(from: now), now: now, settings: settings) else {
             throw ServiceError(.conflict, "任务正在运行 / the job is running")
+        }
+        try await unscoped.audit(actor: caller.actor, action: "jobs.run", target: spec.name, detail: caller.detail(ran.detail))
+        return ran
+    }
+
+    /// One run of `spec` for `period`, when this caller claims it (nil: another has it, it is
+    /// done, or its retry is not due): the work, then its end and its messages in one transaction.
+    func run(_ spec: JobSpec, period: String, now: Date, settings: Settings) async throws -> Ran? {
+        guard let attempt = try await unscoped.claimJob(spec, period: period, instance: settings.instance, nowUs: Store.micros(now)) else {
+            return nil
         }
         var outcome: (detail: String, messages: [Store.OutboxMessage]) = ("", [])
         var failure: String?
@@ -96,7 +90,6 @@ public struct JobService: ServiceBase {
         let written = try await unscoped.finishJob(spec.name, period: period, attempt: attempt, succeeded: failure == nil, error: failure,
                                                    detail: outcome.detail.isEmpty ? nil : outcome.detail, messages: outcome.messages,
                                                    nowUs: Store.micros(Date()))
-        try await unscoped.audit(actor: caller.actor, action: "jobs.run", target: spec.name, detail: caller.detail(failure ?? outcome.detail))
         return Ran(job: spec.name, period: period, attempt: attempt, succeeded: failure == nil, detail: failure ?? outcome.detail, messages: written)
     }
 
