@@ -85,14 +85,7 @@ public enum Backup {
             switch engine {
             case .sqlite:
                 guard sqlitePath(url) != nil else { throw ServiceError(.invalid, "内存数据库无法备份 / an in-memory database has no backup") }
-                let host = try await DatabaseHost.open(url: url, migrate: false, logger: logger)
-                do {
-                    try await (host.db as! any SQLDatabase).raw("VACUUM INTO \(bind: partial)").run()
-                    await host.shutdown()
-                } catch {
-                    await host.shutdown()
-                    throw error
-                }
+                try await withHost(url, logger) { sql, _ in try await sql.raw("VACUUM INTO \(bind: partial)").run() }
                 // the copy is checked before it counts as a backup
                 let check = try await integrity(url: "sqlite://" + absolute(partial), logger: logger)
                 guard check == "ok" else { throw ServiceError(.unprocessable, "备份副本未通过完整性检查 / the copy failed its integrity check: \(check)") }
@@ -181,28 +174,28 @@ public enum Backup {
 
     /// The integrity check, every table's rows and a checksum of them.
     public static func check(url: String, tables only: Set<String>? = nil, logger: Logger = Logger(label: "mujun.backup")) async throws -> Check {
-        let host = try await DatabaseHost.open(url: url, migrate: false, logger: logger)
-        do {
-            let sql = host.db as! any SQLDatabase
-            let verdict = try await integrity(sql, isPostgres: host.isPostgres)
+        try await withHost(url, logger) { sql, isPostgres in
+            let verdict = try await integrity(sql, isPostgres: isPostgres)
             var sums: [TableSum] = []
-            for t in try await tables(sql, isPostgres: host.isPostgres) where only?.contains(t) ?? true {
-                sums.append(try await sum(sql, table: t, isPostgres: host.isPostgres))
+            for t in try await tables(sql, isPostgres: isPostgres) where only?.contains(t) ?? true {
+                sums.append(try await sum(sql, table: t, isPostgres: isPostgres))
             }
-            await host.shutdown()
             return Check(integrity: verdict, tables: sums)
-        } catch {
-            await host.shutdown()
-            throw error
         }
     }
 
     static func integrity(url: String, logger: Logger) async throws -> String {
+        try await withHost(url, logger) { try await integrity($0, isPostgres: $1) }
+    }
+
+    /// Opens the database at `url` without migrating it, runs `body`, and closes it.
+    static func withHost<T: Sendable>(_ url: String, _ logger: Logger,
+                                      _ body: (any SQLDatabase, Bool) async throws -> T) async throws -> T {
         let host = try await DatabaseHost.open(url: url, migrate: false, logger: logger)
         do {
-            let v = try await integrity(host.db as! any SQLDatabase, isPostgres: host.isPostgres)
+            let result = try await body(host.db as! any SQLDatabase, host.isPostgres)
             await host.shutdown()
-            return v
+            return result
         } catch {
             await host.shutdown()
             throw error
@@ -259,10 +252,7 @@ public enum Backup {
     }
 
     static func tableCount(url: String, logger: Logger) async throws -> Int {
-        let host = try await DatabaseHost.open(url: url, migrate: false, logger: logger)
-        let n = (try? await tables(host.db as! any SQLDatabase, isPostgres: host.isPostgres).count) ?? 0
-        await host.shutdown()
-        return n
+        try await withHost(url, logger) { sql, isPostgres in (try? await tables(sql, isPostgres: isPostgres).count) ?? 0 }
     }
 
     static func sum(_ sql: any SQLDatabase, table: String, isPostgres: Bool) async throws -> TableSum {

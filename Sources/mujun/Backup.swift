@@ -25,7 +25,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let url = db.config.databaseURL
-        do {
+        try await reportingFailures {
             let engine = try Backup.engine(of: url)
             let path = out ?? Backup.timestampedPath(dir: dir!, engine: engine)
             let made = try await Backup.make(url: url, to: path)
@@ -33,14 +33,6 @@ struct BackupCommand: AsyncParsableCommand {
             if let dir {
                 for name in try Backup.prune(dir: dir, keep: keep) { print("已删除旧备份 / removed an old backup: \(dir)/\(name)") }
             }
-        } catch let e as ServiceError {
-            warn(e.message)
-            throw ExitCode(1)
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            warn(String(reflecting: error))
-            throw ExitCode(1)
         }
     }
 }
@@ -60,20 +52,12 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let url = db.config.databaseURL
-        do {
+        try await reportingFailures {
             try await Backup.restore(from: file, into: url, replace: replace)
             let check = try await Backup.check(url: url)
             let rows = check.tables.reduce(0) { $0 + $1.rows }
             print("已恢复 / restored \(file) → \(url)：\(check.tables.count) 张表 / tables，\(rows) 行 / rows，完整性 / integrity \(check.integrity)")
             guard check.integrity == "ok" else { throw ExitCode(1) }
-        } catch let e as ServiceError {
-            warn(e.message)
-            throw ExitCode(1)
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            warn(String(reflecting: error))
-            throw ExitCode(1)
         }
     }
 }
@@ -92,19 +76,26 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let only = tables.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-        do {
+        try await reportingFailures {
             let check = try await Backup.check(url: db.config.databaseURL, tables: only)
             print("integrity\t\(check.integrity)")
             for t in check.tables { print("\(t.table)\t\(t.rows)\t\(t.sha256)") }
             guard check.integrity == "ok" else { throw ExitCode(1) }
-        } catch let e as ServiceError {
-            warn(e.message)
-            throw ExitCode(1)
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            warn(String(reflecting: error))
-            throw ExitCode(1)
         }
+    }
+}
+
+/// Runs `body`; a refusal or an error of the database tools is printed and the command exits 1.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as ServiceError {
+        warn(e.message)
+        throw ExitCode(1)
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        warn(String(reflecting: error))
+        throw ExitCode(1)
     }
 }

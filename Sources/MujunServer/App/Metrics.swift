@@ -175,6 +175,12 @@ public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     let label: String
     private static let lock = NIOLock()
+    /// made once: a JSON log writes a line per request (ISO8601DateFormatter is thread-safe)
+    nonisolated(unsafe) private static let timestamps: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
 
     public init(label: String) { self.label = label }
 
@@ -186,9 +192,7 @@ public struct JSONLogHandler: LogHandler {
     public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
                     file: String, function: String, line: UInt) {
         var fields: [String: String] = ["level": level.rawValue, "logger": label, "msg": message.description]
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        fields["ts"] = f.string(from: Date())
+        fields["ts"] = Self.timestamps.string(from: Date())
         for (k, v) in metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) { fields[k] = "\(v)" }
         guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         Self.lock.withLock {
