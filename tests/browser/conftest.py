@@ -196,6 +196,28 @@ def attribute(el, name: str, what: str | None = None) -> str:
     return value
 
 
+def click_through(driver, button, timeout: float = 30) -> None:
+    """Clicks `button` (a link or a form's button) and waits until the page it leads to has
+    replaced this one and loaded: a fixed pause is too short on a loaded machine, and a test
+    that reads the old page passes or fails by luck."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+
+    def replaced(d) -> bool:
+        try:
+            old.tag_name
+            return False
+        except StaleElementReferenceException:
+            return d.execute_script("return document.readyState") == "complete"
+    try:
+        WebDriverWait(driver, timeout).until(replaced)
+    except Exception:  # noqa: BLE001 - a clearer failure than selenium's TimeoutException
+        pytest.fail(f"the page did not change within {timeout:.0f} s after the click on {_page(driver)}")
+
+
 def upload(driver, input_css: str, button_css: str, data: bytes, suffix: str, what: str) -> None:
     """Puts `data` in a temporary file, chooses it in the file input and presses the button."""
     with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as f:
@@ -203,8 +225,7 @@ def upload(driver, input_css: str, button_css: str, data: bytes, suffix: str, wh
         path = f.name
     try:
         element(driver, input_css, what).send_keys(path)
-        element(driver, button_css, f"the button for {what}").click()
-        time.sleep(0.5)
+        click_through(driver, element(driver, button_css, f"the button for {what}"))
     finally:
         os.unlink(path)
 

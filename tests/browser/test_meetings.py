@@ -22,7 +22,7 @@ import urllib.parse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import attribute, element, elements, open_page, upload
+from conftest import attribute, click_through, element, elements, open_page, upload
 from test_cases import as_user, register, state, submit_step
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -39,8 +39,7 @@ def test_the_demo_meeting_lists_its_fourteen_requests(driver, base_url) -> None:
     rows = elements(driver, "#meetings-table tr[data-meeting-id]", "the meetings")
     demo = [r for r in rows if "永商会客厅" in r.text]
     assert demo, [r.text for r in rows]
-    demo[0].find_element(By.CSS_SELECTOR, "a").click()
-    time.sleep(0.2)
+    click_through(driver, demo[0].find_element(By.CSS_SELECTOR, "a"))
     items = elements(driver, "#meeting-items tr[data-case-id]", "the meeting's items", at_least=14)
     assert len(items) == 14
     assert "14 项交办" in element(driver, "dd#meeting-answered", "the answered count").text
@@ -49,8 +48,7 @@ def test_the_demo_meeting_lists_its_fourteen_requests(driver, base_url) -> None:
 def test_a_meeting_whose_items_become_cases(driver, base_url, screenshot) -> None:
     as_user(driver, base_url, "hq")
     open_page(driver, base_url + "/meetings")
-    element(driver, "a#new-yongshang", "the link to record a 永商会客厅").click()
-    time.sleep(0.2)
+    click_through(driver, element(driver, "a#new-yongshang", "the link to record a 永商会客厅"))
     assert Select(element(driver, "select#m-kind", "the meeting kind")).first_selected_option.get_attribute("value") == "yongshang"
     element(driver, "input#m-title", "the meeting's title").send_keys("浏览器测试：永商会客厅")
     element(driver, "input#m-chair", "the chair").send_keys("市长")
@@ -65,14 +63,12 @@ def test_a_meeting_whose_items_become_cases(driver, base_url, screenshot) -> Non
     Select(element(driver, "select#item-lead-1", "item 2's lead unit")).select_by_value("古山镇")
     # a task needs a due date: leaving it out refuses the whole meeting, naming the item
     Select(element(driver, "select#item-type-1", "item 2's type")).select_by_value("task")
-    element(driver, "button#meeting-submit", "the save button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#meeting-submit", "the save button"))
     assert "第 2 项" in element(driver, "#form-error", "the refusal").text
     assert element(driver, "input#item-title-0", "item 1's title, kept").get_attribute("value") == "浏览器测试：申请电力增容"
     due = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
     set_value(driver, "input#item-due-1", "item 2's due date", due)
-    element(driver, "button#meeting-submit", "the save button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#meeting-submit", "the save button"))
     assert urllib.parse.urlparse(driver.current_url).path.startswith("/meetings/"), driver.current_url
     assert "浏览器测试：永商会客厅" in element(driver, "h1#meeting-title", "the meeting's title").text
     items = elements(driver, "#meeting-items tr[data-case-id]", "the meeting's items", at_least=2)
@@ -120,8 +116,7 @@ def test_a_co_unit_opinion_with_a_file_and_an_extension_requested_and_approved(d
     asked = (datetime.date.fromisoformat(due) + datetime.timedelta(days=10)).isoformat()
     set_value(driver, "input#extension-due", "the date asked for", asked)
     element(driver, "input#extension-reason", "the reason").send_keys("需省级部门批复")
-    element(driver, "button#extension-request-submit", "the request button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#extension-request-submit", "the request button"))
     open_page(driver, url)
     request = element(driver, "#notes-list li[data-kind='extension']", "the extension request")
     assert attribute(request, "data-decision") == "pending" and "待指挥部审批" in request.text
@@ -130,8 +125,7 @@ def test_a_co_unit_opinion_with_a_file_and_an_extension_requested_and_approved(d
 
     as_user(driver, base_url, "hq")
     open_page(driver, url)
-    element(driver, f"button#approve-{note_id}", "the approve button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, f"button#approve-{note_id}", "the approve button"))
     open_page(driver, url)
     assert element(driver, "#case-reply-due", "the reply deadline").text.startswith(asked)
     assert "已延期 1 次" in element(driver, "#case-reply-due", "the reply deadline").text
@@ -150,8 +144,7 @@ def test_a_suggestion_records_the_three_ones(driver, base_url) -> None:
     Select(element(driver, "select#three-kind", "the kind")).select_by_value("visit")
     element(driver, "#three-ones-form input[name=text]", "what was done").send_keys("赴企业现场察看")
     element(driver, "#three-ones-form input[name=head]", "the head-took-part box").click()
-    element(driver, "button#three-submit", "the record button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#three-submit", "the record button"))
     open_page(driver, url)
     visit = element(driver, "#three-ones li[data-kind='visit']", "the site visit")
     assert attribute(visit, "data-done") == "true" and "单位主要负责人参加" in visit.text

@@ -26,7 +26,7 @@ from selenium.webdriver.support.ui import Select
 
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import attribute, element, elements, open_page, upload
+from conftest import attribute, click_through, element, elements, open_page, upload
 from test_cases import as_user
 from test_map import click_parcel, features, legend_keys, open_map
 
@@ -59,8 +59,7 @@ def test_the_headquarters_sees_every_town_rolled_up(driver, base_url, screenshot
     screenshot("projects")
     # filtering by state keeps only that state
     Select(element(driver, "select#state", "the state filter")).select_by_value("late")
-    element(driver, "#filters button[type=submit]", "the query button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "#filters button[type=submit]", "the query button"))
     rows = elements(driver, "#projects-table tr[data-project]", "the late projects")
     assert {attribute(r, "data-state") for r in rows} == {"late"}
 
@@ -95,8 +94,7 @@ def test_a_town_files_the_missing_report_and_its_case_is_closed(driver, base_url
     assert {r.find_elements(By.CSS_SELECTOR, "td")[4].text for r in rows} == {"古山镇"}
     late = [r for r in rows if attribute(r, "data-state") == "late"]
     assert late, "the demo town has no late project"
-    late[0].find_element(By.CSS_SELECTOR, "td a").click()
-    time.sleep(0.3)
+    click_through(driver, late[0].find_element(By.CSS_SELECTOR, "td a"))
     assert attribute(element(driver, "h1#page-title + p span.pstate", "the state"), "data-state") == "late"
     reasons = [li.text for li in elements(driver, "#late-reasons li", "why it is late")]
     assert any("进展未在" in r for r in reasons), reasons
@@ -112,7 +110,6 @@ def test_a_town_files_the_missing_report_and_its_case_is_closed(driver, base_url
     element(driver, "input#report-invested", "the investment").send_keys("85")
     screenshot("project-report")
     upload(driver, "input#report-photos", "button#report-submit", png(), ".png", "a photo of the site")
-    time.sleep(0.5)
 
     report = element(driver, f"#reports div.report[data-month='{month}']", "the filed report")
     assert "腾退意向" in report.text
@@ -130,8 +127,7 @@ def test_a_town_files_the_missing_report_and_its_case_is_closed(driver, base_url
 def test_the_war_room_ranks_the_units_against_their_targets(driver, base_url, screenshot) -> None:
     as_user(driver, base_url, "hq")
     open_page(driver, base_url + "/projects")
-    element(driver, "a#dashboard-link", "the link to the war room").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "a#dashboard-link", "the link to the war room"))
     totals = elements(driver, "#totals div.total[data-indicator]", "the city's totals", at_least=3)
     assert {attribute(t, "data-indicator") for t in totals} >= {"remediated_mu", "freed_mu", "projects_done"}
     ranking = elements(driver, "#ranking-table tr[data-unit]", "the units ranked", at_least=3)
@@ -157,20 +153,17 @@ def test_the_war_room_ranks_the_units_against_their_targets(driver, base_url, sc
 def test_the_weekly_agenda_becomes_a_meeting_whose_items_are_cases(driver, base_url, screenshot) -> None:
     as_user(driver, base_url, "hq")
     open_page(driver, base_url + "/projects")
-    element(driver, "a#agenda-link", "the link to the weekly agenda").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "a#agenda-link", "the link to the weekly agenda"))
     late = elements(driver, "#agenda-late-table tr[data-project]", "the late projects on the agenda")
     for section in ("#agenda-due", "#agenda-red", "#agenda-behind"):
         element(driver, section, f"the agenda's section {section}")
     screenshot("agenda")
-    element(driver, "a#agenda-meeting", "the button that records the meeting").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "a#agenda-meeting", "the button that records the meeting"))
     assert Select(element(driver, "select#m-kind", "the meeting kind")).first_selected_option.get_attribute("value") == "weekly"
     titles = [element(driver, f"input#item-title-{i}", f"item {i}").get_attribute("value") for i in range(len(late))]
     assert all(t.startswith("督促") for t in titles), titles
     element(driver, "input#m-chair", "the chair").send_keys("常务副市长")
-    element(driver, "button#meeting-submit", "the save button").click()
-    time.sleep(0.5)
+    click_through(driver, element(driver, "button#meeting-submit", "the save button"))
     items = elements(driver, "#meeting-items tr[data-case-id]", "the meeting's items", at_least=len(late))
     assert len(items) == len(late)
     assert {attribute(i, "data-state") for i in items} == {"assigned"}
@@ -179,17 +172,14 @@ def test_the_weekly_agenda_becomes_a_meeting_whose_items_are_cases(driver, base_
 def test_a_candidate_becomes_a_project_with_its_parcels_filled_in(driver, base_url, year) -> None:
     as_user(driver, base_url, "hq")
     open_page(driver, f"{base_url}/clusters?year={year}")
-    element(driver, "#clusters-table tr[data-cluster] a.detail-link", "a candidate's page").click()
-    time.sleep(0.3)
-    element(driver, "a#new-project", "立项整治").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "#clusters-table tr[data-cluster] a.detail-link", "a candidate's page"))
+    click_through(driver, element(driver, "a#new-project", "立项整治"))
     parcels = element(driver, "textarea#p-parcels", "the parcels").get_attribute("value").split()
     assert parcels, "the candidate's parcels are not filled in"
     assert float(element(driver, "input#p-target_mu", "the target area").get_attribute("value")) > 0
     assert len(elements(driver, "#plan-table input[type=date]", "the planned dates", at_least=6)) == 6
     element(driver, "input#p-lead_unit", "the lead department").send_keys("自然资源局")
-    element(driver, "button#project-submit", "立项").click()
-    time.sleep(0.5)
+    click_through(driver, element(driver, "button#project-submit", "立项"))
     assert "/projects/" in driver.current_url, driver.current_url
     listed = [a.text for a in elements(driver, "#project-parcels a", "the project's parcels")]
     assert sorted(listed) == sorted(parcels)

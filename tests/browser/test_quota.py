@@ -24,7 +24,7 @@ import io
 
 from selenium.webdriver.support.ui import Select
 
-from conftest import attribute, element, elements, http_get, http_login, open_page, wait_for
+from conftest import attribute, click_through, element, elements, http_get, http_login, open_page, wait_for
 from conftest import DEMO_ACCOUNTS
 from test_cases import as_user
 
@@ -51,8 +51,7 @@ def request_transfer(driver, amount: str, reason: str) -> None:
     reason_input = element(driver, "input#t-reason", "the reason")
     reason_input.clear()
     reason_input.send_keys(reason)
-    element(driver, "button#transfer-submit", "the request button").click()
-    time.sleep(0.2)
+    click_through(driver, element(driver, "button#transfer-submit", "the request button"))
 
 
 def test_a_town_requests_a_transfer_and_hq_approves_it(driver, base_url, screenshot) -> None:
@@ -90,8 +89,7 @@ def test_a_town_requests_a_transfer_and_hq_approves_it(driver, base_url, screens
     as_user(driver, base_url, "hq")
     open_page(driver, url)
     row = [r for r in elements(driver, "#transfer-table tr[data-id]") if attribute(r, "data-id") == str(new_id)][0]
-    element(row, "button.approve", "the approve button").click()
-    time.sleep(0.2)
+    click_through(driver, element(row, "button.approve", "the approve button"))
     open_page(driver, url)
     row = [r for r in elements(driver, "#transfer-table tr[data-id]") if attribute(r, "data-id") == str(new_id)][0]
     assert attribute(row, "data-state") == "approved"
@@ -104,8 +102,7 @@ def test_a_town_requests_a_transfer_and_hq_approves_it(driver, base_url, screens
     # a rejection needs a reason: the other pending request stays
     others = [r for r in elements(driver, "#transfer-table tr[data-state]") if attribute(r, "data-state") == "requested"]
     if others:
-        element(others[0], "button.reject", "the reject button").click()
-        time.sleep(0.2)
+        click_through(driver, element(others[0], "button.reject", "the reject button"))
         assert "理由" in wait_for(driver, "p#form-error", "the refusal").text
 
 
@@ -115,8 +112,7 @@ def test_the_journal_filters_and_both_tables_export(driver, base_url) -> None:
     open_page(driver, url)
     all_rows = len(elements(driver, "#journal-table tr[data-seq]", "the journal", at_least=10))
     Select(element(driver, "select#f-action", "the action filter")).select_by_value("reverse")
-    element(driver, "form#journal-filter button", "the filter button").click()
-    time.sleep(0.2)
+    click_through(driver, element(driver, "form#journal-filter button", "the filter button"))
     rows = elements(driver, "#journal-table tr[data-seq]", "the reversals")
     assert 0 < len(rows) < all_rows and all(attribute(r, "data-action") == "reverse" for r in rows)
     cookie = http_login(base_url, "hq", DEMO_ACCOUNTS["hq"])
@@ -160,8 +156,7 @@ def test_hq_accepts_an_underway_sub_project_and_its_quota_is_credited(driver, ba
     town = attribute(row, "data-town")
     planned = float(row.find_elements("css selector", "td")[5].text)
     before = credited(driver, town, "reclaimed_construction")
-    element(row, "form.accept-form button", "the accept button").click()
-    time.sleep(0.2)
+    click_through(driver, element(row, "form.accept-form button", "the accept button"))
     open_page(driver, url)
     statuses = {attribute(r, "data-town"): attribute(r, "data-status") for r in elements(driver, "#subproject-table tr[data-status]")}
     assert statuses[town] == "accepted"
