@@ -128,12 +128,25 @@ extension Store {
     func notifyCase(id: Int64, ref: String, title: String, loop: CaseLoop, events: [MujunCore.CaseEvent], firstSeq: Int,
                     from: CalendarDate, nowUs: Int64) async throws {
         var out: [OutboxMessage] = []
+        let told = events.contains { $0.kind == .reply && $0.date >= from } ? try await requestersToTell(caseID: id) : []
         for (i, e) in events.enumerated() where e.date >= from {
-            out += CaseNotice.messages(after: e, loop: loop, caseID: id, ref: ref, title: title, seq: firstSeq + i).map {
+            out += CaseNotice.messages(after: e, loop: loop, caseID: id, ref: ref, title: title, seq: firstSeq + i, requesters: told).map {
                 OutboxMessage(kind: "case", recipient: $0.recipient, subject: $0.subject, body: $0.body, dedupeKey: $0.dedupeKey)
             }
         }
         if !out.isEmpty { try await insertOutbox(out, nowUs: nowUs) }
+    }
+
+    /// The logins of a case's requester that chose to be told (a notification setting of their
+    /// own): the account that registered it, and the accounts of the enterprise it concerns.
+    func requestersToTell(caseID: Int64) async throws -> [String] {
+        struct Row: Decodable { var login: String }
+        return try await sql.raw("""
+            SELECT u.login FROM cases c JOIN users u ON u.id = c.requester_user
+                OR (u.role = 'enterprise' AND c.credit_code IS NOT NULL AND u.credit_code = c.credit_code)
+            JOIN notify_targets t ON t.unit = 'user:' || u.login
+            WHERE c.id = \(bind: caseID) AND NOT u.disabled ORDER BY u.login
+            """).all(decoding: Row.self).map(\.login)
     }
 
     func jobRuns(limit: Int) async throws -> [JobRun] {
@@ -159,21 +172,47 @@ extension Store {
 
     // MARK: - delivery
 
-    /// How a unit is told.
+    /// How a unit, or a user (`unit` = `user:<login>`), is told.
     public struct NotifyTarget: Codable, Sendable, Hashable {
         public var unit: String
         public var email: String?
         public var webhookURL: String?
         public var webhookSecret: String?
-        enum CodingKeys: String, CodingKey { case unit, email, webhookURL = "webhook_url", webhookSecret = "webhook_secret" }
-        public init(unit: String, email: String?, webhookURL: String?, webhookSecret: String?) {
-            self.unit = unit; self.email = email; self.webhookURL = webhookURL; self.webhookSecret = webhookSecret
+        /// A user's: also send me what is addressed to my unit.
+        public var followUnit: Bool?
+        enum CodingKeys: String, CodingKey { case unit, email, webhookURL = "webhook_url", webhookSecret = "webhook_secret", followUnit = "follow_unit" }
+        public init(unit: String, email: String?, webhookURL: String?, webhookSecret: String?, followUnit: Bool? = nil) {
+            self.unit = unit; self.email = email; self.webhookURL = webhookURL; self.webhookSecret = webhookSecret; self.followUnit = followUnit
         }
+        public var isUser: Bool { unit.hasPrefix("user:") }
     }
 
     func notifyTargets() async throws -> [NotifyTarget] {
-        try await sql.select().columns("unit", "email", "webhook_url", "webhook_secret").from("notify_targets").orderBy("unit")
+        try await sql.select().columns("unit", "email", "webhook_url", "webhook_secret", "follow_unit").from("notify_targets").orderBy("unit")
             .all(decoding: NotifyTarget.self)
+    }
+
+    func notifyTarget(_ key: String) async throws -> NotifyTarget? {
+        try await sql.select().columns("unit", "email", "webhook_url", "webhook_secret", "follow_unit").from("notify_targets")
+            .where("unit", .equal, key).first(decoding: NotifyTarget.self)
+    }
+
+    /// The users who follow their unit's messages, by unit (active accounts only).
+    func unitFollowers() async throws -> [String: [NotifyTarget]] {
+        struct Row: Decodable {
+            var target: NotifyTarget
+            var ofUnit: String
+            init(from d: any Decoder) throws {
+                target = try NotifyTarget(from: d)
+                ofUnit = try d.container(keyedBy: K.self).decode(String.self, forKey: .ofUnit)
+            }
+            enum K: String, CodingKey { case ofUnit = "of_unit" }
+        }
+        let rows = try await sql.raw("""
+            SELECT t.unit, t.email, t.webhook_url, t.webhook_secret, t.follow_unit, u.unit AS of_unit FROM notify_targets t
+            JOIN users u ON t.unit = 'user:' || u.login WHERE t.follow_unit = \(bind: true) AND NOT u.disabled ORDER BY t.unit
+            """).all(decoding: Row.self)
+        return Dictionary(grouping: rows, by: \.ofUnit).mapValues { $0.map(\.target) }
     }
 
     func setNotifyTarget(_ t: NotifyTarget, actor: String, detail: String?) async throws {
@@ -181,8 +220,10 @@ extension Store {
             let sql = db as! any SQLDatabase
             try await sql.delete(from: "notify_targets").where("unit", .equal, t.unit).run()
             if t.email != nil || t.webhookURL != nil {
-                try await sql.insert(into: "notify_targets").columns("unit", "email", "webhook_url", "webhook_secret", "updated_by", "updated_us")
-                    .values(SQLBind(t.unit), SQLBind(t.email), SQLBind(t.webhookURL), SQLBind(t.webhookSecret), SQLBind(actor), SQLBind(Store.nowMicros())).run()
+                try await sql.insert(into: "notify_targets")
+                    .columns("unit", "email", "webhook_url", "webhook_secret", "follow_unit", "updated_by", "updated_us")
+                    .values(SQLBind(t.unit), SQLBind(t.email), SQLBind(t.webhookURL), SQLBind(t.webhookSecret), SQLBind(t.followUnit ?? false),
+                            SQLBind(actor), SQLBind(Store.nowMicros())).run()
             }
             try await Store(db).audit(actor: actor, action: "notify.target", target: t.unit, detail: detail)
         }

@@ -23,7 +23,7 @@ import openpyxl  # scripts/install-deps.sh installs it
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import DEMO_ACCOUNTS, attribute, element, elements, http_get, http_login, login, open_page, upload
+from conftest import DEMO_ACCOUNTS, attribute, click_through, element, elements, http_get, http_login, login, open_page, upload
 
 
 def as_user(driver, base_url: str, user: str) -> None:
@@ -35,8 +35,7 @@ def state(driver) -> str:
 
 
 def submit_step(driver, step: str) -> None:
-    element(driver, f"button#{step}-submit", f"the {step} button").click()
-    time.sleep(0.2)
+    click_through(driver, element(driver, f"button#{step}-submit", f"the {step} button"))
     open_page(driver, driver.current_url)
 
 
@@ -51,9 +50,9 @@ def register(driver, base_url: str, title: str, unit: str = "市税务局", co_u
     Select(element(driver, "select#f-lead_unit", "the lead unit")).select_by_value(unit)
     for co in co_units:
         element(driver, f"#f-co_units input[value='{co}']", f"the co-unit box for {co}").click()
-    element(driver, "button#register", "the register button").click()
-    time.sleep(0.3)
-    assert urllib.parse.urlparse(driver.current_url).path.startswith("/cases/"), driver.current_url
+    click_through(driver, element(driver, "button#register", "the register button"))
+    path = urllib.parse.urlparse(driver.current_url).path
+    assert path.startswith("/cases/") and path != "/cases/new", f"the form was not accepted: {driver.current_url}"
     assert title in element(driver, "h1#case-title", "the case title").text
     return driver.current_url
 
@@ -74,8 +73,7 @@ def test_a_unit_accepts_and_replies(driver, base_url, screenshot) -> None:
     rows = elements(driver, f"#to-accept-table tr[data-case-id='{case_id}']", "the new case among those to accept")
     assert counts["to-accept"] >= 1 and len(rows) == 1
     screenshot("inbox")
-    rows[0].find_element(By.CSS_SELECTOR, "a").click()
-    time.sleep(0.2)
+    click_through(driver, rows[0].find_element(By.CSS_SELECTOR, "a"))
     submit_step(driver, "accept")
     assert state(driver) == "办理中"
     Select(element(driver, "select#reply-category", "the reply category")).select_by_value("B")
@@ -140,8 +138,7 @@ def test_a_stale_form_is_refused_and_nothing_is_lost(driver, base_url) -> None:
     assert state(driver) == "办理中"
     driver.close()
     driver.switch_to.window(first)
-    element(driver, "form#accept-form button#accept-submit", "the stale accept button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "form#accept-form button#accept-submit", "the stale accept button"))
     assert "已被他人更新" in element(driver, "#form-error", "the refusal").text
     assert state(driver) == "办理中"
     kinds = [attribute(r, "data-kind") for r in elements(driver, "#timeline-table tr[data-kind]", "the timeline", at_least=3)]
@@ -179,14 +176,12 @@ def test_the_admin_adds_next_years_arrangement_on_the_page(driver, base_url) -> 
     workdays = element(driver, "textarea#cal-workdays", "the make-up days")
     workdays.clear()
     workdays.send_keys(f"{nxt}-02-03")  # a weekday: refused, naming it
-    element(driver, "button#calendar-save", "the save button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#calendar-save", "the save button"))
     assert f"{nxt}-02-03" in element(driver, "#form-error", "the refusal").text
     workdays = element(driver, "textarea#cal-workdays", "the make-up days")
     workdays.clear()
     workdays.send_keys(saturday.isoformat())
-    element(driver, "button#calendar-save", "the save button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#calendar-save", "the save button"))
     element(driver, "#notice", "the saved notice")
 
     def kind(date: str) -> str:
@@ -200,8 +195,7 @@ def test_the_admin_adds_next_years_arrangement_on_the_page(driver, base_url) -> 
 def test_bulk_registration_by_upload_names_the_bad_row_then_registers(driver, base_url) -> None:
     as_user(driver, base_url, "hq")
     open_page(driver, base_url + "/cases")
-    element(driver, "a#import-cases", "the link to the upload page").click()
-    time.sleep(0.2)
+    click_through(driver, element(driver, "a#import-cases", "the link to the upload page"))
 
     def upload_csv(text: str) -> None:
         upload(driver, "input#cases-upload-file", "#cases-upload button[type=submit]", text.encode("utf-8"), ".csv",
@@ -252,8 +246,7 @@ def test_an_issued_bulletin_is_frozen_and_downloads_the_same_bytes(driver, base_
     open_page(driver, base_url + "/cases/bulletin?type=suggestion")
     number = f"督办通报〔浏览器测试〕{int(time.time() * 1000)}号"
     element(driver, "input#issue-number", "the number field").send_keys(number)
-    element(driver, "button#issue-submit", "the issue button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#issue-submit", "the issue button"))
     assert urllib.parse.urlparse(driver.current_url).path.startswith("/cases/bulletins/"), driver.current_url
     assert number in element(driver, "h1#bulletin-title", "the issued bulletin's title").text
     units = [attribute(r, "data-unit") for r in elements(driver, "#bulletin-table tbody tr[data-unit]", "its units")]
@@ -280,8 +273,7 @@ def test_a_petitioner_follows_a_petition_with_its_query_code(driver, base_url) -
     element(driver, "input#f-title", "the title").send_keys("浏览器测试：反映拖欠工资")
     element(driver, "input#f-requester", "the requester").send_keys("来访群众")
     Select(element(driver, "select#f-lead_unit", "the lead unit")).select_by_value("市税务局")
-    element(driver, "button#register", "the register button").click()
-    time.sleep(0.3)
+    click_through(driver, element(driver, "button#register", "the register button"))
     notice = element(driver, "#notice", "the notice with the query code").text
     m = re.search(r"已登记 (\S+)。信访人查询码：(\d{8})", notice)
     assert m, notice
@@ -290,14 +282,44 @@ def test_a_petitioner_follows_a_petition_with_its_query_code(driver, base_url) -
     open_page(driver, base_url + "/petition")
     element(driver, "input#petition-ref", "the number").send_keys(ref)
     element(driver, "input#petition-code", "the query code").send_keys("0" * 8 if code != "0" * 8 else "1" * 8)
-    element(driver, "button#petition-submit", "the look-up button").click()
-    time.sleep(0.2)
+    click_through(driver, element(driver, "button#petition-submit", "the look-up button"))
     assert "不正确" in element(driver, "#form-error", "the refusal").text
     assert not driver.find_elements(By.CSS_SELECTOR, "#petition-result")
     element(driver, "input#petition-ref", "the number").clear()
     element(driver, "input#petition-ref", "the number").send_keys(ref)
     element(driver, "input#petition-code", "the query code").send_keys(code)
-    element(driver, "button#petition-submit", "the look-up button").click()
-    time.sleep(0.2)
+    click_through(driver, element(driver, "button#petition-submit", "the look-up button"))
     assert element(driver, "#petition-state", "the petition's state").text == "待签收"
     assert "反映拖欠工资" in element(driver, "#petition-result h2", "the petition's title").text
+
+
+def test_a_deputy_sets_where_she_is_told_and_a_unit_member_may_follow_the_unit(driver, base_url, screenshot) -> None:
+    """/account: form#notify-form with input#notify-email, #notify-webhook, #notify-secret, button#notify-save;
+    input#notify-follow for a unit's staff only; p#notify-saved after saving, p#notify-error for a bad address."""
+    as_user(driver, base_url, "daibiao")
+    open_page(driver, base_url + "/account")
+    assert not driver.find_elements(By.CSS_SELECTOR, "input#notify-follow"), "a deputy has no unit to follow"
+    email = element(driver, "form#notify-form input#notify-email", "the e-mail field")
+    # the browser's own check would stop a bad address before the server sees it: as from a script
+    driver.execute_script("document.getElementById('notify-email').type = 'text'")
+    email.clear()
+    email.send_keys("not an address")
+    click_through(driver, element(driver, "button#notify-save", "the save button"))
+    assert "邮箱地址无效" in element(driver, "#notify-error", "the refusal").text
+    email = element(driver, "input#notify-email", "the e-mail field")
+    email.clear()
+    email.send_keys("daibiao@rd.yk.test")
+    click_through(driver, element(driver, "button#notify-save", "the save button"))
+    assert "已保存" in element(driver, "p#notify-saved", "the saved notice").text
+    assert attribute(element(driver, "input#notify-email", "the e-mail field"), "value") == "daibiao@rd.yk.test"
+    screenshot("account-notify")
+    # off again (the shared demo server has no mail server)
+    email = element(driver, "input#notify-email", "the e-mail field")
+    email.clear()
+    click_through(driver, element(driver, "button#notify-save", "the save button"))
+    assert attribute(element(driver, "input#notify-email", "the e-mail field"), "value") == ""
+
+    as_user(driver, base_url, "tax")
+    open_page(driver, base_url + "/account")
+    follow = element(driver, "form#notify-form input#notify-follow[type=checkbox]", "the follow-my-unit box")
+    assert "市税务局" in follow.find_element(By.XPATH, "..").text

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("MUJUN_BIN", str(ROOT / ".build/debug/mujun"))
 SECRET = "SECtest-robot-secret"
 HOUR = 18  # seconds: an hour at the test's time scale
+TIMEOUT = 1  # seconds the sender waits for a robot (MUJUN_WEBHOOK_TIMEOUT)
 
 
 def free_port() -> int:
@@ -63,10 +64,11 @@ class Robot:
     """A DingTalk group robot: checks the signature, answers like the real one, records the texts."""
 
     def __init__(self) -> None:
-        self.mode = "ok"  # ok | error500
+        self.mode = "ok"  # ok | error500 | hang (answers only after the sender's timeout, and takes nothing)
         self.secret = SECRET
         self.received: list[tuple[str, str]] = []  # (access_token, content)
         self.refused = 0
+        self.hung = 0
         robot = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -79,6 +81,15 @@ class Robot:
                 if robot.mode == "error500":
                     self.send_response(500)
                     self.end_headers()
+                    return
+                if robot.mode == "hang":
+                    robot.hung += 1
+                    time.sleep(TIMEOUT + 2)
+                    try:
+                        self.send_response(504)
+                        self.end_headers()
+                    except OSError:
+                        pass  # the sender gave up long ago
                     return
                 answer = {"errcode": 0, "errmsg": "ok"}
                 token = q.get("access_token", [""])[0]
@@ -131,7 +142,7 @@ def world(tmp_path):
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen([BIN, "serve", "--hostname", "127.0.0.1", "--port", str(port)],
-                              env=dict(env, MUJUN_JOBS="off", MUJUN_OUTBOX_EVERY="0.3", MUJUN_OUTBOX_RETRY_SCALE="0.005",
+                              env=dict(env, MUJUN_JOBS="off", MUJUN_OUTBOX_EVERY="0.3", MUJUN_OUTBOX_RETRY_SCALE="0.005", MUJUN_WEBHOOK_TIMEOUT=str(TIMEOUT),
                                        MUJUN_SMTP_HOST="127.0.0.1", MUJUN_SMTP_PORT=str(smtp_port), MUJUN_SMTP_FROM="mujun@yk.test"),
                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -274,3 +285,60 @@ def test_a_bad_target_is_refused_with_a_reason_and_nothing_changes(world):
         r = admin.post("/admin/notify-targets", form=dict(form, _csrf=token))
         assert r.status == 400 and reason in r.text, (form, r.status, r.text[:300])
     assert outbox(world, "SELECT COUNT(*) FROM notify_targets")[0][0] == before
+
+
+def test_a_robot_that_does_not_answer_times_out_is_shown_and_gets_the_message_once_when_it_answers(world):
+    admin, robot = world["admin"], world["robot"]
+    hook = f"http://127.0.0.1:{robot.port}/robot/send?access_token=HANG"
+    set_target(admin, "古山镇", webhook=hook, secret=SECRET)
+    robot.mode = "hang"
+    day = "2031-06-03"
+    run_digest(world, day)
+    key = f"digest:{day}:古山镇"
+    assert outbox(world, f"SELECT COUNT(*) FROM outbox WHERE dedupe_key = '{key}'")[0][0] == 1, "古山镇 has open work in the demo"
+    wait_until("the timeout recorded", lambda: any("秒内未答复" in (r[0] or "") for r in outbox(world, f"SELECT last_error FROM outbox WHERE dedupe_key = '{key}'")))
+    assert "钉钉接口 1 秒内未答复" in admin.get("/admin/jobs").text, "the admin page shows the timeout"
+    wait_until("a second attempt", lambda: robot.hung >= 2, timeout=30)
+    assert outbox(world, f"SELECT state FROM outbox WHERE dedupe_key = '{key}'")[0][0] != "sent"
+    robot.mode = "ok"
+    wait_until("sent once the robot answers", lambda: outbox(world, f"SELECT state FROM outbox WHERE dedupe_key = '{key}'")[0][0] == "sent", timeout=60)
+    assert len([h for h in robot.received if h[0] == "HANG" and day in h[1]]) == 1
+
+
+def test_a_deputy_who_gave_her_address_is_told_of_the_reply_and_a_follower_gets_the_units_messages(world):
+    admin, mailbox, robot = world["admin"], world["mailbox"], world["robot"]
+    base = f"http://127.0.0.1:{admin.port}"
+    # the deputy gives her address on her account page; a wrong one is refused, naming it, and nothing is kept
+    deputy = Client(base)
+    assert deputy.sign_in("daibiao", "Rep#2025demo").status == 303
+    token = deputy.csrf()
+    r = deputy.post("/account/notify", form={"email": "not-an-address", "_csrf": token})
+    assert r.status == 400 and "邮箱地址无效" in r.text, (r.status, r.text[:300])
+    assert outbox(world, "SELECT COUNT(*) FROM notify_targets WHERE unit = 'user:daibiao'")[0][0] == 0
+    r = deputy.post("/account/notify", form={"email": "daibiao@rd.yk.test", "_csrf": token})
+    assert r.status == 303, r.status
+    assert 'value="daibiao@rd.yk.test"' in deputy.get("/account?saved=notify").text
+    # a member of 市税务局 follows the unit with her own robot, through the API
+    tax = Client(base)
+    assert tax.sign_in("tax", "Tax#2025demo").status == 303
+    r = tax.request("PUT", "/api/v1/account/notify", json_body={"webhook_url": f"http://127.0.0.1:{robot.port}/robot/send?access_token=TAXSTAFF",
+                                                                 "follow_unit": True}, headers={"X-CSRF-Token": tax.csrf()})
+    assert r.status == 200, (r.status, r.text[:300])
+    assert json.loads(r.text) == {"webhook_url": f"http://127.0.0.1:{robot.port}/robot/send?access_token=TAXSTAFF", "webhook_secret_set": False,
+                                  "follow_unit": True}
+    # HQ registers the deputy's suggestion for 市税务局; the unit accepts and replies
+    hq = Client(base)
+    assert hq.sign_in("hq", "Hq#2025demo").status == 303
+    r = hq.request("POST", "/api/v1/cases", json_body={"type": "suggestion", "title": "通知测试：减轻企业税费负担", "requester": "人大代表",
+                                                       "requester_login": "daibiao", "lead_unit": "市税务局"}, headers={"X-CSRF-Token": hq.csrf()})
+    assert r.status == 201, (r.status, r.text[:300])
+    case = json.loads(r.text)
+    wait_until("the follower told of the assignment", lambda: any(h[0] == "TAXSTAFF" and case["ref"] in h[1] for h in robot.received), timeout=30)
+    for step, body in (("accept", {}), ("reply", {"category": "A", "note": "已落实减税政策"})):
+        r = tax.request("POST", f"/api/v1/cases/{case['id']}/{step}", json_body=body, headers={"X-CSRF-Token": tax.csrf()})
+        assert r.status == 200, (step, r.status, r.text[:300])
+    wait_until("the deputy's mail", lambda: any(m[0] == "daibiao@rd.yk.test" for m in mailbox.messages), timeout=30)
+    told = [m for m in mailbox.messages if m[0] == "daibiao@rd.yk.test"]
+    assert len(told) == 1 and case["ref"] in told[0][1] and "已答复" in told[0][1], told
+    # the assignment went to the follower once, and to nobody by mail (市税务局 itself has no channel here)
+    assert len([h for h in robot.received if h[0] == "TAXSTAFF" and case["ref"] in h[1]]) == 1

@@ -2,8 +2,9 @@ import Foundation
 
 /// Who the closed loop tells, and what, when a step happens (the outbox sends it): a unit a case
 /// is assigned to (and its co-units) when it is assigned, and the lead unit when the requester is
-/// not satisfied, the verification fails or its extension is decided. As data, tested here; the
-/// store writes the messages in the step's own transaction.
+/// not satisfied, the verification fails or its extension is decided; the requester (a deputy,
+/// an enterprise — by the logins given, those who chose to be told) when it is replied to. As
+/// data, tested here; the store writes the messages in the step's own transaction.
 ///
 /// ```swift
 /// CaseNotice.messages(after: event, loop: loop, ref: "2026-RD012", title: "加快园区道路建设", seq: 2)
@@ -18,8 +19,13 @@ public enum CaseNotice {
         public var dedupeKey: String
     }
 
-    /// The messages `event` (the case's event number `seq`, already applied to `loop`) calls for.
-    public static func messages(after event: CaseEvent, loop: CaseLoop, caseID: Int64, ref: String, title: String, seq: Int) -> [Message] {
+    /// The recipient that stands for a user's own channels (per-user settings), not a unit's.
+    public static func user(_ login: String) -> String { "user:" + login }
+
+    /// The messages `event` (the case's event number `seq`, already applied to `loop`) calls for;
+    /// `requesters`: the logins of the requester's accounts to tell of a reply.
+    public static func messages(after event: CaseEvent, loop: CaseLoop, caseID: Int64, ref: String, title: String, seq: Int,
+                                requesters: [String] = []) -> [Message] {
         let name = loop.type.name
         let what = "\(name) \(ref)「\(title)」"
         func message(_ unit: String, _ subject: String, _ body: String) -> Message {
@@ -45,6 +51,14 @@ public enum CaseNotice {
         case .verify where event.passed == false:
             guard let lead = loop.assignment?.unit else { return [] }
             return [message(lead, "验收未通过 \(name) \(ref)", "\(what) 验收未通过，请继续办理。" + (event.note.isEmpty ? "" : "意见：\(event.note)"))]
+        case .reply:
+            let category = event.category.map { "（答复类别 \($0)）" } ?? ""
+            let ask = loop.type.evaluate ? "请登录亩均平台查看答复并评价（满意/基本满意/不满意）。" : "请登录亩均平台查看答复。"
+            return requesters.map { login in
+                Message(recipient: user(login), subject: "【亩均督办】您提出的\(name) \(ref) 已答复",
+                        body: "您提出的\(what) 已由 \(loop.assignment?.unit ?? event.unit) 答复\(category)。\(ask)",
+                        dedupeKey: "case:\(caseID):\(seq):\(user(login))")
+            }
         case .extend:
             guard let lead = loop.assignment?.unit else { return [] }
             return [message(lead, "延期已批准 \(name) \(ref)", "\(what) 的办理期限延至 \(loop.currentReplyDue?.description ?? event.due?.description ?? "")。")]

@@ -8,7 +8,8 @@ import MujunStore
 
 /// The sender of the outbox, inside `mujun serve` (on every instance: a message is claimed by
 /// one sender at a time). Every few seconds it takes the messages due, tells each unit by the
-/// channels `notify_targets` gives it — e-mail (SMTP, MUJUN_SMTP_HOST/PORT/FROM) and the DingTalk
+/// channels `notify_targets` gives it (a unit's, and those of the users who follow it; a user's
+/// own for a message to `user:<login>`) — e-mail (SMTP, MUJUN_SMTP_HOST/PORT/FROM) and the DingTalk
 /// group robot (signed when a secret is set) — and records which channels took it. A channel
 /// that fails is tried again after 30 s, 1, 2, 4 … at most 30 minutes, the error shown on
 /// /admin/jobs; a message is never dropped, and a channel that took it is not sent it again.
@@ -20,6 +21,8 @@ public struct OutboxSettings: Sendable {
     public var smtpFrom: String
     /// Multiplies every retry pause (tests shorten an hour to seconds); 1 in production.
     public var retryScale: Double
+    /// MUJUN_WEBHOOK_TIMEOUT: seconds a robot may take to answer (10).
+    public var webhookTimeout: Double
 
     public init(env: [String: String] = ProcessInfo.processInfo.environment) {
         enabled = !["off", "0", "false", "no"].contains(env["MUJUN_OUTBOX"]?.lowercased() ?? "")
@@ -28,6 +31,7 @@ public struct OutboxSettings: Sendable {
         smtpPort = env["MUJUN_SMTP_PORT"].flatMap(Int.init) ?? 25
         smtpFrom = env["MUJUN_SMTP_FROM"] ?? "mujun@localhost"
         retryScale = max(0.0001, env["MUJUN_OUTBOX_RETRY_SCALE"].flatMap(Double.init) ?? 1)
+        webhookTimeout = min(120, max(0.5, env["MUJUN_WEBHOOK_TIMEOUT"].flatMap(Double.init) ?? 10))
     }
 }
 
@@ -50,50 +54,96 @@ public func startOutboxSender(_ app: Application, settings: OutboxSettings = Out
 }
 
 enum OutboxSender {
+    /// A way a message goes out: its token in `delivered` (so that a retry skips it) and where.
+    struct Channel {
+        enum Route { case email(String), webhook(url: String, secret: String?) }
+        var token: String
+        var route: Route
+    }
+
+    /// The channels of a message to `recipient`: a unit's own (e-mail, robot) and those of the
+    /// users who follow the unit; a user's own (`user:<login>`).
+    static func channels(_ recipient: String, targets: [String: Store.NotifyTarget], followers: [String: [Store.NotifyTarget]]) -> [Channel] {
+        func of(_ t: Store.NotifyTarget?, prefix: String) -> [Channel] {
+            guard let t else { return [] }
+            return (t.email.map { [Channel(token: prefix + "email", route: .email($0))] } ?? [])
+                + (t.webhookURL.map { [Channel(token: prefix + "webhook", route: .webhook(url: $0, secret: t.webhookSecret))] } ?? [])
+        }
+        if recipient.hasPrefix("user:") { return of(targets[recipient], prefix: "") }
+        return of(targets[recipient], prefix: "") + (followers[recipient] ?? []).flatMap { of($0, prefix: $0.unit + ":") }
+    }
+
     static func sendDue(services: MujunStore.Services, client: any Client, settings: OutboxSettings, logger: Logger) async throws {
         let outbox = services.notify
         let claimed = try await outbox.claim(limit: 50)
         guard !claimed.isEmpty else { return }
         let targets = Dictionary(try await outbox.targets().map { ($0.unit, $0) }, uniquingKeysWith: { a, _ in a })
+        let followers = try await outbox.followers()
         for m in claimed {
             var delivered = Set(m.delivered.split(separator: ",").map(String.init))
             var errors: [String] = []
-            let target = targets[m.recipient]
-            if target?.email == nil && target?.webhookURL == nil {
-                errors.append("「\(m.recipient)」未设置接收方式（邮箱或钉钉机器人）/ no channel set for this unit")
-            }
-            if let email = target?.email, !delivered.contains("email") {
-                do {
-                    guard let host = settings.smtpHost else { throw ServiceError(.invalid, "未设置 MUJUN_SMTP_HOST / no SMTP server configured") }
-                    let text = MailText.message(from: settings.smtpFrom, to: email, subject: m.subject, body: m.body,
-                                                messageID: "outbox-\(m.id)@mujun", date: Date())
-                    try await SMTPClient.send(host: host, port: settings.smtpPort, from: settings.smtpFrom, to: email, message: text)
-                    delivered.insert("email")
-                } catch {
-                    errors.append("邮件 / e-mail: \((error as? ServiceError)?.message ?? String(describing: error))")
+            let channels = channels(m.recipient, targets: targets, followers: followers)
+            var dropped = false
+            if channels.isEmpty {
+                if m.recipient.hasPrefix("user:") {
+                    // the user turned their notifications off after the message was written: nothing to retry
+                    dropped = true
+                } else {
+                    errors.append("「\(m.recipient)」未设置接收方式（邮箱或钉钉机器人）/ no channel set for this unit")
                 }
             }
-            if let hook = target?.webhookURL, !delivered.contains("webhook") {
-                do {
-                    let url = target?.webhookSecret.map { DingTalk.signedURL(hook, secret: $0, timestampMillis: Int64(Date().timeIntervalSince1970 * 1000)) } ?? hook
-                    var headers = HTTPHeaders()
-                    headers.contentType = .json
-                    let res = try await client.post(URI(string: url), headers: headers) { req in
-                        req.body = ByteBuffer(data: DingTalk.payload(subject: m.subject, body: m.body))
-                        req.timeout = .seconds(10)
+            for c in channels where !delivered.contains(c.token) {
+                let who = c.token.hasPrefix("user:") ? "（\(c.token.split(separator: ":").dropFirst().first ?? "")）" : ""
+                switch c.route {
+                case .email(let email):
+                    do {
+                        guard let host = settings.smtpHost else { throw ServiceError(.invalid, "未设置 MUJUN_SMTP_HOST / no SMTP server configured") }
+                        let text = MailText.message(from: settings.smtpFrom, to: email, subject: m.subject, body: m.body,
+                                                    messageID: "outbox-\(m.id)-\(c.token.replacingOccurrences(of: ":", with: "-"))@mujun", date: Date())
+                        try await SMTPClient.send(host: host, port: settings.smtpPort, from: settings.smtpFrom, to: email, message: text)
+                        delivered.insert(c.token)
+                    } catch {
+                        errors.append("邮件\(who) / e-mail: \((error as? ServiceError)?.message ?? String(describing: error))")
                     }
-                    let body = res.body.map { Data(buffer: $0) } ?? Data()
-                    if let refusal = DingTalk.refusal(status: Int(res.status.code), body: body) { throw ServiceError(.invalid, refusal) }
-                    delivered.insert("webhook")
-                } catch {
-                    errors.append("钉钉 / DingTalk: \((error as? ServiceError)?.message ?? String(describing: error))")
+                case let .webhook(hook, secret):
+                    do {
+                        try await postWebhook(hook, secret: secret, subject: m.subject, body: m.body, client: client, timeout: settings.webhookTimeout)
+                        delivered.insert(c.token)
+                    } catch {
+                        errors.append("钉钉\(who) / DingTalk: \((error as? ServiceError)?.message ?? String(describing: error))")
+                    }
                 }
             }
             let done = errors.isEmpty
             try await outbox.finish(m, delivered: delivered.sorted().joined(separator: ","), done: done,
-                                    error: done ? nil : errors.joined(separator: "；"), retryScale: settings.retryScale)
-            if !done { logger.warning("outbox \(m.id) to \(m.recipient), attempt \(m.attempts): \(errors.joined(separator: "; "))") }
+                                    error: done ? (dropped ? "该用户已取消接收方式，未发送 / the user turned notifications off" : nil)
+                                        : errors.joined(separator: "；"), retryScale: settings.retryScale)
+            if !done {
+                // the first failure and then every tenth: a receiver down for hours does not fill the log
+                if m.attempts == 1 || m.attempts % 10 == 0 {
+                    logger.warning("outbox \(m.id) to \(m.recipient), attempt \(m.attempts): \(errors.joined(separator: "; "))")
+                }
+            }
         }
+    }
+
+    /// Posts a message to a DingTalk robot (signed when there is a secret); throws the robot's
+    /// refusal, an HTTP error, or a timeout after `timeout` seconds.
+    static func postWebhook(_ hook: String, secret: String?, subject: String, body: String, client: any Client, timeout: Double) async throws {
+        let url = secret.map { DingTalk.signedURL(hook, secret: $0, timestampMillis: Int64(Date().timeIntervalSince1970 * 1000)) } ?? hook
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        let res: ClientResponse
+        do {
+            res = try await client.post(URI(string: url), headers: headers) { req in
+                req.body = ByteBuffer(data: DingTalk.payload(subject: subject, body: body))
+                req.timeout = .milliseconds(Int64(timeout * 1000))
+            }
+        } catch where ["deadlineExceeded", "readTimeout", "connectTimeout"].contains(where: String(describing: error).contains) {
+            throw ServiceError(.invalid, String(format: "钉钉接口 %.0f 秒内未答复 / no answer within %.0f s", timeout, timeout))
+        }
+        let data = res.body.map { Data(buffer: $0) } ?? Data()
+        if let refusal = DingTalk.refusal(status: Int(res.status.code), body: data) { throw ServiceError(.invalid, refusal) }
     }
 }
 

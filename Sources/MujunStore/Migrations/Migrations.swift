@@ -34,5 +34,6 @@ public enum MujunMigrations {
         CreateSignInFailures(),
         AddCalendarRevision(),
         CreateJobRuns(),
+        AddNotifyFollowUnit(),
     ]
 }

@@ -33,6 +33,9 @@ public struct JobService: ServiceBase {
         JobSpec(name: "daily-backup", chinese: "每日备份（保留最近若干份）", schedule: .daily(hour: 2, minute: 30)),
         JobSpec(name: "projects-check", chinese: "项目滞后检查与自动督办", schedule: .daily(hour: 6, minute: 0)),
         JobSpec(name: "daily-digest", chinese: "各单位每日待办提醒（待签收、临期、逾期、待验收）", schedule: .daily(hour: 7, minute: 30)),
+        JobSpec(name: "deadline-reminders", chinese: "期限提醒：新进入临期、新逾期、转红牌的事项逐件点名（工作日）", schedule: .daily(hour: 8, minute: 0)),
+        JobSpec(name: "report-reminders", chinese: "项目月报提醒（每月第一个工作日、报送截止日）", schedule: .daily(hour: 8, minute: 30)),
+        JobSpec(name: "bulletin-draft", chinese: "上月督导通报草稿（发指挥部核对后发布）", schedule: .monthly(day: 1, hour: 8, minute: 0)),
     ]
 
     /// One run made by this call.
@@ -84,7 +87,7 @@ public struct JobService: ServiceBase {
         }
         var outcome: (detail: String, messages: [Store.OutboxMessage]) = ("", [])
         var failure: String?
-        do { outcome = try await work(spec, period: period, settings: settings) } catch {
+        do { outcome = try await work(spec, period: period, now: now, settings: settings) } catch {
             failure = (error as? ServiceError)?.message ?? String(describing: error)
         }
         let written = try await unscoped.finishJob(spec.name, period: period, attempt: attempt, succeeded: failure == nil, error: failure,
@@ -93,8 +96,10 @@ public struct JobService: ServiceBase {
         return Ran(job: spec.name, period: period, attempt: attempt, succeeded: failure == nil, detail: failure ?? outcome.detail, messages: written)
     }
 
-    /// A job's work: what it did (for the run's row) and the messages it wants sent.
-    func work(_ spec: JobSpec, period: String, settings: Settings) async throws -> (String, [Store.OutboxMessage]) {
+    /// A job's work at `now`: what it did (for the run's row) and the messages it wants sent.
+    func work(_ spec: JobSpec, period: String, now: Date, settings: Settings) async throws -> (String, [Store.OutboxMessage]) {
+        let t = ChinaTime(now)
+        let day = CalendarDate(year: t.year, month: t.month, day: t.day)!
         switch spec.name {
         case "daily-backup":
             guard let dir = settings.backupDir, !dir.isEmpty else { return ("未设置 MUJUN_BACKUP_DIR，未备份 / MUJUN_BACKUP_DIR not set: nothing backed up", []) }
@@ -107,6 +112,12 @@ public struct JobService: ServiceBase {
             return ("判定 \(s.judged) 个项目，滞后 \(s.late) 个，新督办 \(s.opened) 件，销号 \(s.closed) 件", [])
         case "daily-digest":
             return try await digest(period: period)
+        case "deadline-reminders":
+            return try await deadlineReminders(period: period, day: day)
+        case "report-reminders":
+            return try await reportReminders(period: period, day: day)
+        case "bulletin-draft":
+            return try await bulletinDraft(period: period, day: day)
         default:
             throw ServiceError.invalid("未知的任务 \(spec.name) / unknown job")
         }
@@ -135,6 +146,86 @@ public struct JobService: ServiceBase {
                                                 body: lines.joined(separator: "\n"), dedupeKey: "digest:\(period):\(unit)"))
         }
         return ("\(messages.count) 个单位有待办", messages)
+    }
+
+    /// Each unit with a case that, since the last working day, came within its due-soon window,
+    /// became overdue or turned red gets one message naming those cases (``Reminders``). Working
+    /// days only: on the first after a weekend or a holiday, what changed over it is named.
+    func deadlineReminders(period: String, day: CalendarDate) async throws -> (String, [Store.OutboxMessage]) {
+        let cases = services.acting(as: .system("job:deadline-reminders")).cases
+        let calendar = cases.calendar, types = cases.types
+        guard calendar.isWorkday(day) else { return ("\(day) 不是工作日，不提醒 / not a working day", []) }
+        let before = Reminders.previousWorkday(day, calendar: calendar)
+        let verify = types.types.filter(\.verify).map(\.key)
+        var messages: [Store.OutboxMessage] = []
+        var named = 0
+        for unit in try await cases.units() {
+            // the unit's inbox as it stands on `day`: due within its window, and overdue
+            let w = InboxWindow(unit: unit, today: day,
+                                redOnOrBefore: InboxWindow.redBoundary(today: day, calendar: calendar, redAfter: types.redAfter),
+                                soon: calendar.addingWorkdays(types.dueSoon, to: day), verifyTypes: verify)
+            var items: [Reminders.Item] = []
+            for group in [InboxGroup.dueSoon, .overdue] {
+                var offset = 0
+                while true {
+                    let rows = try await unscoped.inboxRows(group, w, limit: 500, offset: offset)
+                    for r in rows {
+                        let now = CaseService.flag(r, at: day, calendar: calendar, redAfter: types.redAfter)
+                        let then = CaseService.flag(r, at: before, calendar: calendar, redAfter: types.redAfter)
+                        let due = CaseService.nextDue(r)
+                        if let change = Reminders.change(nextDue: due, flagBefore: then, flagNow: now, before: before, day: day,
+                                                         calendar: calendar, soonDays: types.dueSoon) {
+                            items.append(.init(ref: r.ref, title: r.title, due: due, change: change))
+                        }
+                    }
+                    if rows.count < 500 { break }
+                    offset += 500
+                }
+            }
+            guard let m = Reminders.deadlineMessage(unit: unit, day: day, items: items) else { continue }
+            named += items.count
+            messages.append(Store.OutboxMessage(kind: "reminder", recipient: unit, subject: m.subject, body: m.body,
+                                                dedupeKey: "deadline:\(period):\(unit)"))
+        }
+        return ("\(messages.count) 个单位、\(named) 件事项需提醒", messages)
+    }
+
+    /// On the first working day of a month and on the report's due day, each town with projects
+    /// that owe last month's report (每月有进展) gets one message naming them.
+    func reportReminders(period: String, day: CalendarDate) async throws -> (String, [Store.OutboxMessage]) {
+        let projects = services.acting(as: .system("job:report-reminders")).projects
+        let month = YearMonth(day).previous
+        guard let stage = Reminders.reportStage(on: day, month: month, types: projects.types, calendar: projects.calendar) else {
+            return ("今天不是\(month.chinese)月报的提醒日 / not a reminder day", [])
+        }
+        let due = projects.types.reportDue(for: month, calendar: projects.calendar)
+        let open = try await projects.list().filter {
+            $0.state != "completed" && (CalendarDate($0.startOn).map { YearMonth($0) <= month } ?? false)
+        }
+        let reported = try await unscoped.reportedMonths(projectIDs: open.map(\.id))
+        let owing = Dictionary(grouping: open.filter { !(reported[$0.id]?.contains(month) ?? false) }, by: \.town)
+        var messages: [Store.OutboxMessage] = []
+        for (town, list) in owing.sorted(by: { $0.key < $1.key }) {
+            guard let m = Reminders.reportMessage(town: town, month: month, due: due, stage: stage, projects: list.map { ($0.ref, $0.name) }) else { continue }
+            messages.append(Store.OutboxMessage(kind: "reminder", recipient: town, subject: m.subject, body: m.body,
+                                                dedupeKey: "report:\(period):\(month):\(stage.rawValue):\(town)"))
+        }
+        return ("\(month.chinese)月报未报 \(owing.values.reduce(0) { $0 + $1.count }) 个项目，提醒 \(messages.count) 个镇街", messages)
+    }
+
+    /// On the first of a month: last month's bulletin, worked out as a draft, and a message to
+    /// headquarters with its figures and the link that opens it for checking and issuing.
+    func bulletinDraft(period: String, day: CalendarDate) async throws -> (String, [Store.OutboxMessage]) {
+        let cases = services.acting(as: .system("job:bulletin-draft")).cases
+        let month = YearMonth(parsing: period) ?? YearMonth(day)
+        let (from, to) = Reminders.draftPeriod(madeIn: month)
+        let b = try await cases.bulletin(from: from, to: to, asOf: to)
+        guard b.rows.contains(where: { $0.assigned > 0 }) else { return ("\(from)–\(to) 没有交办事项，不出草稿 / nothing assigned", []) }
+        let link = "/cases/bulletin?from=\(from)&to=\(to)&as_of=\(to)"
+        let m = Reminders.draftMessage(b, link: link)
+        let hq = Role.headquarters.chinese
+        return ("草稿 \(from)–\(to)：\(b.rows.count) 个单位；\(link)",
+                [Store.OutboxMessage(kind: "bulletin-draft", recipient: hq, subject: m.subject, body: m.body, dedupeKey: "bulletin-draft:\(period)")])
     }
 
     /// The latest runs, newest first (the admin page).

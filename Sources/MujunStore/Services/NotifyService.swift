@@ -1,8 +1,9 @@
 import Foundation
 import MujunCore
 
-/// The outbox and how units are told: each unit's e-mail address and DingTalk robot (set by
-/// the admin), and the sender's claim and record of each attempt.
+/// The outbox and how people are told: each unit's e-mail address and DingTalk robot (set by
+/// the admin), each user's own (set on their account page), and the sender's claim and record
+/// of each attempt.
 ///
 /// ```swift
 /// try await services.notify.setTarget(unit: "古山镇", email: "gushan@yk.gov.cn", webhookURL: nil, webhookSecret: nil)
@@ -24,9 +25,38 @@ public struct NotifyService: ServiceBase {
     /// assigned cases as, an address without @, a webhook that is not http(s).
     public func setTarget(unit: String, email: String?, webhookURL: String?, webhookSecret: String?) async throws {
         try caller.require(.manageSettings)
-        func clean(_ s: String?) -> String? { s.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
         let unit = unit.trimmingCharacters(in: .whitespaces)
         guard try await services.cases.units().contains(unit) else { throw ServiceError.invalid("未知的单位「\(unit)」/ unknown unit") }
+        let t = try Self.checked(key: unit, email: email, webhookURL: webhookURL, webhookSecret: webhookSecret, followUnit: nil)
+        try await unscoped.setNotifyTarget(t, actor: caller.actor, detail: caller.detail(Self.describe(t)))
+    }
+
+    /// The caller's own settings (nil: none): how messages addressed to them are sent, and
+    /// whether they also get their unit's.
+    public func ownTarget() async throws -> Store.NotifyTarget? {
+        guard let p = caller.principal else { throw ServiceError(.forbidden, "请先登录 / sign in first") }
+        return try await unscoped.notifyTarget(CaseNotice.user(p.login))
+    }
+
+    /// Sets (or, with neither address, removes) the caller's own channels: any signed-in user,
+    /// for themselves only. `followUnit`: also send me every message to my unit (a unit's staff).
+    public func setOwnTarget(email: String?, webhookURL: String?, webhookSecret: String?, followUnit: Bool) async throws {
+        guard let p = caller.principal else { throw ServiceError(.forbidden, "请先登录 / sign in first") }
+        var secret = webhookSecret
+        // the form never shows the stored secret: left blank with the same robot, it is kept
+        if (secret ?? "").trimmingCharacters(in: .whitespaces).isEmpty, let old = try await ownTarget(),
+           old.webhookURL != nil, old.webhookURL == webhookURL?.trimmingCharacters(in: .whitespaces) {
+            secret = old.webhookSecret
+        }
+        let t = try Self.checked(key: CaseNotice.user(p.login), email: email, webhookURL: webhookURL, webhookSecret: secret,
+                                 followUnit: followUnit)
+        try await unscoped.setNotifyTarget(t, actor: caller.actor, detail: caller.detail(Self.describe(t)))
+    }
+
+    /// The settings checked: an address with @ and no spaces or line breaks, an http(s) webhook,
+    /// a secret only with a webhook.
+    static func checked(key: String, email: String?, webhookURL: String?, webhookSecret: String?, followUnit: Bool?) throws -> Store.NotifyTarget {
+        func clean(_ s: String?) -> String? { s.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
         let email = clean(email), hook = clean(webhookURL), secret = clean(webhookSecret)
         if let email, !(email.contains("@") && email.count <= 200 && !email.contains(" ") && !email.contains("\r") && !email.contains("\n")) {
             throw ServiceError.invalid("邮箱地址无效 / invalid e-mail address")
@@ -37,9 +67,22 @@ public struct NotifyService: ServiceBase {
             }
         }
         if secret != nil, hook == nil { throw ServiceError.invalid("填写密钥时须填写机器人地址 / a secret needs a webhook") }
-        let detail = caller.detail([email.map { "邮箱 \($0)" }, hook.map { _ in "钉钉机器人" + (secret != nil ? "（加签）" : "") }]
-            .compactMap { $0 }.joined(separator: "，"))
-        try await unscoped.setNotifyTarget(.init(unit: unit, email: email, webhookURL: hook, webhookSecret: secret), actor: caller.actor, detail: detail)
+        if followUnit == true, email == nil, hook == nil {
+            throw ServiceError.invalid("接收本单位消息须填写邮箱或钉钉机器人 / give an address to receive your unit's messages")
+        }
+        return Store.NotifyTarget(unit: key, email: email, webhookURL: hook, webhookSecret: secret, followUnit: followUnit)
+    }
+
+    static func describe(_ t: Store.NotifyTarget) -> String {
+        let parts = [t.email.map { "邮箱 \($0)" }, t.webhookURL.map { _ in "钉钉机器人" + (t.webhookSecret != nil ? "（加签）" : "") },
+                     t.followUnit == true ? "接收本单位消息" : nil].compactMap { $0 }
+        return parts.isEmpty ? "取消接收 / removed" : parts.joined(separator: "，")
+    }
+
+    /// The users who also receive their unit's messages, by unit (the sender's).
+    public func followers() async throws -> [String: [Store.NotifyTarget]] {
+        if !caller.isSystem { try caller.require(.manageSettings) }
+        return try await unscoped.unitFollowers()
     }
 
     /// The messages due for an attempt, claimed for this sender.

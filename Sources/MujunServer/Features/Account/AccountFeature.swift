@@ -3,7 +3,8 @@ import Vapor
 import MujunCore
 import MujunStore
 
-/// Signing in and out, the account page and the password change.
+/// Signing in and out, the account page (with the user's own notification settings) and the
+/// password change.
 enum AccountFeature: Feature {
     static let endpoints: [Endpoint] = [
         .page("/login", .open, "登录页 / the sign-in page", tag: "account", parameters: LoginQuery.self) { req, q in
@@ -22,8 +23,31 @@ enum AccountFeature: Feature {
         .page("/", .signedIn, "首页：按角色转到常用页面 / home", tag: "account", parameters: NoParameters.self) { req, _ in
             req.redirect(to: home(try req.principal().role))
         },
-        .page("/account", .signedIn, "我的账户 / my account", tag: "account", parameters: NoParameters.self) { req, _ in
-            AccountViews.account(try req.principal())
+        .page("/account", .signedIn, "我的账户 / my account", tag: "account", parameters: AccountQuery.self) { req, q in
+            AccountViews.account(try req.principal(), notify: try await req.service.notify.ownTarget(),
+                                 notice: q.saved?.value == "notify" ? "通知方式已保存" : nil, error: nil, status: .ok)
+        },
+        .form("/account/notify", .signedIn, "设置我的通知方式（邮箱、钉钉机器人、是否接收本单位消息）/ set how I am told", tag: "account",
+              parameters: NoParameters.self, body: NotifyForm.self, accepts: [.form]) { req, _, f in
+            let notify = req.service.notify
+            do {
+                try await notify.setOwnTarget(email: f.email, webhookURL: f.webhook_url, webhookSecret: f.webhook_secret,
+                                              followUnit: f.follow_unit?.value == true)
+            } catch let e as ServiceError where e.kind == .invalid {
+                return AccountViews.account(try req.principal(), notify: try await notify.ownTarget(), notice: nil, error: e.message,
+                                            status: .badRequest)
+            }
+            return req.redirect(to: "/account?saved=notify", redirectType: .normal)
+        },
+        .json(.GET, "/api/v1/account/notify", .signedIn, "我的通知方式 / how I am told", tag: "account",
+              parameters: NoParameters.self, output: NotifySettingsDTO.self) { req, _ in
+            NotifySettingsDTO(try await req.service.notify.ownTarget())
+        },
+        .json(.PUT, "/api/v1/account/notify", .signedIn, "设置我的通知方式（不填邮箱和机器人即取消）/ set how I am told (neither address: off)",
+              tag: "account", parameters: NoParameters.self, body: NotifySettingsInput.self, output: NotifySettingsDTO.self) { req, _, b in
+            let notify = req.service.notify
+            try await notify.setOwnTarget(email: b.email, webhookURL: b.webhook_url, webhookSecret: b.webhook_secret, followUnit: b.follow_unit ?? false)
+            return NotifySettingsDTO(try await notify.ownTarget())
         },
         .page("/account/password", .signedIn, "修改密码页 / change the password", tag: "account", parameters: NoParameters.self) { req, _ in
             AccountViews.password(forced: req.identity?.mustChangePassword == true, message: nil, status: .ok)
@@ -43,6 +67,13 @@ enum AccountFeature: Feature {
     ]
 
     struct LoginQuery: Decodable, Sendable { var next: RawText?; var changed: String? }
+    struct AccountQuery: Decodable, Sendable { var saved: NameText? }
+    struct NotifyForm: Decodable, Sendable {
+        var email: String?; var webhook_url: String?; var webhook_secret: String?; var follow_unit: Flag?; var _csrf: String?
+    }
+    struct NotifySettingsInput: Decodable, Sendable {
+        var email: String?; var webhook_url: String?; var webhook_secret: String?; var follow_unit: Bool?
+    }
     struct LoginForm: Decodable, Sendable { var login: String?; var password: String?; var _csrf: String?; var next: String? }
     struct PasswordForm: Decodable, Sendable { var current: String?; var new: String?; var confirm: String?; var _csrf: String? }
 
@@ -142,7 +173,7 @@ enum AccountViews {
         }
     }
 
-    static func account(_ p: Principal) -> Response {
+    static func account(_ p: Principal, notify: Store.NotifyTarget?, notice: String?, error: String?, status: HTTPResponseStatus) -> Response {
         let links: [(String, String)] = [
             (AccessPolicy.allows(p.role, .viewResults), ("/ranking", "亩均排名")),
             (p.role == .enterprise, ("/my", "本企业评价")),
@@ -152,7 +183,7 @@ enum AccountViews {
             (AccessPolicy.allows(p.role, .manageUsers), ("/admin/users", "用户管理")),
             (AccessPolicy.allows(p.role, .viewAudit), ("/admin/audit", "审计日志")),
         ].filter(\.0).map(\.1)
-        return Page.render(title: "我的账户", active: "account") { h in
+        return Page.render(title: "我的账户", status: status, active: "account") { h in
             h.el(.section, .cls("card"), .id("account")) { h in
                 h.el(.h1, text: "我的账户")
                 h.el(.dl, .cls("facts")) { h in
@@ -170,6 +201,41 @@ enum AccountViews {
                     }
                 }
                 h.el(.p) { h in h.el(.a, .href("/account/password"), text: "修改密码") }
+            }
+            notifySection(&h, p, notify, notice: notice, error: error)
+        }
+    }
+
+    /// The user's own notification settings: where messages addressed to them go (a deputy told
+    /// of a reply to her suggestion), and, for a unit's staff, whether they also get the unit's.
+    static func notifySection(_ h: inout HTMLWriter, _ p: Principal, _ t: Store.NotifyTarget?, notice: String?, error: String?) {
+        h.el(.section, .cls("card"), .id("notify")) { h in
+            h.el(.h2, text: "通知方式")
+            h.el(.p, .cls("muted"), text: "填写邮箱或钉钉（浙政钉）群机器人后，发给您本人的提醒（如您提出的事项已答复、待您评价）会发到这里；两项都不填即不再发送。")
+            if let notice { h.el(.p, .cls("notice"), .id("notify-saved"), text: notice) }
+            h.formError(error, id: "notify-error", cls: "error")
+            h.el(.form, .method("post"), .action("/account/notify"), .id("notify-form"), .cls("filters")) { h in
+                h.csrfField()
+                h.el(.label) { h in
+                    h.text("邮箱 ")
+                    h.void(.input, .type("email"), .name("email"), .id("notify-email"), .value(t?.email ?? ""), .attr("maxlength", 200))
+                }
+                h.el(.label) { h in
+                    h.text("钉钉机器人地址 ")
+                    h.void(.input, .type("url"), .name("webhook_url"), .id("notify-webhook"), .value(t?.webhookURL ?? ""), .attr("maxlength", 1000))
+                }
+                h.el(.label) { h in
+                    h.text(t?.webhookSecret != nil ? "加签密钥（已设置，留空不变） " : "加签密钥 ")
+                    h.void(.input, .type("password"), .name("webhook_secret"), .id("notify-secret"), .attr("maxlength", 200), .attr("autocomplete", "off"))
+                }
+                if [.department, .town, .headquarters].contains(p.role) {
+                    h.el(.label) { h in
+                        h.void(.input, .type("checkbox"), .name("follow_unit"), .value("1"), .id("notify-follow"),
+                               t?.followUnit == true ? .flag("checked") : nil)
+                        h.text(" 同时接收发给本单位（\(p.unit)）的督办提醒")
+                    }
+                }
+                h.el(.button, .type("submit"), .id("notify-save"), text: "保存")
             }
         }
     }
@@ -194,5 +260,16 @@ enum AccountViews {
                 }
             }
         }
+    }
+}
+
+/// A user's own notification settings, as the API shows them (the secret never: only whether one is set).
+struct NotifySettingsDTO: Content {
+    var email: String?
+    var webhook_url: String?
+    var webhook_secret_set: Bool
+    var follow_unit: Bool
+    init(_ t: Store.NotifyTarget?) {
+        email = t?.email; webhook_url = t?.webhookURL; webhook_secret_set = t?.webhookSecret != nil; follow_unit = t?.followUnit == true
     }
 }
