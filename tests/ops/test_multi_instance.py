@@ -233,15 +233,17 @@ def test_every_job_runs_once_per_period_whoever_asks_at_once(stack, tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(6)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
-    lines = [l for o in outs for l in o[0].splitlines() if " 2031-03-04（" in l]
-    for job in ("daily-backup", "projects-check", "daily-digest"):
+    # the jobs due by 08:00: the daily ones of the day, and the month's bulletin draft
+    lines = [l for o in outs for l in o[0].splitlines() if " 2031-03-04（" in l or " 2031-03（" in l]
+    daily = ("daily-backup", "daily-digest", "deadline-reminders", "projects-check")
+    for job in daily + ("bulletin-draft",):
         ran = [l for l in lines if l.startswith(job + " ")]
         assert len(ran) == 1, (job, lines)
         assert "第 1 次" in ran[0] and "完成" in ran[0], ran[0]
     rows = subprocess.run(["psql", stack["database"], "-At", "-F", "|", "-c",
-                           "SELECT job, state, attempts FROM job_runs WHERE period = '2031-03-04' ORDER BY job"],
+                           "SELECT job, state, attempts FROM job_runs WHERE period IN ('2031-03-04', '2031-03') ORDER BY job"],
                           capture_output=True, text=True, check=True).stdout.split()
-    assert rows == ["daily-backup|succeeded|1", "daily-digest|succeeded|1", "projects-check|succeeded|1"], rows
+    assert rows == sorted(f"{j}|succeeded|1" for j in daily + ("bulletin-draft",)), rows
     # the backup was made once, and the digest wrote one message per unit with work
     assert len([p for p in backups.iterdir() if p.suffix == ".dump"]) == 1
     digest = next(l for l in lines if l.startswith("daily-digest "))
