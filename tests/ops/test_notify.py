@@ -326,6 +326,9 @@ def test_a_deputy_who_gave_her_address_is_told_of_the_reply_and_a_follower_gets_
     assert r.status == 200, (r.status, r.text[:300])
     assert json.loads(r.text) == {"webhook_url": f"http://127.0.0.1:{robot.port}/robot/send?access_token=TAXSTAFF", "webhook_secret_set": False,
                                   "follow_unit": True}
+    # the admin sees both among the channels
+    page = admin.get("/admin/jobs").text
+    assert "个人 daibiao" in page and "个人 tax（同时接收本单位消息）" in page
     # HQ registers the deputy's suggestion for 市税务局; the unit accepts and replies
     hq = Client(base)
     assert hq.sign_in("hq", "Hq#2025demo").status == 303
