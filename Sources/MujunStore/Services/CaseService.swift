@@ -141,10 +141,7 @@ public struct CaseService: ServiceBase {
         default: throw ServiceError(.forbidden, "只有承办单位有待办 / only units have an inbox")
         }
         let today = self.today
-        let w = InboxWindow(unit: u, today: today,
-                            redOnOrBefore: InboxWindow.redBoundary(today: today, calendar: calendar, redAfter: types.redAfter),
-                            soon: calendar.addingWorkdays(types.dueSoon, to: today),
-                            verifyTypes: types.types.filter(\.verify).map(\.key))
+        let w = window(unit: u, on: today)
         let per = min(max(per, 1), 500), page = max(page, 1)
         var box = Inbox(unit: u, per: per, page: page, only: only)
         // the counts and every group's page are asked for at once (on as many connections as the pool gives)
@@ -161,6 +158,13 @@ public struct CaseService: ServiceBase {
         (box.counts, box.yellow, box.red) = try await counts
         for r in box.rows[.overdue] ?? [] { box.flags[r.id] = Self.flag(r, at: today, calendar: calendar, redAfter: types.redAfter) }
         return box
+    }
+
+    /// The bounds of `unit`'s inbox groups on `day`: the red boundary, the due-soon window, the
+    /// types whose replies are verified.
+    func window(unit: String, on day: CalendarDate) -> InboxWindow {
+        InboxWindow(unit: unit, today: day, redOnOrBefore: InboxWindow.redBoundary(today: day, calendar: calendar, redAfter: types.redAfter),
+                    soon: calendar.addingWorkdays(types.dueSoon, to: day), verifyTypes: types.types.filter(\.verify).map(\.key))
     }
 
     /// The deadline a case in the inbox is working towards: accept while assigned, else the reply.

@@ -156,14 +156,11 @@ public struct JobService: ServiceBase {
         let calendar = cases.calendar, types = cases.types
         guard calendar.isWorkday(day) else { return ("\(day) 不是工作日，不提醒 / not a working day", []) }
         let before = Reminders.previousWorkday(day, calendar: calendar)
-        let verify = types.types.filter(\.verify).map(\.key)
         var messages: [Store.OutboxMessage] = []
         var named = 0
         for unit in try await cases.units() {
             // the unit's inbox as it stands on `day`: due within its window, and overdue
-            let w = InboxWindow(unit: unit, today: day,
-                                redOnOrBefore: InboxWindow.redBoundary(today: day, calendar: calendar, redAfter: types.redAfter),
-                                soon: calendar.addingWorkdays(types.dueSoon, to: day), verifyTypes: verify)
+            let w = cases.window(unit: unit, on: day)
             var items: [Reminders.Item] = []
             for group in [InboxGroup.dueSoon, .overdue] {
                 var offset = 0
@@ -223,9 +220,12 @@ public struct JobService: ServiceBase {
         guard b.rows.contains(where: { $0.assigned > 0 }) else { return ("\(from)–\(to) 没有交办事项，不出草稿 / nothing assigned", []) }
         let link = "/cases/bulletin?from=\(from)&to=\(to)&as_of=\(to)"
         let m = Reminders.draftMessage(b, link: link)
-        let hq = Role.headquarters.chinese
+        // to the unit(s) of the headquarters' accounts, whatever the city calls it
+        let hq = Set(try await unscoped.users().filter { $0.role == Role.headquarters.rawValue && !$0.disabled && !$0.unit.isEmpty }.map(\.unit))
+        let recipients = hq.isEmpty ? [Role.headquarters.chinese] : hq.sorted()
         return ("草稿 \(from)–\(to)：\(b.rows.count) 个单位；\(link)",
-                [Store.OutboxMessage(kind: "bulletin-draft", recipient: hq, subject: m.subject, body: m.body, dedupeKey: "bulletin-draft:\(period)")])
+                recipients.map { Store.OutboxMessage(kind: "bulletin-draft", recipient: $0, subject: m.subject, body: m.body,
+                                             dedupeKey: "bulletin-draft:\(period):\($0)") })
     }
 
     /// The latest runs, newest first (the admin page).
