@@ -57,5 +57,15 @@ for legs in "$@"; do
         [ "$rc" = 0 ] || failed="$failed $leg"
     done
 done
-if [ -n "$failed" ]; then echo "make test: FAILED:$failed"; exit 1; fi
+if [ -n "$failed" ]; then
+    # The failures again, last, so that a reader of the log's tail sees which tests failed
+    # without scrolling back through the leg's whole output.
+    for leg in $failed; do
+        echo "---- $leg: what failed (whole output above and in $logs/$leg.log)"
+        grep -E '^(FAILED|ERROR) |✘ .*(recorded an issue|failed)|error: |Error: ' "$logs/$leg.log" \
+            | cut -c1-300 | head -n 20
+    done
+    echo "make test: FAILED:$failed"
+    exit 1
+fi
 exit 0

@@ -170,7 +170,10 @@ def wait_for(driver, css: str, what: str | None = None, timeout: float = 20):
             ready = driver.execute_script("return document.readyState") == "complete"
         except Exception:  # noqa: BLE001 - the page is being replaced
             ready = False
-        found = driver.find_elements(By.CSS_SELECTOR, css) if ready else []
+        try:
+            found = driver.find_elements(By.CSS_SELECTOR, css) if ready else []
+        except Exception:  # noqa: BLE001 - the page was replaced between the two questions
+            found = []
         if found:
             return found[0]
         if time.monotonic() > deadline:
@@ -199,23 +202,25 @@ def attribute(el, name: str, what: str | None = None) -> str:
 def click_through(driver, button, timeout: float = 30) -> None:
     """Clicks `button` (a link or a form's button) and waits until the page it leads to has
     replaced this one and loaded: a fixed pause is too short on a loaded machine, and a test
-    that reads the old page passes or fails by luck."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-    old = driver.find_element(By.TAG_NAME, "html")
-    button.click()
+    that reads the old page passes or fails by luck.
 
-    def replaced(d) -> bool:
+    The old page is marked on its window object before the click; a new document has a window of
+    its own without the mark. (Asking the old page's elements instead fails in Chromium with
+    "unhandled inspector error" while the document is being torn down.)"""
+    from selenium.common.exceptions import WebDriverException
+    driver.execute_script("window.__mujunClickThrough = true")
+    button.click()
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            old.tag_name
-            return False
-        except StaleElementReferenceException:
-            return d.execute_script("return document.readyState") == "complete"
-    try:
-        WebDriverWait(driver, timeout).until(replaced)
-    except Exception:  # noqa: BLE001 - a clearer failure than selenium's TimeoutException
-        pytest.fail(f"the page did not change within {timeout:.0f} s after the click on {_page(driver)}")
+            if driver.execute_script(
+                    "return window.__mujunClickThrough !== true && document.readyState === 'complete'"):
+                return
+        except WebDriverException:
+            pass  # the page is being replaced: ask again
+        if time.monotonic() > deadline:
+            pytest.fail(f"the page did not change within {timeout:.0f} s after the click on {_page(driver)}")
+        time.sleep(0.05)
 
 
 def upload(driver, input_css: str, button_css: str, data: bytes, suffix: str, what: str) -> None:
