@@ -8,7 +8,7 @@ import MujunServer
 /// The project's own benchmarks (`make bench` runs them in a release build). Each figure is
 /// printed as `name value unit`, with the target beside it where the issue names one.
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "bench",
         abstract: "性能基准（请用 release 构建）/ benchmarks (use a release build)",
         discussion: "MUJUN_BENCH_POSTGRES_URL 设为 postgres://… 时同时测 PostgreSQL 导入。")
     @Option(help: "导入基准的行数") var importRows = 100_000

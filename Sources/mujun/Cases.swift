@@ -40,7 +40,7 @@ struct CasesCommand: ParsableCommand {
 
     /// `mujun cases types`: the configured types with their deadlines.
     struct Types: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "types",
             abstract: "列出督办事项类型及其期限 / print the case types and their deadlines",
             discussion: "--yaml 打印默认配置（可复制为规则文件旁的 cases.yaml 后修改）。")
         @OptionGroup var options: TypesOption
@@ -119,11 +119,12 @@ struct CasesCommand: ParsableCommand {
                 encodingChoice = e
             }
             let timing = Timing()
+            if timing.enabled { CaseHistory.stepDone = { timing.mark($0) } }
             guard let h = BulletinCommand.read(history, encoding: encodingChoice, types: types, calendar: calendar, snapshotAt: asOf) else {
                 warn("办理记录有错误，未写出任何文件 / the history has errors; nothing was written")
                 throw ExitCode(1)
             }
-            timing.mark("read")
+            timing.mark("read: snapshots kept")
             for y in h.uncoveredYears {
                 warn("警告：\(y) 年未配置放假安排，只按周末计算 / warning: no arrangement for \(y), weekends only")
             }
@@ -144,12 +145,14 @@ struct CasesCommand: ParsableCommand {
                   + "\(h.rowCount) events, \(h.cases.count) cases; \(b.cases.count) counted, \(b.rows.count) units (\(ranked) ranked)")
         }
 
-        /// The history, or nil after printing every bad row; with `snapshotAt`, every case as of that date is kept.
+        /// The history, or nil after printing every bad row; with `snapshotAt`, only every case as of that date is kept (``CaseHistory/init(table:types:calendar:onlyAsOf:)``).
         static func read(_ path: String, encoding: TextEncodingChoice?, types: CaseTypes, calendar: WorkCalendar,
                          snapshotAt: CalendarDate? = nil) -> CaseHistory? {
             do {
                 let table = try TableReader.open(url: URL(fileURLWithPath: path), encoding: encoding)
-                return try CaseHistory(table: table, types: types, calendar: calendar, snapshotAt: snapshotAt)
+                CaseHistory.stepDone?("read: file")
+                if let snapshotAt { return try CaseHistory(table: table, types: types, calendar: calendar, onlyAsOf: snapshotAt) }
+                return try CaseHistory(table: table, types: types, calendar: calendar)
             } catch {
                 warn(error.description)
                 return nil

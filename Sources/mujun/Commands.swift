@@ -30,12 +30,12 @@ func readEnterprises(path: String, year: Int?, encoding: String?, rules: Rules, 
 }
 
 struct Import: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "import",
         abstract: "导入数据（全部成功或全部不写入）/ import data, all or nothing",
         subcommands: [Enterprises.self, Parcels.self, LandUseFile.self, CaseHistoryFile.self, CasesFile.self, ProjectsFiles.self])
 
     struct Parcels: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "导入地块 GeoJSON / import parcels (GeoJSON FeatureCollection)",
+        static let configuration = CommandConfiguration(commandName: "parcels", abstract: "导入地块 GeoJSON / import parcels (GeoJSON FeatureCollection)",
             discussion: "Shapefile 或 GeoPackage 先用 GDAL 转换：ogr2ogr -f GeoJSON parcels.geojson input.shp")
         @Argument(help: "GeoJSON 文件") var file: String
         @Option(help: "坐标系（覆盖文件的 crs），如 EPSG:4549、EPSG:4490、CRS84") var crs: String?
@@ -158,7 +158,7 @@ struct Import: AsyncParsableCommand {
     }
 
     struct Enterprises: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "导入企业亩均数据 / import enterprise annual data (CSV or XLSX)")
+        static let configuration = CommandConfiguration(commandName: "enterprises", abstract: "导入企业亩均数据 / import enterprise annual data (CSV or XLSX)")
         @Argument(help: "CSV（UTF-8/GB18030）或 XLSX 文件") var file: String
         @Option(help: "年度（文件无年度列时必填）") var year: Int?
         @Option(help: "CSV 编码：utf-8 或 gb18030（默认自动识别）") var encoding: String?
@@ -178,7 +178,7 @@ struct Import: AsyncParsableCommand {
 }
 
 struct Evaluate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "evaluate",
         abstract: "亩均效益综合评价 / run the per-mu evaluation",
         discussion: """
         给出 FILE：独立评价该表格（不使用数据库），结果写入 --out（.csv/.xlsx/.json）。
@@ -250,7 +250,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rules", abstract: "评价规则 / evaluation rules",
                                                     subcommands: [Show.self, Check.self])
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "打印当前生效的规则 / print the rules in force")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "打印当前生效的规则 / print the rules in force")
         @Option(help: "规则文件（默认：MUJUN_RULES 或内置默认规则）") var rules: String?
         func run() throws {
             let (_, yaml) = try loadRules(rules)
@@ -258,7 +258,7 @@ struct RulesCommand: ParsableCommand {
         }
     }
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "检查规则文件 / validate a rules file")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "检查规则文件 / validate a rules file")
         @Argument var file: String
         func run() throws {
             let (r, _) = try loadRules(file)
@@ -268,7 +268,7 @@ struct RulesCommand: ParsableCommand {
 }
 
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "demo",
         abstract: "生成演示城市数据 / build the demo city",
         discussion: "默认写入数据库并评价各年度；给出 --out 时只写出一个年度的导入表格。")
     @Option(help: "企业数") var enterprises = 8000

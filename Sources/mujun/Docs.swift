@@ -5,11 +5,11 @@ import MujunServer
 /// `mujun docs routes`: the route table of docs/SECURITY.md, written from the endpoint
 /// declarations (the tests fail while the file's copy differs).
 struct Docs: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "docs",
         abstract: "由代码生成的文档 / documents written from the code", subcommands: [Routes.self, OpenAPI.self])
 
     struct Routes: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "routes",
             abstract: "打印或写入 docs/SECURITY.md 的路由表 / print the route table, or write it into docs/SECURITY.md")
         @Option(help: "写入该文件中 <!-- routes:begin --> 与 <!-- routes:end --> 之间的部分 / replace the marked section of this file")
         var write: String?

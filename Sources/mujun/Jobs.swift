@@ -42,7 +42,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "任务、最近的运行与发件箱 / the jobs, their latest runs and the outbox")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "任务、最近的运行与发件箱 / the jobs, their latest runs and the outbox")
         @OptionGroup var db: DatabaseOptions
 
         func run() async throws {

@@ -108,7 +108,7 @@ struct Land: AsyncParsableCommand {
 
 extension Land {
     struct Assess: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "识别低效用地并计算集中连片（数据库）/ assess parcels and clusters for a year")
+        static let configuration = CommandConfiguration(commandName: "assess", abstract: "识别低效用地并计算集中连片（数据库）/ assess parcels and clusters for a year")
         @Option(help: "年度") var year: Int
         @OptionGroup var db: DatabaseOptions
         func run() async throws {

@@ -71,7 +71,7 @@ func loadRules(_ path: String?) throws -> (Rules, String) {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "启动网页与接口服务 / serve the web app and API")
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "启动网页与接口服务 / serve the web app and API")
     @OptionGroup var db: DatabaseOptions
     @Option(help: "监听地址") var hostname = "127.0.0.1"
     @Option(help: "端口") var port = 8080
@@ -97,7 +97,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "创建或升级数据库结构 / create or upgrade the schema")
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "创建或升级数据库结构 / create or upgrade the schema")
     @OptionGroup var db: DatabaseOptions
     func run() async throws {
         try await withServices(db) { _ in }

@@ -10,7 +10,7 @@ struct UserCommand: AsyncParsableCommand {
         subcommands: [Add.self, ResetPassword.self, List.self, Token.self, RevokeToken.self, Disable.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "新建用户（首次登录须改密码）/ add a user")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "新建用户（首次登录须改密码）/ add a user")
         @Argument(help: "用户名") var login: String
         @Option(help: "姓名") var name = ""
         @Option(help: "角色：admin headquarters department town enterprise bank requester expert（或中文）") var role: String
@@ -45,7 +45,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "列出用户 / list users")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "列出用户 / list users")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
             try await withServices(db) { s in
@@ -58,7 +58,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Token: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "为用户签发 API 令牌（只显示一次）/ issue an API token")
+        static let configuration = CommandConfiguration(commandName: "token", abstract: "为用户签发 API 令牌（只显示一次）/ issue an API token")
         @Argument var login: String
         @Option(help: "令牌用途，如 QGIS") var name = "api"
         @OptionGroup var db: DatabaseOptions
@@ -79,7 +79,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "停用或启用用户 / disable or enable a user")
+        static let configuration = CommandConfiguration(commandName: "disable", abstract: "停用或启用用户 / disable or enable a user")
         @Argument var login: String
         @Flag(help: "重新启用") var enable = false
         @OptionGroup var db: DatabaseOptions

@@ -123,6 +123,14 @@ import Testing
             #expect(kept.csv() == replayed.csv() && kept.casesCSV() == replayed.casesCSV())
             // cases.csv written in ranges at once is the same bytes
             #expect(kept.casesCSVBytes(parts: parts) == Array(replayed.casesCSV().utf8))
+            // read only as of the date (the events left where they were read): the same bulletin
+            let only = try CaseHistory(table: table, types: .default, calendar: .shipped, snapshotAt: asOf, keepEvents: false,
+                                       minimumPiece: 4096, parts: parts, caseParts: caseParts)
+            #expect(!only.keepsEvents && only.cases.allSatisfy { $0.events.isEmpty && $0.rows.isEmpty })
+            #expect(only.cases.map(\.ref) == reference.cases.map(\.ref) && only.cases.map(\.title) == reference.cases.map(\.title))
+            let onlyBulletin = Bulletin(history: only, from: from, to: to, asOf: asOf)
+            #expect(onlyBulletin.cases == replayed.cases && onlyBulletin.rows == replayed.rows)
+            #expect(onlyBulletin.csv() == replayed.csv() && onlyBulletin.casesCSV() == replayed.casesCSV())
         }
     }
 
@@ -174,6 +182,14 @@ import Testing
         #expect(!reference.isEmpty)
         do {
             _ = try CaseHistory(table: table, types: .default, calendar: .shipped, snapshotAt: nil, minimumPiece: 4096, parts: 3)
+            Issue.record("a spoilt history was read")
+        } catch {
+            #expect(error.errors == reference)
+        }
+        // read only as of a date, every bad row is named alike (rows after the date too)
+        do {
+            _ = try CaseHistory(table: table, types: .default, calendar: .shipped, snapshotAt: CalendarDate("2025-01-31")!,
+                                keepEvents: false, minimumPiece: 4096, parts: 3, caseParts: 4)
             Issue.record("a spoilt history was read")
         } catch {
             #expect(error.errors == reference)

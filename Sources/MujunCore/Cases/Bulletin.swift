@@ -167,34 +167,60 @@ public struct Bulletin: Sendable {
     public init(cases all: consuming [BulletinCase], from: CalendarDate, to: CalendarDate, asOf: CalendarDate,
                 type: String? = nil, minCases: Int = 3, bottom: Int = 3) {
         self.from = from; self.to = to; self.asOf = asOf; self.type = type
-        // the counted cases by number, sorted as numbers (a case is large: moved once, at the end)
+        // the counted cases by number; units numbered by their bytes (hashing a String normalizes
+        // it first, slow for Chinese names a hundred thousand times); types likewise
         var counted: [Int] = []
         counted.reserveCapacity(all.count)
-        var byUnit: [String: BulletinRow] = [:]
-        for (i, c) in all.enumerated() where c.assignedOn >= from && c.assignedOn <= to && (type == nil || c.type == type) {
-            counted.append(i)
-            byUnit[c.unit, default: BulletinRow(unit: c.unit)].count(c, at: asOf)
+        var units = ByteKeyTable(), rows: [BulletinRow] = []
+        var types = ByteKeyTable(), typeKeys: [String] = [], typeOf: [Int] = []
+        typeOf.reserveCapacity(all.count)
+        all.withUnsafeBufferPointer { all in
+            for i in all.indices where all[i].assignedOn >= from && all[i].assignedOn <= to && (type == nil || all[i].type == type) {
+                counted.append(i)
+                var unit = all[i].unit
+                let (u, newUnit) = unit.withUTF8 { units.index(of: $0) }
+                if newUnit { rows.append(BulletinRow(unit: unit)) }
+                rows[u].count(all[i], at: asOf)
+                var key = all[i].type
+                let (t, newType) = key.withUTF8 { types.index(of: $0) }
+                if newType { typeKeys.append(key) }
+                typeOf.append(t)
+            }
         }
-        self.rows = Bulletin.rank(Array(byUnit.values), minCases: minCases, bottom: bottom)
-        // by type, then ref, in code point order: the keys' UTF-8 bytes laid out once and compared
-        // with memcmp (a comparison that copied two cases would retain a dozen strings)
-        var typeRank: [String: Int] = [:]
-        for t in Set(counted.map { all[$0].type }).sorted(by: Bulletin.codePointsPrecede) { typeRank[t] = typeRank.count }
-        var arena: [UInt8] = [], start: [Int] = [], rank: [Int] = []
-        for i in counted {
-            start.append(arena.count); arena.append(contentsOf: all[i].ref.utf8); rank.append(typeRank[all[i].type]!)
+        self.rows = Bulletin.rank(rows, minCases: minCases, bottom: bottom)
+        // by type, then ref, in code point order: each case's type rank and first 8 bytes of its ref
+        // compared as numbers, the rest of the ref (when those are equal) with memcmp
+        let sortedTypes = typeKeys.indices.sorted { Bulletin.codePointsPrecede(typeKeys[$0], typeKeys[$1]) }
+        var typeRank = [Int](repeating: 0, count: typeKeys.count)
+        for (r, t) in sortedTypes.enumerated() { typeRank[t] = r }
+        var arena: [UInt8] = [], start: [Int] = []
+        var keys: [RefSortKey] = []
+        keys.reserveCapacity(counted.count); start.reserveCapacity(counted.count + 1)
+        all.withUnsafeBufferPointer { all in
+            for (k, i) in counted.enumerated() {
+                var ref = all[i].ref
+                let word = ref.withUTF8 { b -> UInt64 in
+                    start.append(arena.count); arena.append(contentsOf: b)
+                    var w: UInt64 = 0
+                    for j in 0..<8 { w = w << 8 | (j < b.count ? UInt64(b[j]) : 0) }
+                    return w
+                }
+                keys.append(RefSortKey(rank: Int32(typeRank[typeOf[k]]), index: Int32(k), word: word))
+            }
         }
         start.append(arena.count)
-        var order = Array(counted.indices)
         arena.withUnsafeBufferPointer { bytes in
             let base = bytes.baseAddress
-            order.sort { a, b in
-                if rank[a] != rank[b] { return rank[a] < rank[b] }
+            keys.sort { x, y in
+                if x.rank != y.rank { return x.rank < y.rank }
+                if x.word != y.word { return x.word < y.word }
+                let a = Int(x.index), b = Int(y.index)
                 let la = start[a + 1] - start[a], lb = start[b + 1] - start[b], n = min(la, lb)
-                let r = n == 0 ? 0 : memcmp(base! + start[a], base! + start[b], n)
+                let r = n <= 8 ? 0 : memcmp(base! + start[a] + 8, base! + start[b] + 8, n - 8)
                 return r != 0 ? r < 0 : la < lb
             }
         }
+        let order = keys.map { Int($0.index) }
         if counted.count == all.count {
             // every case counts (a history's bulletin builds no other): put them in order in place
             var cases = consume all  // unique when the caller gave its array up: no copy
@@ -203,6 +229,14 @@ public struct Bulletin: Sendable {
         } else {
             self.cases = order.map { all[counted[$0]] }
         }
+    }
+
+    /// A counted case's place in the order of type, then ref: its type's rank, its number among the
+    /// counted cases, and its ref's first 8 bytes as a big-endian number (zeros after its end).
+    private struct RefSortKey {
+        var rank: Int32
+        var index: Int32
+        var word: UInt64
     }
 
     /// Rearranges `a` so that `a[k]` is the old `a[order[k]]` (`order` a permutation of its
@@ -231,24 +265,32 @@ public struct Bulletin: Sendable {
     /// The bulletin of a history file as of `asOf` (only events dated on or before it count).
     public init(history: CaseHistory, from: CalendarDate, to: CalendarDate, asOf: CalendarDate, type: String? = nil) {
         let loops = history.replay(asOf: asOf)
-        // only the cases it counts (the same test as below, before making them), made at once
+        // only the cases it counts (the same test as below, before making them), made at once; the
+        // loops and cases read where they are (a copy of either retains every one of its texts)
         var counted: [Int] = []
         counted.reserveCapacity(loops.count)
-        for (i, loop) in loops.enumerated() {
-            guard let a = loop.assignment, a.on >= from, a.on <= to, type == nil || loop.type.key == type else { continue }
-            counted.append(i)
+        loops.withUnsafeBufferPointer { loops in
+            for i in loops.indices {
+                guard let on = loops[i].assignment?.on, on >= from, on <= to, type == nil || loops[i].type.key == type else { continue }
+                counted.append(i)
+            }
         }
         let n = counted.count
-        let cases = [BulletinCase](unsafeUninitializedCapacity: n) { buf, initialized in
-            let out = UncheckedSendable(buf.baseAddress!)
-            Parallel.chunks(n, minimum: 8192) { range in
-                for k in range {
-                    let i = counted[k], c = history.cases[i]
-                    (out.value + k).initialize(to: BulletinCase(loops[i], ref: c.ref, title: c.title, at: asOf, calendar: history.calendar,
-                                                                redAfter: history.types.redAfter)!)
+        let cases = loops.withUnsafeBufferPointer { loops in
+            history.cases.withUnsafeBufferPointer { all in
+                let loops = UncheckedSendable(loops), all = UncheckedSendable(all)
+                return [BulletinCase](unsafeUninitializedCapacity: n) { buf, initialized in
+                    let out = UncheckedSendable(buf.baseAddress!)
+                    Parallel.chunks(n, minimum: 8192) { range in
+                        for k in range {
+                            let i = counted[k]
+                            (out.value + k).initialize(to: BulletinCase(loops.value[i], ref: all.value[i].ref, title: all.value[i].title, at: asOf,
+                                                                        calendar: history.calendar, redAfter: history.types.redAfter)!)
+                        }
+                    }
+                    initialized = n
                 }
             }
-            initialized = n
         }
         self.init(cases: cases, from: from, to: to, asOf: asOf, type: type,
                   minCases: history.types.minCases, bottom: history.types.bottom)
@@ -349,28 +391,18 @@ public struct Bulletin: Sendable {
 
     /// The rows of `cases.csv` for the counted cases in `range`.
     private func casesCSVRows(_ range: Range<Int>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(range.count * 120)
-        @inline(__always) func text(_ s: String) { out.append(contentsOf: s.utf8) }
-        @inline(__always) func field(_ s: String) {
-            if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) { text(CSVField.escape(s)) } else { text(s) }
+        var w = CSVByteWriter(capacity: range.count * 120)
+        cases.withUnsafeBufferPointer { cases in
+            for i in range {
+                let c = cases[i]
+                w.field(c.ref); w.comma(); w.field(c.type); w.comma(); w.field(c.unit); w.comma()
+                w.date(c.assignedOn); w.comma(); w.date(c.acceptDue); w.comma(); w.date(c.acceptedOn); w.comma()
+                w.date(c.replyDue); w.comma(); w.date(c.repliedOn); w.comma()
+                w.field(c.state.rawValue); w.comma(); w.field(c.flag.rawValue); w.comma()
+                w.field(c.rating?.rawValue ?? ""); w.comma(); w.field(c.category ?? ""); w.out.append(0x0A)
+            }
         }
-        @inline(__always) func date(_ d: CalendarDate?) {
-            guard let d else { return }
-            let y = max(0, min(9999, d.year))
-            out.append(UInt8(48 + y / 1000)); out.append(UInt8(48 + y / 100 % 10)); out.append(UInt8(48 + y / 10 % 10))
-            out.append(UInt8(48 + y % 10)); out.append(0x2D)
-            out.append(UInt8(48 + d.month / 10)); out.append(UInt8(48 + d.month % 10)); out.append(0x2D)
-            out.append(UInt8(48 + d.day / 10)); out.append(UInt8(48 + d.day % 10))
-        }
-        for c in cases[range] {
-            field(c.ref); out.append(0x2C); text(c.type); out.append(0x2C); field(c.unit); out.append(0x2C)
-            date(c.assignedOn); out.append(0x2C); date(c.acceptDue); out.append(0x2C); date(c.acceptedOn); out.append(0x2C)
-            date(c.replyDue); out.append(0x2C); date(c.repliedOn); out.append(0x2C)
-            text(c.state.rawValue); out.append(0x2C); text(c.flag.rawValue); out.append(0x2C)
-            text(c.rating?.rawValue ?? ""); out.append(0x2C); field(c.category ?? ""); out.append(0x0A)
-        }
-        return out
+        return w.out
     }
 
     /// The bulletin as rows for a sheet (rates as fractions formatted as percentages with one decimal).
@@ -412,4 +444,33 @@ public enum CSVField {
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
+}
+
+/// CSV fields written as bytes: a text quoted only when it holds a comma, quote or line break.
+struct CSVByteWriter {
+    var out: [UInt8] = []
+
+    init(capacity: Int) { out.reserveCapacity(capacity) }
+
+    @inline(__always) mutating func comma() { out.append(0x2C) }
+
+    mutating func field(_ s: String) {
+        var s = s
+        let plain = s.withUTF8 { b -> Bool in
+            for u in b where u == 0x2C || u == 0x22 || u == 0x0A || u == 0x0D { return false }
+            out.append(contentsOf: b)
+            return true
+        }
+        if !plain { out.append(contentsOf: CSVField.escape(s).utf8) }
+    }
+
+    /// `YYYY-MM-DD`, nothing for nil.
+    mutating func date(_ d: CalendarDate?) {
+        guard let d else { return }
+        let y = max(0, min(9999, d.year))
+        out.append(UInt8(48 + y / 1000)); out.append(UInt8(48 + y / 100 % 10)); out.append(UInt8(48 + y / 10 % 10))
+        out.append(UInt8(48 + y % 10)); out.append(0x2D)
+        out.append(UInt8(48 + d.month / 10)); out.append(UInt8(48 + d.month % 10)); out.append(0x2D)
+        out.append(UInt8(48 + d.day / 10)); out.append(UInt8(48 + d.day % 10))
+    }
 }

@@ -43,6 +43,8 @@ public struct CaseHistory: Sendable {
 
     public let types: CaseTypes
     public let calendar: WorkCalendar
+    /// Each type in a box that the loops of its cases share.
+    let boxes: [CaseTypeBox]
     public private(set) var cases: [Case] = []
     /// How many event rows were read.
     public private(set) var rowCount = 0
@@ -56,6 +58,13 @@ public struct CaseHistory: Sendable {
     public private(set) var snapshotDate: CalendarDate?
     /// How many pieces of the file were read at once.
     private(set) var pieces = 1
+    /// Whether each case holds its events (else only ``snapshots`` tell what the file said).
+    public let keepsEvents: Bool
+    /// The events as read, when the cases do not hold them (they live as long as the history).
+    private let unkept: UncheckedSendable<[EventLog]>
+
+    /// Told the end of each step of reading a history (`mujun` sets it under `MUJUN_TIMING=1`).
+    public nonisolated(unsafe) static var stepDone: ((String) -> Void)?
 
     /// Reads and checks every row of `table`: values (§5) and the order of each case's events (§1).
     /// Throws an ``ImportFailure`` naming every bad row (row number, column, reason) when any is bad.
@@ -63,15 +72,35 @@ public struct CaseHistory: Sendable {
     /// is that of reading it row by row. With `snapshotAt`, ``snapshots`` holds every case as of that date.
     public init(table: any TableSource, types: CaseTypes = .default, calendar: WorkCalendar = .shipped,
                 snapshotAt: CalendarDate? = nil) throws(ImportFailure) {
-        try self.init(table: table, types: types, calendar: calendar, snapshotAt: snapshotAt, minimumPiece: 1 << 20, parts: Parallel.cores * 4)
+        try self.init(table: table, types: types, calendar: calendar, snapshotAt: snapshotAt, keepEvents: true,
+                      minimumPiece: 1 << 20, parts: Parallel.cores * 4)
     }
 
-    /// As the public one, a CSV file read in up to `parts` pieces of at least `minimumPiece` bytes,
+    /// Reads and checks every row of `table` as the other does, and keeps every case only as of
+    /// `asOf` (``snapshots``): each case's `events` and `rows` stay empty, and ``replay(asOf:)`` answers
+    /// for `asOf` alone. What a bulletin of one date needs (`mujun cases bulletin`), without moving a
+    /// million events into their cases.
+    ///
+    /// ```swift
+    /// let h = try CaseHistory(table: table, onlyAsOf: CalendarDate("2026-06-30")!)
+    /// let b = Bulletin(history: h, from: from, to: to, asOf: CalendarDate("2026-06-30")!)
+    /// ```
+    public init(table: any TableSource, types: CaseTypes = .default, calendar: WorkCalendar = .shipped,
+                onlyAsOf asOf: CalendarDate) throws(ImportFailure) {
+        try self.init(table: table, types: types, calendar: calendar, snapshotAt: asOf, keepEvents: false,
+                      minimumPiece: 1 << 20, parts: Parallel.cores * 4)
+    }
+
+    /// As the public ones, a CSV file read in up to `parts` pieces of at least `minimumPiece` bytes,
     /// and the cases checked in `caseParts` ranges (tests cut small files).
-    init(table: any TableSource, types: CaseTypes, calendar: WorkCalendar, snapshotAt: CalendarDate?,
+    init(table: any TableSource, types: CaseTypes, calendar: WorkCalendar, snapshotAt: CalendarDate?, keepEvents: Bool = true,
          minimumPiece: Int, parts: Int, caseParts: Int? = nil) throws(ImportFailure) {
+        precondition(keepEvents || snapshotAt != nil, "a history that keeps no events keeps its cases as of a date")
         self.types = types
         self.calendar = calendar
+        self.keepsEvents = keepEvents
+        let boxes = types.types.map(CaseTypeBox.init)
+        self.boxes = boxes
         let m = HeaderMatcher(headers: table.headers, fields: CaseHistory.fields)
         try m.checkRequired()
         let layout = HistoryLayout(m)
@@ -80,11 +109,12 @@ public struct CaseHistory: Sendable {
                                                     make: { _ in HistoryPiece(layout, types) }) { piece, record, cells in
             piece.read(record, cells)
         }
+        CaseHistory.stepDone?("read: rows")
         // 2. the cases in order of first appearance; each piece's events renumbered to them (the
         // events themselves stay in the pieces' logs until step 3 moves them)
         var errors = RowErrorCollector()
         var cases: [Case] = []
-        var caseIndex = ByteKeyTable()
+        var caseIndex = ByteKeyTable(capacity: pieces.map(\.state.cases.count).max() ?? 0)
         var broken: [Bool] = []  // cases with an unreadable row: their order is not checked
         var first: CalendarDate?, last: CalendarDate?
         var count = 0
@@ -97,21 +127,21 @@ public struct CaseHistory: Sendable {
             if let l = pieces[p].state.last, last == nil || l > last! { last = l }
             var numbers = [Int32](repeating: 0, count: pieces[p].state.cases.count)
             pieces[p].state.cases.withUnsafeBufferPointer { list in
-                for (k, c) in list.enumerated() {
-                    var ref = c.key.ref
-                    let (ci, new) = ref.withUTF8 { caseIndex.index(of: $0, tag: c.key.type) }  // numbered in order, as `cases`
+                for k in list.indices {
+                    var ref = list[k].key.ref
+                    let (ci, new) = ref.withUTF8 { caseIndex.index(of: $0, tag: list[k].key.type) }  // numbered in order, as `cases`
                     numbers[k] = Int32(ci)
                     if new {
-                        cases.append(Case(type: c.key.type, ref: c.key.ref, title: c.title, events: [], rows: [],
-                                          parcelID: c.parcel, creditCode: c.code))
-                        broken.append(c.broken)
+                        cases.append(Case(type: list[k].key.type, ref: ref, title: list[k].title, events: [], rows: [],
+                                          parcelID: list[k].parcel, creditCode: list[k].code))
+                        broken.append(list[k].broken)
                         continue
                     }
                     // the same case in an earlier piece: its rows come first
-                    if cases[ci].title.isEmpty { cases[ci].title = c.title } else if let t = c.registerTitle { cases[ci].title = t }
-                    if let p = c.parcel { cases[ci].parcelID = p }
-                    if let code = c.code { cases[ci].creditCode = code }
-                    if c.broken { broken[ci] = true }
+                    if cases[ci].title.isEmpty { cases[ci].title = list[k].title } else if let t = list[k].registerTitle { cases[ci].title = t }
+                    if let p = list[k].parcel { cases[ci].parcelID = p }
+                    if let code = list[k].code { cases[ci].creditCode = code }
+                    if list[k].broken { broken[ci] = true }
                 }
             }
             pieces[p].state.log.renumber(numbers)
@@ -120,9 +150,11 @@ public struct CaseHistory: Sendable {
         }
         self.pieces = pieces.count
         pieces.removeAll()
+        CaseHistory.stepDone?("read: cases merged")
         // 3. each case given its events (moved out of the logs, in file order), put in order of
         // (date, row) and checked against the loop: cases at once, in ranges
         let logged = LoggedEvents(logs, rowBase: rowBase, cases: cases.count)
+        CaseHistory.stepDone?("read: events by case")
         let n = cases.count
         let caseParts = max(1, min(n, caseParts ?? (n >= 20_000 ? Parallel.cores * 4 : 1)))
         var loopErrors = [RowErrorCollector](repeating: RowErrorCollector(), count: caseParts)
@@ -135,11 +167,20 @@ public struct CaseHistory: Sendable {
                 func pass(_ snaps: UnsafeMutablePointer<CaseLoop>?) {
                     let snaps = UncheckedSendable(snaps)
                     Parallel.perform(caseParts) { t in
+                        var scratch: [LoggedEvents.Slot] = []
                         for ci in (t * n / caseParts)..<((t + 1) * n / caseParts) {
-                            (all.value[ci].events, all.value[ci].rows) = logged.take(ci)
-                            let loop = CaseHistory.check(&all.value[ci], broken: brokenCases[ci], types: types, calendar: calendar,
+                            let box = boxes[all.value[ci].type]
+                            let loop: CaseLoop?
+                            if keepEvents {
+                                (all.value[ci].events, all.value[ci].rows) = logged.take(ci)
+                                loop = CaseHistory.check(&all.value[ci], broken: brokenCases[ci], box: box, calendar: calendar,
                                                          eventHeader: eventHeader, errors: &errs.value[t], snapshotAt: snapshotAt)
-                            if let p = snaps.value { (p + ci).initialize(to: loop ?? CaseLoop(type: types.types[all.value[ci].type])) }
+                            } else {
+                                loop = CaseHistory.check(ci, in: logged, ref: all.value[ci].ref, broken: brokenCases[ci], box: box,
+                                                         calendar: calendar, eventHeader: eventHeader, errors: &errs.value[t],
+                                                         snapshotAt: snapshotAt, scratch: &scratch)
+                            }
+                            if let p = snaps.value { (p + ci).initialize(to: loop ?? CaseLoop(box: box)) }
                         }
                     }
                 }
@@ -153,7 +194,13 @@ public struct CaseHistory: Sendable {
                 }
             }
         }
-        logged.finish()  // every event is in its case now
+        if keepEvents {
+            logged.finish()  // every event is in its case now
+            unkept = UncheckedSendable([])
+        } else {
+            unkept = UncheckedSendable(logs)
+        }
+        CaseHistory.stepDone?("read: cases checked")
         for c in loopErrors { errors.merge(c) }
         if var failure = errors.failure() {
             failure.errors.sort { $0.row < $1.row }
@@ -172,30 +219,80 @@ public struct CaseHistory: Sendable {
     /// Puts `c`'s events in order of (date, row) and applies them to a loop, adding the first step
     /// the loop refuses to `errors`; returns the loop as of `snapshotAt` (nil without one, or when
     /// the case is not checked).
-    private static func check(_ c: inout Case, broken: Bool, types: CaseTypes, calendar: WorkCalendar, eventHeader: String,
+    private static func check(_ c: inout Case, broken: Bool, box: CaseTypeBox, calendar: WorkCalendar, eventHeader: String,
                               errors: inout RowErrorCollector, snapshotAt: CalendarDate?) -> CaseLoop? {
         if !CaseHistory.isSorted(c) {
+            // (the events moved into their order, not copied: a copy retains every text of an event)
             let order = c.events.indices.sorted {
                 (c.events[$0].date, c.rows[$0]) < (c.events[$1].date, c.rows[$1])
             }
-            c.events = order.map { c.events[$0] }
-            c.rows = order.map { c.rows[$0] }
+            Bulletin.permute(&c.events, by: order)
+            Bulletin.permute(&c.rows, by: order)
         }
         if broken { return nil }
-        let type = types.types[c.type]
-        var loop = CaseLoop(type: type)
+        let run = c.events.withUnsafeBufferPointer { events in
+            CaseHistory.run(events.count, box: box, calendar: calendar, snapshotAt: snapshotAt) { events.baseAddress! + $0 }
+        }
+        switch run {
+        case .success(let snapshot): return snapshot
+        case .failure(let refused):
+            errors.add(refused.error(c.events[refused.index], row: c.rows[refused.index], ref: c.ref, type: box.type, column: eventHeader))
+            return nil
+        }
+    }
+
+    /// As the other, for case `ci` whose events stay in the pieces' logs: they are put in order of
+    /// (date, row) in `scratch` (by their place in the logs) and applied where they are.
+    private static func check(_ ci: Int, in logged: LoggedEvents, ref: String, broken: Bool, box: CaseTypeBox, calendar: WorkCalendar,
+                              eventHeader: String, errors: inout RowErrorCollector, snapshotAt: CalendarDate?,
+                              scratch: inout [LoggedEvents.Slot]) -> CaseLoop? {
+        if broken { return nil }
+        scratch.removeAll(keepingCapacity: true)
+        logged.slots(of: ci, into: &scratch)
+        var sorted = true
+        for k in scratch.indices.dropFirst() where scratch[k].event.pointee.date < scratch[k - 1].event.pointee.date { sorted = false; break }
+        if !sorted {
+            scratch.sort { ($0.event.pointee.date, $0.row) < ($1.event.pointee.date, $1.row) }
+        }
+        let run = scratch.withUnsafeBufferPointer { slots in
+            CaseHistory.run(slots.count, box: box, calendar: calendar, snapshotAt: snapshotAt) { UnsafePointer(slots[$0].event) }
+        }
+        switch run {
+        case .success(let snapshot): return snapshot
+        case .failure(let refused):
+            let slot = scratch[refused.index]
+            errors.add(refused.error(slot.event.pointee, row: slot.row, ref: ref, type: box.type, column: eventHeader))
+            return nil
+        }
+    }
+
+    /// The step a case's loop refused: the event's place in the case and the loop's reason.
+    private struct Refused: Error {
+        var index: Int
+        var reason: CaseStepError
+
+        func error(_ e: CaseEvent, row: Int, ref: String, type: CaseType, column: String) -> RowError {
+            RowError(row: row, column: column,
+                     zh: "\(type.name) \(ref)：\(e.kind.chinese)（\(e.date)）——\(reason.zh)",
+                     en: "\(type.key) \(ref): \(e.kind.rawValue) on \(e.date): \(reason.en)")
+        }
+    }
+
+    /// Applies `count` events in order (the k-th at `event(k)`, read where it is) to a new loop of the
+    /// type; the loop as of `snapshotAt` (nil without one), or the first step it refused.
+    @inline(__always) private static func run(_ count: Int, box: CaseTypeBox, calendar: WorkCalendar, snapshotAt: CalendarDate?,
+                                              event: (Int) -> UnsafePointer<CaseEvent>) -> Result<CaseLoop?, Refused> {
+        var loop = CaseLoop(box: box)
         var snapshot: CaseLoop?
-        for (k, e) in c.events.enumerated() {
-            if let d = snapshotAt, e.date > d, snapshot == nil { snapshot = loop }
-            do { try loop.apply(e, calendar: calendar) } catch {
-                errors.add(RowError(row: c.rows[k], column: eventHeader,
-                                    zh: "\(type.name) \(c.ref)：\(e.kind.chinese)（\(e.date)）——\(error.zh)",
-                                    en: "\(type.key) \(c.ref): \(e.kind.rawValue) on \(e.date): \(error.en)"))
-                return nil
+        for k in 0..<count {
+            let e = event(k)
+            if let d = snapshotAt, e.pointee.date > d, snapshot == nil { snapshot = loop }
+            do throws(CaseStepError) { try loop.apply(e.pointee, calendar: calendar) } catch {
+                return .failure(Refused(index: k, reason: error))
             }
         }
         if snapshotAt != nil, snapshot == nil { snapshot = loop }
-        return snapshot
+        return .success(snapshot)
     }
 
     /// `s` without surrounding whitespace; a cell that has none (nearly every one) is returned as it is,
@@ -222,8 +319,9 @@ public struct CaseHistory: Sendable {
     /// Every case as of `d`: the loop after its events dated on or before `d`.
     public func replay(asOf d: CalendarDate) -> [CaseLoop] {
         if let snapshots, snapshotDate == d { return snapshots }
+        precondition(keepsEvents, "a history read only as of \(snapshotDate.map(\.description) ?? "-") replayed as of \(d)")
         return cases.map { c in
-            var loop = CaseLoop(type: types.types[c.type])
+            var loop = CaseLoop(box: boxes[c.type])
             for e in c.events where e.date <= d {
                 try? loop.apply(e, calendar: calendar)  // checked on reading
             }

@@ -248,11 +248,18 @@ struct ByteKeyTable {
         var head0: UInt64 = 0
         var head1: UInt64 = 0
     }
-    private var slots = [Slot](repeating: Slot(), count: 64)
+    private var slots: [Slot]
     private var starts: [Int] = []
     private var arena: [UInt8] = []
 
     var count: Int { starts.count }
+
+    /// A table for about `capacity` keys before it grows.
+    init(capacity: Int = 32) {
+        var n = 64
+        while n < capacity * 2 { n *= 2 }
+        slots = [Slot](repeating: Slot(), count: n)
+    }
 
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>, tag: Int) -> UInt64 {
         var h = UInt64(truncatingIfNeeded: tag) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
@@ -466,6 +473,20 @@ struct LoggedEvents: @unchecked Sendable {
             }
         }
         self.starts = starts; self.slots = slots
+    }
+
+    /// Where one event of a case lies in the logs, and the row it came from.
+    struct Slot {
+        var event: UnsafeMutablePointer<CaseEvent>
+        var row: Int
+    }
+
+    /// Appends case `c`'s events (in file order) to `out`, left where they are.
+    func slots(of c: Int, into out: inout [Slot]) {
+        for k in starts[c]..<starts[c + 1] {
+            let slot = slots[k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
+            out.append(Slot(event: events[l] + i, row: rows[l][i] + rowBase[l]))
+        }
     }
 
     /// Case `c`'s events, moved out of the logs, and their rows.

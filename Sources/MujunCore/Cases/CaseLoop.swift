@@ -235,6 +235,10 @@ public struct CaseLoop: Sendable {
 
     public init(type: CaseType) { self.typeBox = CaseTypeBox(type) }
 
+    /// A loop of a type whose box many loops share (a history's hundred thousand cases of a few
+    /// types: each loop neither allocates a box nor retains the type's dozen strings).
+    init(box: CaseTypeBox) { self.typeBox = box }
+
     /// Whether the case is open (from assign until reply, and again while re-handling).
     public var isOpen: Bool { state == .assigned || state == .handling }
 
