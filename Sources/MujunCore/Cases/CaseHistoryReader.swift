@@ -261,36 +261,51 @@ struct ByteKeyTable {
         slots = [Slot](repeating: Slot(), count: n)
     }
 
-    @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>, tag: Int) -> UInt64 {
-        var h = UInt64(truncatingIfNeeded: tag) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
-        guard let p = b.baseAddress else { return h }
-        var i = 0
+    /// The key's hash and its first 16 bytes (zero after its end) as two words: a key of up to 16
+    /// bytes read in at most four loads, longer ones hashed whole.
+    @inline(__always) static func key(_ b: UnsafeBufferPointer<UInt8>, tag: Int) -> (hash: UInt64, w0: UInt64, w1: UInt64) {
         let n = b.count
-        while i + 8 <= n {
-            h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 29
-            i += 8
+        var w0: UInt64 = 0, w1: UInt64 = 0
+        if let p = b.baseAddress, n > 0 {
+            let raw = UnsafeRawPointer(p)
+            if n >= 16 {
+                w0 = raw.loadUnaligned(as: UInt64.self); w1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            } else if n > 8 {
+                // bytes 8..<n: the last eight bytes, shifted down past the ones the first word holds
+                w0 = raw.loadUnaligned(as: UInt64.self)
+                w1 = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64(8 * (16 - n))
+            } else if n == 8 {
+                w0 = raw.loadUnaligned(as: UInt64.self)
+            } else if n >= 4 {
+                // two overlapping four-byte loads (the bytes they share are the same bytes)
+                let lo = UInt64(raw.loadUnaligned(as: UInt32.self))
+                let hi = UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+                w0 = lo | hi << UInt64(8 * (n - 4))
+            } else {
+                for i in 0..<n { w0 |= UInt64(p[i]) << UInt64(8 * i) }
+            }
         }
-        var tail: UInt64 = 0, shift: UInt64 = 0
-        while i < n { tail |= UInt64(p[i]) << shift; shift += 8; i += 1 }
-        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-        return h ^ (h >> 32)
-    }
-
-    /// The first 16 bytes of `b` (zero after its end) as two words.
-    @inline(__always) private static func head(_ b: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
-        guard let p = b.baseAddress else { return (0, 0) }
-        if b.count >= 16 {
-            return (UnsafeRawPointer(p).loadUnaligned(as: UInt64.self), UnsafeRawPointer(p + 8).loadUnaligned(as: UInt64.self))
+        var h = UInt64(truncatingIfNeeded: tag) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        h = (h ^ w0) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 29
+        h = (h ^ w1) &* 0xC4CE_B9FE_1A85_EC53
+        if n > 16, let p = b.baseAddress {
+            var i = 16
+            while i + 8 <= n {
+                h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 29
+                i += 8
+            }
+            var tail: UInt64 = 0, shift: UInt64 = 0
+            while i < n { tail |= UInt64(p[i]) << shift; shift += 8; i += 1 }
+            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
         }
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: p, byteCount: b.count) }
-        return words
+        return (h ^ (h >> 32), w0, w1)
     }
 
     /// The number of `b` (with `tag`), and whether it was new.
     mutating func index(of b: UnsafeBufferPointer<UInt8>, tag: Int = 0) -> (Int, Bool) {
-        let h = ByteKeyTable.hash(b, tag: tag), (w0, w1) = ByteKeyTable.head(b)
+        let (h, w0, w1) = ByteKeyTable.key(b, tag: tag)
         let n = b.count, t = Int32(truncatingIfNeeded: tag)
         let mask = slots.count - 1
         var s = Int(truncatingIfNeeded: h) & mask
