@@ -302,30 +302,42 @@ extension CSVTable {
     static func cuts(_ buf: UnsafeBufferPointer<UInt8>, from: Int, parts: Int, minimumPiece: Int) -> [Int] {
         let n = buf.count
         guard n - from >= parts * minimumPiece, let base = buf.baseAddress else { return [from, n] }  // small files: one piece
+        // the quotes between one target and the next, counted in all the ranges at once
+        let targets = (0...parts).map { from + (n - from) * $0 / parts }
+        var quotes = [Int](repeating: 0, count: parts)
+        quotes.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedSendable(out)
+            Parallel.perform(parts - 1) { k in out.value[k] = countQuotes(base, targets[k], targets[k + 1]) }
+        }
         var cuts = [from]
-        var i = from, quotes = 0
+        var before = 0  // quotes in [from, targets[k])
         for k in 1..<parts {
-            let target = from + (n - from) * k / parts
-            guard target > i else { continue }
-            // quotes in [i, target), eight bytes at a time
-            while i + 8 <= target {
-                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222
-                // 0x80 in every byte that was a quote, exactly
-                let z = ~(((w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | w | 0x7F7F_7F7F_7F7F_7F7F)
-                quotes += z.nonzeroBitCount
-                i += 8
-            }
-            while i < target { if base[i] == 0x22 { quotes += 1 }; i += 1 }
-            // the next line feed outside quotes
+            before += quotes[k - 1]
+            // the first line feed outside quotes from the target on
+            var i = targets[k], inQuotes = before % 2 == 1
             while i < n {
                 let b = base[i]
                 i += 1
-                if b == 0x22 { quotes += 1 } else if b == 0x0A && quotes % 2 == 0 { break }
+                if b == 0x22 { inQuotes.toggle() } else if b == 0x0A && !inQuotes { break }
             }
             if i >= n { break }
-            cuts.append(i)
+            if i > cuts.last! { cuts.append(i) }
         }
         cuts.append(n)
         return cuts
+    }
+
+    /// The quotes in `base[lo..<hi]`, eight bytes at a time.
+    private static func countQuotes(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Int {
+        var i = lo, quotes = 0
+        while i + 8 <= hi {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222
+            // 0x80 in every byte that was a quote, exactly
+            let z = ~(((w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | w | 0x7F7F_7F7F_7F7F_7F7F)
+            quotes += z.nonzeroBitCount
+            i += 8
+        }
+        while i < hi { if base[i] == 0x22 { quotes += 1 }; i += 1 }
+        return quotes
     }
 }
