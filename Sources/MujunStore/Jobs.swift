@@ -184,7 +184,8 @@ extension Store {
         public init(unit: String, email: String?, webhookURL: String?, webhookSecret: String?, followUnit: Bool? = nil) {
             self.unit = unit; self.email = email; self.webhookURL = webhookURL; self.webhookSecret = webhookSecret; self.followUnit = followUnit
         }
-        public var isUser: Bool { unit.hasPrefix("user:") }
+        /// The login of a user's own settings, nil for a unit's.
+        public var login: Substring? { CaseNotice.login(of: unit) }
     }
 
     func notifyTargets() async throws -> [NotifyTarget] {

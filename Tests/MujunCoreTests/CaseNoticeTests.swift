@@ -48,4 +48,11 @@ import Testing
         let v = CaseNotice.messages(after: failed, loop: t, caseID: 9, ref: "2025-RW003", title: "拆违", seq: 5)
         #expect(v.map(\.recipient) == ["方岩镇"] && v[0].subject.contains("验收未通过") && v[0].body.contains("围墙未拆除"))
     }
+
+    @Test func aUsersRecipientAndChannelTokensNameTheLoginAUnitNone() {
+        #expect(CaseNotice.user("deputy1") == "user:deputy1")
+        #expect(CaseNotice.login(of: CaseNotice.user("deputy1")) == "deputy1")
+        #expect(CaseNotice.login(of: "user:tax2:webhook") == "tax2")  // a follower's channel of a unit's message
+        #expect(CaseNotice.login(of: "市税务局") == nil && CaseNotice.login(of: "email") == nil)
+    }
 }

@@ -20,7 +20,16 @@ public enum CaseNotice {
     }
 
     /// The recipient that stands for a user's own channels (per-user settings), not a unit's.
-    public static func user(_ login: String) -> String { "user:" + login }
+    public static func user(_ login: String) -> String { userPrefix + login }
+
+    /// The login of a recipient made by ``user(_:)``, nil for a unit (or a channel token
+    /// `user:<login>:email` of a user who follows a unit: its login).
+    public static func login(of recipient: some StringProtocol) -> Substring? {
+        guard recipient.hasPrefix(userPrefix) else { return nil }
+        return Substring(recipient.dropFirst(userPrefix.count).prefix { $0 != ":" })
+    }
+
+    private static let userPrefix = "user:"
 
     /// The messages `event` (the case's event number `seq`, already applied to `loop`) calls for;
     /// `requesters`: the logins of the requester's accounts to tell of a reply.

@@ -69,7 +69,7 @@ enum OutboxSender {
             return (t.email.map { [Channel(token: prefix + "email", route: .email($0))] } ?? [])
                 + (t.webhookURL.map { [Channel(token: prefix + "webhook", route: .webhook(url: $0, secret: t.webhookSecret))] } ?? [])
         }
-        if recipient.hasPrefix("user:") { return of(targets[recipient], prefix: "") }
+        if CaseNotice.login(of: recipient) != nil { return of(targets[recipient], prefix: "") }
         return of(targets[recipient], prefix: "") + (followers[recipient] ?? []).flatMap { of($0, prefix: $0.unit + ":") }
     }
 
@@ -85,7 +85,7 @@ enum OutboxSender {
             let channels = channels(m.recipient, targets: targets, followers: followers)
             var dropped = false
             if channels.isEmpty {
-                if m.recipient.hasPrefix("user:") {
+                if CaseNotice.login(of: m.recipient) != nil {
                     // the user turned their notifications off after the message was written: nothing to retry
                     dropped = true
                 } else {
@@ -93,7 +93,7 @@ enum OutboxSender {
                 }
             }
             for c in channels where !delivered.contains(c.token) {
-                let who = c.token.hasPrefix("user:") ? "（\(c.token.split(separator: ":").dropFirst().first ?? "")）" : ""
+                let who = CaseNotice.login(of: c.token).map { "（\($0)）" } ?? ""
                 switch c.route {
                 case .email(let email):
                     do {

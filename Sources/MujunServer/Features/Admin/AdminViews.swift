@@ -257,7 +257,7 @@ enum AdminViews {
                 h.el(.p, .cls("muted"), text: "每条消息按收件单位的设置发出：邮件（MUJUN_SMTP_HOST 所指的邮件服务器）和/或钉钉（浙政钉）群机器人；机器人开启“加签”时填写其密钥。发送失败的渠道隔 30 秒、1、2、4… 分钟（最长 30 分钟）重试，消息不会丢失，已送达的渠道不再重发。个人的接收方式由本人在“我的账户”中设置，列在下表中。")
                 h.table(id: "notify-targets", headers: [("单位/个人", false), ("邮箱", false), ("钉钉机器人", false)], rows: targets, empty: "尚未设置任何单位") { h, t in
                     h.el(.tr, .data("unit", t.unit)) { h in
-                        h.el(.td, text: t.isUser ? "个人 \(t.unit.dropFirst(5))" + (t.followUnit == true ? "（同时接收本单位消息）" : "") : t.unit)
+                        h.el(.td, text: t.login.map { "个人 \($0)" + (t.followUnit == true ? "（同时接收本单位消息）" : "") } ?? t.unit)
                         h.el(.td, text: t.email ?? "")
                         h.el(.td, text: t.webhookURL.map { (URL(string: $0)?.host ?? $0) + (t.webhookSecret != nil ? "（加签）" : "") } ?? "")
                     }
