@@ -248,7 +248,10 @@ def session_cookie(driver) -> str | None:
 
 def _wait_loaded(driver, timeout: float = 30) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    from selenium.common.exceptions import WebDriverException
+    # (asked while a document is being replaced, Chromium may answer "unhandled inspector error": ask again)
+    WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def _signed_in_as(driver, base_url: str, user: str) -> bool:
@@ -277,8 +280,10 @@ def login(driver, base_url: str, user: str, password: str) -> None:
     field.send_keys(user)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "login-submit").click()
-    WebDriverWait(driver, 30).until(
+    from selenium.common.exceptions import WebDriverException
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
         lambda d: urllib.parse.urlparse(d.current_url).path != "/login" or d.find_elements(By.ID, "login-error"))
+    _wait_loaded(driver)
     errors = driver.find_elements(By.ID, "login-error")
     assert not errors, f"sign-in as {user} failed: {errors[0].text}"
     assert "/account/password" not in driver.current_url, f"{user} must change its password first"
@@ -303,7 +308,9 @@ def logout(driver, base_url: str) -> None:
         open_page(driver, base_url + "/account")
         if urllib.parse.urlparse(driver.current_url).path != "/login":
             element(driver, "button#logout", "the 退出 (sign-out) button").click()
-            WebDriverWait(driver, 30).until(lambda d: urllib.parse.urlparse(d.current_url).path == "/login")
+            from selenium.common.exceptions import WebDriverException
+            WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+                lambda d: urllib.parse.urlparse(d.current_url).path == "/login")
     driver.delete_all_cookies()
 
 

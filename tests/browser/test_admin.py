@@ -23,6 +23,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -129,7 +130,7 @@ def audit_filtered(audit_page):
     actor.clear()
     actor.send_keys(ADMIN_LOGIN)
     element(form, "#audit-search", "the 查询 button").click()
-    WebDriverWait(audit_page, 30).until(lambda d: "action=auth.sign_in" in d.current_url)
+    WebDriverWait(audit_page, 30, ignored_exceptions=(WebDriverException,)).until(lambda d: "action=auth.sign_in" in d.current_url)
     return audit_page
 
 
@@ -178,7 +179,7 @@ def test_jobs_page_runs_the_morning_digest_now_and_shows_its_run_and_messages(ad
     assert {"daily-digest", "daily-backup", "projects-check"} <= specs, specs
     before = {(attribute(r, "data-job"), attribute(r, "data-period")) for r in admin.find_elements(By.CSS_SELECTOR, "table#job-runs tr[data-job]")}
     element(admin, 'button.run-now[data-job="daily-digest"]', "the digest's 立即运行").click()
-    WebDriverWait(admin, 30).until(lambda d: urllib.parse.urlparse(d.current_url).path == "/admin/jobs"
+    WebDriverWait(admin, 30, ignored_exceptions=(WebDriverException,)).until(lambda d: urllib.parse.urlparse(d.current_url).path == "/admin/jobs"
                                   and len(d.find_elements(By.CSS_SELECTOR, "table#job-runs tr[data-job]")) > len(before))
     rows = elements(admin, "table#job-runs tr[data-job]", "the runs")
     new = [r for r in rows if (attribute(r, "data-job"), attribute(r, "data-period")) not in before]
