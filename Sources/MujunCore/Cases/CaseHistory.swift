@@ -151,8 +151,8 @@ public struct CaseHistory: Sendable {
         self.pieces = pieces.count
         pieces.removeAll()
         CaseHistory.stepDone?("read: cases merged")
-        // 3. each case given its events (moved out of the logs, in file order), put in order of
-        // (date, row) and checked against the loop: cases at once, in ranges
+        // 3. each case's events put in order of (date, row) where they lie in the logs, checked against
+        // the loop, and (when kept) moved into the case: cases at once, in ranges
         let logged = LoggedEvents(logs, rowBase: rowBase, cases: cases.count)
         CaseHistory.stepDone?("read: events by case")
         let n = cases.count
@@ -167,19 +167,14 @@ public struct CaseHistory: Sendable {
                 func pass(_ snaps: UnsafeMutablePointer<CaseLoop>?) {
                     let snaps = UncheckedSendable(snaps)
                     Parallel.perform(caseParts) { t in
-                        var scratch: [LoggedEvents.Slot] = []
+                        var slots: [LoggedEvents.Slot] = []
                         for ci in (t * n / caseParts)..<((t + 1) * n / caseParts) {
                             let box = boxes[all.value[ci].type]
-                            let loop: CaseLoop?
-                            if keepEvents {
-                                (all.value[ci].events, all.value[ci].rows) = logged.take(ci)
-                                loop = CaseHistory.check(&all.value[ci], broken: brokenCases[ci], box: box, calendar: calendar,
-                                                         eventHeader: eventHeader, errors: &errs.value[t], snapshotAt: snapshotAt)
-                            } else {
-                                loop = CaseHistory.check(ci, in: logged, ref: all.value[ci].ref, broken: brokenCases[ci], box: box,
-                                                         calendar: calendar, eventHeader: eventHeader, errors: &errs.value[t],
-                                                         snapshotAt: snapshotAt, scratch: &scratch)
-                            }
+                            logged.ordered(ci, into: &slots)
+                            let loop = brokenCases[ci] ? nil
+                                : CaseHistory.check(slots, ref: all.value[ci].ref, box: box, calendar: calendar, eventHeader: eventHeader,
+                                                    errors: &errs.value[t], snapshotAt: snapshotAt)
+                            if keepEvents { (all.value[ci].events, all.value[ci].rows) = logged.take(slots) }
                             if let p = snaps.value { (p + ci).initialize(to: loop ?? CaseLoop(box: box)) }
                         }
                     }
@@ -216,83 +211,26 @@ public struct CaseHistory: Sendable {
         }
     }
 
-    /// Puts `c`'s events in order of (date, row) and applies them to a loop, adding the first step
-    /// the loop refuses to `errors`; returns the loop as of `snapshotAt` (nil without one, or when
-    /// the case is not checked).
-    private static func check(_ c: inout Case, broken: Bool, box: CaseTypeBox, calendar: WorkCalendar, eventHeader: String,
+    /// Applies a case's events (in order of date and row, read where they lie in the logs) to a loop
+    /// of its type, adding the first step the loop refuses to `errors`; returns the loop as of
+    /// `snapshotAt` (nil without one, or when a step was refused).
+    private static func check(_ slots: [LoggedEvents.Slot], ref: String, box: CaseTypeBox, calendar: WorkCalendar, eventHeader: String,
                               errors: inout RowErrorCollector, snapshotAt: CalendarDate?) -> CaseLoop? {
-        if !CaseHistory.isSorted(c) {
-            // (the events moved into their order, not copied: a copy retains every text of an event)
-            let order = c.events.indices.sorted {
-                (c.events[$0].date, c.rows[$0]) < (c.events[$1].date, c.rows[$1])
-            }
-            Bulletin.permute(&c.events, by: order)
-            Bulletin.permute(&c.rows, by: order)
-        }
-        if broken { return nil }
-        let run = c.events.withUnsafeBufferPointer { events in
-            CaseHistory.run(events.count, box: box, calendar: calendar, snapshotAt: snapshotAt) { events.baseAddress! + $0 }
-        }
-        switch run {
-        case .success(let snapshot): return snapshot
-        case .failure(let refused):
-            errors.add(refused.error(c.events[refused.index], row: c.rows[refused.index], ref: c.ref, type: box.type, column: eventHeader))
-            return nil
-        }
-    }
-
-    /// As the other, for case `ci` whose events stay in the pieces' logs: they are put in order of
-    /// (date, row) in `scratch` (by their place in the logs) and applied where they are.
-    private static func check(_ ci: Int, in logged: LoggedEvents, ref: String, broken: Bool, box: CaseTypeBox, calendar: WorkCalendar,
-                              eventHeader: String, errors: inout RowErrorCollector, snapshotAt: CalendarDate?,
-                              scratch: inout [LoggedEvents.Slot]) -> CaseLoop? {
-        if broken { return nil }
-        scratch.removeAll(keepingCapacity: true)
-        logged.slots(of: ci, into: &scratch)
-        var sorted = true
-        for k in scratch.indices.dropFirst() where scratch[k].event.pointee.date < scratch[k - 1].event.pointee.date { sorted = false; break }
-        if !sorted {
-            scratch.sort { ($0.event.pointee.date, $0.row) < ($1.event.pointee.date, $1.row) }
-        }
-        let run = scratch.withUnsafeBufferPointer { slots in
-            CaseHistory.run(slots.count, box: box, calendar: calendar, snapshotAt: snapshotAt) { UnsafePointer(slots[$0].event) }
-        }
-        switch run {
-        case .success(let snapshot): return snapshot
-        case .failure(let refused):
-            let slot = scratch[refused.index]
-            errors.add(refused.error(slot.event.pointee, row: slot.row, ref: ref, type: box.type, column: eventHeader))
-            return nil
-        }
-    }
-
-    /// The step a case's loop refused: the event's place in the case and the loop's reason.
-    private struct Refused: Error {
-        var index: Int
-        var reason: CaseStepError
-
-        func error(_ e: CaseEvent, row: Int, ref: String, type: CaseType, column: String) -> RowError {
-            RowError(row: row, column: column,
-                     zh: "\(type.name) \(ref)：\(e.kind.chinese)（\(e.date)）——\(reason.zh)",
-                     en: "\(type.key) \(ref): \(e.kind.rawValue) on \(e.date): \(reason.en)")
-        }
-    }
-
-    /// Applies `count` events in order (the k-th at `event(k)`, read where it is) to a new loop of the
-    /// type; the loop as of `snapshotAt` (nil without one), or the first step it refused.
-    @inline(__always) private static func run(_ count: Int, box: CaseTypeBox, calendar: WorkCalendar, snapshotAt: CalendarDate?,
-                                              event: (Int) -> UnsafePointer<CaseEvent>) -> Result<CaseLoop?, Refused> {
         var loop = CaseLoop(box: box)
         var snapshot: CaseLoop?
-        for k in 0..<count {
-            let e = event(k)
+        for slot in slots {
+            let e = slot.event
             if let d = snapshotAt, e.pointee.date > d, snapshot == nil { snapshot = loop }
             do throws(CaseStepError) { try loop.apply(e.pointee, calendar: calendar) } catch {
-                return .failure(Refused(index: k, reason: error))
+                let type = box.type
+                errors.add(RowError(row: slot.row, column: eventHeader,
+                                    zh: "\(type.name) \(ref)：\(e.pointee.kind.chinese)（\(e.pointee.date)）——\(error.zh)",
+                                    en: "\(type.key) \(ref): \(e.pointee.kind.rawValue) on \(e.pointee.date): \(error.en)"))
+                return nil
             }
         }
         if snapshotAt != nil, snapshot == nil { snapshot = loop }
-        return .success(snapshot)
+        return snapshot
     }
 
     /// `s` without surrounding whitespace; a cell that has none (nearly every one) is returned as it is,
@@ -309,11 +247,6 @@ public struct CaseHistory: Sendable {
         case 0...0x20, 0x7F, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
         default: false
         }
-    }
-
-    private static func isSorted(_ c: Case) -> Bool {
-        for k in c.events.indices.dropFirst() where c.events[k].date < c.events[k - 1].date { return false }
-        return true  // rows are appended in file order, so equal dates are already in row order
     }
 
     /// Every case as of `d`: the loop after its events dated on or before `d`.

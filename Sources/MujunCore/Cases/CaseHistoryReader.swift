@@ -458,8 +458,8 @@ final class EventLog {
     func forgetMoved() { count = 0 }
 }
 
-/// The events of several pieces' logs by case of the whole file: ``take(_:)`` moves a case's events
-/// out of the logs (and gives the rows they came from), in file order. Each case is taken once,
+/// The events of several pieces' logs by case of the whole file: ``ordered(_:into:)`` finds a case's
+/// events in order of (date, row), ``take(_:)`` moves them out of the logs. Each case is taken once,
 /// cases on several threads at once; ``finish()`` after every case was taken.
 struct LoggedEvents: @unchecked Sendable {
     private let logs: [EventLog]
@@ -496,27 +496,27 @@ struct LoggedEvents: @unchecked Sendable {
         var row: Int
     }
 
-    /// Appends case `c`'s events (in file order) to `out`, left where they are.
-    func slots(of c: Int, into out: inout [Slot]) {
+    /// Case `c`'s events in order of (date, row) — file order, unless a date goes back — into `out`
+    /// (emptied first), left where they are.
+    func ordered(_ c: Int, into out: inout [Slot]) {
+        out.removeAll(keepingCapacity: true)
+        var sorted = true
         for k in starts[c]..<starts[c + 1] {
             let slot = slots[k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
-            out.append(Slot(event: events[l] + i, row: rows[l][i] + rowBase[l]))
+            let s = Slot(event: events[l] + i, row: rows[l][i] + rowBase[l])
+            if let last = out.last, s.event.pointee.date < last.event.pointee.date { sorted = false }
+            out.append(s)
         }
+        if !sorted { out.sort { ($0.event.pointee.date, $0.row) < ($1.event.pointee.date, $1.row) } }
     }
 
-    /// Case `c`'s events, moved out of the logs, and their rows.
-    func take(_ c: Int) -> (events: [CaseEvent], rows: [Int]) {
-        let s = starts[c], m = starts[c + 1] - s
-        var rowNumbers = [Int](repeating: 0, count: m)
-        let moved = [CaseEvent](unsafeUninitializedCapacity: m) { buf, initialized in
-            for k in 0..<m {
-                let slot = slots[s + k], l = Int(slot >> 40), i = Int(slot & 0xFF_FFFF_FFFF)
-                (buf.baseAddress! + k).moveInitialize(from: events[l] + i, count: 1)
-                rowNumbers[k] = rows[l][i] + rowBase[l]
-            }
-            initialized = m
+    /// The events at `slots` (one case's, each taken once), moved out of the logs in that order, and their rows.
+    func take(_ slots: [Slot]) -> (events: [CaseEvent], rows: [Int]) {
+        let moved = [CaseEvent](unsafeUninitializedCapacity: slots.count) { buf, initialized in
+            for (k, s) in slots.enumerated() { (buf.baseAddress! + k).moveInitialize(from: s.event, count: 1) }
+            initialized = slots.count
         }
-        return (moved, rowNumbers)
+        return (moved, slots.map(\.row))
     }
 
     /// Every case was taken: the logs no longer hold (nor deinitialize) the events.

@@ -304,7 +304,7 @@ extension CSVTable {
         guard n - from >= parts * minimumPiece, let base = buf.baseAddress else { return [from, n] }  // small files: one piece
         // the quotes between one target and the next, counted in all the ranges at once
         let targets = (0...parts).map { from + (n - from) * $0 / parts }
-        var quotes = [Int](repeating: 0, count: parts)
+        var quotes = [Int](repeating: 0, count: parts - 1)
         quotes.withUnsafeMutableBufferPointer { out in
             let out = UncheckedSendable(out)
             Parallel.perform(parts - 1) { k in out.value[k] = countQuotes(base, targets[k], targets[k + 1]) }
@@ -331,10 +331,8 @@ extension CSVTable {
     private static func countQuotes(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Int {
         var i = lo, quotes = 0
         while i + 8 <= hi {
-            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222
-            // 0x80 in every byte that was a quote, exactly
-            let z = ~(((w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | w | 0x7F7F_7F7F_7F7F_7F7F)
-            quotes += z.nonzeroBitCount
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            quotes += CSVRawParser.zeroBytes(w ^ 0x2222_2222_2222_2222).nonzeroBitCount  // a bit for every quote
             i += 8
         }
         while i < hi { if base[i] == 0x22 { quotes += 1 }; i += 1 }
